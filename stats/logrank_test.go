@@ -61,7 +61,6 @@ func TestLogRankMatchesR(t *testing.T) {
 	}
 }
 
-
 func TestLogRankDegenerate(t *testing.T) {
 	t.Parallel()
 	// One level: nothing to test.
