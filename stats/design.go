@@ -1,0 +1,142 @@
+package stats
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Design is a model matrix without intercept column, row-major.
+type Design struct {
+	Names []string  // term names; a categorical column gives "name=level" for each non-reference level
+	N, P  int       // rows and columns
+	X     []float64 // N*P, row-major: X[i*P+j]
+}
+
+// Design builds the model matrix of the given rows. Columns listed in
+// categorical use treatment coding: levels sorted numerically when all parse
+// as numbers, otherwise by byte order (sort.Strings, i.e. R with
+// LC_COLLATE=C); the first level is the reference. Other covariates must be
+// numeric. Terms follow the order of covariates, each categorical column
+// expanding in place; every categorical column must be among covariates.
+func (f *Frame) Design(rows []int, covariates, categorical []string) (*Design, error) {
+	isCat := make(map[string]bool, len(categorical))
+	for _, c := range categorical {
+		if !slices.Contains(covariates, c) {
+			return nil, fmt.Errorf("design: categorical column %q is not among the covariates", c)
+		}
+		isCat[c] = true
+	}
+	seen := make(map[string]bool, len(covariates))
+	for _, c := range covariates {
+		if seen[c] {
+			return nil, fmt.Errorf("design: covariate %q listed twice", c)
+		}
+		seen[c] = true
+		if _, err := f.column(c); err != nil {
+			return nil, fmt.Errorf("design: %w", err)
+		}
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("design: no rows to use")
+	}
+
+	// Each covariate becomes one or more columns of X, filled by fill.
+	type term struct {
+		names []string
+		fill  func(x []float64, stride int) // writes len(names) columns starting at x[0]
+	}
+	terms := make([]term, 0, len(covariates))
+	for _, c := range covariates {
+		if !isCat[c] {
+			v, err := f.Floats(c, rows)
+			if err != nil {
+				return nil, fmt.Errorf("design: %w", err)
+			}
+			terms = append(terms, term{names: []string{c}, fill: func(x []float64, stride int) {
+				for i, vi := range v {
+					x[i*stride] = vi
+				}
+			}})
+			continue
+		}
+		raw, err := f.Strings(c, rows)
+		if err != nil {
+			return nil, fmt.Errorf("design: %w", err)
+		}
+		levels, code, err := factor(c, raw, func(k int) int { return f.Line(rows[k]) })
+		if err != nil {
+			return nil, fmt.Errorf("design: %w", err)
+		}
+		names := make([]string, len(levels)-1)
+		for l := range names {
+			names[l] = c + "=" + levels[l+1]
+		}
+		terms = append(terms, term{names: names, fill: func(x []float64, stride int) {
+			for i, l := range code {
+				if l > 0 {
+					x[i*stride+l-1] = 1
+				}
+			}
+		}})
+	}
+	d := &Design{N: len(rows)}
+	for _, t := range terms {
+		d.Names = append(d.Names, t.names...)
+	}
+	d.P = len(d.Names)
+	d.X = make([]float64, d.N*d.P)
+	col := 0
+	for _, t := range terms {
+		t.fill(d.X[col:], d.P)
+		col += len(t.names)
+	}
+	return d, nil
+}
+
+// factor codes a categorical column: it returns the sorted levels and each
+// value's level index (0 is the reference). line maps a value's position to
+// its file line for errors.
+func factor(col string, raw []string, line func(k int) int) (levels []string, code []int, err error) {
+	index := map[string]int{}
+	keys := make([]string, len(raw))
+	for k, s := range raw {
+		t := strings.TrimSpace(s)
+		if t == "" || t == "NA" {
+			return nil, nil, fmt.Errorf("column %q, line %d: missing value", col, line(k))
+		}
+		keys[k] = t
+		if _, ok := index[t]; !ok {
+			index[t] = len(levels)
+			levels = append(levels, t)
+		}
+	}
+	if len(levels) < 2 {
+		return nil, nil, fmt.Errorf("column %q: only one level %q among the rows used", col, levels[0])
+	}
+	nums := make(map[string]float64, len(levels))
+	numeric := true
+	for _, l := range levels {
+		v, err := strconv.ParseFloat(l, 64)
+		if err != nil {
+			numeric = false
+			break
+		}
+		nums[l] = v
+	}
+	if numeric {
+		sort.SliceStable(levels, func(a, b int) bool { return nums[levels[a]] < nums[levels[b]] })
+	} else {
+		sort.Strings(levels)
+	}
+	for l, s := range levels {
+		index[s] = l
+	}
+	code = make([]int, len(raw))
+	for k, t := range keys {
+		code[k] = index[t]
+	}
+	return levels, code, nil
+}
