@@ -280,6 +280,11 @@ func socketDir(dir string, owner *account) (string, error) {
 			return "", fmt.Errorf("managed postgres: socket path %s/%s exceeds %d bytes; set TMPDIR to a shorter directory", sd, socketName, maxSocketPath)
 		}
 	}
+	if owner == nil {
+		if _, err := os.Stat(sd); err == nil {
+			return sd, nil
+		}
+	}
 	if err := os.MkdirAll(sd, 0o700); err != nil {
 		return "", fmt.Errorf("managed postgres: socket dir %s: %w", sd, err)
 	}
@@ -451,8 +456,14 @@ func (s *Server) URL(database string) string {
 // DatabaseURL returns the connection string of the configured database.
 func (s *Server) DatabaseURL() string { return s.URL(s.cfg.Database) }
 
-// PID returns the postmaster's process id.
-func (s *Server) PID() int { return s.cmd.Process.Pid }
+// PID returns the postmaster's process id, or 0 for a server this process
+// did not start.
+func (s *Server) PID() int {
+	if s.cmd == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
 
 // Stop shuts the server down: a fast shutdown (SIGINT: sessions are ended,
 // the cluster is left consistent), then SIGQUIT and SIGKILL if it does not
@@ -486,3 +497,51 @@ func (s *Server) Stop(ctx context.Context) error {
 
 // Done is closed when the server process has exited.
 func (s *Server) Done() <-chan struct{} { return s.done }
+
+// Open connects to the managed cluster of cfg.Dir when another process (a
+// running `beaver serve`) already runs it, and starts it otherwise. A server
+// that was found running is not stopped by Stop: it belongs to its starter.
+func Open(ctx context.Context, cfg Config) (*Server, error) {
+	if s := attach(ctx, cfg); s != nil {
+		return s, nil
+	}
+	return Start(ctx, cfg)
+}
+
+// attach returns a handle on a live server of cfg.Dir, or nil.
+func attach(ctx context.Context, cfg Config) *Server {
+	dir, err := filepath.Abs(cfg.Dir)
+	if err != nil {
+		return nil
+	}
+	dataDir := filepath.Join(dir, "data")
+	b, err := os.ReadFile(filepath.Join(dataDir, "postmaster.pid"))
+	if err != nil {
+		return nil
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	pid, err := strconv.Atoi(strings.TrimSpace(first))
+	if err != nil || !processIsPostgres(pid) {
+		return nil
+	}
+	if cfg.Database == "" {
+		cfg.Database = "beaver"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	cfg.Dir = dir
+	s := &Server{cfg: cfg, dataDir: dataDir, done: make(chan struct{})}
+	if s.sockDir, err = socketDir(dir, nil); err != nil {
+		return nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(cctx, s.DatabaseURL())
+	if err != nil {
+		return nil
+	}
+	conn.Close(cctx)
+	cfg.Logger.Info("using the managed postgres already running", "dir", dir, "pid", pid)
+	return s
+}

@@ -1,0 +1,58 @@
+# Beaver: two commands do all the set-up on a fresh Debian machine.
+#   make run   installs what is missing, builds, and serves on a managed PostgreSQL
+#   make test  installs what is missing and runs every test on real PostgreSQL
+
+GO        ?= go
+BIN       := bin/beaver
+VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X main.version=$(VERSION)
+DATA_DIR  ?= ./var
+ADDR      ?= 127.0.0.1:8080
+# Debian packages the project needs: the PostgreSQL server for the managed
+# cluster and the tests; Chromium, fonts and poppler for pages and PDFs.
+DEB_PKGS  := postgresql chromium fonts-dejavu-core poppler-utils
+
+.PHONY: run test build deps bench lint fuzz clean
+
+build:
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/beaver
+
+# deps installs the missing Debian packages when run as root, and otherwise
+# names them and stops.
+deps:
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	  else \
+	    echo "missing Debian packages:$$missing"; \
+	    echo "install them as root: sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+run: deps build
+	$(BIN) serve --data-dir $(DATA_DIR) --addr $(ADDR)
+
+# Tests start their own managed PostgreSQL clusters (one per test binary),
+# unless TEST_DATABASE_URL names a server to use.
+test: deps
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 18m ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./...
+
+lint:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzReadCSV -fuzztime 30s ./stats/
+
+clean:
+	rm -rf bin

@@ -1,0 +1,238 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/beaver-analytics/beaver/engine"
+	"github.com/beaver-analytics/beaver/schema"
+	"github.com/beaver-analytics/beaver/web"
+)
+
+// Shutdown budget: HTTP requests get shutdownHTTP to finish, running jobs
+// jobGrace to finish before they are cancelled and returned to the queue;
+// the whole stop, managed cluster included, stays under 15 s.
+const (
+	shutdownHTTP = 5 * time.Second
+	jobGrace     = 5 * time.Second
+)
+
+type workerFlags struct {
+	workers int
+}
+
+func (w *workerFlags) register(fs interface {
+	IntVar(*int, string, int, string)
+}) {
+	fs.IntVar(&w.workers, "workers", 0, "jobs worked at once by this process (default: number of cores)")
+}
+
+func runServe(ctx context.Context, args []string) error {
+	var c common
+	var wf workerFlags
+	fs := newFlagSet("serve", "serve [flags]")
+	c.register(fs)
+	wf.register(fs)
+	addr := fs.String("addr", envOr("BEAVER_ADDR", "127.0.0.1:8080"), "HTTP listen address (env BEAVER_ADDR)")
+	metricsToken := fs.String("metrics-token", envFile("BEAVER_METRICS_TOKEN"), "bearer token that may read /metrics (env BEAVER_METRICS_TOKEN or BEAVER_METRICS_TOKEN_FILE)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	logger, err := c.logger()
+	if err != nil {
+		return err
+	}
+	// Listen first: a port in use is reported before anything starts.
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("address %s is already in use (another beaver, or another program, listens there): choose another with --addr or BEAVER_ADDR", *addr)
+		}
+		return fmt.Errorf("listen on %s: %w", *addr, err)
+	}
+	defer ln.Close()
+
+	db, err := openDatabase(ctx, &c, logger)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.migrate(ctx); err != nil {
+		return err
+	}
+	if err := firstAdmin(ctx, db, *addr); err != nil {
+		return err
+	}
+	workers, err := startWorkers(ctx, db, wf, logger)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler: web.New(web.Config{
+			Pool: db.Pool, Logger: logger, MetricsToken: *metricsToken,
+			Ready: readiness(db, workers),
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	logger.Info("beaver is serving", "url", "http://"+ln.Addr().String(), "version", version)
+	fmt.Fprintf(os.Stderr, "Beaver is ready at http://%s\n", ln.Addr())
+
+	select {
+	case <-ctx.Done():
+		logger.Info("stopping: finishing requests and jobs")
+	case err := <-serveErr:
+		logger.Error("http server failed", "err", err)
+	case <-workers.client.Stopped():
+		logger.Error("workers stopped unexpectedly")
+	}
+	stopCtx, cancel := context.WithTimeout(context.Background(), shutdownHTTP)
+	defer cancel()
+	if err := srv.Shutdown(stopCtx); err != nil {
+		logger.Warn("http shutdown", "err", err)
+	}
+	workers.stop(logger)
+	return nil
+}
+
+// workerSet is this process's running River client.
+type workerSet struct {
+	client  *engine.Client
+	running atomic.Bool
+}
+
+func startWorkers(ctx context.Context, db *database, wf workerFlags, logger *slog.Logger) (*workerSet, error) {
+	client, err := engine.NewClient(db.Pool, engine.Config{Workers: wf.workers, Logger: logger}, true)
+	if err != nil {
+		return nil, err
+	}
+	// The client's life is not the request context's: it is stopped
+	// explicitly, so that jobs get their grace period on shutdown.
+	if err := client.Start(context.WithoutCancel(ctx)); err != nil {
+		return nil, fmt.Errorf("start workers: %w", err)
+	}
+	w := &workerSet{client: client}
+	w.running.Store(true)
+	go func() {
+		<-client.Stopped()
+		w.running.Store(false)
+	}()
+	return w, nil
+}
+
+func (w *workerSet) stop(logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), jobGrace+3*time.Second)
+	defer cancel()
+	if err := engine.Stop(ctx, w.client, jobGrace); err != nil {
+		logger.Warn("workers did not stop cleanly", "err", err)
+	}
+}
+
+// readiness returns the checks of /readyz: the database answers, its
+// schema is the one this binary knows, and the workers run.
+func readiness(db *database, w *workerSet) func(ctx context.Context) []web.Check {
+	return func(ctx context.Context) []web.Check {
+		checks := []web.Check{{Name: "database", Err: db.Pool.Ping(ctx)}}
+		st, err := schema.CheckStatus(ctx, db.Pool)
+		if err == nil && !st.Current() {
+			err = fmt.Errorf("schema at version %d (river %d), expected %d (river %d)", st.App, st.River, st.AppLatest, st.RiverLatest)
+		}
+		checks = append(checks, web.Check{Name: "schema", Detail: fmt.Sprintf("version %d, river %d", st.App, st.River), Err: err})
+		var werr error
+		if w == nil || !w.running.Load() {
+			werr = errors.New("workers are not running")
+		}
+		return append(checks, web.Check{Name: "workers", Err: werr})
+	}
+}
+
+// firstAdmin creates the "admin" user on a database with no users, and
+// prints its password once.
+func firstAdmin(ctx context.Context, db *database, addr string) error {
+	n, err := engine.CountUsers(ctx, db.Pool)
+	if err != nil {
+		return fmt.Errorf("count users: %w", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	password := engine.GeneratePassword()
+	if _, err := engine.CreateUser(ctx, db.Pool, "admin", engine.RoleAdmin, password); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "\nFirst start: log in at http://%s as user \"admin\" with password %s\n"+
+		"(shown only once; add users with `beaver user add NAME --role analyst`).\n\n", addr, password)
+	return nil
+}
+
+func runWorker(ctx context.Context, args []string) error {
+	var c common
+	var wf workerFlags
+	fs := newFlagSet("worker", "worker [flags]")
+	c.register(fs)
+	wf.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	logger, err := c.logger()
+	if err != nil {
+		return err
+	}
+	db, err := openDatabase(ctx, &c, logger)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.migrate(ctx); err != nil {
+		return err
+	}
+	workers, err := startWorkers(ctx, db, wf, logger)
+	if err != nil {
+		return err
+	}
+	logger.Info("beaver worker is running", "version", version)
+	select {
+	case <-ctx.Done():
+		logger.Info("stopping: finishing jobs")
+	case <-workers.client.Stopped():
+		logger.Error("workers stopped unexpectedly")
+	}
+	workers.stop(logger)
+	return nil
+}
+
+func runMigrate(ctx context.Context, args []string) error {
+	var c common
+	fs := newFlagSet("migrate", "migrate [flags]")
+	c.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	logger, err := c.logger()
+	if err != nil {
+		return err
+	}
+	db, err := openDatabase(ctx, &c, logger)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := schema.Migrate(ctx, db.Pool, logger); err != nil {
+		return err
+	}
+	st, err := schema.CheckStatus(ctx, db.Pool)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("schema at version %d, river at version %d\n", st.App, st.River)
+	return nil
+}
