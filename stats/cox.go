@@ -1,0 +1,511 @@
+package stats
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"gonum.org/v1/gonum/stat/distuv"
+)
+
+// CoxData is the input of a Cox proportional-hazards fit: one row per
+// subject (right-censored data) or per interval (counting-process data).
+type CoxData struct {
+	Start   []float64 // nil for right-censored data; else counting-process (start, stop]
+	Stop    []float64 // event or censoring time
+	Event   []bool    // true when the row ends with the event
+	X       []float64 // covariates, row-major n×P
+	P       int       // number of covariates (columns of X)
+	Names   []string  // column names; nil gives x1, x2, ...
+	Terms   []string  // term of each column (a categorical variable spans several columns); nil: one term per column
+	Strata  []string  // stratum of each row; nil: one stratum
+	Cluster []string  // cluster of each row; nil: no robust variance
+}
+
+// CoxOptions tunes a Cox fit; the zero value means R's defaults.
+type CoxOptions struct {
+	Ties      string  // "efron" (default) or "breslow"
+	MaxIter   int     // Newton-Raphson iterations, default 20 (coxph.control iter.max)
+	Eps       float64 // convergence on the relative change in log-likelihood, default 1e-9
+	ConfLevel float64 // hazard-ratio interval level, default 0.95
+}
+
+// WithDefaults returns o with zero fields replaced by coxph's defaults.
+func (o CoxOptions) WithDefaults() CoxOptions {
+	if o.Ties == "" {
+		o.Ties = "efron"
+	}
+	if o.MaxIter == 0 {
+		o.MaxIter = 20
+	}
+	if o.Eps == 0 {
+		o.Eps = 1e-9
+	}
+	if o.ConfLevel == 0 {
+		o.ConfLevel = 0.95
+	}
+	return o
+}
+
+// validate reports an option outside its range.
+func (o CoxOptions) validate() error {
+	if o.Ties != "efron" && o.Ties != "breslow" {
+		return fmt.Errorf("cox: ties %q: want efron or breslow", o.Ties)
+	}
+	if o.MaxIter < 1 {
+		return fmt.Errorf("cox: max iterations %d: want at least 1", o.MaxIter)
+	}
+	if !(o.Eps > 0) {
+		return fmt.Errorf("cox: eps %g: want a positive number", o.Eps)
+	}
+	if !(o.ConfLevel > 0 && o.ConfLevel < 1) {
+		return fmt.Errorf("cox: confidence level %g: want a number in (0, 1)", o.ConfLevel)
+	}
+	return nil
+}
+
+// CoxTerm is one coefficient of a Cox fit, as in summary.coxph.
+type CoxTerm struct {
+	Term     string `json:"term"`
+	Coef     Float  `json:"coef"`
+	SE       Float  `json:"se"`        // model-based, sqrt(diag(fit$naive.var)) with a cluster, else sqrt(diag(fit$var))
+	RobustSE Float  `json:"robust_se"` // sqrt(diag(fit$var)) with a cluster; null without
+	Z        Float  `json:"z"`         // coef / (robust_se when clustered, else se)
+	P        Float  `json:"p"`
+	HR       Float  `json:"hr"`
+	HRLower  Float  `json:"hr_lower"`
+	HRUpper  Float  `json:"hr_upper"`
+}
+
+// CoxResult is a fitted Cox model. Its JSON encoding is the output of
+// `beaver stats cox`.
+type CoxResult struct {
+	Model        string     `json:"model"` // "cox"
+	N            int        `json:"n"`     // rows (intervals) used
+	Events       int        `json:"events"`
+	Ties         string     `json:"ties"`
+	Coefficients []CoxTerm  `json:"coefficients"`
+	LoglikNull   Float      `json:"loglik_null"` // fit$loglik[1]
+	Loglik       Float      `json:"loglik"`      // fit$loglik[2]
+	LRTest       Test       `json:"lr_test"`     // summary(fit)$logtest
+	WaldTest     Test       `json:"wald_test"`   // fit$wald.test (unrounded; summary rounds it to 2 decimals), robust variance with a cluster
+	ScoreTest    Test       `json:"score_test"`  // fit$score; with a cluster fit$rscore (summary's robust score test)
+	Iterations   int        `json:"iterations"`  // fit$iter
+	Converged    bool       `json:"converged"`
+	ZPH          *ZPHResult `json:"zph,omitempty"` // cox.zph(fit), when asked for
+
+	Coef       []float64 `json:"-"` // coefficients
+	Var        []float64 `json:"-"` // fit$var, row-major P×P: robust with a cluster, else model-based
+	NaiveVar   []float64 `json:"-"` // fit$naive.var (model-based) with a cluster, else nil
+	ModelScore Test      `json:"-"` // the model-based score test (fit$score), also with a cluster
+	Efron      bool      `json:"-"` // ties handled by Efron's method
+}
+
+// CoxRowError reports invalid data in one row (0-based index into the
+// slices of CoxData), so that a caller can name the line of its input.
+type CoxRowError struct {
+	Row int
+	Msg string
+}
+
+func (e *CoxRowError) Error() string { return fmt.Sprintf("cox: row %d: %s", e.Row+1, e.Msg) }
+
+// ErrCoxNoEvents is returned when no row has an event.
+var ErrCoxNoEvents = errors.New("cox: no events: a Cox model needs at least one event")
+
+// coxPrep holds validated, recoded data shared by Cox and CoxZPH.
+type coxPrep struct {
+	n, p    int
+	names   []string
+	terms   []string
+	strata  []int
+	nstrat  int
+	cluster []int
+	ncl     int
+	events  int
+	means   []float64
+	scale   []float64
+	x       []float64 // centered and scaled copy
+}
+
+// checkCoxData panics on misuse (inconsistent lengths) and returns an
+// error for invalid values.
+func prepCox(d CoxData) (*coxPrep, error) {
+	n := len(d.Stop)
+	if d.P < 0 {
+		panic("stats: cox: negative P")
+	}
+	if len(d.Event) != n {
+		panic(fmt.Sprintf("stats: cox: %d stop times but %d events", n, len(d.Event)))
+	}
+	if d.Start != nil && len(d.Start) != n {
+		panic(fmt.Sprintf("stats: cox: %d stop times but %d start times", n, len(d.Start)))
+	}
+	if len(d.X) != n*d.P {
+		panic(fmt.Sprintf("stats: cox: X has %d values, want n*P = %d*%d", len(d.X), n, d.P))
+	}
+	if d.Names != nil && len(d.Names) != d.P {
+		panic(fmt.Sprintf("stats: cox: %d names for %d columns", len(d.Names), d.P))
+	}
+	if d.Terms != nil && len(d.Terms) != d.P {
+		panic(fmt.Sprintf("stats: cox: %d terms for %d columns", len(d.Terms), d.P))
+	}
+	if d.Strata != nil && len(d.Strata) != n {
+		panic(fmt.Sprintf("stats: cox: %d rows but %d strata", n, len(d.Strata)))
+	}
+	if d.Cluster != nil && len(d.Cluster) != n {
+		panic(fmt.Sprintf("stats: cox: %d rows but %d clusters", n, len(d.Cluster)))
+	}
+	pr := &coxPrep{n: n, p: d.P}
+	pr.names = d.Names
+	if pr.names == nil {
+		pr.names = make([]string, d.P)
+		for j := range pr.names {
+			pr.names[j] = fmt.Sprintf("x%d", j+1)
+		}
+	}
+	pr.terms = d.Terms
+	if pr.terms == nil {
+		pr.terms = pr.names
+	}
+	if n == 0 {
+		return nil, errors.New("cox: no rows to fit")
+	}
+	if d.P == 0 {
+		return nil, errors.New("cox: no covariates to fit")
+	}
+	for i := 0; i < n; i++ {
+		t := d.Stop[i]
+		if math.IsNaN(t) || math.IsInf(t, 0) {
+			return nil, &CoxRowError{i, fmt.Sprintf("time %v is not a finite number", t)}
+		}
+		if t < 0 {
+			return nil, &CoxRowError{i, fmt.Sprintf("negative time %v", t)}
+		}
+		if d.Start != nil {
+			s := d.Start[i]
+			if math.IsNaN(s) || math.IsInf(s, 0) {
+				return nil, &CoxRowError{i, fmt.Sprintf("start time %v is not a finite number", s)}
+			}
+			if s < 0 {
+				return nil, &CoxRowError{i, fmt.Sprintf("negative start time %v", s)}
+			}
+			if t <= s {
+				return nil, &CoxRowError{i, fmt.Sprintf("stop time %v is not after start time %v", t, s)}
+			}
+		}
+		for j := 0; j < d.P; j++ {
+			if v := d.X[i*d.P+j]; math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, &CoxRowError{i, fmt.Sprintf("covariate %q is %v", pr.names[j], v)}
+			}
+		}
+		if d.Event[i] {
+			pr.events++
+		}
+	}
+	if pr.events == 0 {
+		return nil, ErrCoxNoEvents
+	}
+	pr.strata, pr.nstrat = coxCodes(d.Strata)
+	pr.cluster, pr.ncl = coxCodes(d.Cluster)
+
+	// center and scale as coxph does (nocenter = c(-1, 0, 1): a column whose
+	// values are all -1, 0 or 1 is left alone); a constant column is an error.
+	p := d.P
+	pr.means = make([]float64, p)
+	pr.scale = make([]float64, p)
+	pr.x = make([]float64, n*p)
+	copy(pr.x, d.X)
+	for j := 0; j < p; j++ {
+		first, constant, zeroOne := d.X[j], true, true
+		mean := 0.0
+		for i := 0; i < n; i++ {
+			v := d.X[i*p+j]
+			if v != first {
+				constant = false
+			}
+			if v != 0 && v != 1 && v != -1 {
+				zeroOne = false
+			}
+			mean += v
+		}
+		if constant {
+			return nil, fmt.Errorf("cox: covariate %q has no variation (all values are %v)", pr.names[j], first)
+		}
+		pr.scale[j] = 1
+		if zeroOne {
+			continue
+		}
+		mean /= float64(n)
+		pr.means[j] = mean
+		abs := 0.0
+		for i := 0; i < n; i++ {
+			c := d.X[i*p+j] - mean
+			pr.x[i*p+j] = c
+			abs += math.Abs(c)
+		}
+		sc := 1.0
+		if abs > 0 {
+			sc = float64(n) / abs
+		}
+		pr.scale[j] = sc
+		for i := 0; i < n; i++ {
+			pr.x[i*p+j] *= sc
+		}
+	}
+	return pr, nil
+}
+
+// coxCodes numbers the distinct values of s in order of first appearance.
+func coxCodes(s []string) ([]int, int) {
+	if s == nil {
+		return nil, 1
+	}
+	codes := make([]int, len(s))
+	seen := map[string]int{}
+	for i, v := range s {
+		c, ok := seen[v]
+		if !ok {
+			c = len(seen)
+			seen[v] = c
+		}
+		codes[i] = c
+	}
+	if len(seen) == 0 {
+		return codes, 1
+	}
+	return codes, len(seen)
+}
+
+// coxCholTol is coxph.control's toler.chol, .Machine$double.eps^0.75.
+var coxCholTol = math.Pow(0x1p-52, 0.75)
+
+// Cox fits a Cox proportional-hazards model by Newton-Raphson on the
+// partial likelihood, as survival::coxph does (same start, step-halving,
+// convergence test and iteration count).
+func Cox(d CoxData, opts CoxOptions) (*CoxResult, error) {
+	opts = opts.WithDefaults()
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	pr, err := prepCox(d)
+	if err != nil {
+		return nil, err
+	}
+	n, p := pr.n, pr.p
+	efron := opts.Ties == "efron"
+	eng := newCoxEngine(pr.x, n, p, d.Start, d.Stop, d.Event, pr.strata, pr.nstrat, efron)
+	counting := d.Start != nil
+
+	beta := make([]float64, p)
+	newbeta := make([]float64, p)
+	u := make([]float64, p)
+	imat := make([]float64, p*p)
+	step := make([]float64, p)
+
+	ll0 := eng.eval(beta, u, imat)
+	if math.IsNaN(ll0) || math.IsInf(ll0, 0) {
+		return nil, errors.New("cox: log-likelihood at beta = 0 is not finite")
+	}
+	copy(step, u)
+	rank0 := coxCholesky(imat, p, coxCholTol)
+	if rank0 < p {
+		return nil, coxSingular(imat, p, pr.names)
+	}
+	coxCholSolve(imat, p, step)
+	sctest := 0.0
+	for j := range u {
+		sctest += u[j] * step[j]
+	}
+	for j := range beta {
+		newbeta[j] = beta[j] + step[j]
+	}
+
+	best := ll0
+	halving := 0
+	converged := false
+	iter := 0
+	var newlk float64
+	for iter = 1; iter <= opts.MaxIter; iter++ {
+		newlk = eng.eval(newbeta, u, imat)
+		rank := coxCholesky(imat, p, coxCholTol)
+		notfinite := math.IsNaN(newlk) || math.IsInf(newlk, 0)
+		for k := 0; k < p && !notfinite; k++ {
+			notfinite = math.IsNaN(u[k]) || math.IsInf(u[k], 0)
+		}
+		for k := 0; k < p*p && !notfinite; k++ {
+			notfinite = math.IsNaN(imat[k]) || math.IsInf(imat[k], 0)
+		}
+		ok := !notfinite && math.Abs(1-best/newlk) <= opts.Eps
+		if counting { // agfit4 also wants no step-halving in progress and a stable rank
+			ok = ok && halving == 0 && rank == rank0
+		}
+		if ok {
+			copy(beta, newbeta)
+			converged = true
+			break
+		}
+		if notfinite || newlk < best {
+			halving++
+			for j := range newbeta {
+				newbeta[j] = (newbeta[j] + float64(halving)*beta[j]) / (float64(halving) + 1)
+			}
+			continue
+		}
+		halving = 0
+		best = newlk
+		copy(step, u)
+		coxCholSolve(imat, p, step)
+		for j := range beta {
+			beta[j] = newbeta[j]
+			newbeta[j] += step[j]
+		}
+	}
+	if !converged {
+		// as coxfit6: report the last good beta with its information
+		iter = opts.MaxIter
+		newlk = eng.eval(beta, u, imat)
+		coxCholesky(imat, p, coxCholTol)
+	}
+	for k := 0; k < p; k++ {
+		if imat[k*p+k] == 0 {
+			return nil, coxSingular(imat, p, pr.names)
+		}
+	}
+	coxCholInverse(imat, p)
+	// back to the original scale
+	for k := 0; k < p; k++ {
+		beta[k] *= pr.scale[k]
+		u[k] /= pr.scale[k]
+		for l := 0; l < p; l++ {
+			imat[k*p+l] *= pr.scale[k] * pr.scale[l]
+		}
+	}
+	for k := 0; k < p; k++ {
+		if math.IsNaN(beta[k]) || math.IsInf(beta[k], 0) || math.IsNaN(imat[k*p+k]) || math.IsInf(imat[k*p+k], 0) {
+			return nil, fmt.Errorf("cox: coefficient of %q diverges (fit overflowed)", pr.names[k])
+		}
+	}
+	// R's check for infinite coefficients: the next Newton step u·var is
+	// still large relative to the coefficient.
+	toler := math.Sqrt(opts.Eps)
+	var diverging []string
+	for k := 0; k < p; k++ {
+		inf := 0.0
+		for l := 0; l < p; l++ {
+			inf += u[l] * imat[l*p+k]
+		}
+		inf = math.Abs(inf)
+		var bad bool
+		if counting {
+			bad = inf > toler*(1+math.Abs(beta[k]))
+		} else {
+			bad = inf > opts.Eps && inf > toler*math.Abs(beta[k])
+		}
+		if bad || math.IsNaN(inf) {
+			diverging = append(diverging, fmt.Sprintf("%q", pr.names[k]))
+		}
+	}
+	if len(diverging) > 0 && converged {
+		return nil, fmt.Errorf("cox: monotone likelihood: the coefficient of %s diverges to infinity (log-likelihood converged before it; e.g. all events in one group of a covariate)", strings.Join(diverging, ", "))
+	}
+	if !converged {
+		maxlp := 0.0
+		for i := 0; i < n; i++ {
+			lp := 0.0
+			for j := 0; j < p; j++ {
+				lp += beta[j] * (d.X[i*p+j] - pr.means[j])
+			}
+			maxlp = math.Max(maxlp, lp)
+		}
+		if maxlp > 500 || len(diverging) > 0 {
+			return nil, fmt.Errorf("cox: no convergence in %d iterations and the coefficient of %s diverges to infinity", opts.MaxIter, strings.Join(diverging, ", "))
+		}
+	}
+
+	res := &CoxResult{
+		Model:      "cox",
+		N:          n,
+		Events:     pr.events,
+		Ties:       opts.Ties,
+		LoglikNull: Float(ll0),
+		Loglik:     Float(newlk),
+		Iterations: iter,
+		Converged:  converged,
+		Coef:       beta,
+		Var:        imat,
+		Efron:      efron,
+	}
+	res.ModelScore = chi2Test(sctest, p)
+	res.ScoreTest = res.ModelScore
+	res.LRTest = chi2Test(2*(newlk-ll0), p)
+	if pr.cluster != nil {
+		naive := imat
+		robust, rscore, err := coxRobust(eng, pr, d, beta, naive)
+		if err != nil {
+			return nil, err
+		}
+		res.NaiveVar = naive
+		res.Var = robust
+		res.ScoreTest = chi2Test(rscore, p)
+	}
+	wald, err := coxQuadForm(res.Var, p, beta)
+	if err != nil {
+		return nil, fmt.Errorf("cox: Wald test: %w", err)
+	}
+	res.WaldTest = chi2Test(wald, p)
+
+	z := distuv.UnitNormal.Quantile((1 + opts.ConfLevel) / 2)
+	res.Coefficients = make([]CoxTerm, p)
+	for k := 0; k < p; k++ {
+		t := CoxTerm{Term: pr.names[k], Coef: Float(beta[k]), RobustSE: NA}
+		se := math.Sqrt(res.Var[k*p+k])
+		t.SE = Float(se)
+		if res.NaiveVar != nil {
+			t.SE = Float(math.Sqrt(res.NaiveVar[k*p+k]))
+			t.RobustSE = Float(se)
+		}
+		zv := beta[k] / se
+		t.Z = Float(zv)
+		t.P = Float(2 * distuv.UnitNormal.Survival(math.Abs(zv)))
+		t.HR = Float(math.Exp(beta[k]))
+		t.HRLower = Float(math.Exp(beta[k] - z*se))
+		t.HRUpper = Float(math.Exp(beta[k] + z*se))
+		res.Coefficients[k] = t
+	}
+	return res, nil
+}
+
+// chi2Test returns the chi-square test of statistic x on df degrees of
+// freedom.
+func chi2Test(x float64, df int) Test {
+	return Test{Chi2: Float(x), DF: df, P: Float(distuv.ChiSquared{K: float64(df)}.Survival(x))}
+}
+
+// coxQuadForm returns b' V⁻¹ b, as coxph.wtest does.
+func coxQuadForm(v []float64, p int, b []float64) (float64, error) {
+	m := append([]float64(nil), v...)
+	coxCholesky(m, p, coxCholTol)
+	y := append([]float64(nil), b...)
+	coxCholSolve(m, p, y)
+	s := 0.0
+	for k := range b {
+		s += b[k] * y[k]
+	}
+	if math.IsNaN(s) || math.IsInf(s, 0) {
+		return 0, errors.New("variance matrix is not invertible")
+	}
+	return s, nil
+}
+
+// coxSingular names the columns whose Cholesky pivot was zeroed.
+func coxSingular(chol []float64, p int, names []string) error {
+	var bad []string
+	for k := 0; k < p; k++ {
+		if chol[k*p+k] == 0 {
+			bad = append(bad, fmt.Sprintf("%d (%q)", k+1, names[k]))
+		}
+	}
+	return fmt.Errorf("cox: X matrix deemed to be singular; variable %s is a linear combination of the covariates before it", strings.Join(bad, ", "))
+}
