@@ -1,0 +1,185 @@
+package stats
+
+import (
+	"errors"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestCoxDegenerateData(t *testing.T) {
+	t.Parallel()
+	refs := loadCoxRefs(t)
+	// R: coxph(Surv(time, status) ~ x + g, data = sep) warns "Loglik converged
+	// before variable 2; coefficient may be infinite" (testdata/cox/reference.csv).
+	require.Contains(t, refs["separation"].text["warning"], "variable  2")
+	// R: coxph(Surv(time, status) ~ a + b + c, data = sing) gives coefficient NA for c.
+	require.True(t, math.IsNaN(refs["singular"].vec["coef"][2]))
+
+	sep := loadCoxData(t, coxSpec{csv: "separation.csv", time: "time", event: "status", covariates: []string{"x", "g"}})
+	sing := loadCoxData(t, coxSpec{csv: "singular.csv", time: "time", event: "status", covariates: []string{"a", "b", "c"}})
+	base := CoxData{Stop: []float64{1, 2, 3, 4}, Event: []bool{true, false, true, true}, X: []float64{1, 2, 3, 5}, P: 1, Names: []string{"x"}}
+	with := func(f func(d *CoxData)) CoxData {
+		d := base
+		d.Stop = append([]float64(nil), base.Stop...)
+		d.Event = append([]bool(nil), base.Event...)
+		d.X = append([]float64(nil), base.X...)
+		f(&d)
+		return d
+	}
+	cases := []struct {
+		name string
+		data CoxData
+		want string
+		row  int // 1-based row named by a *CoxRowError, 0 if none
+	}{
+		{"separation", sep, `coefficient of "g" diverges`, 0},
+		{"singular", sing, `singular; variable 3 ("c")`, 0},
+		{"no events", with(func(d *CoxData) { d.Event = make([]bool, 4) }), "no events", 0},
+		{"constant covariate", with(func(d *CoxData) { d.X = []float64{2, 2, 2, 2} }), `covariate "x" has no variation`, 0},
+		{"negative time", with(func(d *CoxData) { d.Stop[2] = -1 }), "negative time", 3},
+		{"NaN time", with(func(d *CoxData) { d.Stop[1] = math.NaN() }), "not a finite number", 2},
+		{"stop before start", with(func(d *CoxData) { d.Start = []float64{0, 0, 3, 1} }), "stop time 3 is not after start time 3", 3},
+		{"negative start", with(func(d *CoxData) { d.Start = []float64{0, -1, 0, 0} }), "negative start time", 2},
+		{"infinite covariate", with(func(d *CoxData) { d.X[3] = math.Inf(1) }), `covariate "x" is +Inf`, 4},
+		{"empty", CoxData{P: 1}, "no rows", 0},
+		{"no covariates", CoxData{Stop: []float64{1}, Event: []bool{true}}, "no covariates", 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			fit, err := Cox(c.data, CoxOptions{})
+			require.Error(t, err)
+			assert.Nil(t, fit)
+			assert.Contains(t, err.Error(), c.want)
+			var re *CoxRowError
+			if c.row > 0 {
+				require.True(t, errors.As(err, &re), "want a row error, got %v", err)
+				assert.Equal(t, c.row, re.Row+1)
+			} else {
+				assert.False(t, errors.As(err, &re))
+			}
+		})
+	}
+}
+
+func TestCoxMisusePanics(t *testing.T) {
+	t.Parallel()
+	cases := map[string]CoxData{
+		"events":  {Stop: []float64{1, 2}, Event: []bool{true}, X: []float64{1, 2}, P: 1},
+		"X":       {Stop: []float64{1, 2}, Event: []bool{true, false}, X: []float64{1}, P: 1},
+		"start":   {Start: []float64{0}, Stop: []float64{1, 2}, Event: []bool{true, false}, X: []float64{1, 2}, P: 1},
+		"strata":  {Stop: []float64{1, 2}, Event: []bool{true, false}, X: []float64{1, 2}, P: 1, Strata: []string{"a"}},
+		"cluster": {Stop: []float64{1, 2}, Event: []bool{true, false}, X: []float64{1, 2}, P: 1, Cluster: []string{"a"}},
+		"names":   {Stop: []float64{1, 2}, Event: []bool{true, false}, X: []float64{1, 2}, P: 1, Names: []string{"a", "b"}},
+	}
+	for name, d := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			assert.PanicsWithValue(t, panicMessage(t, d), func() { _, _ = Cox(d, CoxOptions{}) })
+		})
+	}
+}
+
+// panicMessage returns the value Cox panics with, checking its prefix.
+func panicMessage(t *testing.T, d CoxData) (msg any) {
+	t.Helper()
+	defer func() {
+		msg = recover()
+		s, ok := msg.(string)
+		require.True(t, ok, "panic value %v", msg)
+		require.Regexp(t, "^stats: cox: ", s)
+	}()
+	_, _ = Cox(d, CoxOptions{})
+	return nil
+}
+
+func TestCoxOptionsValidate(t *testing.T) {
+	t.Parallel()
+	d := CoxData{Stop: []float64{1, 2, 3}, Event: []bool{true, true, false}, X: []float64{1, 0, 2}, P: 1}
+	for _, o := range []CoxOptions{{Ties: "exact"}, {MaxIter: -1}, {Eps: -1}, {ConfLevel: 1.5}} {
+		_, err := Cox(d, o)
+		assert.Error(t, err, "%+v", o)
+	}
+}
+
+func TestCoxCholeskyInverse(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(1, 2))
+	const p = 5
+	a := make([]float64, p*p)
+	for i := range a {
+		a[i] = rng.NormFloat64()
+	}
+	m := make([]float64, p*p) // A A' + I is positive definite
+	for i := 0; i < p; i++ {
+		for j := 0; j < p; j++ {
+			for k := 0; k < p; k++ {
+				m[i*p+j] += a[i*p+k] * a[j*p+k]
+			}
+		}
+		m[i*p+i]++
+	}
+	inv := append([]float64(nil), m...)
+	require.Equal(t, p, coxCholesky(inv, p, coxCholTol))
+	coxCholInverse(inv, p)
+	for i := 0; i < p; i++ {
+		for j := 0; j < p; j++ {
+			s := 0.0
+			for k := 0; k < p; k++ {
+				s += m[i*p+k] * inv[k*p+j]
+			}
+			want := 0.0
+			if i == j {
+				want = 1
+			}
+			assert.InDelta(t, want, s, 1e-10, "(M M⁻¹)[%d,%d]", i, j)
+		}
+	}
+}
+
+// TestCoxRowOrderInvariant checks that permuting rows (and splitting the
+// work in several parts) does not change the fit beyond rounding.
+func TestCoxRowOrderInvariant(t *testing.T) {
+	t.Parallel()
+	d := coxSim(120000, 3, 7)
+	fit, err := Cox(d, CoxOptions{})
+	require.NoError(t, err)
+	perm := rand.New(rand.NewPCG(3, 4)).Perm(len(d.Stop))
+	e := CoxData{P: d.P, Stop: make([]float64, len(perm)), Event: make([]bool, len(perm)), X: make([]float64, len(d.X))}
+	for i, k := range perm {
+		e.Stop[i], e.Event[i] = d.Stop[k], d.Event[k]
+		copy(e.X[i*d.P:(i+1)*d.P], d.X[k*d.P:(k+1)*d.P])
+	}
+	fit2, err := Cox(e, CoxOptions{})
+	require.NoError(t, err)
+	for k := range fit.Coef {
+		assertRel(t, fit.Coef[k], fit2.Coef[k], 1e-9, "coef")
+		assertRel(t, fit.Var[k*d.P+k], fit2.Var[k*d.P+k], 1e-9, "var")
+	}
+	assertRel(t, float64(fit.Loglik), float64(fit2.Loglik), 1e-12, "loglik")
+}
+
+// coxSim makes n rows with p standard-normal covariates, integer times
+// 1..1000 (many ties) and about 30% events, from a seeded RNG.
+func coxSim(n, p int, seed uint64) CoxData {
+	rng := rand.New(rand.NewPCG(seed, 99))
+	d := CoxData{Stop: make([]float64, n), Event: make([]bool, n), X: make([]float64, n*p), P: p}
+	for i := 0; i < n; i++ {
+		eta := 0.0
+		for j := 0; j < p; j++ {
+			v := rng.NormFloat64()
+			d.X[i*p+j] = v
+			eta += 0.1 * float64(j%3-1) * v
+		}
+		tev := rng.ExpFloat64() / math.Exp(eta) * 1500
+		tcens := rng.Float64() * 1300
+		tt := math.Min(tev, tcens)
+		d.Stop[i] = math.Min(1000, math.Ceil(tt))
+		d.Event[i] = tev <= tcens && tt <= 1000
+	}
+	return d
+}
