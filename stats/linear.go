@@ -250,7 +250,7 @@ func householder(a []float64, lda, rows, k int) {
 		}
 		nrm := math.Sqrt(nrm2)
 		alpha := -math.Copysign(nrm, col[0])
-		col[0] -= alpha // v = x - alpha e1, stored in col
+		col[0] -= alpha                                // v = x - alpha e1, stored in col
 		vv := 2 * nrm * (nrm + math.Abs(col[0]+alpha)) // ‖v‖² = 2‖x‖(‖x‖ + |x1|)
 		for c := j + 1; c < k; c++ {
 			cc := a[c*lda+j : c*lda+rows]
