@@ -157,12 +157,16 @@ func (s *Server) handleError(c *echo.Context, err error) {
 	}
 	status, msg := http.StatusInternalServerError, "internal error"
 	var he *echo.HTTPError
+	var sc echo.HTTPStatusCoder
 	switch {
 	case errors.As(err, &he):
 		status, msg = he.Code, he.Message
 		if msg == "" {
 			msg = http.StatusText(status)
 		}
+	case errors.As(err, &sc):
+		status = sc.StatusCode()
+		msg = http.StatusText(status)
 	case errors.Is(err, engine.ErrInvalid):
 		status, msg = http.StatusBadRequest, err.Error()
 	case errors.Is(err, engine.ErrUnauthorized):

@@ -94,6 +94,7 @@ func TestLongDataDirUsesShortSocketDir(t *testing.T) {
 	require.NoError(t, err)
 	defer s.Stop(ctx)
 	require.LessOrEqual(t, len(s.sockDir)+1+len(socketName), maxSocketPath)
+	t.Cleanup(func() { os.RemoveAll(s.sockDir) })
 	conn, err := pgx.Connect(ctx, s.DatabaseURL())
 	require.NoError(t, err)
 	conn.Close(ctx)

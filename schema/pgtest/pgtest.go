@@ -40,10 +40,14 @@ var (
 
 // Main runs the package's tests with a database server available, and stops
 // the managed server (if one was started) afterwards.
-func Main(m *testing.M) {
+func Main(m *testing.M) { os.Exit(Run(m)) }
+
+// Run is Main for a TestMain that has its own clean-up to do: it runs the
+// tests, stops the server, and returns the exit code.
+func Run(m *testing.M) int {
 	code := m.Run()
 	teardown()
-	os.Exit(code)
+	return code
 }
 
 func setup() error {
