@@ -105,8 +105,9 @@ type CoxResult struct {
 // CoxRowError reports invalid data in one row (0-based index into the
 // slices of CoxData), so that a caller can name the line of its input.
 type CoxRowError struct {
-	Row int
-	Msg string
+	Row   int
+	Field string // "start", "stop" or the covariate's name
+	Msg   string
 }
 
 func (e *CoxRowError) Error() string { return fmt.Sprintf("cox: row %d: %s", e.Row+1, e.Msg) }
@@ -178,26 +179,26 @@ func prepCox(d CoxData) (*coxPrep, error) {
 	for i := 0; i < n; i++ {
 		t := d.Stop[i]
 		if math.IsNaN(t) || math.IsInf(t, 0) {
-			return nil, &CoxRowError{i, fmt.Sprintf("time %v is not a finite number", t)}
+			return nil, &CoxRowError{i, "stop", fmt.Sprintf("time %v is not a finite number", t)}
 		}
 		if t < 0 {
-			return nil, &CoxRowError{i, fmt.Sprintf("negative time %v", t)}
+			return nil, &CoxRowError{i, "stop", fmt.Sprintf("negative time %v", t)}
 		}
 		if d.Start != nil {
 			s := d.Start[i]
 			if math.IsNaN(s) || math.IsInf(s, 0) {
-				return nil, &CoxRowError{i, fmt.Sprintf("start time %v is not a finite number", s)}
+				return nil, &CoxRowError{i, "start", fmt.Sprintf("start time %v is not a finite number", s)}
 			}
 			if s < 0 {
-				return nil, &CoxRowError{i, fmt.Sprintf("negative start time %v", s)}
+				return nil, &CoxRowError{i, "start", fmt.Sprintf("negative start time %v", s)}
 			}
 			if t <= s {
-				return nil, &CoxRowError{i, fmt.Sprintf("stop time %v is not after start time %v", t, s)}
+				return nil, &CoxRowError{i, "stop", fmt.Sprintf("stop time %v is not after start time %v", t, s)}
 			}
 		}
 		for j := 0; j < d.P; j++ {
 			if v := d.X[i*d.P+j]; math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, &CoxRowError{i, fmt.Sprintf("covariate %q is %v", pr.names[j], v)}
+				return nil, &CoxRowError{i, pr.names[j], fmt.Sprintf("covariate %q is %v", pr.names[j], v)}
 			}
 		}
 		if d.Event[i] {
