@@ -1,11 +1,9 @@
 package stats
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat/distuv"
@@ -36,19 +34,20 @@ func LogRank(time []float64, event []bool, group, strata []string) (*Test, error
 	if len(levels) < 2 {
 		return nil, nil
 	}
-	_, sidx := groupIndex(strata)
 	k := len(levels)
 
-	order := make([]int32, len(time))
-	for i := range order {
-		order[i] = int32(i)
-	}
-	slices.SortFunc(order, func(a, b int32) int {
-		if sidx != nil && sidx[a] != sidx[b] {
-			return cmp.Compare(sidx[a], sidx[b])
+	levelsS, sidx := groupIndex(strata)
+	ns := len(levelsS)
+	// Bucket rows by (stratum, group) and count events and censorings at
+	// each distinct time of each bucket (sorted on all cores).
+	combined := gidx
+	if sidx != nil {
+		combined = make([]int32, len(time))
+		for i := range combined {
+			combined[i] = sidx[i]*int32(k) + gidx[i]
 		}
-		return cmp.Compare(time[a], time[b])
-	})
+	}
+	runs := survivalRuns(time, event, combined, ns*k)
 
 	obs := make([]float64, k)
 	exp := make([]float64, k)
@@ -56,35 +55,34 @@ func LogRank(time []float64, event []bool, group, strata []string) (*Test, error
 	risk := make([]float64, k)
 	died := make([]float64, k)
 	left := make([]float64, k)
-	for lo := 0; lo < len(order); {
-		// One stratum: order[lo:hi].
-		hi := lo + 1
-		if sidx != nil {
-			for hi < len(order) && sidx[order[hi]] == sidx[order[lo]] {
-				hi++
-			}
-		} else {
-			hi = len(order)
+	pos := make([]int, k)
+	for st := range ns {
+		rs := runs[st*k : st*k+k]
+		n := 0.0
+		for j, r := range rs {
+			risk[j] = float64(r.n)
+			n += risk[j]
+			pos[j] = 0
 		}
-		clear(risk)
-		for _, i := range order[lo:hi] {
-			risk[gidx[i]]++
-		}
-		n := float64(hi - lo)
-		for a := lo; a < hi; {
-			t := time[order[a]]
-			b := a
-			clear(died)
-			clear(left)
-			d := 0.0
-			for b < hi && time[order[b]] == t {
-				i := order[b]
-				left[gidx[i]]++
-				if event[i] {
-					died[gidx[i]]++
-					d++
+		for {
+			t, found := 0.0, false
+			for j, r := range rs {
+				if pos[j] < len(r.time) && (!found || r.time[pos[j]] < t) {
+					t, found = r.time[pos[j]], true
 				}
-				b++
+			}
+			if !found {
+				break
+			}
+			d := 0.0
+			for j, r := range rs {
+				died[j], left[j] = 0, 0
+				if pos[j] < len(r.time) && r.time[pos[j]] == t {
+					died[j] = float64(r.nEvent[pos[j]])
+					left[j] = died[j] + float64(r.nCensor[pos[j]])
+					d += died[j]
+					pos[j]++
+				}
 			}
 			if d > 0 {
 				for j := range k {
@@ -108,9 +106,7 @@ func LogRank(time []float64, event []bool, group, strata []string) (*Test, error
 				risk[j] -= left[j]
 				n -= left[j]
 			}
-			a = b
 		}
-		lo = hi
 	}
 
 	var keep []int

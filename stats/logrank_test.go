@@ -114,3 +114,16 @@ func FuzzLogRank(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkLogRank1M tests three groups on the 1,000,000 rows of
+// BenchmarkKM1M (testdata/km/bench.R times survdiff on the same shape).
+func BenchmarkLogRank1M(b *testing.B) {
+	tm, ev, gr := kmSimulate(1_000_000, 42)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := LogRank(tm, ev, gr, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
