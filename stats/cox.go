@@ -217,44 +217,72 @@ func prepCox(d CoxData) (*coxPrep, error) {
 	pr.means = make([]float64, p)
 	pr.scale = make([]float64, p)
 	pr.x = make([]float64, n*p)
-	copy(pr.x, d.X)
+	parts := coxParts(n)
+	type colStats struct {
+		sum, abs           []float64
+		varies, notZeroOne []bool
+	}
+	cs := make([]colStats, parts)
+	first := d.X[:p]
+	coxSplit(parts, n, func(k, from, to int) {
+		s := &cs[k]
+		s.sum, s.abs = make([]float64, p), make([]float64, p)
+		s.varies, s.notZeroOne = make([]bool, p), make([]bool, p)
+		for i := from; i < to; i++ {
+			row := d.X[i*p : i*p+p]
+			for j, v := range row {
+				s.sum[j] += v
+				if v != first[j] {
+					s.varies[j] = true
+				}
+				if v != 0 && v != 1 && v != -1 {
+					s.notZeroOne[j] = true
+				}
+			}
+		}
+	})
+	center := make([]bool, p)
 	for j := 0; j < p; j++ {
-		first, constant, zeroOne := d.X[j], true, true
-		mean := 0.0
-		for i := 0; i < n; i++ {
-			v := d.X[i*p+j]
-			if v != first {
-				constant = false
-			}
-			if v != 0 && v != 1 && v != -1 {
-				zeroOne = false
-			}
-			mean += v
+		varies, sum := false, 0.0
+		for k := range cs {
+			varies = varies || cs[k].varies[j]
+			center[j] = center[j] || cs[k].notZeroOne[j]
+			sum += cs[k].sum[j]
 		}
-		if constant {
-			return nil, fmt.Errorf("cox: covariate %q has no variation (all values are %v)", pr.names[j], first)
+		if !varies {
+			return nil, fmt.Errorf("cox: covariate %q has no variation (all values are %v)", pr.names[j], first[j])
 		}
-		pr.scale[j] = 1
-		if zeroOne {
-			continue
-		}
-		mean /= float64(n)
-		pr.means[j] = mean
-		abs := 0.0
-		for i := 0; i < n; i++ {
-			c := d.X[i*p+j] - mean
-			pr.x[i*p+j] = c
-			abs += math.Abs(c)
-		}
-		sc := 1.0
-		if abs > 0 {
-			sc = float64(n) / abs
-		}
-		pr.scale[j] = sc
-		for i := 0; i < n; i++ {
-			pr.x[i*p+j] *= sc
+		if center[j] {
+			pr.means[j] = sum / float64(n)
 		}
 	}
+	coxSplit(parts, n, func(k, from, to int) {
+		abs := cs[k].abs
+		for i := from; i < to; i++ {
+			row := d.X[i*p : i*p+p]
+			for j, v := range row {
+				abs[j] += math.Abs(v - pr.means[j])
+			}
+		}
+	})
+	for j := 0; j < p; j++ {
+		pr.scale[j] = 1
+		abs := 0.0
+		for k := range cs {
+			abs += cs[k].abs[j]
+		}
+		if center[j] && abs > 0 {
+			pr.scale[j] = float64(n) / abs
+		}
+	}
+	coxSplit(parts, n, func(k, from, to int) {
+		for i := from; i < to; i++ {
+			row, out := d.X[i*p:i*p+p], pr.x[i*p:i*p+p]
+			for j, v := range row {
+				out[j] = (v - pr.means[j]) * pr.scale[j]
+			}
+		}
+	})
 	return pr, nil
 }
 

@@ -32,17 +32,18 @@ import (
 // The result is the same algebra as survival's C code, reordered; no sort of
 // the rows is needed and memory is O(n + positions·p).
 type coxEngine struct {
-	n, p  int
-	efron bool
-	x     []float64 // centered and scaled covariates, row-major n×p
-	event []bool
-	hi    []int32 // position of the row's stop time (or -1: never at risk)
-	lo    []int32 // position of the row's start time
-	nd    []float64
-	segs  []coxSeg
-	npos  int
-	parts int
-	chunk []int // row bounds of each part: part k is rows chunk[k]..chunk[k+1]
+	n, p   int
+	efron  bool
+	x      []float64 // centered and scaled covariates, row-major n×p
+	event  []bool
+	hi     []int32 // position of the row's stop time (or -1: never at risk)
+	lo     []int32 // position of the row's start time
+	nd     []float64
+	segs   []coxSeg
+	isBase []bool // per position: the "before the first event time" position of a stratum
+	npos   int
+	parts  int
+	chunk  []int // row bounds of each part: part k is rows chunk[k]..chunk[k+1]
 
 	// per-iteration scratch
 	r      []float64    // exp(eta) per row
@@ -95,51 +96,46 @@ func newCoxEngine(x []float64, n, p int, start, stop []float64, event []bool, st
 		pos += len(u) + 1
 	}
 	e.npos = pos
+	e.isBase = make([]bool, pos)
+	for _, s := range e.segs {
+		e.isBase[s.base] = true
+	}
 	e.hi = make([]int32, n)
 	e.lo = make([]int32, n)
 	e.nd = make([]float64, pos)
 	e.xdead = make([]float64, p)
+	coxSplit(coxParts(n), n, func(_, from, to int) {
+		for i := from; i < to; i++ {
+			s := 0
+			if strata != nil {
+				s = strata[i]
+			}
+			t, base := times[s], e.segs[s].base
+			hi := coxUpper(t, stop[i]) // number of event times <= stop
+			lo := 0
+			if start != nil {
+				lo = coxUpper(t, start[i])
+			}
+			if lo >= hi {
+				e.hi[i], e.lo[i] = -1, -1 // never at risk at an event time
+				continue
+			}
+			e.hi[i], e.lo[i] = int32(base+hi), int32(base+lo)
+		}
+	})
 	for i := 0; i < n; i++ {
-		s := 0
-		if strata != nil {
-			s = strata[i]
-		}
-		t, base := times[s], e.segs[s].base
-		// number of event times <= stop
-		hi := sort.Search(len(t), func(k int) bool { return t[k] > stop[i] })
-		lo := 0
-		if start != nil {
-			lo = sort.Search(len(t), func(k int) bool { return t[k] > start[i] })
-		}
-		if lo >= hi {
-			e.hi[i], e.lo[i] = -1, -1 // never at risk at an event time
-			continue
-		}
-		e.hi[i], e.lo[i] = int32(base+hi), int32(base+lo)
-		if event[i] {
-			e.nd[base+hi]++
+		if event[i] && e.hi[i] >= 0 {
+			e.nd[e.hi[i]]++
 			for j := 0; j < p; j++ {
 				e.xdead[j] += x[i*p+j]
 			}
 		}
 	}
-	// parts: a deterministic function of the data (not of GOMAXPROCS), so
-	// that results are bit-identical on every machine.
-	parts := n / 50000
-	if parts > 4 {
-		parts = 4
-	}
-	if parts < 1 {
-		parts = 1
-	}
+	parts := coxParts(n)
 	for parts > 1 && 2*(p+1)*pos*parts > 2*n*p {
 		parts--
 	}
 	e.parts = parts
-	e.chunk = make([]int, parts+1)
-	for k := 0; k <= parts; k++ {
-		e.chunk[k] = k * n / parts
-	}
 	e.r = make([]float64, n)
 	e.acc = make([][]float64, parts)
 	e.quad = make([][]float64, parts)
@@ -164,18 +160,26 @@ func newCoxEngine(x []float64, n, p int, start, stop []float64, event []bool, st
 }
 
 // run calls fn for each part, in parallel when there is more than one.
-func (e *coxEngine) run(fn func(part, from, to int)) {
-	if e.parts == 1 {
-		fn(0, 0, e.n)
+func (e *coxEngine) run(fn func(part, from, to int)) { coxSplit(e.parts, e.n, fn) }
+
+// coxParts is the number of row blocks for n rows: a deterministic function
+// of the data (not of GOMAXPROCS), so that sums, and so results, are
+// bit-identical on every machine.
+func coxParts(n int) int {
+	return max(1, min(4, n/50000))
+}
+
+// coxSplit calls fn on parts equal blocks of n rows, on up to GOMAXPROCS
+// goroutines.
+func coxSplit(parts, n int, fn func(part, from, to int)) {
+	if parts == 1 {
+		fn(0, 0, n)
 		return
 	}
-	workers := runtime.GOMAXPROCS(0)
-	if workers > e.parts {
-		workers = e.parts
-	}
+	workers := min(runtime.GOMAXPROCS(0), parts)
 	var wg sync.WaitGroup
-	next := make(chan int, e.parts)
-	for k := 0; k < e.parts; k++ {
+	next := make(chan int, parts)
+	for k := 0; k < parts; k++ {
 		next <- k
 	}
 	close(next)
@@ -184,7 +188,7 @@ func (e *coxEngine) run(fn func(part, from, to int)) {
 		go func() {
 			defer wg.Done()
 			for k := range next {
-				fn(k, e.chunk[k], e.chunk[k+1])
+				fn(k, k*n/parts, (k+1)*n/parts)
 			}
 		}()
 	}
@@ -215,13 +219,20 @@ func (e *coxEngine) riskSums(beta []float64) float64 {
 			r := math.Exp(eta)
 			e.r[i] = r
 			ah := acc[int(hi)*q : int(hi)*q+q]
-			al := acc[int(e.lo[i])*q : int(e.lo[i])*q+q]
 			ah[0] += r
-			al[0] -= r
+			ah = ah[1 : len(xi)+1]
 			for j, v := range xi {
-				rv := r * v
-				ah[j+1] += rv
-				al[j+1] -= rv
+				ah[j] += r * v
+			}
+			if lo := int(e.lo[i]); !e.isBase[lo] {
+				// positions before a stratum's first event time are never
+				// summed: right-censored rows skip this
+				al := acc[lo*q : lo*q+q]
+				al[0] -= r
+				al = al[1 : len(xi)+1]
+				for j, v := range xi {
+					al[j] -= r * v
+				}
 			}
 			if e.event[i] {
 				etaDead += eta
@@ -350,8 +361,9 @@ func (e *coxEngine) quadSum() []float64 {
 			for k, vk := range xi {
 				wk := w * vk
 				row := acc[idx : idx+k+1]
-				for l := range row {
-					row[l] += wk * xi[l]
+				xl := xi[:len(row)]
+				for l, v := range xl {
+					row[l] += wk * v
 				}
 				idx += k + 1
 			}
@@ -403,4 +415,18 @@ func (e *coxEngine) weightedInfo(wt []float64) []float64 {
 		}
 	}
 	return m
+}
+
+// coxUpper returns the number of elements of the sorted t that are <= v.
+func coxUpper(t []float64, v float64) int {
+	lo, hi := 0, len(t)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if t[m] <= v {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
 }
