@@ -103,6 +103,25 @@ func (db *database) stopManaged() {
 	db.logger.Info("managed postgres stopped")
 }
 
+// open is what every database command does first: make the logger, open
+// the database and apply the migrations (refusing a newer schema). The
+// caller closes the database.
+func (c *common) open(ctx context.Context) (*database, *slog.Logger, error) {
+	logger, err := c.logger()
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := openDatabase(ctx, c, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, logger, nil
+}
+
 // migrate applies the migrations, refusing a newer schema.
 func (db *database) migrate(ctx context.Context) error {
 	if err := schema.Migrate(ctx, db.Pool, db.logger); err != nil {

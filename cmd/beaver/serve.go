@@ -46,8 +46,7 @@ func runServe(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	logger, err := c.logger()
-	if err != nil {
+	if _, err := c.logger(); err != nil {
 		return err
 	}
 	// Listen first: a port in use is reported before anything starts.
@@ -60,14 +59,11 @@ func runServe(ctx context.Context, args []string) error {
 	}
 	defer ln.Close()
 
-	db, err := openDatabase(ctx, &c, logger)
+	db, logger, err := c.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.migrate(ctx); err != nil {
-		return err
-	}
 	if err := firstAdmin(ctx, db, *addr); err != nil {
 		return err
 	}
@@ -183,18 +179,11 @@ func runWorker(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	logger, err := c.logger()
-	if err != nil {
-		return err
-	}
-	db, err := openDatabase(ctx, &c, logger)
+	db, logger, err := c.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.migrate(ctx); err != nil {
-		return err
-	}
 	workers, err := startWorkers(ctx, db, wf, logger)
 	if err != nil {
 		return err
@@ -217,18 +206,11 @@ func runMigrate(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	logger, err := c.logger()
-	if err != nil {
-		return err
-	}
-	db, err := openDatabase(ctx, &c, logger)
+	db, _, err := c.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := schema.Migrate(ctx, db.Pool, logger); err != nil {
-		return err
-	}
 	st, err := schema.CheckStatus(ctx, db.Pool)
 	if err != nil {
 		return err

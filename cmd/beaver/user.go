@@ -44,18 +44,11 @@ func runUser(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	logger, err := c.logger()
-	if err != nil {
-		return err
-	}
-	db, err := openDatabase(ctx, &c, logger)
+	db, _, err := c.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.migrate(ctx); err != nil {
-		return err
-	}
 	u, err := engine.CreateUser(ctx, db.Pool, name, engine.Role(*role), password)
 	if err != nil {
 		return err
