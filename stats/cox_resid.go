@@ -117,5 +117,10 @@ func coxRobust(e *coxEngine, pr *coxPrep, d CoxData, beta, naive []float64) ([]f
 	if pr.ncl < 2 {
 		return nil, 0, errors.New("cox: robust variance needs at least two clusters")
 	}
+	for k := 0; k < p; k++ {
+		if !(robust[k*p+k] > 0) {
+			return nil, 0, fmt.Errorf("cox: robust variance of %q is zero: too few clusters carry information on it", pr.names[k])
+		}
+	}
 	return robust, rscore, nil
 }
