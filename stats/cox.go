@@ -440,6 +440,8 @@ func Cox(d CoxData, opts CoxOptions) (*CoxResult, error) {
 		return nil, fmt.Errorf("cox: monotone likelihood: the coefficient of %s diverges to infinity (log-likelihood converged before it; e.g. all events in one group of a covariate)", strings.Join(diverging, ", "))
 	}
 	if !converged {
+		// R only warns "one or more coefficients may be infinite" here when
+		// the linear predictor exceeds 500 or the step is not finite.
 		maxlp := 0.0
 		for i := 0; i < n; i++ {
 			lp := 0.0
@@ -448,11 +450,13 @@ func Cox(d CoxData, opts CoxOptions) (*CoxResult, error) {
 			}
 			maxlp = math.Max(maxlp, lp)
 		}
-		if maxlp > 500 || len(diverging) > 0 {
-			return nil, fmt.Errorf("cox: no convergence in %d iterations and the coefficient of %s diverges to infinity", opts.MaxIter, strings.Join(diverging, ", "))
+		if maxlp > 500 {
+			return nil, fmt.Errorf("cox: no convergence in %d iterations and the linear predictor reaches %.0f: some coefficient diverges to infinity", opts.MaxIter, maxlp)
+		}
+		if !counting {
+			iter = opts.MaxIter + 1 // coxfit6 counts one past iter.max (fit$iter)
 		}
 	}
-
 	res := &CoxResult{
 		Model:      "cox",
 		N:          n,

@@ -68,6 +68,7 @@ type coxSpec struct {
 	ties                    string
 	zph                     bool
 	where                   [2]string // keep rows whose column where[0] equals where[1]
+	maxIter                 int       // iter.max when not the default (the fit does not converge)
 }
 
 var coxCases = map[string]coxSpec{
@@ -89,6 +90,8 @@ var coxCases = map[string]coxSpec{
 	"tied_efron":       {csv: "tied.csv", time: "time", event: "status", covariates: []string{"x"}},
 	"tied_breslow":     {csv: "tied.csv", time: "time", event: "status", covariates: []string{"x"}, ties: "breslow"},
 	"single_event":     {csv: "single.csv", time: "time", event: "status", covariates: []string{"x"}},
+	"lung_iter2":       {csv: "lung.csv", time: "time", event: "dead", covariates: []string{"age", "sex", "ph.ecog"}, maxIter: 2},
+	"heart_iter2":      {csv: "heart.csv", start: "start", time: "stop", event: "event", covariates: []string{"age", "year", "surgery", "transplant"}, maxIter: 2},
 }
 
 // loadCoxData reads a case's CSV and applies na.omit over the used columns.
@@ -167,11 +170,25 @@ func TestCoxMatchesR(t *testing.T) {
 			ref := refs[name]
 			require.NotNil(t, ref, "no reference for %s", name)
 			d := loadCoxData(t, spec)
-			fit, err := Cox(d, CoxOptions{Ties: spec.ties})
+			fit, err := Cox(d, CoxOptions{Ties: spec.ties, MaxIter: spec.maxIter})
 			require.NoError(t, err, ref.call)
 			const tol = 1e-6
 			p := len(fit.Coefficients)
 			require.Equal(t, len(ref.vec["coef"]), p, ref.call)
+			if seInfo, ok := ref.vec["se_info"]; ok {
+				// R's fit$var is not the inverse information when coxfit6 runs
+				// out of iterations (see make_reference.R): compare the SE with
+				// a refit at R's coefficients, and skip what derives from it.
+				for k, c := range fit.Coefficients {
+					assertRel(t, ref.vec["coef"][k], float64(c.Coef), tol, ref.call+" coef "+c.Term)
+					assertRel(t, seInfo[k], float64(c.SE), tol, ref.call+" se (inverse information) "+c.Term)
+				}
+				assertRel(t, ref.scalar["loglik"], float64(fit.Loglik), tol, ref.call+" loglik")
+				assertRel(t, ref.scalar["score_chi2"], float64(fit.ModelScore.Chi2), tol, ref.call+" score")
+				assert.Equal(t, int(ref.scalar["iter"]), fit.Iterations, ref.call+" iterations")
+				assert.False(t, fit.Converged)
+				return
+			}
 			for k, c := range fit.Coefficients {
 				assertRel(t, ref.vec["coef"][k], float64(c.Coef), tol, ref.call+" coef "+c.Term)
 				assertRel(t, ref.vec["se"][k], float64(c.SE), tol, ref.call+" se "+c.Term)
@@ -201,7 +218,7 @@ func TestCoxMatchesR(t *testing.T) {
 				assertRel(t, ref.scalar["score_p"], float64(fit.ScoreTest.P), tol, ref.call+" score p")
 			}
 			assert.Equal(t, int(ref.scalar["iter"]), fit.Iterations, ref.call+" iterations")
-			assert.True(t, fit.Converged)
+			assert.Equal(t, spec.maxIter == 0, fit.Converged)
 			assert.Equal(t, int(ref.scalar["n"]), fit.N, ref.call+" n")
 			assert.Equal(t, int(ref.scalar["events"]), fit.Events, ref.call+" events")
 
