@@ -241,3 +241,29 @@ func TestCoxMatchesR(t *testing.T) {
 		})
 	}
 }
+
+func TestCoxZPHTransforms(t *testing.T) {
+	t.Parallel()
+	refs := loadCoxRefs(t)
+	for _, c := range []struct{ name, transform string }{
+		{"lung_efron", "rank"}, {"lung_efron", "identity"}, {"lung_efron", "log"}, {"heart", "rank"},
+	} {
+		t.Run(c.name+"/"+c.transform, func(t *testing.T) {
+			t.Parallel()
+			ref := refs[c.name]
+			want := ref.vec["zph_"+c.transform+"_chi2"] // cox.zph(fit, transform = c.transform)$table[, "chisq"]
+			d := loadCoxData(t, coxCases[c.name])
+			fit, err := Cox(d, CoxOptions{})
+			require.NoError(t, err)
+			z, err := CoxZPH(d, fit, c.transform)
+			require.NoError(t, err)
+			require.Len(t, want, len(z.Terms)+1)
+			for k, tm := range z.Terms {
+				assertRel(t, want[k], float64(tm.Chi2), 1e-6, "cox.zph("+ref.call+", transform = "+c.transform+") "+tm.Term)
+			}
+			assertRel(t, want[len(z.Terms)], float64(z.Global.Chi2), 1e-6, "GLOBAL")
+		})
+	}
+	_, err := CoxZPH(loadCoxData(t, coxCases["lung_efron"]), &CoxResult{Coef: make([]float64, 3)}, "sqrt")
+	assert.ErrorContains(t, err, `unknown transform "sqrt"`)
+}

@@ -105,6 +105,17 @@ run("cgd", quote(coxph(Surv(tstart, tstop, status) ~ treat + sex + age, data = c
 rt <- roundtrip(rats, "rats.csv")
 run("rats", quote(coxph(Surv(time, status) ~ rx, data = rt, cluster = litter)))
 
+# cox.zph's other time transforms
+local({
+  f <- coxph(Surv(time, dead) ~ age + sex + ph.ecog, data = lung2)
+  for (tr in c("rank", "identity", "log"))
+    emit("lung_efron", paste0("zph_", tr, "_chi2"), rownames(cox.zph(f, transform = tr)$table),
+         cform(cox.zph(f, transform = tr)$table[, "chisq"]))
+  f <- coxph(Surv(start, stop, event) ~ age + year + surgery + transplant, data = hrt)
+  emit("heart", "zph_rank_chi2", rownames(cox.zph(f, transform = "rank")$table),
+       cform(cox.zph(f, transform = "rank")$table[, "chisq"]))
+})
+
 # not converged: iter.max = 2 (R warns "Ran out of iterations and did not converge")
 run("lung_iter2", quote(suppressWarnings(coxph(Surv(time, dead) ~ age + sex + ph.ecog, data = lung2, iter.max = 2))), zph = FALSE)
 # survival 3.5-3's coxfit6 inverts the information matrix without decomposing
