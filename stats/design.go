@@ -2,6 +2,7 @@ package stats
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -116,21 +117,7 @@ func factor(col string, raw []string, line func(k int) int) (levels []string, co
 	if len(levels) < 2 {
 		return nil, nil, fmt.Errorf("column %q: only one level %q among the rows used", col, levels[0])
 	}
-	nums := make(map[string]float64, len(levels))
-	numeric := true
-	for _, l := range levels {
-		v, err := strconv.ParseFloat(l, 64)
-		if err != nil {
-			numeric = false
-			break
-		}
-		nums[l] = v
-	}
-	if numeric {
-		sort.SliceStable(levels, func(a, b int) bool { return nums[levels[a]] < nums[levels[b]] })
-	} else {
-		sort.Strings(levels)
-	}
+	levels = SortLevels(levels)
 	for l, s := range levels {
 		index[s] = l
 	}
@@ -139,4 +126,28 @@ func factor(col string, raw []string, line func(k int) int) (levels []string, co
 		code[k] = index[t]
 	}
 	return levels, code, nil
+}
+
+// SortLevels returns the levels of a categorical variable in Beaver's order:
+// numerically when all parse as numbers (ties, such as "1" and "1.0", by
+// bytes), otherwise by byte order (sort.Strings, i.e. R with LC_COLLATE=C).
+// The first level is the reference of treatment coding.
+func SortLevels(levels []string) []string {
+	out := slices.Clone(levels)
+	nums := make(map[string]float64, len(out))
+	for _, s := range out {
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsNaN(v) {
+			sort.Strings(out)
+			return out
+		}
+		nums[s] = v
+	}
+	sort.Slice(out, func(a, b int) bool {
+		if nums[out[a]] != nums[out[b]] {
+			return nums[out[a]] < nums[out[b]]
+		}
+		return out[a] < out[b]
+	})
+	return out
 }

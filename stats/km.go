@@ -6,8 +6,6 @@ import (
 	"math"
 	"runtime"
 	"slices"
-	"sort"
-	"strconv"
 	"sync"
 
 	"gonum.org/v1/gonum/stat/distuv"
@@ -150,7 +148,7 @@ func groupIndex(group []string) (levels []string, idx []int32) {
 		}
 		idx[i], last, lastPos = p, s, p
 	}
-	sorted := sortedLevels(levels)
+	sorted := SortLevels(levels)
 	remap := make([]int32, len(levels))
 	for newPos, s := range sorted {
 		remap[pos[s]] = int32(newPos)
@@ -159,28 +157,6 @@ func groupIndex(group []string) (levels []string, idx []int32) {
 		idx[i] = remap[idx[i]]
 	}
 	return sorted, idx
-}
-
-// sortedLevels returns levels sorted numerically when all parse as numbers,
-// otherwise by byte order (R's factor levels under LC_COLLATE=C).
-func sortedLevels(levels []string) []string {
-	out := slices.Clone(levels)
-	nums := make(map[string]float64, len(out))
-	for _, s := range out {
-		v, err := strconv.ParseFloat(s, 64)
-		if err != nil || math.IsNaN(v) {
-			sort.Strings(out)
-			return out
-		}
-		nums[s] = v
-	}
-	sort.Slice(out, func(a, b int) bool {
-		if nums[out[a]] != nums[out[b]] {
-			return nums[out[a]] < nums[out[b]]
-		}
-		return out[a] < out[b]
-	})
-	return out
 }
 
 // survRun is one group's distinct times with their event and censoring

@@ -222,9 +222,9 @@ func TestKaplanMeierNoEvents(t *testing.T) {
 
 func TestSortedLevels(t *testing.T) {
 	t.Parallel()
-	assert.Equal(t, []string{"2", "10", "10.5"}, sortedLevels([]string{"10", "2", "10.5"}))
-	assert.Equal(t, []string{"B", "a", "b"}, sortedLevels([]string{"b", "a", "B"}))
-	assert.Equal(t, []string{"10", "2", "x"}, sortedLevels([]string{"x", "2", "10"}))
+	assert.Equal(t, []string{"2", "10", "10.5"}, SortLevels([]string{"10", "2", "10.5"}))
+	assert.Equal(t, []string{"B", "a", "b"}, SortLevels([]string{"b", "a", "B"}))
+	assert.Equal(t, []string{"10", "2", "x"}, SortLevels([]string{"x", "2", "10"}))
 }
 
 // TestKaplanMeierParallelMatchesSerial checks that the sharded sort gives
