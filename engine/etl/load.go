@@ -1,0 +1,640 @@
+package etl
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Options configures one import. The zero value imports with today's date,
+// detects every file's flow, and logs to slog.Default().
+type Options struct {
+	// Flow forces the flow of every file (otherwise detected from the file
+	// name, then from the header).
+	Flow string
+	// ImportDate is the date no event may follow (default: today, UTC).
+	ImportDate time.Time
+	// StartedBy is recorded in the history (default: $USER or "unknown").
+	StartedBy string
+	// Partitions is passed to EnsurePartitions (0: keep or default).
+	Partitions int
+	// AfterPublish runs after a successful publish with the new data
+	// version (diagnostics, areas). Its error is logged and reported in the
+	// result; the import stays published.
+	AfterPublish func(ctx context.Context, version int64) error
+	Logger       *slog.Logger
+}
+
+// WithDefaults returns the options with zero fields set to their defaults.
+func (o Options) WithDefaults() Options {
+	if o.ImportDate.IsZero() {
+		y, m, d := time.Now().Date()
+		o.ImportDate = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	}
+	if o.StartedBy == "" {
+		o.StartedBy = os.Getenv("USER")
+		if o.StartedBy == "" {
+			o.StartedBy = "unknown"
+		}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
+}
+
+// Import states recorded in etl_import.
+const (
+	StateLoading   = "loading"
+	StatePublished = "published"
+	StateUnchanged = "unchanged"
+	StateFailed    = "failed"
+	StateAbandoned = "abandoned"
+)
+
+// Result is what an import did.
+type Result struct {
+	ImportID      int64            `json:"import_id"`
+	State         string           `json:"state"`
+	DataVersion   int64            `json:"data_version,omitempty"`
+	ImportDate    string           `json:"import_date"`
+	RowsRead      int64            `json:"rows_read"`
+	RowsPublished int64            `json:"rows_published"`
+	RowsRejected  int64            `json:"rows_rejected"`
+	RejectedBy    map[string]int64 `json:"rejected_by_reason"`
+	Warnings      []string         `json:"warnings,omitempty"`
+	Files         []*FileResult    `json:"files"`
+	DurationMS    int64            `json:"duration_ms"`
+	Error         string           `json:"error,omitempty"`
+}
+
+// FileResult is what an import did with one file.
+type FileResult struct {
+	No           int      `json:"file_no"`
+	Path         string   `json:"path"`
+	Flow         string   `json:"flow,omitempty"`
+	SHA256       string   `json:"sha256"`
+	Bytes        int64    `json:"bytes"`
+	Encoding     string   `json:"encoding,omitempty"`
+	Delimiter    string   `json:"delimiter,omitempty"`
+	State        string   `json:"state"`
+	RowsRead     int64    `json:"rows_read"`
+	RowsRejected int64    `json:"rows_rejected"`
+	Ignored      []string `json:"ignored_columns,omitempty"`
+	Note         string   `json:"note,omitempty"`
+	Error        string   `json:"error,omitempty"`
+}
+
+// ErrImportRunning is returned when another import holds the import lock.
+var ErrImportRunning = errors.New("another import is running")
+
+// ExpandPaths turns directories into the CSV and Parquet files they hold
+// (sorted by name, not recursive) and keeps files as given.
+func ExpandPaths(paths []string) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			out = append(out, p)
+			continue
+		}
+		entries, err := os.ReadDir(p)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			ext := strings.ToLower(filepath.Ext(e.Name()))
+			if !e.IsDir() && (ext == ".csv" || ext == ".parquet") {
+				out = append(out, filepath.Join(p, e.Name()))
+			}
+		}
+	}
+	return out, nil
+}
+
+// Load imports the files as one import: every file is validated into
+// staging tables, and then everything is published in one transaction as
+// a new data version — or, if any file has a whole-file error, nothing is.
+// Files whose content was already published are skipped; when all are,
+// the import is "unchanged". The returned error is nil only when the
+// import published or was unchanged; the Result is returned in both cases
+// when the import got as far as being recorded.
+func Load(ctx context.Context, pool *pgxpool.Pool, paths []string, opts Options) (*Result, error) {
+	opts = opts.WithDefaults()
+	start := time.Now()
+	if opts.Flow != "" && FlowByName(opts.Flow) == nil {
+		return nil, fmt.Errorf("etl: unknown flow %q (known: %s)", opts.Flow, strings.Join(FlowNames(), ", "))
+	}
+	if len(paths) == 0 {
+		return nil, errors.New("etl: no files to import")
+	}
+	res := &Result{RejectedBy: map[string]int64{}, ImportDate: opts.ImportDate.Format(time.DateOnly)}
+	for i, p := range paths {
+		sum, n, err := hashFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("etl: %w", err)
+		}
+		res.Files = append(res.Files, &FileResult{No: i + 1, Path: p, SHA256: sum, Bytes: n, State: "loading"})
+	}
+
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("etl: %w", err)
+	}
+	defer conn.Release()
+	var locked bool
+	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", lockImport).Scan(&locked); err != nil {
+		return nil, fmt.Errorf("etl: take import lock: %w", err)
+	}
+	if !locked {
+		return nil, fmt.Errorf("etl: %w", ErrImportRunning)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", lockImport) //nolint:errcheck
+	if err := cleanup(ctx, conn.Conn()); err != nil {
+		return nil, err
+	}
+	if _, err := EnsurePartitions(ctx, pool, opts.Partitions); err != nil {
+		return nil, err
+	}
+	if err := EnsureDictionaries(ctx, pool); err != nil {
+		return nil, err
+	}
+
+	if err := conn.QueryRow(ctx, `INSERT INTO etl_import (started_by, import_date) VALUES ($1, $2) RETURNING id`,
+		opts.StartedBy, opts.ImportDate).Scan(&res.ImportID); err != nil {
+		return nil, fmt.Errorf("etl: record import: %w", err)
+	}
+	l := &loader{pool: pool, conn: conn.Conn(), opts: opts, res: res, staged: map[string]bool{}, start: start}
+	err = l.run(ctx)
+	if err != nil {
+		res.State = StateFailed
+		res.Error = err.Error()
+		l.dropStaging(context.WithoutCancel(ctx))
+		if ferr := l.finish(context.WithoutCancel(ctx)); ferr != nil {
+			opts.Logger.Error("record failed import", "import", res.ImportID, "err", ferr)
+		}
+		return res, err
+	}
+	if res.State == StatePublished && opts.AfterPublish != nil {
+		if err := opts.AfterPublish(ctx, res.DataVersion); err != nil {
+			res.Warnings = append(res.Warnings, "after publish: "+err.Error())
+			opts.Logger.Error("after publish", "version", res.DataVersion, "err", err)
+		}
+	}
+	return res, nil
+}
+
+func hashFile(path string) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, fmt.Errorf("read %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+// cleanup removes what killed imports left: their staging tables, and marks
+// them abandoned. The caller holds the import lock, so no import is live.
+func cleanup(ctx context.Context, conn *pgx.Conn) error {
+	rows, err := conn.Query(ctx, `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.relname LIKE 'etl\_stage\_%'`)
+	if err != nil {
+		return fmt.Errorf("etl: find leftover staging tables: %w", err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("etl: find leftover staging tables: %w", err)
+	}
+	for _, n := range names {
+		if _, err := conn.Exec(ctx, "DROP TABLE IF EXISTS "+ident(n)); err != nil {
+			return fmt.Errorf("etl: drop leftover %s: %w", n, err)
+		}
+	}
+	_, err = conn.Exec(ctx, `UPDATE etl_import SET state = 'abandoned', finished_at = now(),
+		error = 'the importing process stopped before publishing (killed or crashed); nothing was published'
+		WHERE state = 'loading'`)
+	if err != nil {
+		return fmt.Errorf("etl: mark abandoned imports: %w", err)
+	}
+	return nil
+}
+
+// loader is one import in progress.
+type loader struct {
+	pool    *pgxpool.Pool
+	conn    *pgx.Conn // holds the import lock
+	opts    Options
+	res     *Result
+	staged  map[string]bool // flows with a staging table
+	start   time.Time
+	rejects []reject
+}
+
+func (l *loader) stageTable(flow string) string {
+	return fmt.Sprintf("etl_stage_%d_%s", l.res.ImportID, flow)
+}
+
+func (l *loader) rejectTable() string { return fmt.Sprintf("etl_stage_%d_reject", l.res.ImportID) }
+
+func (l *loader) run(ctx context.Context) error {
+	log := l.opts.Logger.With("import", l.res.ImportID)
+	_, err := l.conn.Exec(ctx, "CREATE UNLOGGED TABLE "+ident(l.rejectTable())+
+		" (file_no integer NOT NULL, line bigint NOT NULL, column_name text NOT NULL, reason text NOT NULL, value text, detail text)")
+	if err != nil {
+		return fmt.Errorf("create reject table: %w", err)
+	}
+	seen := map[string]int{}
+	todo := 0
+	for _, f := range l.res.Files {
+		var version, importID int64
+		err := l.conn.QueryRow(ctx, `SELECT i.data_version, i.id FROM etl_import_file f JOIN etl_import i ON i.id = f.import_id
+			WHERE f.sha256 = $1 AND f.state = 'published' ORDER BY i.id DESC LIMIT 1`, f.SHA256).Scan(&version, &importID)
+		switch {
+		case err == nil:
+			f.State = "skipped"
+			f.Note = fmt.Sprintf("same content already published by import %d (data version %d)", importID, version)
+		case !errors.Is(err, pgx.ErrNoRows):
+			return fmt.Errorf("look up %s: %w", f.Path, err)
+		case seen[f.SHA256] != 0:
+			f.State = "skipped"
+			f.Note = fmt.Sprintf("same content as file %d of this import", seen[f.SHA256])
+		default:
+			seen[f.SHA256] = f.No
+			todo++
+		}
+		if f.State == "skipped" {
+			log.Info("skipping file", "file", f.Path, "why", f.Note)
+		}
+	}
+	if err := l.recordFiles(ctx); err != nil {
+		return err
+	}
+	if todo == 0 {
+		l.res.State = StateUnchanged
+		l.dropStaging(ctx)
+		return l.finish(ctx)
+	}
+	for _, f := range l.res.Files {
+		if f.State == "skipped" {
+			continue
+		}
+		log.Info("loading file", "file", f.Path)
+		if err := l.loadFile(ctx, f); err != nil {
+			f.State = "failed"
+			f.Error = err.Error()
+			return err
+		}
+		f.State = "staged"
+		l.res.RowsRead += f.RowsRead
+		log.Info("staged file", "file", f.Path, "flow", f.Flow, "rows", f.RowsRead, "encoding", f.Encoding)
+	}
+	if err := l.validate(ctx); err != nil {
+		return fmt.Errorf("validate: %w", err)
+	}
+	if err := l.publish(ctx); err != nil {
+		return fmt.Errorf("publish: %w", err)
+	}
+	l.dropStaging(ctx)
+	return nil
+}
+
+func (l *loader) recordFiles(ctx context.Context) error {
+	for _, f := range l.res.Files {
+		_, err := l.conn.Exec(ctx, `INSERT INTO etl_import_file (import_id, file_no, path, sha256, bytes, state)
+			VALUES ($1, $2, $3, $4, $5, $6)`, l.res.ImportID, f.No, f.Path, f.SHA256, f.Bytes, f.State)
+		if err != nil {
+			return fmt.Errorf("record file %s: %w", f.Path, err)
+		}
+	}
+	return nil
+}
+
+// finish records the import's outcome (its own statement, outside any
+// publishing transaction).
+func (l *loader) finish(ctx context.Context) error { return l.finishWith(ctx, l.conn) }
+
+// execer is what a connection and a transaction offer to write with.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+func (l *loader) finishWith(ctx context.Context, ex execer) error {
+	l.res.DurationMS = time.Since(l.start).Milliseconds()
+	summary, _ := json.Marshal(l.res)
+	_, err := ex.Exec(ctx, `UPDATE etl_import SET state = $2, finished_at = now(), rows_read = $3,
+		rows_published = $4, rows_rejected = $5, duration_ms = $6, error = nullif($7, ''), summary = $8
+		WHERE id = $1`, l.res.ImportID, l.res.State, l.res.RowsRead, l.res.RowsPublished, l.res.RowsRejected,
+		l.res.DurationMS, l.res.Error, summary)
+	if err != nil {
+		return err
+	}
+	for _, f := range l.res.Files {
+		if _, err := ex.Exec(ctx, `UPDATE etl_import_file SET flow = nullif($3, ''), state = $4, rows_read = $5,
+			rows_rejected = $6, error = nullif($7, '') WHERE import_id = $1 AND file_no = $2`,
+			l.res.ImportID, f.No, f.Flow, f.State, f.RowsRead, f.RowsRejected, f.Error); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *loader) dropStaging(ctx context.Context) {
+	names := []string{l.rejectTable()}
+	for flow := range l.staged {
+		names = append(names, l.stageTable(flow))
+	}
+	for _, n := range names {
+		if _, err := l.conn.Exec(ctx, "DROP TABLE IF EXISTS "+ident(n)); err != nil {
+			l.opts.Logger.Warn("drop staging table", "table", n, "err", err)
+		}
+	}
+}
+
+// ensureStage creates the flow's staging table: file_no, line and every
+// column of the layout, typed.
+func (l *loader) ensureStage(ctx context.Context, f *Flow) error {
+	if l.staged[f.Name] {
+		return nil
+	}
+	cols := []string{"file_no integer NOT NULL", "line bigint NOT NULL"}
+	for _, c := range f.Columns {
+		cols = append(cols, ident(c.Name)+" "+c.Type.SQL())
+	}
+	if _, err := l.conn.Exec(ctx, "CREATE UNLOGGED TABLE "+ident(l.stageTable(f.Name))+" ("+strings.Join(cols, ", ")+")"); err != nil {
+		return fmt.Errorf("create staging table for %s: %w", f.Name, err)
+	}
+	l.staged[f.Name] = true
+	return nil
+}
+
+func (l *loader) loadFile(ctx context.Context, fr *FileResult) error {
+	fh, err := os.Open(fr.Path)
+	if err != nil {
+		return err
+	}
+	defer fh.Close()
+	if strings.EqualFold(filepath.Ext(fr.Path), ".parquet") {
+		return &FileError{Path: fr.Path, Msg: "Parquet input is not implemented yet; convert to CSV"}
+	}
+	cf, err := openCSV(fr.Path, fh)
+	if err != nil {
+		return err
+	}
+	fr.Encoding = cf.dec.Encoding()
+	fr.Delimiter = string(cf.delimiter)
+	flow, err := l.detectFlow(fr, cf)
+	if err != nil {
+		return err
+	}
+	fr.Flow = flow.Name
+	if err := l.ensureStage(ctx, flow); err != nil {
+		return err
+	}
+	src := &fileSource{l: l, ctx: ctx, cf: cf, fr: fr, flow: flow}
+	src.idx = make([]int, len(flow.Columns))
+	pos := map[string]int{}
+	for i, h := range cf.header {
+		pos[h] = i
+	}
+	for i, c := range flow.Columns {
+		if j, ok := pos[c.Name]; ok {
+			src.idx[i] = j
+			delete(pos, c.Name)
+		} else {
+			src.idx[i] = -1
+		}
+	}
+	for h := range pos {
+		fr.Ignored = append(fr.Ignored, h)
+	}
+	sort.Strings(fr.Ignored)
+	src.vals = make([]any, len(flow.Columns)+2)
+	cols := []string{"file_no", "line"}
+	for _, c := range flow.Columns {
+		cols = append(cols, c.Name)
+	}
+	_, err = l.conn.CopyFrom(ctx, pgx.Identifier{l.stageTable(flow.Name)}, cols, src)
+	if src.err != nil {
+		return src.err
+	}
+	if err != nil {
+		return fmt.Errorf("%s: copy into staging: %w", fr.Path, err)
+	}
+	if fr.RowsRead == 0 {
+		return &FileError{Path: fr.Path, Msg: "empty file: a header and no rows"}
+	}
+	return l.flushRejects(ctx)
+}
+
+func (l *loader) detectFlow(fr *FileResult, cf *csvFile) (*Flow, error) {
+	var flow *Flow
+	how := ""
+	switch {
+	case l.opts.Flow != "":
+		flow, how = FlowByName(l.opts.Flow), "--flow"
+	default:
+		if flow = flowFromFileName(filepath.Base(fr.Path)); flow != nil {
+			how = "the file name"
+		}
+	}
+	if flow == nil {
+		f, missing, err := flowFromHeader(cf.header)
+		if err != nil {
+			return nil, &FileError{Path: fr.Path, Line: 1, Msg: err.Error()}
+		}
+		if len(missing) > 0 {
+			return nil, &FileError{Path: fr.Path, Line: 1, Msg: fmt.Sprintf(
+				"unknown header: closest flow is %s, which lacks required column(s) %s", f.Name, strings.Join(missing, ", "))}
+		}
+		return f, nil
+	}
+	var missing []string
+	for _, name := range flow.Required() {
+		if !contains(cf.header, name) {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, &FileError{Path: fr.Path, Line: 1, Msg: fmt.Sprintf("missing required column(s) %s of flow %s (flow from %s; header: %s)",
+			strings.Join(missing, ", "), flow.Name, how, strings.Join(cf.header, string(cf.delimiter)))}
+	}
+	return flow, nil
+}
+
+// fileSource feeds CopyFrom with the valid rows of one file, parsing and
+// checking each row; refused rows go to the reject buffer.
+type fileSource struct {
+	l    *loader
+	ctx  context.Context
+	cf   *csvFile
+	fr   *FileResult
+	flow *Flow
+	idx  []int // file field of each layout column, -1 when absent
+	vals []any
+	err  error
+
+	lastLine     int64
+	lastRejected bool
+}
+
+func (s *fileSource) Next() bool {
+	for {
+		rec, err := s.cf.r.Read()
+		if err == io.EOF {
+			if s.lastRejected && s.cf.dec.last != '\n' {
+				s.err = &FileError{Path: s.fr.Path, Line: s.lastLine,
+					Msg: "truncated last line: it has no final newline and does not hold a complete row"}
+			}
+			return false
+		}
+		line, _ := s.cf.r.FieldPos(0)
+		var fieldCount bool
+		if err != nil {
+			var pe *csv.ParseError
+			var fe *FileError
+			switch {
+			case errors.As(err, &fe):
+				s.err = fe
+				return false
+			case errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount):
+				fieldCount = true
+				line = pe.StartLine
+			default:
+				s.err = &FileError{Path: s.fr.Path, Line: s.lastLine + 1, Msg: err.Error()}
+				return false
+			}
+		}
+		s.fr.RowsRead++
+		s.lastLine = int64(line)
+		if fieldCount {
+			if len(rec) == 1 && strings.ContainsRune(rec[0], otherDelimiter(s.cf.delimiter)) {
+				s.err = &FileError{Path: s.fr.Path, Line: int64(line), Msg: fmt.Sprintf(
+					"wrong delimiter: the header is separated by %q but this line by %q", s.cf.delimiter, otherDelimiter(s.cf.delimiter))}
+				return false
+			}
+			s.rejectRow(int64(line), "*", ReasonFieldCount, "", fmt.Sprintf("%d fields, the header has %d", len(rec), len(s.cf.header)))
+			continue
+		}
+		if s.parse(int64(line), rec) {
+			s.lastRejected = false
+			return true
+		}
+		s.lastRejected = true
+		if len(s.l.rejects) >= 4096 {
+			if s.err = s.l.flushRejects(s.ctx); s.err != nil {
+				return false
+			}
+		}
+	}
+}
+
+func otherDelimiter(d rune) rune {
+	if d == ';' {
+		return ','
+	}
+	return ';'
+}
+
+func (s *fileSource) rejectRow(line int64, column, reason, value, detail string) {
+	s.lastRejected = true
+	s.fr.RowsRejected++
+	if len(value) > 200 {
+		value = value[:200]
+	}
+	s.l.rejects = append(s.l.rejects, reject{s.fr.No, line, column, reason, value, detail})
+}
+
+// parse fills s.vals from the record; it reports false (and records the
+// reasons) when a value is refused.
+func (s *fileSource) parse(line int64, rec []string) bool {
+	s.vals[0] = int32(s.fr.No)
+	s.vals[1] = line
+	ok := true
+	for i := range s.flow.Columns {
+		c := &s.flow.Columns[i]
+		raw := ""
+		if j := s.idx[i]; j >= 0 {
+			raw = strings.TrimSpace(rec[j])
+		}
+		v, reason, detail := parseValue(c, raw, s.l.opts.ImportDate)
+		if reason != "" {
+			if ok {
+				s.fr.RowsRejected++
+			}
+			ok = false
+			if len(raw) > 200 {
+				raw = raw[:200]
+			}
+			s.l.rejects = append(s.l.rejects, reject{s.fr.No, line, c.Name, reason, raw, detail})
+		}
+		s.vals[i+2] = v
+	}
+	if !ok {
+		return false
+	}
+	for _, pair := range s.flow.Ordered {
+		a, b := s.value(pair[0]), s.value(pair[1])
+		ta, okA := a.(time.Time)
+		tb, okB := b.(time.Time)
+		if okA && okB && ta.After(tb) {
+			s.rejectRow(line, pair[1], ReasonDateOrder, fmtDate(b), pair[0]+" "+fmtDate(a)+" is after "+pair[1])
+			return false
+		}
+	}
+	return true
+}
+
+func (s *fileSource) value(name string) any {
+	for i, c := range s.flow.Columns {
+		if c.Name == name {
+			return s.vals[i+2]
+		}
+	}
+	return nil
+}
+
+func (s *fileSource) Values() ([]any, error) { return s.vals, nil }
+
+func (s *fileSource) Err() error { return s.err }
+
+// flushRejects copies the buffered rejects into the import's reject table
+// (through another connection: the loader's is busy copying).
+func (l *loader) flushRejects(ctx context.Context) error {
+	if len(l.rejects) == 0 {
+		return nil
+	}
+	rows := make([][]any, len(l.rejects))
+	for i, r := range l.rejects {
+		rows[i] = []any{int32(r.fileNo), r.line, r.column, r.reason, r.value, r.detail}
+	}
+	_, err := l.pool.CopyFrom(ctx, pgx.Identifier{l.rejectTable()},
+		[]string{"file_no", "line", "column_name", "reason", "value", "detail"}, pgx.CopyFromRows(rows))
+	if err != nil {
+		return fmt.Errorf("record rejected rows: %w", err)
+	}
+	l.rejects = l.rejects[:0]
+	return nil
+}

@@ -1,0 +1,141 @@
+package etl
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// publish moves every staged row into the published tables, the rejects
+// into the quarantine, and records the new data version, all in one
+// transaction: readers see the import whole or not at all.
+func (l *loader) publish(ctx context.Context) error {
+	if err := l.flushRejects(ctx); err != nil {
+		return err
+	}
+	rt := ident(l.rejectTable())
+	return pgx.BeginFunc(ctx, l.conn, func(tx pgx.Tx) error {
+		var version int64
+		if err := tx.QueryRow(ctx, "SELECT coalesce(max(version), 0) + 1 FROM etl_data_version").Scan(&version); err != nil {
+			return err
+		}
+		var published int64
+		for _, f := range Flows {
+			if !l.staged[f.Name] {
+				continue
+			}
+			st := ident(l.stageTable(f.Name))
+			var cols []string
+			for _, c := range f.Stored() {
+				cols = append(cols, ident(c.Name))
+			}
+			sql := "INSERT INTO " + ident(f.Table) + " (" + strings.Join(cols, ", ") + ", data_version) SELECT " +
+				strings.Join(cols, ", ") + ", $1 FROM " + st
+			if f.Upsert {
+				var set []string
+				for _, c := range f.Stored() {
+					if !contains(f.Key, c.Name) {
+						set = append(set, ident(c.Name)+" = EXCLUDED."+ident(c.Name))
+					}
+				}
+				set = append(set, "data_version = EXCLUDED.data_version")
+				sql += " ON CONFLICT (" + strings.Join(identAll(f.Key), ", ") + ") DO UPDATE SET " + strings.Join(set, ", ")
+			}
+			tag, err := tx.Exec(ctx, sql, version)
+			if err != nil {
+				return fmt.Errorf("%s: %w", f.Table, err)
+			}
+			published += tag.RowsAffected()
+			for _, ch := range f.Children {
+				if err := publishChild(ctx, tx, ch, st, version); err != nil {
+					return err
+				}
+			}
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO etl_quarantine (import_id, file_no, line, column_name, reason, value, detail)
+			SELECT $1, file_no, line, column_name, reason, value, detail FROM `+rt+` ORDER BY file_no, line`, l.res.ImportID)
+		if err != nil {
+			return fmt.Errorf("quarantine: %w", err)
+		}
+		if err := l.summarize(ctx, tx); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "INSERT INTO etl_data_version (version, import_id) VALUES ($1, $2)", version, l.res.ImportID); err != nil {
+			return err
+		}
+		l.res.State = StatePublished
+		l.res.DataVersion = version
+		l.res.RowsPublished = published
+		for _, f := range l.res.Files {
+			if f.State == "staged" {
+				f.State = "published"
+			}
+		}
+		if _, err := tx.Exec(ctx, "UPDATE etl_import SET data_version = $2 WHERE id = $1", l.res.ImportID, version); err != nil {
+			return err
+		}
+		return l.finishWith(ctx, tx)
+	})
+}
+
+// summarize counts the refused rows, per file and per reason.
+func (l *loader) summarize(ctx context.Context, tx pgx.Tx) error {
+	rt := ident(l.rejectTable())
+	rows, err := tx.Query(ctx, "SELECT reason, count(DISTINCT (file_no, line)) FROM "+rt+" GROUP BY reason")
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var reason string
+		var n int64
+		if err := rows.Scan(&reason, &n); err != nil {
+			return err
+		}
+		l.res.RejectedBy[reason] = n
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	l.res.RowsRejected = 0
+	for _, f := range l.res.Files {
+		if f.State != "staged" {
+			continue
+		}
+		if err := tx.QueryRow(ctx, "SELECT count(DISTINCT line) FROM "+rt+" WHERE file_no = $1", f.No).Scan(&f.RowsRejected); err != nil {
+			return err
+		}
+		l.res.RowsRejected += f.RowsRejected
+	}
+	return nil
+}
+
+func publishChild(ctx context.Context, tx pgx.Tx, ch Child, st string, version int64) error {
+	var values []string
+	for pos, g := range ch.Groups {
+		vals := []string{fmt.Sprint(pos)}
+		for _, src := range g {
+			vals = append(vals, "s."+ident(src))
+		}
+		values = append(values, "("+strings.Join(vals, ", ")+")")
+	}
+	fields := identAll(ch.Fields)
+	copyCols := identAll(ch.Copy)
+	sql := "INSERT INTO " + ident(ch.Table) + " (" + strings.Join(copyCols, ", ") + ", position, " + strings.Join(fields, ", ") +
+		", data_version) SELECT " + strings.Join(prefix("s.", copyCols), ", ") + ", g.position, " + strings.Join(prefix("g.", fields), ", ") +
+		", $1 FROM " + st + " s CROSS JOIN LATERAL (VALUES " + strings.Join(values, ", ") + ") g (position, " + strings.Join(fields, ", ") +
+		") WHERE g." + fields[0] + " IS NOT NULL"
+	if _, err := tx.Exec(ctx, sql, version); err != nil {
+		return fmt.Errorf("%s: %w", ch.Table, err)
+	}
+	return nil
+}
+
+func identAll(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = ident(n)
+	}
+	return out
+}

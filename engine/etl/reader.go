@@ -1,0 +1,240 @@
+package etl
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+)
+
+// FileError is a problem with a whole file: nothing of an import that
+// contains such a file is published.
+type FileError struct {
+	Path   string
+	Line   int64  // 0 when the problem is not on one line
+	Column string // "" when the problem is not in one column
+	Msg    string
+}
+
+func (e *FileError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Path)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ": line %d", e.Line)
+	}
+	if e.Column != "" {
+		fmt.Fprintf(&b, ", column %s", e.Column)
+	}
+	b.WriteString(": ")
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// sniffSize is how much of a file decides its encoding.
+const sniffSize = 64 << 10
+
+// decoder turns the raw bytes of a CSV file into UTF-8: a file whose first
+// 64 KiB are valid UTF-8 is read as UTF-8 and any invalid byte later is an
+// error (with its line); any other file is read as Latin-1 (ISO 8859-1),
+// where every byte is a character. A NUL byte is an error in both (a binary
+// file, or UTF-16). It remembers the last byte so a missing final newline
+// can be told.
+type decoder struct {
+	src    io.Reader
+	latin1 bool
+	raw    []byte
+	carry  int // bytes of an incomplete UTF-8 sequence kept at raw[:carry]
+	out    []byte
+	lines  int64 // newlines in the bytes decoded so far
+	last   byte
+	err    error
+	path   string
+}
+
+func newDecoder(path string, src *bufio.Reader) (*decoder, error) {
+	head, err := src.Peek(sniffSize)
+	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, &FileError{Path: path, Msg: "read: " + err.Error()}
+	}
+	if len(head) == 0 {
+		return nil, &FileError{Path: path, Msg: "empty file"}
+	}
+	if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
+		_, _ = src.Discard(3)
+		head = head[3:]
+	}
+	d := &decoder{src: src, raw: make([]byte, 128<<10), path: path}
+	d.latin1 = !utf8.Valid(trimPartialRune(head))
+	return d, nil
+}
+
+// trimPartialRune drops an incomplete UTF-8 sequence at the end of b.
+func trimPartialRune(b []byte) []byte {
+	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(b[i]) {
+			if !utf8.FullRune(b[i:]) {
+				return b[:i]
+			}
+			break
+		}
+	}
+	return b
+}
+
+// Encoding names the encoding the file is read as.
+func (d *decoder) Encoding() string {
+	if d.latin1 {
+		return "latin-1"
+	}
+	return "utf-8"
+}
+
+func (d *decoder) Read(p []byte) (int, error) {
+	for len(d.out) == 0 {
+		if d.err != nil {
+			return 0, d.err
+		}
+		d.fill()
+	}
+	n := copy(p, d.out)
+	d.out = d.out[n:]
+	return n, nil
+}
+
+func (d *decoder) fill() {
+	n, err := io.ReadAtLeast(d.src, d.raw[d.carry:], 1)
+	if err == io.ErrUnexpectedEOF {
+		err = io.EOF
+	}
+	chunk := d.raw[:d.carry+n]
+	if n > 0 {
+		d.last = chunk[len(chunk)-1]
+	}
+	if i := bytes.IndexByte(chunk, 0); i >= 0 {
+		d.err = &FileError{Path: d.path, Line: d.lines + int64(bytes.Count(chunk[:i], []byte("\n"))) + 1,
+			Msg: "undecodable bytes: a NUL byte (a binary file, or UTF-16?); save it as UTF-8 or Latin-1 text"}
+		return
+	}
+	var out []byte
+	if d.latin1 {
+		out = make([]byte, 0, len(chunk)+len(chunk)/8)
+		for _, b := range chunk {
+			if b < utf8.RuneSelf {
+				out = append(out, b)
+			} else {
+				out = append(out, 0xC0|b>>6, 0x80|b&0x3F)
+			}
+		}
+		d.carry = 0
+	} else {
+		whole := chunk
+		if err == nil {
+			whole = trimPartialRune(chunk)
+		}
+		if !utf8.Valid(whole) {
+			bad := 0
+			for bad < len(whole) {
+				r, size := utf8.DecodeRune(whole[bad:])
+				if r == utf8.RuneError && size <= 1 {
+					break
+				}
+				bad += size
+			}
+			d.err = &FileError{Path: d.path, Line: d.lines + int64(bytes.Count(whole[:bad], []byte("\n"))) + 1,
+				Msg: fmt.Sprintf("undecodable bytes: byte 0x%02x is not UTF-8, and the file began as UTF-8; save the whole file in one encoding (UTF-8 or Latin-1)", whole[bad])}
+			return
+		}
+		out = append([]byte(nil), whole...)
+		d.carry = copy(d.raw, chunk[len(whole):])
+	}
+	d.lines += int64(bytes.Count(out, []byte("\n")))
+	d.out = out
+	if err != nil {
+		if err == io.EOF && d.carry > 0 {
+			d.err = &FileError{Path: d.path, Line: d.lines + 1, Msg: "undecodable bytes: the file ends inside a UTF-8 character"}
+			return
+		}
+		d.err = err
+	}
+}
+
+// csvFile is an open CSV file positioned after its header.
+type csvFile struct {
+	path      string
+	dec       *decoder
+	r         *csv.Reader
+	header    []string
+	delimiter rune
+}
+
+// openCSV reads the header of a CSV file: it decides the encoding, the
+// delimiter (';' or ',', whichever the header line has more of) and
+// returns the header names in lower case.
+func openCSV(path string, src io.Reader) (*csvFile, error) {
+	dec, err := newDecoder(path, bufio.NewReaderSize(src, sniffSize))
+	if err != nil {
+		return nil, err
+	}
+	br := bufio.NewReaderSize(dec, 1<<20)
+	var first []byte
+	for size := 4096; ; size *= 2 {
+		b, err := br.Peek(size)
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			first = b[:i]
+			break
+		}
+		if err != nil {
+			var fe *FileError
+			if errors.As(err, &fe) {
+				return nil, fe
+			}
+			first = b
+			break
+		}
+		if size >= 1<<20 {
+			return nil, &FileError{Path: path, Line: 1, Msg: "header line longer than 1 MiB: not a CSV file?"}
+		}
+	}
+	line := strings.TrimRight(string(first), "\r")
+	if strings.TrimSpace(line) == "" {
+		return nil, &FileError{Path: path, Line: 1, Msg: "empty file: no header line"}
+	}
+	semi, comma := strings.Count(line, ";"), strings.Count(line, ",")
+	delim := ';'
+	switch {
+	case semi == 0 && comma == 0:
+		for _, other := range []struct{ sep, name string }{{"\t", "tabs"}, {"|", "'|'"}} {
+			if strings.Contains(line, other.sep) {
+				return nil, &FileError{Path: path, Line: 1, Msg: "wrong delimiter: the header is separated by " + other.name + "; Beaver reads ';' or ','"}
+			}
+		}
+	case comma > semi:
+		delim = ','
+	}
+	r := csv.NewReader(br)
+	r.Comma = delim
+	r.LazyQuotes = true
+	r.ReuseRecord = true
+	header, err := r.Read()
+	if err != nil {
+		return nil, &FileError{Path: path, Line: 1, Msg: "read header: " + err.Error()}
+	}
+	names := make([]string, len(header))
+	seen := map[string]bool{}
+	for i, h := range header {
+		names[i] = strings.ToLower(strings.TrimSpace(h))
+		if names[i] == "" {
+			return nil, &FileError{Path: path, Line: 1, Msg: fmt.Sprintf("header column %d has no name", i+1)}
+		}
+		if seen[names[i]] {
+			return nil, &FileError{Path: path, Line: 1, Column: names[i], Msg: "column named twice in the header"}
+		}
+		seen[names[i]] = true
+	}
+	r.FieldsPerRecord = len(names)
+	return &csvFile{path: path, dec: dec, r: r, header: names, delimiter: delim}, nil
+}

@@ -1,0 +1,163 @@
+package etl
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// codeSource returns the SQL of a relation (code, valid_from, valid_to)
+// for a code system, including codes staged by this import's dictionary
+// files, and whether the dictionary is empty (then codes are not checked).
+func (l *loader) codeSource(ctx context.Context, system string) (string, bool, error) {
+	var sql, flow string
+	switch system {
+	case CodeICD9Dx:
+		sql = "SELECT code, valid_from, valid_to FROM dict_icd9cm WHERE kind = 'dx'"
+	case CodeICD9Proc:
+		sql = "SELECT code, valid_from, valid_to FROM dict_icd9cm WHERE kind = 'proc'"
+	case CodeExemption:
+		sql = "SELECT code, valid_from, valid_to FROM dict_exemption"
+	case CodeProduct:
+		sql, flow = "SELECT aic AS code, valid_from, valid_to FROM dict_product", "product"
+	case CodeOutpatient:
+		sql, flow = "SELECT code, valid_from, valid_to FROM dict_outpatient", "outpatient_code"
+	case CodeATC:
+		sql, flow = "SELECT code, DATE '1900-01-01' AS valid_from, NULL::date AS valid_to FROM dict_atc", "atc"
+	default:
+		return "", false, fmt.Errorf("unknown code system %q", system)
+	}
+	if flow != "" && l.staged[flow] {
+		st := ident(l.stageTable(flow))
+		if flow == "atc" {
+			sql += " UNION ALL SELECT code, DATE '1900-01-01', NULL::date FROM " + st
+		} else if flow == "product" {
+			sql += " UNION ALL SELECT aic, valid_from, valid_to FROM " + st
+		} else {
+			sql += " UNION ALL SELECT code, valid_from, valid_to FROM " + st
+		}
+	}
+	var empty bool
+	if err := l.conn.QueryRow(ctx, "SELECT NOT EXISTS ("+sql+")").Scan(&empty); err != nil {
+		return "", false, fmt.Errorf("read dictionary %s: %w", system, err)
+	}
+	return sql, empty, nil
+}
+
+// validate runs the checks that need the database (registry, codes,
+// duplicates) on the staged rows, flow by flow in publishing order, adds
+// their failures to the reject table and deletes the refused rows from
+// staging, so that what remains in staging is exactly what will publish.
+func (l *loader) validate(ctx context.Context) error {
+	if err := l.flushRejects(ctx); err != nil {
+		return err
+	}
+	rt := ident(l.rejectTable())
+	insert := "INSERT INTO " + rt + " (file_no, line, column_name, reason, value, detail) "
+	for _, f := range Flows {
+		if !l.staged[f.Name] {
+			continue
+		}
+		st := ident(l.stageTable(f.Name))
+		exec := func(what, sql string, args ...any) error {
+			if _, err := l.conn.Exec(ctx, sql, args...); err != nil {
+				return fmt.Errorf("%s: %s: %w", f.Name, what, err)
+			}
+			return nil
+		}
+		if len(f.Key) > 0 {
+			keys := make([]string, len(f.Key))
+			join := make([]string, len(f.Key))
+			for i, k := range f.Key {
+				keys[i] = ident(k)
+				join[i] = "t." + ident(k) + " = s." + ident(k)
+			}
+			keyText := "concat_ws('|', " + strings.Join(prefix("s.", keys), ", ") + ")"
+			err := exec("duplicate keys", insert+`SELECT s.file_no, s.line, $1, $2, `+keyText+`, 'key appears earlier in this import'
+				FROM (SELECT *, row_number() OVER (PARTITION BY `+strings.Join(keys, ", ")+` ORDER BY file_no, line) AS rn FROM `+st+`) s
+				WHERE s.rn > 1`, strings.Join(f.Key, "+"), ReasonDuplicateKey)
+			if err != nil {
+				return err
+			}
+			if !f.Upsert {
+				err := exec("published keys", insert+`SELECT s.file_no, s.line, $1, $2, `+keyText+`, 'key already in the published data'
+					FROM `+st+` s WHERE EXISTS (SELECT 1 FROM `+ident(f.Table)+` t WHERE `+strings.Join(join, " AND ")+`)`,
+					strings.Join(f.Key, "+"), ReasonPublished)
+				if err != nil {
+					return err
+				}
+			}
+		}
+		if f.HasPerson() && f.Name != "person" {
+			personJoin := " LEFT JOIN person p ON p.person_id = s.person_id"
+			birth, death, known := "p.birth_date", "p.death_date", "p.person_id IS NOT NULL"
+			if l.staged["person"] {
+				sp := ident(l.stageTable("person"))
+				personJoin += " LEFT JOIN " + sp + " sp ON sp.person_id = s.person_id"
+				birth = "coalesce(sp.birth_date, p.birth_date)"
+				death = "CASE WHEN sp.person_id IS NOT NULL THEN sp.death_date ELSE p.death_date END"
+				known = "(p.person_id IS NOT NULL OR sp.person_id IS NOT NULL)"
+			}
+			err := exec("registry", insert+`SELECT s.file_no, s.line, 'person_id', $1, s.person_id::text, 'not in the registry of persons'
+				FROM `+st+` s`+personJoin+` WHERE NOT `+known, ReasonUnknownPerson)
+			if err != nil {
+				return err
+			}
+			if f.EventDate != "" {
+				ev := "s." + ident(f.EventDate)
+				err := exec("birth and death", insert+`SELECT s.file_no, s.line, $1,
+					CASE WHEN `+ev+` < `+birth+` THEN $2 ELSE $3 END, `+ev+`::text,
+					CASE WHEN `+ev+` < `+birth+` THEN 'birth ' || `+birth+`::text ELSE 'death ' || `+death+`::text END
+					FROM `+st+` s`+personJoin+` WHERE `+known+` AND (`+ev+` < `+birth+` OR `+ev+` > `+death+`)`,
+					f.EventDate, ReasonBeforeBirth, ReasonAfterDeath)
+				if err != nil {
+					return err
+				}
+			}
+		}
+		for _, c := range f.Columns {
+			if c.Code == "" {
+				continue
+			}
+			src, empty, err := l.codeSource(ctx, c.Code)
+			if err != nil {
+				return err
+			}
+			if empty {
+				l.warn(fmt.Sprintf("%s.%s: the %s dictionary is empty, codes were not checked", f.Name, c.Name, c.Code))
+				continue
+			}
+			col, at := "s."+ident(c.Name), "s."+ident(c.CodeDate)
+			err = exec("codes of "+c.Name, insert+`SELECT s.file_no, s.line, $1,
+				CASE WHEN EXISTS (SELECT 1 FROM (`+src+`) d WHERE d.code = `+col+`) THEN $3 ELSE $2 END,
+				`+col+`, $4 || ' at ' || `+at+`::text
+				FROM `+st+` s WHERE `+col+` IS NOT NULL AND NOT EXISTS (SELECT 1 FROM (`+src+`) d WHERE d.code = `+col+`
+					AND d.valid_from <= `+at+` AND (d.valid_to IS NULL OR `+at+` <= d.valid_to))`,
+				c.Name, ReasonUnknownCode, ReasonCodeValidity, c.Code)
+			if err != nil {
+				return err
+			}
+		}
+		if err := exec("drop refused rows", `DELETE FROM `+st+` s USING `+rt+` r WHERE r.file_no = s.file_no AND r.line = s.line`); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func prefix(p string, names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = p + n
+	}
+	return out
+}
+
+func (l *loader) warn(msg string) {
+	for _, w := range l.res.Warnings {
+		if w == msg {
+			return
+		}
+	}
+	l.res.Warnings = append(l.res.Warnings, msg)
+}
