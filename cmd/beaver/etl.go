@@ -1,0 +1,239 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/beaver-analytics/beaver/engine/etl"
+)
+
+func init() {
+	subcommands["etl"] = subcommand{"import flows and inspect imports: beaver etl load|history|diagnose (docs/flows.md)", runETL}
+	subcommands["init"] = subcommand{"initialise the database: migrations and flow partitions (--partitions N)", runInit}
+	order = append(order, "etl", "init")
+}
+
+func runInit(ctx context.Context, args []string) error {
+	var c common
+	fs := newFlagSet("init", "init [--partitions N] [flags]\n\n"+
+		"Applies the migrations and creates the hash partitions of the flow tables.\n"+
+		"N is fixed once flow data exists.")
+	c.register(fs)
+	n := fs.Int("partitions", 0, fmt.Sprintf("number of hash partitions by person (default: keep, or %d on a new database)", etl.DefaultPartitions))
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *n < 0 || *n > etl.MaxPartitions {
+		return usageErr("--partitions must be between 1 and %d", etl.MaxPartitions)
+	}
+	db, err := openMigrated(ctx, &c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	got, err := etl.EnsurePartitions(ctx, db.Pool, *n)
+	if err != nil {
+		return err
+	}
+	if err := etl.EnsureDictionaries(ctx, db.Pool); err != nil {
+		return err
+	}
+	fmt.Printf("database ready: %d partitions per flow table\n", got)
+	return nil
+}
+
+func openMigrated(ctx context.Context, c *common) (*database, error) {
+	logger, err := c.logger()
+	if err != nil {
+		return nil, err
+	}
+	db, err := openDatabase(ctx, c, logger)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func runETL(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Println("Usage: beaver etl load DIR|FILE... [--flow NAME] [flags]\n" +
+			"       beaver etl history [--json] [flags]\n" +
+			"       beaver etl diagnose [--version N] [--json] [flags]")
+		if len(args) == 0 {
+			return usageErr("missing etl command")
+		}
+		return nil
+	}
+	switch args[0] {
+	case "load":
+		return runETLLoad(ctx, args[1:])
+	case "history":
+		return runETLHistory(ctx, args[1:])
+	}
+	return usageErr("unknown etl command %q: use load, history or diagnose", args[0])
+}
+
+// splitArgs separates positional arguments from flags so that files may
+// come before or after the flags.
+func splitArgs(args []string, valued map[string]bool) (flags, pos []string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return flags, append(pos, args[i+1:]...)
+		}
+		if strings.HasPrefix(a, "-") && a != "-" {
+			flags = append(flags, a)
+			name := strings.TrimLeft(a, "-")
+			if valued[name] && !strings.Contains(a, "=") && i+1 < len(args) {
+				i++
+				flags = append(flags, args[i])
+			}
+			continue
+		}
+		pos = append(pos, a)
+	}
+	return flags, pos
+}
+
+func runETLLoad(ctx context.Context, args []string) error {
+	var c common
+	fs := newFlagSet("etl load", "etl load DIR|FILE... [--flow NAME] [flags]\n\n"+
+		"Validates the files and publishes them as one new data version, or nothing.\n"+
+		"Layouts and rules: docs/flows.md. Exit status 1 when the import failed.")
+	c.register(fs)
+	flow := fs.String("flow", "", "flow of every file: "+strings.Join(etl.FlowNames(), ", ")+" (default: from the file name, then the header)")
+	importDate := fs.String("import-date", "", "date no event may follow, YYYY-MM-DD (default today)")
+	by := fs.String("user", "", "who runs the import, for the history (default $USER)")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	flags, pos := splitArgs(args, map[string]bool{"flow": true, "import-date": true, "user": true,
+		"database-url": true, "data-dir": true, "log-format": true, "log-level": true})
+	if err := fs.Parse(flags); err != nil {
+		return err
+	}
+	pos = append(pos, fs.Args()...)
+	if len(pos) == 0 {
+		return usageErr("no files: beaver etl load DIR|FILE...")
+	}
+	if *flow != "" && etl.FlowByName(*flow) == nil {
+		return usageErr("--flow %q: use one of %s", *flow, strings.Join(etl.FlowNames(), ", "))
+	}
+	opts := etl.Options{Flow: *flow, StartedBy: *by}
+	if *importDate != "" {
+		d, err := time.Parse(time.DateOnly, *importDate)
+		if err != nil {
+			return usageErr("--import-date %q: use YYYY-MM-DD", *importDate)
+		}
+		opts.ImportDate = d
+	}
+	paths, err := etl.ExpandPaths(pos)
+	if err != nil {
+		return err
+	}
+	if len(paths) == 0 {
+		return fmt.Errorf("no .csv or .parquet files in %s", strings.Join(pos, ", "))
+	}
+	db, err := openMigrated(ctx, &c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	opts.Logger = db.logger
+	res, err := etl.Load(ctx, db.Pool, paths, opts)
+	if res != nil {
+		if *asJSON {
+			enc := json.NewEncoder(os.Stdout)
+			enc.SetIndent("", "  ")
+			_ = enc.Encode(res)
+		} else {
+			printResult(os.Stdout, res)
+		}
+	}
+	return err
+}
+
+func printResult(w io.Writer, r *etl.Result) {
+	switch r.State {
+	case etl.StatePublished:
+		fmt.Fprintf(w, "import %d published data version %d: %d rows read, %d published, %d rejected (%.1f s)\n",
+			r.ImportID, r.DataVersion, r.RowsRead, r.RowsPublished, r.RowsRejected, float64(r.DurationMS)/1000)
+	case etl.StateUnchanged:
+		fmt.Fprintf(w, "import %d: nothing new, every file was already imported; data unchanged\n", r.ImportID)
+	default:
+		fmt.Fprintf(w, "import %d failed, nothing published: %s\n", r.ImportID, r.Error)
+	}
+	for _, f := range r.Files {
+		fmt.Fprintf(w, "  %-9s %s", f.State, f.Path)
+		if f.Flow != "" {
+			fmt.Fprintf(w, " [%s, %s, %q]", f.Flow, f.Encoding, f.Delimiter)
+		}
+		if f.State != "skipped" && f.RowsRead > 0 {
+			fmt.Fprintf(w, " %d rows, %d rejected", f.RowsRead, f.RowsRejected)
+		}
+		if f.Note != "" {
+			fmt.Fprintf(w, ": %s", f.Note)
+		}
+		if len(f.Ignored) > 0 {
+			fmt.Fprintf(w, " (ignored columns: %s)", strings.Join(f.Ignored, ", "))
+		}
+		fmt.Fprintln(w)
+	}
+	if len(r.RejectedBy) > 0 {
+		reasons := make([]string, 0, len(r.RejectedBy))
+		for k := range r.RejectedBy {
+			reasons = append(reasons, k)
+		}
+		sort.Slice(reasons, func(i, j int) bool { return r.RejectedBy[reasons[i]] > r.RejectedBy[reasons[j]] })
+		fmt.Fprintln(w, "rejected rows by reason (details in etl_quarantine):")
+		for _, k := range reasons {
+			fmt.Fprintf(w, "  %-22s %d\n", k, r.RejectedBy[k])
+		}
+	}
+	for _, msg := range r.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", msg)
+	}
+}
+
+func runETLHistory(ctx context.Context, args []string) error {
+	var c common
+	fs := newFlagSet("etl history", "etl history [--json] [flags]")
+	c.register(fs)
+	asJSON := fs.Bool("json", false, "print JSON")
+	limit := fs.Int("limit", 20, "how many imports, newest first")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	db, err := openMigrated(ctx, &c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	h, err := etl.History(ctx, db.Pool, *limit)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(h)
+	}
+	fmt.Printf("%-6s %-10s %-8s %-20s %-12s %10s %10s %8s\n", "import", "state", "version", "started", "by", "read", "published", "rejected")
+	for _, i := range h {
+		v := "-"
+		if i.DataVersion != nil {
+			v = fmt.Sprint(*i.DataVersion)
+		}
+		fmt.Printf("%-6d %-10s %-8s %-20s %-12s %10d %10d %8d\n", i.ID, i.State, v, i.StartedAt.Format("2006-01-02 15:04:05"),
+			i.StartedBy, i.RowsRead, i.RowsPublished, i.RowsRejected)
+	}
+	return nil
+}
