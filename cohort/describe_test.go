@@ -1,0 +1,67 @@
+package cohort
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestDescribeExamples(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		example, lang string
+		want          []string
+	}{
+		{"comparator-new-users", "en", []string{
+			"aged 40 to 90 years at the index date",
+			"at least 365 days before the index date",
+			"group A at the first dispensing of ACE inhibitors, plain and combinations",
+			"Only new users were included",
+			"(1) no hospital admission for AMI (principal diagnosis) from day -365 to day -1 relative to the index date (both included)",
+			"Follow-up started on day 1 after the index date",
+			"the end of the study on 2019-12-31",
+			"adjusted: hazard ratios of acute myocardial infarction from a Cox proportional hazards model (Efron ties) with exposure, age, sex, diabetes",
+			"ami (ICD-9-CM): 410*",
+		}},
+		{"comparator-new-users", "it", []string{
+			"di età compresa tra 40 e 90 anni alla data indice",
+			"Sono stati inclusi solo i nuovi utilizzatori",
+			"dal giorno -365 al giorno -1 rispetto alla data indice (estremi inclusi)",
+			"modello di Cox a rischi proporzionali",
+		}},
+		{"current-use", "en", []string{
+			"All eligible persons enrolled on 2013-01-01 entered the cohort",
+			"current_use", ", time-dependent",
+			"episodes (start, stop]",
+		}},
+		{"current-use", "it", []string{"tempo-dipendente", "episodi (inizio, fine]"}},
+		{"hip-fracture-rates", "en", []string{
+			"enrolled on ‹year›-01-01",
+			"incidence rates of hospitalization for hip fracture per 10000 person-years by asl, crude and directly standardized by age_class, sex to the registry population on ‹year›-01-01",
+			"the end of the study on ‹year+4›-12-31",
+		}},
+		{"hip-fracture-rates", "it", []string{"grezzi e standardizzati con metodo diretto per age_class, sex"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.example+"/"+tc.lang, func(t *testing.T) {
+			t.Parallel()
+			p := loadExample(t, tc.example)
+			got, err := Describe(p, tc.lang)
+			require.NoError(t, err)
+			for _, w := range tc.want {
+				require.Contains(t, got, w)
+			}
+			again, _ := Describe(p, tc.lang)
+			require.Equal(t, got, again, "deterministic")
+		})
+	}
+	p := loadExample(t, "hip-fracture-rates")
+	q, err := p.Bind(map[string]string{"year": "2014"})
+	require.NoError(t, err)
+	got, _ := Describe(q, "en")
+	require.Contains(t, got, "2018-12-31")
+	require.False(t, strings.Contains(got, "‹"), "a bound protocol has no placeholders")
+	_, err = Describe(p, "fr")
+	require.ErrorContains(t, err, `unknown language "fr"`)
+}
