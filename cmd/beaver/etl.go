@@ -79,6 +79,8 @@ func runETL(ctx context.Context, args []string) error {
 		return runETLLoad(ctx, args[1:])
 	case "history":
 		return runETLHistory(ctx, args[1:])
+	case "diagnose":
+		return runETLDiagnose(ctx, args[1:])
 	}
 	return usageErr("unknown etl command %q: use load, history or diagnose", args[0])
 }
@@ -148,6 +150,9 @@ func runETLLoad(ctx context.Context, args []string) error {
 	}
 	defer db.Close()
 	opts.Logger = db.logger
+	opts.AfterPublish = func(ctx context.Context, version int64) error {
+		return etl.AfterPublish(ctx, db.Pool, version)
+	}
 	res, err := etl.Load(ctx, db.Pool, paths, opts)
 	if res != nil {
 		if *asJSON {
@@ -234,6 +239,78 @@ func runETLHistory(ctx context.Context, args []string) error {
 		}
 		fmt.Printf("%-6d %-10s %-8s %-20s %-12s %10d %10d %8d\n", i.ID, i.State, v, i.StartedAt.Format("2006-01-02 15:04:05"),
 			i.StartedBy, i.RowsRead, i.RowsPublished, i.RowsRejected)
+	}
+	return nil
+}
+
+func runETLDiagnose(ctx context.Context, args []string) error {
+	var c common
+	fs := newFlagSet("etl diagnose", "etl diagnose [--version N] [--json] [--recompute] [flags]\n\n"+
+		"Prints the diagnostics of a data version (stored after each import).")
+	c.register(fs)
+	version := fs.Int64("version", 0, "data version (default: the latest)")
+	asJSON := fs.Bool("json", false, "print the JSON document")
+	recompute := fs.Bool("recompute", false, "compute again (against today's dictionaries) and store")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	db, err := openMigrated(ctx, &c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var rep *etl.Report
+	if !*recompute {
+		if rep, err = etl.StoredDiagnostics(ctx, db.Pool, *version); err != nil {
+			return err
+		}
+	}
+	if rep == nil {
+		if rep, err = etl.Diagnose(ctx, db.Pool, *version); err != nil {
+			return err
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	fmt.Printf("diagnostics of data version %d (import date %s)\n", rep.DataVersion, rep.ImportDate)
+	for _, f := range rep.Flows {
+		if f.Rows == 0 && len(f.Quarantined) == 0 {
+			continue
+		}
+		fmt.Printf("\n%s: %d rows\n", f.Flow, f.Rows)
+		for _, y := range f.Years {
+			yoy := ""
+			if y.YoY != nil {
+				yoy = fmt.Sprintf(" %+.0f%%", *y.YoY*100)
+			}
+			fmt.Printf("  %d  rows %-9d persons %-8d per person p50 %g p99 %g max %g  outliers %d  z %.1f%s\n",
+				y.Year, y.Rows, y.Persons, y.PerPerson.P50, y.PerPerson.P99, y.PerPerson.Max, y.Outliers, y.Z, yoy)
+		}
+		if len(f.SuspiciousYears) > 0 {
+			fmt.Printf("  suspicious years (|robust z| > %.1f): %v\n", etl.YearZ, f.SuspiciousYears)
+		}
+		if len(f.EmptyMonths) > 0 {
+			fmt.Printf("  months with no data: %s\n", strings.Join(f.EmptyMonths, " "))
+		}
+		for k, n := range f.DatesOutOfRange {
+			if n > 0 {
+				fmt.Printf("  dates %s: %d\n", k, n)
+			}
+		}
+		for _, cf := range f.Codes {
+			fmt.Printf("  codes %s.%s (%s): published unknown %d, out of validity %d, quarantined %d", cf.Table, cf.Column, cf.System,
+				cf.Unknown, cf.OutOfValid, cf.Quarantined)
+			for _, o := range cf.TopOffenders {
+				fmt.Printf(" %s×%d", o.Code, o.Count)
+			}
+			fmt.Println()
+		}
+		for r, n := range f.Quarantined {
+			fmt.Printf("  quarantined %s: %d\n", r, n)
+		}
 	}
 	return nil
 }

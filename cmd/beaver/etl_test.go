@@ -62,6 +62,17 @@ func TestETLLoadCommand(t *testing.T) {
 
 	out, code = runBeaver(t, "", "etl", "load", bad, "--flow", "nope", "--database-url", url)
 	require.Equal(t, 2, code, out)
+
+	// Diagnostics and areas were computed after the publish.
+	out, code = runBeaver(t, "", "etl", "diagnose", "--database-url", url)
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "diagnostics of data version 1 (import date 2023-06-30)")
+	require.Contains(t, out, "exemption: 1 rows")
+	require.Contains(t, out, "quarantined unknown_person: 1")
+	out, code = runBeaver(t, "", "etl", "diagnose", "--json", "--database-url", url)
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, `"data_version": 1`)
+	require.EqualValues(t, 1, etlCount(t, pool, "SELECT count(*) FROM area_person WHERE area = 'diabetes' AND person_id = 1"))
 }
 
 func TestInitPartitions(t *testing.T) {
