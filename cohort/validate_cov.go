@@ -289,20 +289,18 @@ func (v *validator) covType(name string) string {
 
 // cyclePath follows "of" from name back to name.
 func (v *validator) cyclePath(name string) []string {
-	var walk func(cur string, seen []string) []string
-	walk = func(cur string, seen []string) []string {
-		c := v.covs[cur]
-		for _, in := range c.Of {
+	visited := map[string]bool{}
+	var walk func(cur string, path []string) []string
+	walk = func(cur string, path []string) []string {
+		for _, in := range v.covs[cur].Of {
 			if in == name {
-				return append(seen, in)
+				return append(path, in)
 			}
-			if slices.Contains(seen, in) {
+			if _, ok := v.covs[in]; !ok || visited[in] {
 				continue
 			}
-			if _, ok := v.covs[in]; !ok {
-				continue
-			}
-			if r := walk(in, append(seen, in)); r != nil {
+			visited[in] = true
+			if r := walk(in, append(path, in)); r != nil {
 				return r
 			}
 		}
