@@ -10,6 +10,19 @@ import (
 // for a code system, including codes staged by this import's dictionary
 // files, and whether the dictionary is empty (then codes are not checked).
 func (l *loader) codeSource(ctx context.Context, system string) (string, bool, error) {
+	sql, err := l.codeSourceSQL(system)
+	if err != nil {
+		return "", false, err
+	}
+	var empty bool
+	if err := l.conn.QueryRow(ctx, "SELECT NOT EXISTS ("+sql+")").Scan(&empty); err != nil {
+		return "", false, fmt.Errorf("read dictionary %s: %w", system, err)
+	}
+	return sql, empty, nil
+}
+
+// codeSourceSQL is the SQL text of codeSource's relation.
+func (l *loader) codeSourceSQL(system string) (string, error) {
 	var sql, flow string
 	switch system {
 	case CodeICD9Dx:
@@ -25,7 +38,7 @@ func (l *loader) codeSource(ctx context.Context, system string) (string, bool, e
 	case CodeATC:
 		sql, flow = "SELECT code, DATE '1900-01-01' AS valid_from, NULL::date AS valid_to FROM dict_atc", "atc"
 	default:
-		return "", false, fmt.Errorf("unknown code system %q", system)
+		return "", fmt.Errorf("unknown code system %q", system)
 	}
 	if flow != "" && l.staged[flow] {
 		st := ident(l.stageTable(flow))
@@ -37,11 +50,7 @@ func (l *loader) codeSource(ctx context.Context, system string) (string, bool, e
 			sql += " UNION ALL SELECT code, valid_from, valid_to FROM " + st
 		}
 	}
-	var empty bool
-	if err := l.conn.QueryRow(ctx, "SELECT NOT EXISTS ("+sql+")").Scan(&empty); err != nil {
-		return "", false, fmt.Errorf("read dictionary %s: %w", system, err)
-	}
-	return sql, empty, nil
+	return sql, nil
 }
 
 // validate runs the checks that need the database (registry, codes,
