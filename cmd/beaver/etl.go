@@ -32,7 +32,7 @@ func runInit(ctx context.Context, args []string) error {
 	if *n < 0 || *n > etl.MaxPartitions {
 		return usageErr("--partitions must be between 1 and %d", etl.MaxPartitions)
 	}
-	db, err := openMigrated(ctx, &c)
+	db, _, err := c.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -46,22 +46,6 @@ func runInit(ctx context.Context, args []string) error {
 	}
 	fmt.Printf("database ready: %d partitions per flow table\n", got)
 	return nil
-}
-
-func openMigrated(ctx context.Context, c *common) (*database, error) {
-	logger, err := c.logger()
-	if err != nil {
-		return nil, err
-	}
-	db, err := openDatabase(ctx, c, logger)
-	if err != nil {
-		return nil, err
-	}
-	if err := db.migrate(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return db, nil
 }
 
 func runETL(ctx context.Context, args []string) error {
@@ -144,7 +128,7 @@ func runETLLoad(ctx context.Context, args []string) error {
 	if len(paths) == 0 {
 		return fmt.Errorf("no .csv or .parquet files in %s", strings.Join(pos, ", "))
 	}
-	db, err := openMigrated(ctx, &c)
+	db, _, err := c.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -217,7 +201,7 @@ func runETLHistory(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	db, err := openMigrated(ctx, &c)
+	db, _, err := c.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -254,7 +238,7 @@ func runETLDiagnose(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	db, err := openMigrated(ctx, &c)
+	db, _, err := c.open(ctx)
 	if err != nil {
 		return err
 	}
