@@ -45,6 +45,15 @@ type Config struct {
 	FetchPollInterval time.Duration
 	// Logger receives River's messages; default slog.Default().
 	Logger *slog.Logger
+	// DataDir, when set on a working client, makes this process import
+	// the files dropped in DATA-DIR/inbox/ (see InboxWorker); only the
+	// process that owns the data dir (`beaver serve`) sets it.
+	DataDir string
+	// InboxMinAge is how long a dropped file must stay unchanged before it
+	// is imported; default 5 s.
+	InboxMinAge time.Duration
+	// Notifier tells the admins how inbox imports ended; nil: no one.
+	Notifier *Notifier
 }
 
 // WithDefaults returns the config with zero fields set to their defaults.
@@ -67,6 +76,9 @@ func (c Config) WithDefaults() Config {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.InboxMinAge == 0 {
+		c.InboxMinAge = 5 * time.Second
+	}
 	return c
 }
 
@@ -80,6 +92,7 @@ func NewClient(pool *pgxpool.Pool, cfg Config, work bool) (*Client, error) {
 	cfg = cfg.WithDefaults()
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &MaintenanceWorker{Pool: pool})
+	river.AddWorker(workers, &InboxWorker{Pool: pool, DataDir: cfg.DataDir, Notifier: cfg.Notifier, MinAge: cfg.InboxMinAge, Logger: cfg.Logger})
 	rc := &river.Config{
 		Logger:               riverLogger(cfg.Logger),
 		JobTimeout:           cfg.JobTimeout,
@@ -90,6 +103,9 @@ func NewClient(pool *pgxpool.Pool, cfg Config, work bool) (*Client, error) {
 	}
 	if work {
 		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
+		if cfg.DataDir != "" {
+			rc.Queues[InboxQueue(cfg.DataDir)] = river.QueueConfig{MaxWorkers: 1}
+		}
 		rc.PeriodicJobs = []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 				func() (river.JobArgs, *river.InsertOpts) { return MaintenanceArgs{}, nil },

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -71,7 +73,7 @@ func runETL(ctx context.Context, args []string) error {
 
 // splitArgs separates positional arguments from flags so that files may
 // come before or after the flags.
-func splitArgs(args []string, valued map[string]bool) (flags, pos []string) {
+func splitArgs(args []string, fs *flag.FlagSet) (flags, pos []string) {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "--" {
@@ -80,7 +82,7 @@ func splitArgs(args []string, valued map[string]bool) (flags, pos []string) {
 		if strings.HasPrefix(a, "-") && a != "-" {
 			flags = append(flags, a)
 			name := strings.TrimLeft(a, "-")
-			if valued[name] && !strings.Contains(a, "=") && i+1 < len(args) {
+			if f := fs.Lookup(name); f != nil && !isBoolFlag(f) && !strings.Contains(a, "=") && i+1 < len(args) {
 				i++
 				flags = append(flags, args[i])
 			}
@@ -89,6 +91,12 @@ func splitArgs(args []string, valued map[string]bool) (flags, pos []string) {
 		pos = append(pos, a)
 	}
 	return flags, pos
+}
+
+// isBoolFlag reports whether a flag takes no value (-json, not -json x).
+func isBoolFlag(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
 }
 
 func runETLLoad(ctx context.Context, args []string) error {
@@ -101,8 +109,9 @@ func runETLLoad(ctx context.Context, args []string) error {
 	importDate := fs.String("import-date", "", "date no event may follow, YYYY-MM-DD (default today)")
 	by := fs.String("user", "", "who runs the import, for the history (default $USER)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
-	flags, pos := splitArgs(args, map[string]bool{"flow": true, "import-date": true, "user": true,
-		"database-url": true, "data-dir": true, "log-format": true, "log-level": true})
+	var nf notifyFlags
+	nf.register(fs)
+	flags, pos := splitArgs(args, fs)
 	if err := fs.Parse(flags); err != nil {
 		return err
 	}
@@ -138,6 +147,9 @@ func runETLLoad(ctx context.Context, args []string) error {
 		return etl.AfterPublish(ctx, db.Pool, version)
 	}
 	res, err := etl.Load(ctx, db.Pool, paths, opts)
+	if !errors.Is(err, etl.ErrImportRunning) {
+		nf.notifier(db, db.logger).ImportDone(ctx, "command line", paths, res, err)
+	}
 	if res != nil {
 		if *asJSON {
 			enc := json.NewEncoder(os.Stdout)

@@ -42,6 +42,9 @@ func runServe(ctx context.Context, args []string) error {
 	c.register(fs)
 	wf.register(fs)
 	addr := fs.String("addr", envOr("BEAVER_ADDR", "127.0.0.1:8080"), "HTTP listen address (env BEAVER_ADDR)")
+	inboxEvery := fs.Duration("inbox-interval", 10*time.Second, "how often to look for files dropped in DATA-DIR/inbox/")
+	var nf notifyFlags
+	nf.register(fs)
 	metricsToken := fs.String("metrics-token", envFile("BEAVER_METRICS_TOKEN"), "bearer token that may read /metrics (env BEAVER_METRICS_TOKEN or BEAVER_METRICS_TOKEN_FILE)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -67,10 +70,16 @@ func runServe(ctx context.Context, args []string) error {
 	if err := firstAdmin(ctx, db, *addr); err != nil {
 		return err
 	}
-	workers, err := startWorkers(ctx, db, wf, logger)
+	workers, err := startWorkers(ctx, db, engine.Config{
+		Workers: wf.workers, Logger: logger,
+		DataDir: c.dataDir, Notifier: nf.notifier(db, logger),
+	})
 	if err != nil {
 		return err
 	}
+	scans, stopScans := context.WithCancel(context.Background())
+	defer stopScans()
+	go engine.RunInboxScans(scans, workers.client, c.dataDir, *inboxEvery, logger)
 	srv := &http.Server{
 		Handler: web.New(web.Config{
 			Pool: db.Pool, Logger: logger, MetricsToken: *metricsToken,
@@ -96,6 +105,7 @@ func runServe(ctx context.Context, args []string) error {
 	if err := srv.Shutdown(stopCtx); err != nil {
 		logger.Warn("http shutdown", "err", err)
 	}
+	stopScans()
 	workers.stop(logger)
 	return nil
 }
@@ -106,8 +116,8 @@ type workerSet struct {
 	running atomic.Bool
 }
 
-func startWorkers(ctx context.Context, db *database, wf workerFlags, logger *slog.Logger) (*workerSet, error) {
-	client, err := engine.NewClient(db.Pool, engine.Config{Workers: wf.workers, Logger: logger}, true)
+func startWorkers(ctx context.Context, db *database, cfg engine.Config) (*workerSet, error) {
+	client, err := engine.NewClient(db.Pool, cfg, true)
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +194,7 @@ func runWorker(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	workers, err := startWorkers(ctx, db, wf, logger)
+	workers, err := startWorkers(ctx, db, engine.Config{Workers: wf.workers, Logger: logger})
 	if err != nil {
 		return err
 	}
