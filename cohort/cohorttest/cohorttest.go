@@ -1,0 +1,110 @@
+// Package cohorttest runs compiled plans directly on PostgreSQL, one step
+// after another on one connection, for tests of the compiler's semantics
+// (the engine runs the same steps as River jobs, in parallel).
+package cohorttest
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/beaver-analytics/beaver/cohort"
+)
+
+// Run creates the plan's schema and executes its steps in order, each as
+// DROP TABLE IF EXISTS, Create and SQL in one transaction.
+func Run(ctx context.Context, pool *pgxpool.Pool, plan *cohort.Plan) error {
+	if _, err := pool.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{plan.Schema}.Sanitize()); err != nil {
+		return fmt.Errorf("cohorttest: create schema %s: %w", plan.Schema, err)
+	}
+	done := map[string]bool{}
+	for _, s := range plan.Steps {
+		for _, d := range s.DependsOn {
+			if !done[d] {
+				return fmt.Errorf("cohorttest: step %s runs before its input %s", s.Name, d)
+			}
+		}
+		err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, "DROP TABLE IF EXISTS "+s.Table); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, s.Create); err != nil {
+				return fmt.Errorf("create: %w", err)
+			}
+			if _, err := tx.Exec(ctx, s.SQL, s.Args...); err != nil {
+				return fmt.Errorf("fill: %w", err)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("cohorttest: step %s: %w", s.Name, err)
+		}
+		done[s.Name] = true
+	}
+	return nil
+}
+
+// EnsurePartitions creates n hash partitions ("<table>_p<i>") of every
+// partitioned table of the database, as etl.EnsurePartitions does (cohort
+// may not import engine).
+func EnsurePartitions(ctx context.Context, pool *pgxpool.Pool, n int) error {
+	rows, err := pool.Query(ctx, `SELECT c.relname FROM pg_partitioned_table p
+		JOIN pg_class c ON c.oid = p.partrelid JOIN pg_namespace s ON s.oid = c.relnamespace
+		WHERE s.nspname = current_schema() ORDER BY 1`)
+	if err != nil {
+		return fmt.Errorf("cohorttest: list partitioned tables: %w", err)
+	}
+	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("cohorttest: list partitioned tables: %w", err)
+	}
+	for _, t := range tables {
+		for i := 0; i < n; i++ {
+			sql := fmt.Sprintf("CREATE TABLE %s PARTITION OF %s FOR VALUES WITH (MODULUS %d, REMAINDER %d)",
+				pgx.Identifier{fmt.Sprintf("%s_p%d", t, i)}.Sanitize(), pgx.Identifier{t}.Sanitize(), n, i)
+			if _, err := pool.Exec(ctx, sql); err != nil {
+				return fmt.Errorf("cohorttest: partition %d of %s: %w", i, t, err)
+			}
+		}
+	}
+	return nil
+}
+
+// Lines runs a query and renders each row as its values joined by " ",
+// NULL as "-", dates as YYYY-MM-DD: a form that expected rows written by
+// hand can be compared with.
+func Lines(ctx context.Context, pool *pgxpool.Pool, sql string, args ...any) ([]string, error) {
+	rows, err := pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("cohorttest: query: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		vals, err := rows.Values()
+		if err != nil {
+			return nil, err
+		}
+		parts := make([]string, len(vals))
+		for i, v := range vals {
+			parts[i] = render(v)
+		}
+		out = append(out, strings.Join(parts, " "))
+	}
+	return out, rows.Err()
+}
+
+// render formats one value for Lines.
+func render(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "-"
+	case interface{ Format(string) string }:
+		return x.Format("2006-01-02")
+	default:
+		return fmt.Sprint(x)
+	}
+}

@@ -1,0 +1,319 @@
+package cohort
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Compile turns a bound, valid protocol into a plan of SQL steps, per
+// partition, in fixed stages (as OHDSI circe-be): event extraction (code
+// lists matched in SQL), enrolment spells, index events. It is pure: no
+// database, no clock. Every value is a bound argument; identifiers are the
+// known flow tables and the study's own tables, quoted.
+//
+// Not compiled yet (an error names them when the protocol uses them):
+// criteria, follow-up, covariates, outcomes and analyses are ignored; see
+// the compiler notes in docs/protocol.md.
+func Compile(p *Protocol, opts Options) (*Plan, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	if len(p.Parameters) > 0 {
+		return nil, fmt.Errorf("cohort: compile: parameters: the protocol is a template; Bind it first")
+	}
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("cohort: compile: %w", err)
+	}
+	c := &compiler{p: p, opts: opts, lists: map[string]*CodeList{}, events: map[string]*EventDef{}}
+	for i := range p.CodeLists {
+		c.lists[p.CodeLists[i].Name] = &p.CodeLists[i]
+	}
+	for i := range p.Events {
+		c.events[p.Events[i].Name] = &p.Events[i]
+	}
+	plan := &Plan{Schema: opts.Schema, Partitions: opts.Partitions, DataVersion: opts.DataVersion}
+	for part := 0; part < opts.Partitions; part++ {
+		c.part = part
+		steps, err := c.partition()
+		if err != nil {
+			return nil, err
+		}
+		plan.Steps = append(plan.Steps, steps...)
+	}
+	ids := map[string]string{}
+	for i := range plan.Steps {
+		s := &plan.Steps[i]
+		inputs := make([]string, len(s.DependsOn))
+		for j, d := range s.DependsOn {
+			id, ok := ids[d]
+			if !ok {
+				return nil, fmt.Errorf("cohort: compile: step %s depends on %s, which comes later or does not exist", s.Name, d)
+			}
+			inputs[j] = id
+		}
+		s.ID = stepID(s, inputs, opts.DataVersion)
+		ids[s.Name] = s.ID
+	}
+	return plan, nil
+}
+
+// compiler holds the protocol's name tables and the partition being built.
+type compiler struct {
+	p      *Protocol
+	opts   Options
+	lists  map[string]*CodeList
+	events map[string]*EventDef
+	part   int
+	steps  []Step
+}
+
+// partition builds the steps of the current partition.
+func (c *compiler) partition() ([]Step, error) {
+	c.steps = nil
+	for _, name := range c.usedEvents() {
+		if err := c.eventStep(name); err != nil {
+			return nil, err
+		}
+	}
+	c.spellsStep()
+	if err := c.indexStep(); err != nil {
+		return nil, err
+	}
+	return c.steps, nil
+}
+
+// usedEvents is every event definition the compiled phases read, in the
+// protocol's order.
+func (c *compiler) usedEvents() []string {
+	used := map[string]bool{}
+	ix := c.p.Phases.Index
+	for _, e := range ix.Events {
+		used[e] = true
+	}
+	for _, g := range ix.Groups {
+		for _, e := range g.Events {
+			used[e] = true
+		}
+	}
+	var out []string
+	for _, ev := range c.p.Events {
+		if used[ev.Name] {
+			out = append(out, ev.Name)
+		}
+	}
+	return out
+}
+
+// flow is the table name of a flow for the current partition: the parent
+// table when the plan has one partition.
+func (c *compiler) flow(table string) string {
+	if c.opts.Partitions == 1 {
+		return ident(table)
+	}
+	return ident(fmt.Sprintf("%s_p%d", table, c.part))
+}
+
+// tableName is the name of a study table for the current partition, kept
+// within PostgreSQL's 63 bytes by shortening long names with a hash.
+func (c *compiler) tableName(base string) string {
+	suffix := fmt.Sprintf("_p%d", c.part)
+	if len(base)+len(suffix) > 63 {
+		h := sha256.Sum256([]byte(base))
+		base = base[:63-len(suffix)-9] + "_" + hex.EncodeToString(h[:4])
+	}
+	return base + suffix
+}
+
+// stepName is the name of a step for the current partition.
+func (c *compiler) stepName(base string) string { return fmt.Sprintf("%s_p%d", base, c.part) }
+
+// add appends a step writing table base (for the current partition).
+func (c *compiler) add(kind, base, columns string, b *sqlb, sql string, deps ...string) string {
+	table := ident(c.opts.Schema, c.tableName(base))
+	name := c.stepName(base)
+	c.steps = append(c.steps, Step{
+		Name:      name,
+		Kind:      kind,
+		Partition: c.part,
+		Table:     table,
+		Create:    "CREATE TABLE " + table + " (\n" + dedent(columns) + "\n)",
+		SQL:       "INSERT INTO " + table + "\n" + dedent(sql),
+		Args:      b.args,
+		DependsOn: slices.Clone(deps),
+	})
+	return name
+}
+
+// eventTable is the quoted table of an event definition's occurrences.
+func (c *compiler) eventTable(name string) string {
+	return ident(c.opts.Schema, c.tableName("ev_"+name))
+}
+
+// dv binds the data version and returns the condition on alias's rows.
+func (c *compiler) dv(b *sqlb, alias string) string {
+	return fmt.Sprintf("%s.data_version <= %s", alias, b.arg(c.opts.DataVersion, "bigint"))
+}
+
+// eventStep writes ev_<name>: one row per occurrence (a hospital
+// discharge, a dispensing, an exemption, ...), with its first and last day.
+// end_date is NULL for an exemption without an end (open: to the end of
+// data).
+func (c *compiler) eventStep(name string) error {
+	ev := c.events[name]
+	b := &sqlb{}
+	var sql string
+	switch ev.Source {
+	case SourceHospitalDiagnosis, SourceHospitalProcedure:
+		child := "sdo_diagnosis"
+		if ev.Source == SourceHospitalProcedure {
+			child = "sdo_procedure"
+		}
+		day := "s.admission_date"
+		if ev.Date == "discharge" {
+			day = "s.discharge_date"
+		}
+		sql = fmt.Sprintf(`SELECT s.person_id, s.discharge_id, %[1]s, %[2]s
+FROM %[3]s s
+WHERE %[4]s
+  AND EXISTS (SELECT 1 FROM %[5]s d
+              WHERE d.person_id = s.person_id AND d.discharge_id = s.discharge_id
+                AND %[6]s%[7]s
+                AND %[8]s)`, day, endOf(ev, "s.discharge_date", day), c.flow("sdo"), c.dv(b, "s"), c.flow(child), c.dv(b, "d"),
+			position(ev.Position), c.codeLists(b, ev, "d.code", day))
+	case SourceHospitalAdmission:
+		day := "s.admission_date"
+		if ev.Date == "discharge" {
+			day = "s.discharge_date"
+		}
+		sql = fmt.Sprintf("SELECT s.person_id, s.discharge_id, %s, %s\nFROM %s s\nWHERE %s",
+			day, endOf(ev, "s.discharge_date", day), c.flow("sdo"), c.dv(b, "s"))
+	case SourceERDiagnosis:
+		sql = fmt.Sprintf(`SELECT e.person_id, e.access_id, e.arrival_date, e.arrival_date
+FROM %s e
+WHERE %s
+  AND EXISTS (SELECT 1 FROM %s d
+              WHERE d.person_id = e.person_id AND d.access_id = e.access_id
+                AND %s%s
+                AND %s)`, c.flow("er"), c.dv(b, "e"), c.flow("er_diagnosis"), c.dv(b, "d"),
+			position(ev.Position), c.codeLists(b, ev, "d.code", "e.arrival_date"))
+	case SourceERAccess:
+		sql = fmt.Sprintf("SELECT e.person_id, e.access_id, e.arrival_date, e.arrival_date\nFROM %s e\nWHERE %s",
+			c.flow("er"), c.dv(b, "e"))
+	case SourceDispensing:
+		channels := ev.Channels
+		if len(channels) == 0 {
+			channels = []string{"pharmacy", "direct_distribution"}
+		}
+		var parts []string
+		for _, ch := range channels {
+			prefix := "P"
+			if ch == "direct_distribution" {
+				prefix = "D"
+			}
+			parts = append(parts, fmt.Sprintf(`SELECT x.person_id, '%s' || x.event_id, x.dispensing_date, x.dispensing_date
+FROM %s x
+WHERE %s
+  AND %s`, prefix, c.flow(ch), c.dv(b, "x"), c.codeLists(b, ev, "", "x.dispensing_date")))
+		}
+		sql = strings.Join(parts, "\nUNION ALL\n")
+	case SourceExemption:
+		sql = fmt.Sprintf("SELECT x.person_id, x.event_id::text, x.start_date, x.end_date\nFROM %s x\nWHERE %s\n  AND %s",
+			c.flow("exemption"), c.dv(b, "x"), c.codeLists(b, ev, "x.code", "x.start_date"))
+	case SourceOutpatient:
+		sql = fmt.Sprintf("SELECT x.person_id, x.event_id::text, x.service_date, x.service_date\nFROM %s x\nWHERE %s\n  AND %s",
+			c.flow("outpatient"), c.dv(b, "x"), c.codeLists(b, ev, "x.code", "x.service_date"))
+	case SourceDeath:
+		sql = fmt.Sprintf("SELECT x.person_id, 'death', x.death_date, x.death_date\nFROM %s x\nWHERE %s\n  AND x.death_date IS NOT NULL",
+			c.flow("person"), c.dv(b, "x"))
+	case SourceDelivery:
+		sql = fmt.Sprintf("SELECT x.person_id, x.cedap_id, x.delivery_date, x.delivery_date\nFROM %s x\nWHERE %s",
+			c.flow("cedap"), c.dv(b, "x"))
+	default:
+		return fmt.Errorf("cohort: compile: events[%q]: source %q is not compiled", name, ev.Source)
+	}
+	c.add(StepEvent, "ev_"+name, `person_id bigint NOT NULL,
+record_id text NOT NULL,
+start_date date NOT NULL,
+end_date date,
+PRIMARY KEY (person_id, record_id)`, b, "(person_id, record_id, start_date, end_date)\n"+sql)
+	return nil
+}
+
+// endOf is the last day of a hospital event: the discharge, or the chosen
+// day when the event is dated at discharge.
+func endOf(ev *EventDef, discharge, day string) string {
+	if ev.Date == "discharge" {
+		return day
+	}
+	return discharge
+}
+
+// position is the condition on a diagnosis's position (0 is the principal).
+func position(p string) string {
+	switch p {
+	case "principal":
+		return "\n                AND d.position = 0"
+	case "secondary":
+		return "\n                AND d.position > 0"
+	}
+	return ""
+}
+
+// codeLists is the union of the event's code lists matched on col at
+// dateExpr. For dispensing (col ""), ATC lists match the atc column and AIC
+// lists the aic column.
+func (c *compiler) codeLists(b *sqlb, ev *EventDef, col, dateExpr string) string {
+	var ors []string
+	for _, name := range ev.CodeLists {
+		cl := c.lists[name]
+		cc := col
+		if cc == "" {
+			cc = "x.atc"
+			if cl.System == SystemAIC {
+				cc = "x.aic"
+			}
+		}
+		ors = append(ors, b.codeListExpr(cl, cc, dateExpr))
+	}
+	if len(ors) == 1 {
+		return ors[0]
+	}
+	return "(" + strings.Join(ors, "\n       OR ") + ")"
+}
+
+// spellsStep writes spells: each person's continuous enrolment, spells
+// closer than max_gap uncovered days merged (a gap of g days between a
+// spell ending on day e and one starting on day s is s − e − 1). end_date
+// NULL is open.
+func (c *compiler) spellsStep() {
+	b := &sqlb{}
+	gap := 0
+	if g := c.p.Phases.Population.Enrolment.MaxGap; g != nil {
+		gap = g.V
+	}
+	sql := fmt.Sprintf(`(person_id, spell_no, start_date, end_date)
+WITH e AS (
+  SELECT x.person_id, x.start_date, coalesce(x.end_date, 'infinity'::date) AS end_date
+  FROM %s x
+  WHERE %s
+), m AS (
+  SELECT e.*, max(e.end_date) OVER (PARTITION BY e.person_id ORDER BY e.start_date, e.end_date
+                                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_end
+  FROM e
+), g AS (
+  SELECT m.*, sum(CASE WHEN m.prev_end IS NOT NULL AND m.start_date <= m.prev_end + %s + 1 THEN 0 ELSE 1 END)
+                OVER (PARTITION BY m.person_id ORDER BY m.start_date, m.end_date ROWS UNBOUNDED PRECEDING) AS spell_no
+  FROM m
+)
+SELECT g.person_id, g.spell_no, min(g.start_date), nullif(max(g.end_date), 'infinity'::date)
+FROM g
+GROUP BY g.person_id, g.spell_no`, c.flow("enrolment"), c.dv(b, "x"), b.arg(gap, "integer"))
+	c.add(StepSpells, "spells", `person_id bigint NOT NULL,
+spell_no integer NOT NULL,
+start_date date NOT NULL,
+end_date date,
+PRIMARY KEY (person_id, spell_no)`, b, sql)
+}

@@ -1,0 +1,170 @@
+package cohort
+
+import (
+	"fmt"
+	"strings"
+)
+
+// indexStep writes index: the cohort entries. One row per entry, entry_no
+// 1, 2, ... by date within a person.
+//
+//   - Candidates are the occurrences of the index events starting in the
+//     accrual period (or, with a fixed date, every person on that date).
+//   - An occurrence qualifies when, on its date d: the person is in the
+//     area (entered on or before d), of the sex, aged (completed years at
+//     d) in the range, resident in one of the ASLs (an enrolment spell
+//     covering d), continuously enrolled on days d−before…d+after (a merged
+//     spell of the spells step), and, with a washout, no occurrence of the
+//     same event definition (scope "same") or of any index event ("all")
+//     starts on days d−washout…d−1 (in all history, not only in accrual).
+//   - Qualifying occurrences are grouped by day: a day is one entry; with
+//     "first" only a person's earliest qualifying day is kept.
+//   - With exposure groups, an entry whose day holds index events of two or
+//     more groups (qualifying or not) gets index_group NULL and
+//     two_groups true: it is excluded by the next stage and counted in
+//     attrition.
+//
+// index_end is the last day of the entry's occurrences (NULL: open, an
+// exemption without an end).
+func (c *compiler) indexStep() error {
+	ix := &c.p.Phases.Index
+	pop := &c.p.Phases.Population
+	b := &sqlb{}
+	var deps []string
+	var occ string
+	dated := ix.Date != nil
+	if dated {
+		occ = fmt.Sprintf("SELECT x.person_id, %s AS start_date, %s AS end_date, NULL::text AS grp, 0 AS ev\n  FROM %s x\n  WHERE %s",
+			b.date(ix.Date.V), b.date(ix.Date.V), c.flow("person"), c.dv(b, "x"))
+	} else {
+		type src struct{ grp, event string }
+		var srcs []src
+		if len(ix.Groups) > 0 {
+			for _, g := range ix.Groups {
+				for _, e := range g.Events {
+					srcs = append(srcs, src{g.Name, e})
+				}
+			}
+		} else {
+			for _, e := range ix.Events {
+				srcs = append(srcs, src{"", e})
+			}
+		}
+		evNo := map[string]int{}
+		var parts []string
+		for _, s := range srcs {
+			n, ok := evNo[s.event]
+			if !ok {
+				n = len(evNo)
+				evNo[s.event] = n
+			}
+			grp := "NULL::text"
+			if s.grp != "" {
+				grp = b.arg(s.grp, "text")
+			}
+			parts = append(parts, fmt.Sprintf("SELECT o.person_id, o.start_date, o.end_date, %s AS grp, %d AS ev FROM %s o",
+				grp, n, c.eventTable(s.event)))
+			dep := c.stepName("ev_" + s.event)
+			if !containsStr(deps, dep) {
+				deps = append(deps, dep)
+			}
+		}
+		occ = strings.Join(parts, "\n  UNION ALL\n  ")
+	}
+	deps = append(deps, c.stepName("spells"))
+
+	var conds []string
+	cand := "o.start_date"
+	if !dated {
+		conds = append(conds, fmt.Sprintf("o.start_date BETWEEN %s AND %s", b.date(pop.Accrual.Start.V), b.date(pop.Accrual.End.V)))
+	}
+	if pop.Sex != "" {
+		conds = append(conds, "p.sex = "+b.arg(pop.Sex, "text"))
+	}
+	if pop.Age != nil {
+		age := fmt.Sprintf("extract(year FROM age(%s, p.birth_date))", cand)
+		if pop.Age.Min != nil {
+			conds = append(conds, fmt.Sprintf("%s >= %s", age, b.arg(pop.Age.Min.V, "integer")))
+		}
+		if pop.Age.Max != nil {
+			conds = append(conds, fmt.Sprintf("%s <= %s", age, b.arg(pop.Age.Max.V, "integer")))
+		}
+	}
+	if pop.Area != nil {
+		conds = append(conds, fmt.Sprintf("EXISTS (SELECT 1 FROM %s a WHERE a.person_id = o.person_id AND a.area = %s AND a.entry_date <= %s AND %s)",
+			c.flow("area_person"), b.arg(pop.Area.V, "text"), cand, c.dv(b, "a")))
+	}
+	if len(pop.ASLs) > 0 {
+		asls := make([]string, len(pop.ASLs))
+		for i, a := range pop.ASLs {
+			asls[i] = a.V
+		}
+		conds = append(conds, fmt.Sprintf("EXISTS (SELECT 1 FROM %s r WHERE r.person_id = o.person_id AND r.start_date <= %s AND (r.end_date IS NULL OR %s <= r.end_date) AND r.asl = ANY(%s) AND %s)",
+			c.flow("enrolment"), cand, cand, b.arg(asls, "text[]"), c.dv(b, "r")))
+	}
+	before, after := 0, 0
+	if v := pop.Enrolment.Before; v != nil {
+		before = v.V
+	}
+	if v := pop.Enrolment.After; v != nil {
+		after = v.V
+	}
+	conds = append(conds, fmt.Sprintf("EXISTS (SELECT 1 FROM %s s WHERE s.person_id = o.person_id AND s.start_date <= %s - %s AND (s.end_date IS NULL OR s.end_date >= %s + %s))",
+		ident(c.opts.Schema, c.tableName("spells")), cand, b.arg(before, "integer"), cand, b.arg(after, "integer")))
+	if ix.Washout != nil && !dated {
+		same := "\n                    AND w.ev = o.ev"
+		if ix.Washout.Scope == "all" {
+			same = ""
+		}
+		conds = append(conds, fmt.Sprintf("NOT EXISTS (SELECT 1 FROM occ w WHERE w.person_id = o.person_id%s\n                    AND w.start_date BETWEEN o.start_date - %s AND o.start_date - 1)",
+			same, b.arg(ix.Washout.Days.V, "integer")))
+	}
+	pick := "day"
+	if ix.Occurrence != "all" {
+		pick = "(SELECT DISTINCT ON (d.person_id) d.* FROM day d ORDER BY d.person_id, d.index_date) AS d"
+	} else {
+		pick = "day d"
+	}
+	sql := fmt.Sprintf(`(person_id, entry_no, index_date, index_end, index_group, two_groups)
+WITH occ AS (
+  %s
+), qual AS (
+  SELECT o.*
+  FROM occ o
+  JOIN %s p ON p.person_id = o.person_id AND %s
+  WHERE %s
+), day AS (
+  SELECT q.person_id, q.start_date AS index_date,
+         CASE WHEN bool_or(q.end_date IS NULL) THEN NULL ELSE max(q.end_date) END AS index_end
+  FROM qual q
+  GROUP BY q.person_id, q.start_date
+), grp AS (
+  SELECT o.person_id, o.start_date, min(o.grp) AS grp, count(DISTINCT o.grp) AS n
+  FROM occ o
+  GROUP BY o.person_id, o.start_date
+)
+SELECT d.person_id, row_number() OVER (PARTITION BY d.person_id ORDER BY d.index_date),
+       d.index_date, d.index_end,
+       CASE WHEN g.n = 1 THEN g.grp END, coalesce(g.n > 1, false)
+FROM %s
+JOIN grp g ON g.person_id = d.person_id AND g.start_date = d.index_date`,
+		occ, c.flow("person"), c.dv(b, "p"), strings.Join(conds, "\n    AND "), pick)
+	c.add(StepIndex, "index", `person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+index_date date NOT NULL,
+index_end date,
+index_group text,
+two_groups boolean NOT NULL,
+PRIMARY KEY (person_id, entry_no)`, b, sql, deps...)
+	return nil
+}
+
+// containsStr reports whether xs holds x.
+func containsStr(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}

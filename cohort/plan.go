@@ -1,0 +1,135 @@
+package cohort
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Options are what Compile needs besides the protocol: where the study's
+// tables go, how the flows are partitioned, and which data version is read.
+type Options struct {
+	// Schema is the study's own schema; every step writes one table in it.
+	Schema string
+	// Partitions is the flows' hash-partition count (etl_setting
+	// "partitions"). Steps of partition i read the flow partitions
+	// "<table>_p<i>". With 1, steps read the parent tables (the whole
+	// database as one partition, whatever its real partition count).
+	Partitions int
+	// DataVersion is the published data version read: rows with
+	// data_version <= DataVersion.
+	DataVersion int64
+}
+
+// validate reports what is wrong with the options.
+func (o Options) validate() error {
+	if o.Schema == "" || len(o.Schema) > 63 {
+		return fmt.Errorf("cohort: compile: options: schema %q must be 1 to 63 characters", o.Schema)
+	}
+	if o.Partitions < 1 || o.Partitions > 256 {
+		return fmt.Errorf("cohort: compile: options: partition count %d: use 1 to 256", o.Partitions)
+	}
+	if o.DataVersion < 0 {
+		return fmt.Errorf("cohort: compile: options: data version %d is negative", o.DataVersion)
+	}
+	return nil
+}
+
+// Plan is a compiled protocol: steps in an order that respects DependsOn,
+// each writing one table of the study's schema.
+type Plan struct {
+	Schema      string // the study's schema
+	Partitions  int    // partition count the plan was compiled for
+	DataVersion int64  // data version read
+	Steps       []Step // in dependency order
+}
+
+// Step is one SQL statement pair that writes one modular table. It is run
+// as: DROP TABLE IF EXISTS Table; Create; SQL with Args — in one
+// transaction, so a step is idempotent and a table is never half written.
+type Step struct {
+	Name      string   // unique in the plan, e.g. "index_p3"
+	Kind      string   // the stage that made it: "event", "spells", "index", ...
+	Partition int      // the partition whose rows it reads and writes
+	Table     string   // the table written, schema-qualified and quoted
+	Create    string   // CREATE TABLE statement (no arguments)
+	SQL       string   // INSERT ... SELECT filling the table, with $n arguments
+	Args      []any    // bound arguments of SQL
+	DependsOn []string // names of the steps whose tables SQL reads
+	ID        string   // hex SHA-256 of the definition, the inputs' IDs and the data version
+}
+
+// Step kinds, in stage order.
+const (
+	StepEvent  = "event"  // occurrences of one event definition
+	StepSpells = "spells" // continuous enrolment spells
+	StepIndex  = "index"  // cohort entries (day 0)
+)
+
+// Step returns the step with the given name, or nil.
+func (p *Plan) Step(name string) *Step {
+	for i := range p.Steps {
+		if p.Steps[i].Name == name {
+			return &p.Steps[i]
+		}
+	}
+	return nil
+}
+
+// stepID hashes a step's definition, its inputs' identities and the data
+// version.
+func stepID(s *Step, inputs []string, dataVersion int64) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "beaver-step-v1\x00%s\x00%s\x00%s\x00%s\x00", s.Kind, s.Table, s.Create, s.SQL)
+	for _, a := range s.Args {
+		b, err := json.Marshal(a)
+		if err != nil {
+			panic("cohort: step argument not encodable: " + err.Error())
+		}
+		fmt.Fprintf(h, "%T:%s\x00", a, b)
+	}
+	for _, in := range inputs {
+		fmt.Fprintf(h, "in:%s\x00", in)
+	}
+	fmt.Fprintf(h, "dv:%d", dataVersion)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// sqlb builds one statement whose values are bound arguments.
+type sqlb struct {
+	args []any
+}
+
+// arg binds v and returns its placeholder with an explicit cast, so that the
+// statement's types never depend on inference.
+func (b *sqlb) arg(v any, cast string) string {
+	b.args = append(b.args, v)
+	return fmt.Sprintf("$%d::%s", len(b.args), cast)
+}
+
+// date binds a "YYYY-MM-DD" date.
+func (b *sqlb) date(s string) string {
+	t, err := time.Parse(dateFmt, s)
+	if err != nil {
+		panic("cohort: unvalidated date " + s)
+	}
+	return b.arg(t, "date")
+}
+
+// ident quotes a qualified identifier.
+func ident(parts ...string) string { return pgx.Identifier(parts).Sanitize() }
+
+// dedent removes the common tab indentation of a multi-line SQL literal
+// and trims it, so golden files read well.
+func dedent(s string) string {
+	lines := strings.Split(strings.Trim(s, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(strings.TrimLeft(l, "\t"), " ")
+	}
+	return strings.Join(lines, "\n")
+}

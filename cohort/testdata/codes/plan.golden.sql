@@ -1,0 +1,153 @@
+-- plan for schema study_golden, 2 partitions, data version 7; partition 0 shown
+
+-- step ev_ihd_admission_p0 (event)
+-- $1 = 7
+-- $2 = 7
+-- $3 = []string{"4139"}
+-- $4 = []string{"410%"}
+-- $5 = "411"
+-- $6 = "412"
+-- $7 = []string{"41092"}
+-- $8 = []string{"4111%"}
+CREATE TABLE "study_golden"."ev_ihd_admission_p0" (
+person_id bigint NOT NULL,
+record_id text NOT NULL,
+start_date date NOT NULL,
+end_date date,
+PRIMARY KEY (person_id, record_id)
+);
+INSERT INTO "study_golden"."ev_ihd_admission_p0"
+(person_id, record_id, start_date, end_date)
+SELECT s.person_id, s.discharge_id, s.admission_date, s.discharge_date
+FROM "sdo_p0" s
+WHERE s.data_version <= $1::bigint
+  AND EXISTS (SELECT 1 FROM "sdo_diagnosis_p0" d
+              WHERE d.person_id = s.person_id AND d.discharge_id = s.discharge_id
+                AND d.data_version <= $2::bigint
+                AND d.position = 0
+                AND ((d.code = ANY($3::text[]) OR d.code LIKE ANY($4::text[]) OR left(d.code, 3) COLLATE "C" BETWEEN $5::text AND $6::text) AND NOT (d.code = ANY($7::text[]) OR d.code LIKE ANY($8::text[])) AND (NOT EXISTS (SELECT 1 FROM "dict_icd9cm" WHERE kind = 'dx') OR EXISTS (SELECT 1 FROM "dict_icd9cm" v WHERE v.kind = 'dx' AND v.code = d.code AND v.valid_from <= s.admission_date AND (v.valid_to IS NULL OR s.admission_date <= v.valid_to)))));
+
+-- step ev_nsaid_p0 (event)
+-- $1 = 7
+-- $2 = []string{"M01A%"}
+-- $3 = []string{"M01AX%"}
+-- $4 = []string{"012345678"}
+CREATE TABLE "study_golden"."ev_nsaid_p0" (
+person_id bigint NOT NULL,
+record_id text NOT NULL,
+start_date date NOT NULL,
+end_date date,
+PRIMARY KEY (person_id, record_id)
+);
+INSERT INTO "study_golden"."ev_nsaid_p0"
+(person_id, record_id, start_date, end_date)
+SELECT x.person_id, 'P' || x.event_id, x.dispensing_date, x.dispensing_date
+FROM "pharmacy_p0" x
+WHERE x.data_version <= $1::bigint
+  AND (((x.atc LIKE ANY($2::text[])) AND NOT (x.atc LIKE ANY($3::text[])))
+       OR ((x.aic = ANY($4::text[]))));
+
+-- step ev_diab_exemption_p0 (event)
+-- $1 = 7
+-- $2 = []string{"013"}
+CREATE TABLE "study_golden"."ev_diab_exemption_p0" (
+person_id bigint NOT NULL,
+record_id text NOT NULL,
+start_date date NOT NULL,
+end_date date,
+PRIMARY KEY (person_id, record_id)
+);
+INSERT INTO "study_golden"."ev_diab_exemption_p0"
+(person_id, record_id, start_date, end_date)
+SELECT x.person_id, x.event_id::text, x.start_date, x.end_date
+FROM "exemption_p0" x
+WHERE x.data_version <= $1::bigint
+  AND ((x.code = ANY($2::text[])) AND (NOT EXISTS (SELECT 1 FROM "dict_exemption" WHERE true) OR EXISTS (SELECT 1 FROM "dict_exemption" v WHERE v.code = x.code AND v.valid_from <= x.start_date AND (v.valid_to IS NULL OR x.start_date <= v.valid_to))));
+
+-- step spells_p0 (spells)
+-- $1 = 7
+-- $2 = 15
+CREATE TABLE "study_golden"."spells_p0" (
+person_id bigint NOT NULL,
+spell_no integer NOT NULL,
+start_date date NOT NULL,
+end_date date,
+PRIMARY KEY (person_id, spell_no)
+);
+INSERT INTO "study_golden"."spells_p0"
+(person_id, spell_no, start_date, end_date)
+WITH e AS (
+  SELECT x.person_id, x.start_date, coalesce(x.end_date, 'infinity'::date) AS end_date
+  FROM "enrolment_p0" x
+  WHERE x.data_version <= $1::bigint
+), m AS (
+  SELECT e.*, max(e.end_date) OVER (PARTITION BY e.person_id ORDER BY e.start_date, e.end_date
+                                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_end
+  FROM e
+), g AS (
+  SELECT m.*, sum(CASE WHEN m.prev_end IS NOT NULL AND m.start_date <= m.prev_end + $2::integer + 1 THEN 0 ELSE 1 END)
+                OVER (PARTITION BY m.person_id ORDER BY m.start_date, m.end_date ROWS UNBOUNDED PRECEDING) AS spell_no
+  FROM m
+)
+SELECT g.person_id, g.spell_no, min(g.start_date), nullif(max(g.end_date), 'infinity'::date)
+FROM g
+GROUP BY g.person_id, g.spell_no;
+
+-- step index_p0 (index) after ev_ihd_admission_p0, ev_nsaid_p0, ev_diab_exemption_p0, spells_p0
+-- $1 = "2014-01-01"
+-- $2 = "2016-12-31"
+-- $3 = "F"
+-- $4 = 18
+-- $5 = "diabetics"
+-- $6 = 7
+-- $7 = []string{"ASL01"}
+-- $8 = 7
+-- $9 = 365
+-- $10 = 30
+-- $11 = 180
+-- $12 = 7
+CREATE TABLE "study_golden"."index_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+index_date date NOT NULL,
+index_end date,
+index_group text,
+two_groups boolean NOT NULL,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."index_p0"
+(person_id, entry_no, index_date, index_end, index_group, two_groups)
+WITH occ AS (
+  SELECT o.person_id, o.start_date, o.end_date, NULL::text AS grp, 0 AS ev FROM "study_golden"."ev_ihd_admission_p0" o
+  UNION ALL
+  SELECT o.person_id, o.start_date, o.end_date, NULL::text AS grp, 1 AS ev FROM "study_golden"."ev_nsaid_p0" o
+  UNION ALL
+  SELECT o.person_id, o.start_date, o.end_date, NULL::text AS grp, 2 AS ev FROM "study_golden"."ev_diab_exemption_p0" o
+), qual AS (
+  SELECT o.*
+  FROM occ o
+  JOIN "person_p0" p ON p.person_id = o.person_id AND p.data_version <= $12::bigint
+  WHERE o.start_date BETWEEN $1::date AND $2::date
+    AND p.sex = $3::text
+    AND extract(year FROM age(o.start_date, p.birth_date)) >= $4::integer
+    AND EXISTS (SELECT 1 FROM "area_person_p0" a WHERE a.person_id = o.person_id AND a.area = $5::text AND a.entry_date <= o.start_date AND a.data_version <= $6::bigint)
+    AND EXISTS (SELECT 1 FROM "enrolment_p0" r WHERE r.person_id = o.person_id AND r.start_date <= o.start_date AND (r.end_date IS NULL OR o.start_date <= r.end_date) AND r.asl = ANY($7::text[]) AND r.data_version <= $8::bigint)
+    AND EXISTS (SELECT 1 FROM "study_golden"."spells_p0" s WHERE s.person_id = o.person_id AND s.start_date <= o.start_date - $9::integer AND (s.end_date IS NULL OR s.end_date >= o.start_date + $10::integer))
+    AND NOT EXISTS (SELECT 1 FROM occ w WHERE w.person_id = o.person_id
+                    AND w.ev = o.ev
+                    AND w.start_date BETWEEN o.start_date - $11::integer AND o.start_date - 1)
+), day AS (
+  SELECT q.person_id, q.start_date AS index_date,
+         CASE WHEN bool_or(q.end_date IS NULL) THEN NULL ELSE max(q.end_date) END AS index_end
+  FROM qual q
+  GROUP BY q.person_id, q.start_date
+), grp AS (
+  SELECT o.person_id, o.start_date, min(o.grp) AS grp, count(DISTINCT o.grp) AS n
+  FROM occ o
+  GROUP BY o.person_id, o.start_date
+)
+SELECT d.person_id, row_number() OVER (PARTITION BY d.person_id ORDER BY d.index_date),
+       d.index_date, d.index_end,
+       CASE WHEN g.n = 1 THEN g.grp END, coalesce(g.n > 1, false)
+FROM day d
+JOIN grp g ON g.person_id = d.person_id AND g.start_date = d.index_date;

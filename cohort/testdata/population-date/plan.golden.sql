@@ -1,0 +1,77 @@
+-- plan for schema study_golden, 2 partitions, data version 7; partition 0 shown
+
+-- step spells_p0 (spells)
+-- $1 = 7
+-- $2 = 0
+CREATE TABLE "study_golden"."spells_p0" (
+person_id bigint NOT NULL,
+spell_no integer NOT NULL,
+start_date date NOT NULL,
+end_date date,
+PRIMARY KEY (person_id, spell_no)
+);
+INSERT INTO "study_golden"."spells_p0"
+(person_id, spell_no, start_date, end_date)
+WITH e AS (
+  SELECT x.person_id, x.start_date, coalesce(x.end_date, 'infinity'::date) AS end_date
+  FROM "enrolment_p0" x
+  WHERE x.data_version <= $1::bigint
+), m AS (
+  SELECT e.*, max(e.end_date) OVER (PARTITION BY e.person_id ORDER BY e.start_date, e.end_date
+                                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_end
+  FROM e
+), g AS (
+  SELECT m.*, sum(CASE WHEN m.prev_end IS NOT NULL AND m.start_date <= m.prev_end + $2::integer + 1 THEN 0 ELSE 1 END)
+                OVER (PARTITION BY m.person_id ORDER BY m.start_date, m.end_date ROWS UNBOUNDED PRECEDING) AS spell_no
+  FROM m
+)
+SELECT g.person_id, g.spell_no, min(g.start_date), nullif(max(g.end_date), 'infinity'::date)
+FROM g
+GROUP BY g.person_id, g.spell_no;
+
+-- step index_p0 (index) after spells_p0
+-- $1 = "2015-01-01"
+-- $2 = "2015-01-01"
+-- $3 = 7
+-- $4 = 65
+-- $5 = 99
+-- $6 = 730
+-- $7 = 0
+-- $8 = 7
+CREATE TABLE "study_golden"."index_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+index_date date NOT NULL,
+index_end date,
+index_group text,
+two_groups boolean NOT NULL,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."index_p0"
+(person_id, entry_no, index_date, index_end, index_group, two_groups)
+WITH occ AS (
+  SELECT x.person_id, $1::date AS start_date, $2::date AS end_date, NULL::text AS grp, 0 AS ev
+  FROM "person_p0" x
+  WHERE x.data_version <= $3::bigint
+), qual AS (
+  SELECT o.*
+  FROM occ o
+  JOIN "person_p0" p ON p.person_id = o.person_id AND p.data_version <= $8::bigint
+  WHERE extract(year FROM age(o.start_date, p.birth_date)) >= $4::integer
+    AND extract(year FROM age(o.start_date, p.birth_date)) <= $5::integer
+    AND EXISTS (SELECT 1 FROM "study_golden"."spells_p0" s WHERE s.person_id = o.person_id AND s.start_date <= o.start_date - $6::integer AND (s.end_date IS NULL OR s.end_date >= o.start_date + $7::integer))
+), day AS (
+  SELECT q.person_id, q.start_date AS index_date,
+         CASE WHEN bool_or(q.end_date IS NULL) THEN NULL ELSE max(q.end_date) END AS index_end
+  FROM qual q
+  GROUP BY q.person_id, q.start_date
+), grp AS (
+  SELECT o.person_id, o.start_date, min(o.grp) AS grp, count(DISTINCT o.grp) AS n
+  FROM occ o
+  GROUP BY o.person_id, o.start_date
+)
+SELECT d.person_id, row_number() OVER (PARTITION BY d.person_id ORDER BY d.index_date),
+       d.index_date, d.index_end,
+       CASE WHEN g.n = 1 THEN g.grp END, coalesce(g.n > 1, false)
+FROM (SELECT DISTINCT ON (d.person_id) d.* FROM day d ORDER BY d.person_id, d.index_date) AS d
+JOIN grp g ON g.person_id = d.person_id AND g.start_date = d.index_date;
