@@ -396,16 +396,26 @@ func (l *loader) loadFile(ctx context.Context, fr *FileResult) error {
 		return err
 	}
 	defer fh.Close()
+	var tf *tableFile
 	if strings.EqualFold(filepath.Ext(fr.Path), ".parquet") {
-		return &FileError{Path: fr.Path, Msg: "Parquet input is not implemented yet; convert to CSV"}
+		tf, err = openParquet(ctx, fr.Path, fh)
+	} else {
+		var cf *csvFile
+		if cf, err = openCSV(fr.Path, fh); err == nil {
+			tf = cf.table()
+		}
 	}
-	cf, err := openCSV(fr.Path, fh)
 	if err != nil {
 		return err
 	}
-	fr.Encoding = cf.dec.Encoding()
-	fr.Delimiter = string(cf.delimiter)
-	flow, err := l.detectFlow(fr, cf)
+	if tf.close != nil {
+		defer tf.close()
+	}
+	fr.Encoding = tf.encoding
+	if tf.delimiter != 0 {
+		fr.Delimiter = string(tf.delimiter)
+	}
+	flow, err := l.detectFlow(fr, tf)
 	if err != nil {
 		return err
 	}
@@ -413,10 +423,10 @@ func (l *loader) loadFile(ctx context.Context, fr *FileResult) error {
 	if err := l.ensureStage(ctx, flow); err != nil {
 		return err
 	}
-	src := &fileSource{l: l, ctx: ctx, cf: cf, fr: fr, flow: flow}
+	src := &fileSource{l: l, ctx: ctx, tf: tf, fr: fr, flow: flow}
 	src.idx = make([]int, len(flow.Columns))
 	pos := map[string]int{}
-	for i, h := range cf.header {
+	for i, h := range tf.header {
 		pos[h] = i
 	}
 	for i, c := range flow.Columns {
@@ -449,7 +459,7 @@ func (l *loader) loadFile(ctx context.Context, fr *FileResult) error {
 	return l.flushRejects(ctx)
 }
 
-func (l *loader) detectFlow(fr *FileResult, cf *csvFile) (*Flow, error) {
+func (l *loader) detectFlow(fr *FileResult, tf *tableFile) (*Flow, error) {
 	var flow *Flow
 	how := ""
 	switch {
@@ -461,7 +471,7 @@ func (l *loader) detectFlow(fr *FileResult, cf *csvFile) (*Flow, error) {
 		}
 	}
 	if flow == nil {
-		f, missing, err := flowFromHeader(cf.header)
+		f, missing, err := flowFromHeader(tf.header)
 		if err != nil {
 			return nil, &FileError{Path: fr.Path, Line: 1, Msg: err.Error()}
 		}
@@ -473,13 +483,13 @@ func (l *loader) detectFlow(fr *FileResult, cf *csvFile) (*Flow, error) {
 	}
 	var missing []string
 	for _, name := range flow.Required() {
-		if !contains(cf.header, name) {
+		if !contains(tf.header, name) {
 			missing = append(missing, name)
 		}
 	}
 	if len(missing) > 0 {
 		return nil, &FileError{Path: fr.Path, Line: 1, Msg: fmt.Sprintf("missing required column(s) %s of flow %s (flow from %s; header: %s)",
-			strings.Join(missing, ", "), flow.Name, how, strings.Join(cf.header, string(cf.delimiter)))}
+			strings.Join(missing, ", "), flow.Name, how, strings.Join(tf.header, tf.separator()))}
 	}
 	return flow, nil
 }
@@ -489,7 +499,7 @@ func (l *loader) detectFlow(fr *FileResult, cf *csvFile) (*Flow, error) {
 type fileSource struct {
 	l    *loader
 	ctx  context.Context
-	cf   *csvFile
+	tf   *tableFile
 	fr   *FileResult
 	flow *Flow
 	idx  []int // file field of each layout column, -1 when absent
@@ -502,15 +512,14 @@ type fileSource struct {
 
 func (s *fileSource) Next() bool {
 	for {
-		rec, err := s.cf.r.Read()
+		rec, line, err := s.tf.next()
 		if err == io.EOF {
-			if s.lastRejected && s.cf.dec.last != '\n' {
+			if s.lastRejected && s.tf.complete != nil && !s.tf.complete() {
 				s.err = &FileError{Path: s.fr.Path, Line: s.lastLine,
 					Msg: "truncated last line: it has no final newline and does not hold a complete row"}
 			}
 			return false
 		}
-		line, _ := s.cf.r.FieldPos(0)
 		var fieldCount bool
 		if err != nil {
 			var pe *csv.ParseError
@@ -530,12 +539,12 @@ func (s *fileSource) Next() bool {
 		s.fr.RowsRead++
 		s.lastLine = int64(line)
 		if fieldCount {
-			if len(rec) == 1 && strings.ContainsRune(rec[0], otherDelimiter(s.cf.delimiter)) {
+			if len(rec) == 1 && strings.ContainsRune(rec[0], otherDelimiter(s.tf.delimiter)) {
 				s.err = &FileError{Path: s.fr.Path, Line: int64(line), Msg: fmt.Sprintf(
-					"wrong delimiter: the header is separated by %q but this line by %q", s.cf.delimiter, otherDelimiter(s.cf.delimiter))}
+					"wrong delimiter: the header is separated by %q but this line by %q", s.tf.delimiter, otherDelimiter(s.tf.delimiter))}
 				return false
 			}
-			s.rejectRow(int64(line), "*", ReasonFieldCount, "", fmt.Sprintf("%d fields, the header has %d", len(rec), len(s.cf.header)))
+			s.rejectRow(int64(line), "*", ReasonFieldCount, "", fmt.Sprintf("%d fields, the header has %d", len(rec), len(s.tf.header)))
 			continue
 		}
 		if s.parse(int64(line), rec) {

@@ -163,6 +163,46 @@ func (d *decoder) fill() {
 }
 
 // csvFile is an open CSV file positioned after its header.
+// tableFile is an open input file of either format, read row by row.
+type tableFile struct {
+	header    []string
+	delimiter rune   // CSV only
+	encoding  string // "utf-8", "latin-1" or "parquet"
+	// next returns the next row and its line number, or io.EOF; an error
+	// may wrap a csv.ParseError (ErrFieldCount: a row to reject).
+	next func() ([]string, int, error)
+	// complete reports whether the file ended with a newline (CSV only).
+	complete func() bool
+	close    func()
+}
+
+// separator joins header names in messages as the file does.
+func (t *tableFile) separator() string {
+	if t.delimiter == 0 {
+		return ", "
+	}
+	return string(t.delimiter)
+}
+
+// table reads the CSV file as a tableFile.
+func (cf *csvFile) table() *tableFile {
+	return &tableFile{
+		header: cf.header, delimiter: cf.delimiter, encoding: cf.dec.Encoding(),
+		next: func() ([]string, int, error) {
+			rec, err := cf.r.Read()
+			if err == io.EOF {
+				return nil, 0, io.EOF
+			}
+			line := 0
+			if rec != nil {
+				line, _ = cf.r.FieldPos(0)
+			}
+			return rec, line, err
+		},
+		complete: func() bool { return cf.dec.last == '\n' },
+	}
+}
+
 type csvFile struct {
 	path      string
 	dec       *decoder
