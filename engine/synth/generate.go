@@ -1,0 +1,239 @@
+package synth
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// Chunk is a run of consecutive top-level persons (residents, then
+// immigrants), simulated and encoded as CSV rows.
+type Chunk struct {
+	// Index is the chunk's position; chunks reach the caller in order.
+	Index int
+	// First is the top-level index of the chunk's first person.
+	First int
+	// Persons are the simulated persons (newborns inside their mothers).
+	Persons []*Person
+	buf     buffers
+}
+
+// Rows returns the number of rows the chunk holds for a person-level flow.
+func (c *Chunk) Rows(flow string) int64 {
+	for i, f := range PersonFlows {
+		if f == flow {
+			return c.buf.rows[i]
+		}
+	}
+	return 0
+}
+
+// Total returns the number of top-level persons a config simulates
+// (residents and immigrants; newborns come on top).
+func Total(cfg Config) (int, error) {
+	r, err := newRegion(cfg)
+	if err != nil {
+		return 0, err
+	}
+	return r.total(), nil
+}
+
+// Generate simulates the region on cfg.Workers goroutines and calls fn
+// with every chunk, in order, from one goroutine. At most a few chunks per
+// worker are in memory at once. The output does not depend on Workers or
+// ChunkSize.
+func Generate(ctx context.Context, cfg Config, fn func(*Chunk) error) error {
+	r, err := newRegion(cfg)
+	if err != nil {
+		return err
+	}
+	cfg = r.cfg
+	total := r.total()
+	size := cfg.ChunkSize
+	n := (total + size - 1) / size
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	window := make(chan struct{}, 2*cfg.Workers)
+	jobs := make(chan int)
+	results := make(chan *Chunk, cfg.Workers)
+	var wg sync.WaitGroup
+	go func() {
+		defer close(jobs)
+		for i := 0; i < n; i++ {
+			select {
+			case window <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case jobs <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	for w := 0; w < cfg.Workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				c := &Chunk{Index: i, First: i * size}
+				c.buf.asl = make([]string, len(r.p.ASLs))
+				for k, a := range r.p.ASLs {
+					c.buf.asl[k] = a.Code
+				}
+				for idx := c.First; idx < min(total, c.First+size); idx++ {
+					p := r.simulateIndex(idx)
+					c.Persons = append(c.Persons, p)
+					c.buf.encode(p)
+				}
+				select {
+				case results <- c:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(results) }()
+
+	pending := map[int]*Chunk{}
+	next := 0
+	for c := range results {
+		pending[c.Index] = c
+		for {
+			c, ok := pending[next]
+			if !ok {
+				break
+			}
+			delete(pending, next)
+			next++
+			if err := fn(c); err != nil {
+				cancel()
+				for range results {
+				}
+				return err
+			}
+			<-window
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if next != n {
+		return fmt.Errorf("synth: generated %d of %d chunks", next, n)
+	}
+	return nil
+}
+
+// Progress is reported while a region is written.
+type Progress struct {
+	Done, Total int // top-level persons
+	Rows        int64
+	Elapsed     time.Duration
+}
+
+// Stats is what a written region holds.
+type Stats struct {
+	// Persons is the number of registry rows (newborns included).
+	Persons int64
+	// Rows are the rows written per flow (dictionaries included).
+	Rows    map[string]int64
+	Elapsed time.Duration
+}
+
+// TotalRows is the sum of Rows.
+func (s Stats) TotalRows() int64 {
+	var t int64
+	for _, v := range s.Rows {
+		t += v
+	}
+	return t
+}
+
+// WriteCSV writes the region to dir: one <flow>.csv per flow (the
+// dictionaries atc, product and outpatient_code, and the person-level
+// flows) in the import layouts of docs/flows.md. progress, when not nil,
+// is called after every chunk.
+func WriteCSV(ctx context.Context, cfg Config, dir string, progress func(Progress)) (Stats, error) {
+	began := time.Now()
+	st := Stats{Rows: map[string]int64{}}
+	r, err := newRegion(cfg)
+	if err != nil {
+		return st, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return st, fmt.Errorf("synth: %w", err)
+	}
+	for name, b := range r.dictionaries() {
+		if err := os.WriteFile(filepath.Join(dir, name+".csv"), b, 0o644); err != nil {
+			return st, fmt.Errorf("synth: write %s: %w", name, err)
+		}
+		st.Rows[name] = int64(countLines(b) - 1)
+	}
+	var files [numFlows]*os.File
+	var ws [numFlows]*bufio.Writer
+	defer func() {
+		for _, f := range files {
+			if f != nil {
+				f.Close()
+			}
+		}
+	}()
+	for i, name := range PersonFlows {
+		f, err := os.Create(filepath.Join(dir, name+".csv"))
+		if err != nil {
+			return st, fmt.Errorf("synth: %w", err)
+		}
+		files[i] = f
+		ws[i] = bufio.NewWriterSize(f, 1<<20)
+		ws[i].WriteString(headers[i] + "\n")
+	}
+	var rows int64
+	total := r.total()
+	done := 0
+	err = Generate(ctx, cfg, func(c *Chunk) error {
+		for i := range ws {
+			if _, err := ws[i].Write(c.buf.b[i]); err != nil {
+				return fmt.Errorf("synth: write %s: %w", PersonFlows[i], err)
+			}
+			st.Rows[PersonFlows[i]] += c.buf.rows[i]
+			rows += c.buf.rows[i]
+		}
+		st.Persons += c.buf.rows[flowPerson]
+		done += len(c.Persons)
+		if progress != nil {
+			progress(Progress{Done: done, Total: total, Rows: rows, Elapsed: time.Since(began)})
+		}
+		return nil
+	})
+	if err != nil {
+		return st, err
+	}
+	for i, w := range ws {
+		if err := w.Flush(); err != nil {
+			return st, fmt.Errorf("synth: write %s: %w", PersonFlows[i], err)
+		}
+		if err := files[i].Close(); err != nil {
+			return st, fmt.Errorf("synth: close %s: %w", PersonFlows[i], err)
+		}
+		files[i] = nil
+	}
+	st.Elapsed = time.Since(began)
+	return st, nil
+}
+
+func countLines(b []byte) int {
+	n := 0
+	for _, c := range b {
+		if c == '\n' {
+			n++
+		}
+	}
+	return n
+}
