@@ -32,6 +32,9 @@ func openDatabase(ctx context.Context, c *common, logger *slog.Logger) (*databas
 	db := &database{logger: logger}
 	url := c.databaseURL
 	if url == "" {
+		url = envFile("DATABASE_URL")
+	}
+	if url == "" {
 		srv, err := pgserver.Open(ctx, pgserver.Config{Dir: filepath.Join(c.dataDir, "pg"), Logger: logger})
 		if err != nil {
 			return nil, err

@@ -127,7 +127,8 @@ func envFile(name string) string {
 }
 
 func (c *common) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.databaseURL, "database-url", envFile("DATABASE_URL"),
+	// Secrets are not flag defaults, so that --help never prints them.
+	fs.StringVar(&c.databaseURL, "database-url", "",
 		"PostgreSQL connection string (env DATABASE_URL or DATABASE_URL_FILE); empty: run a managed cluster in DATA-DIR/pg")
 	fs.StringVar(&c.dataDir, "data-dir", envOr("BEAVER_DATA_DIR", "./var"), "directory for Beaver's files and the managed cluster (env BEAVER_DATA_DIR)")
 	fs.StringVar(&c.logFormat, "log-format", envOr("BEAVER_LOG_FORMAT", "text"), "log format: text or json (env BEAVER_LOG_FORMAT)")

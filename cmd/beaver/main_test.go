@@ -348,3 +348,14 @@ func TestHelp(t *testing.T) {
 	require.Equal(t, 2, code)
 	require.Contains(t, out, `unknown command "frobnicate"`)
 }
+
+func TestHelpNeverPrintsSecrets(t *testing.T) {
+	t.Parallel()
+	cmd := exec.Command(binary, "serve", "--help")
+	cmd.Env = append(cleanEnv(), "DATABASE_URL=postgres://u:s3cret-pw@h/db", "BEAVER_METRICS_TOKEN=t0ken-value")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err)
+	require.Contains(t, string(out), "-database-url")
+	require.NotContains(t, string(out), "s3cret-pw")
+	require.NotContains(t, string(out), "t0ken-value")
+}

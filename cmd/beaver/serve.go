@@ -45,12 +45,15 @@ func runServe(ctx context.Context, args []string) error {
 	inboxEvery := fs.Duration("inbox-interval", 10*time.Second, "how often to look for files dropped in DATA-DIR/inbox/")
 	var nf notifyFlags
 	nf.register(fs)
-	metricsToken := fs.String("metrics-token", envFile("BEAVER_METRICS_TOKEN"), "bearer token that may read /metrics (env BEAVER_METRICS_TOKEN or BEAVER_METRICS_TOKEN_FILE)")
+	metricsToken := fs.String("metrics-token", "", "bearer token that may read /metrics (env BEAVER_METRICS_TOKEN or BEAVER_METRICS_TOKEN_FILE)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if _, err := c.logger(); err != nil {
 		return err
+	}
+	if *metricsToken == "" {
+		*metricsToken = envFile("BEAVER_METRICS_TOKEN")
 	}
 	// Listen first: a port in use is reported before anything starts.
 	ln, err := net.Listen("tcp", *addr)
