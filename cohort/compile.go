@@ -14,9 +14,10 @@ import (
 // database, no clock. Every value is a bound argument; identifiers are the
 // known flow tables and the study's own tables, quoted.
 //
-// Not compiled yet (an error names them when the protocol uses them):
-// criteria, follow-up, covariates, outcomes and analyses are ignored; see
-// the compiler notes in docs/protocol.md.
+// Stages compiled: events, spells, index, criteria (with attrition),
+// cohort, follow-up and outcomes. Discontinuation and switch in follow-up
+// are refused with an error naming them; covariates and analyses are not
+// compiled yet (ignored).
 func Compile(p *Protocol, opts Options) (*Plan, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
@@ -82,6 +83,15 @@ func (c *compiler) partition() ([]Step, error) {
 	if err := c.indexStep(); err != nil {
 		return nil, err
 	}
+	if err := c.criteriaStep(); err != nil {
+		return nil, err
+	}
+	c.cohortStep()
+	c.attritionStep()
+	if err := c.followUpStep([]string{c.stepName("cohort")}); err != nil {
+		return nil, err
+	}
+	c.outcomeSteps()
 	return c.steps, nil
 }
 
@@ -97,6 +107,30 @@ func (c *compiler) usedEvents() []string {
 		for _, e := range g.Events {
 			used[e] = true
 		}
+	}
+	var walk func(cs []Criterion)
+	walk = func(cs []Criterion) {
+		for _, cr := range cs {
+			used[cr.Event] = true
+			if cr.Distance != nil {
+				used[cr.Distance.Event] = true
+			}
+			if cr.Gap != nil {
+				used[cr.Gap.Event] = true
+			}
+			if cr.Group != nil {
+				walk(cr.Group.Criteria)
+			}
+		}
+	}
+	walk(c.p.Phases.Criteria)
+	for _, o := range c.p.Phases.Outcomes {
+		for _, e := range o.Events {
+			used[e] = true
+		}
+	}
+	for _, e := range c.p.Phases.FollowUp.End.Censoring {
+		used[e] = true
 	}
 	var out []string
 	for _, ev := range c.p.Events {

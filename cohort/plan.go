@@ -24,6 +24,9 @@ type Options struct {
 	// DataVersion is the published data version read: rows with
 	// data_version <= DataVersion.
 	DataVersion int64
+	// DataEnd is the last day of data ("YYYY-MM-DD"); follow-up ends on it
+	// at the latest. Empty: no such limit.
+	DataEnd string
 }
 
 // validate reports what is wrong with the options.
@@ -36,6 +39,11 @@ func (o Options) validate() error {
 	}
 	if o.DataVersion < 0 {
 		return fmt.Errorf("cohort: compile: options: data version %d is negative", o.DataVersion)
+	}
+	if o.DataEnd != "" {
+		if _, err := time.Parse(dateFmt, o.DataEnd); err != nil {
+			return fmt.Errorf("cohort: compile: options: data end %q is not a date YYYY-MM-DD", o.DataEnd)
+		}
 	}
 	return nil
 }
@@ -66,9 +74,14 @@ type Step struct {
 
 // Step kinds, in stage order.
 const (
-	StepEvent  = "event"  // occurrences of one event definition
-	StepSpells = "spells" // continuous enrolment spells
-	StepIndex  = "index"  // cohort entries (day 0)
+	StepEvent     = "event"     // occurrences of one event definition
+	StepSpells    = "spells"    // continuous enrolment spells
+	StepIndex     = "index"     // index entries (day 0)
+	StepCriteria  = "criteria"  // one flag per top-level criterion and entry
+	StepCohort    = "cohort"    // entries that pass every criterion
+	StepAttrition = "attrition" // persons and entries left after each criterion
+	StepFollowUp  = "followup"  // start and end of follow-up
+	StepOutcome   = "outcome"   // first occurrence and time to event of one outcome
 )
 
 // Step returns the step with the given name, or nil.

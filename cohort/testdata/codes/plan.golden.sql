@@ -151,3 +151,83 @@ SELECT d.person_id, row_number() OVER (PARTITION BY d.person_id ORDER BY d.index
        CASE WHEN g.n = 1 THEN g.grp END, coalesce(g.n > 1, false)
 FROM day d
 JOIN grp g ON g.person_id = d.person_id AND g.start_date = d.index_date;
+
+-- step criteria_p0 (criteria) after index_p0, spells_p0
+CREATE TABLE "study_golden"."criteria_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."criteria_p0"
+(person_id, entry_no)
+SELECT i.person_id,
+       i.entry_no
+FROM "study_golden"."index_p0" i;
+
+-- step cohort_p0 (cohort) after index_p0, criteria_p0
+CREATE TABLE "study_golden"."cohort_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+index_date date NOT NULL,
+index_end date,
+index_group text,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."cohort_p0"
+(person_id, entry_no, index_date, index_end, index_group)
+SELECT i.person_id, i.entry_no, i.index_date, i.index_end, i.index_group
+FROM "study_golden"."index_p0" i
+JOIN "study_golden"."criteria_p0" k ON k.person_id = i.person_id AND k.entry_no = i.entry_no
+WHERE NOT i.two_groups;
+
+-- step attrition_p0 (attrition) after index_p0, criteria_p0
+-- $1 = "index entries"
+CREATE TABLE "study_golden"."attrition_p0" (
+line integer NOT NULL,
+label text NOT NULL,
+persons bigint NOT NULL,
+entries bigint NOT NULL,
+PRIMARY KEY (line)
+);
+INSERT INTO "study_golden"."attrition_p0"
+(line, label, persons, entries)
+WITH t AS (
+  SELECT i.person_id, i.two_groups
+  FROM "study_golden"."index_p0" i
+  JOIN "study_golden"."criteria_p0" k ON k.person_id = i.person_id AND k.entry_no = i.entry_no
+)
+SELECT 0, $1::text, count(DISTINCT t.person_id), count(*) FROM t WHERE true;
+
+-- step followup_p0 (followup) after cohort_p0, spells_p0
+-- $1 = 7
+-- $2 = "2017-12-31"
+-- $3 = "death"
+-- $4 = "enrolment_end"
+-- $5 = "study_end"
+-- $6 = 0
+CREATE TABLE "study_golden"."followup_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+fu_start date NOT NULL,
+fu_end date,
+end_reason text,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."followup_p0"
+(person_id, entry_no, fu_start, fu_end, end_reason)
+WITH f AS (
+  SELECT c.person_id, c.entry_no, c.index_date, c.index_date + $6::integer AS fu_start
+  FROM "study_golden"."cohort_p0" c
+), e0 AS (
+  SELECT f.*,
+         (SELECT p.death_date FROM "person_p0" p WHERE p.person_id = f.person_id AND p.data_version <= $1::bigint) AS e0,
+         (SELECT s.end_date FROM "study_golden"."spells_p0" s WHERE s.person_id = f.person_id AND s.start_date <= f.index_date AND (s.end_date IS NULL OR s.end_date >= f.index_date)) AS e1,
+         $2::date AS e2
+  FROM f
+  WHERE f.fu_start IS NOT NULL
+), e AS (
+  SELECT e0.*, least(e0.e0, e0.e1, e0.e2) AS fu_end FROM e0
+)
+SELECT e.person_id, e.entry_no, e.fu_start, e.fu_end, CASE WHEN e.e0 = e.fu_end THEN $3::text WHEN e.e1 = e.fu_end THEN $4::text WHEN e.e2 = e.fu_end THEN $5::text END
+FROM e
+WHERE e.fu_end IS NULL OR e.fu_end >= e.fu_start;

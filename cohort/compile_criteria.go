@@ -1,0 +1,306 @@
+package cohort
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Stage 3: inclusion and exclusion criteria. One builder per kind of
+// criterion, each returning a boolean SQL expression over the entry row
+// "i" of the index table (columns person_id, index_date, index_end):
+//
+//   - event: the number of occurrences (records, or distinct start days)
+//     whose start lies in the window ("start") or whose span overlaps it
+//     ("overlap"), kept only when the distance condition holds for that
+//     occurrence, compared with the count;
+//   - gap: the longest run of days in the window without an occurrence
+//     starting, ≥ days; an open bound of a relative window stops at the
+//     merged enrolment spell holding day 0 (an open spell end: 9999-12-31);
+//   - demographic: age, sex at day 0 from the registry; ASL and municipality
+//     from an enrolment record covering day 0;
+//   - group: AND, OR, or the number of true members compared with n.
+//
+// An anchor "index_end" with an open index end (an exemption without end)
+// is the date 'infinity': windows after it are empty.
+
+// criteriaStep writes criteria: one row per index entry, one boolean column
+// c1..cN per top-level criterion, in order.
+func (c *compiler) criteriaStep() error {
+	crits := c.p.Phases.Criteria
+	b := &sqlb{}
+	deps := []string{c.stepName("index"), c.stepName("spells")}
+	cols := []string{"person_id bigint NOT NULL", "entry_no integer NOT NULL"}
+	names := []string{"person_id", "entry_no"}
+	exprs := []string{"i.person_id", "i.entry_no"}
+	for k := range crits {
+		e, err := c.criterion(b, &crits[k], fmt.Sprintf("phases.criteria[%d]", k), &deps)
+		if err != nil {
+			return err
+		}
+		cols = append(cols, fmt.Sprintf("c%d boolean NOT NULL", k+1))
+		names = append(names, fmt.Sprintf("c%d", k+1))
+		exprs = append(exprs, "coalesce("+e+", false)")
+	}
+	cols = append(cols, "PRIMARY KEY (person_id, entry_no)")
+	sql := fmt.Sprintf("(%s)\nSELECT %s\nFROM %s i",
+		strings.Join(names, ", "), strings.Join(exprs, ",\n       "), c.studyTable("index"))
+	c.add(StepCriteria, "criteria", strings.Join(cols, ",\n"), b, sql, deps...)
+	return nil
+}
+
+// studyTable is the quoted name of a study table of the current partition.
+func (c *compiler) studyTable(base string) string {
+	return ident(c.opts.Schema, c.tableName(base))
+}
+
+// criterion compiles one criterion (any kind) to a boolean expression.
+func (c *compiler) criterion(b *sqlb, cr *Criterion, path string, deps *[]string) (string, error) {
+	switch {
+	case cr.Event != "":
+		return c.eventCriterion(b, cr, deps), nil
+	case cr.Gap != nil:
+		return c.gapCriterion(b, cr, deps), nil
+	case cr.Demographic != nil:
+		return c.demographic(b, cr.Demographic, "i.index_date"), nil
+	case cr.Group != nil:
+		g := cr.Group
+		var parts []string
+		for k := range g.Criteria {
+			e, err := c.criterion(b, &g.Criteria[k], fmt.Sprintf("%s.group.criteria[%d]", path, k), deps)
+			if err != nil {
+				return "", err
+			}
+			parts = append(parts, "coalesce("+e+", false)")
+		}
+		switch g.Op {
+		case OpAll:
+			return "(" + strings.Join(parts, "\n AND ") + ")", nil
+		case OpAny:
+			return "(" + strings.Join(parts, "\n OR ") + ")", nil
+		case OpAtLeast, OpAtMost:
+			op := ">="
+			if g.Op == OpAtMost {
+				op = "<="
+			}
+			return fmt.Sprintf("((%s) %s %s)", strings.Join(prefixEach(parts, "(", ")::int"), " + "), op, b.arg(*g.N, "integer")), nil
+		}
+	}
+	return "", fmt.Errorf("cohort: compile: %s: criterion of unknown kind", path)
+}
+
+// prefixEach wraps every string in pre and post.
+func prefixEach(xs []string, pre, post string) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = pre + x + post
+	}
+	return out
+}
+
+// anchor is the day-0 expression of a window.
+func anchor(w *Window) string {
+	if w != nil && w.Anchor == AnchorIndexEnd {
+		return "coalesce(i.index_end, 'infinity'::date)"
+	}
+	return "i.index_date"
+}
+
+// bounds returns the first and last day of a criterion's window or dates
+// as SQL date expressions ("" when open).
+func (c *compiler) bounds(b *sqlb, w *Window, dates *DateRange) (lo, hi string) {
+	if w != nil {
+		a := anchor(w)
+		if w.Start != nil {
+			lo = fmt.Sprintf("%s + %s", a, b.arg(w.Start.V, "integer"))
+		}
+		if w.End != nil {
+			hi = fmt.Sprintf("%s + %s", a, b.arg(w.End.V, "integer"))
+		}
+		return lo, hi
+	}
+	if dates != nil {
+		if dates.Start != nil {
+			lo = b.date(dates.Start.V)
+		}
+		if dates.End != nil {
+			hi = b.date(dates.End.V)
+		}
+	}
+	return lo, hi
+}
+
+// dep records that the step depends on the event's table.
+func (c *compiler) dep(deps *[]string, event string) {
+	d := c.stepName("ev_" + event)
+	if !containsStr(*deps, d) {
+		*deps = append(*deps, d)
+	}
+}
+
+// eventCriterion counts the occurrences in the window and compares.
+func (c *compiler) eventCriterion(b *sqlb, cr *Criterion, deps *[]string) string {
+	c.dep(deps, cr.Event)
+	lo, hi := c.bounds(b, cr.Window, cr.Dates)
+	conds := []string{"o.person_id = i.person_id"}
+	if cr.Match == "overlap" {
+		if hi != "" {
+			conds = append(conds, "o.start_date <= "+hi)
+		}
+		if lo != "" {
+			conds = append(conds, "coalesce(o.end_date, 'infinity'::date) >= "+lo)
+		}
+	} else {
+		if lo != "" {
+			conds = append(conds, "o.start_date >= "+lo)
+		}
+		if hi != "" {
+			conds = append(conds, "o.start_date <= "+hi)
+		}
+	}
+	if d := cr.Distance; d != nil {
+		c.dep(deps, d.Event)
+		dc := []string{"o2.person_id = o.person_id"}
+		if d.Start != nil {
+			dc = append(dc, "o2.start_date >= o.start_date + "+b.arg(d.Start.V, "integer"))
+		}
+		if d.End != nil {
+			dc = append(dc, "o2.start_date <= o.start_date + "+b.arg(d.End.V, "integer"))
+		}
+		not := ""
+		if d.Absent {
+			not = "NOT "
+		}
+		conds = append(conds, fmt.Sprintf("%sEXISTS (SELECT 1 FROM %s o2 WHERE %s)", not, c.eventTable(d.Event), strings.Join(dc, " AND ")))
+	}
+	counted := "count(*)"
+	op, n := ">=", 1
+	if ct := cr.Count; ct != nil {
+		if ct.DistinctDates {
+			counted = "count(DISTINCT o.start_date)"
+		}
+		switch {
+		case ct.AtLeast != nil:
+			n = *ct.AtLeast
+		case ct.AtMost != nil:
+			op, n = "<=", *ct.AtMost
+		case ct.Exactly != nil:
+			op, n = "=", *ct.Exactly
+		}
+	}
+	return fmt.Sprintf("((SELECT %s FROM %s o\n   WHERE %s) %s %s)",
+		counted, c.eventTable(cr.Event), strings.Join(conds, " AND "), op, b.arg(n, "integer"))
+}
+
+// gapCriterion finds the longest run of days without an occurrence.
+func (c *compiler) gapCriterion(b *sqlb, cr *Criterion, deps *[]string) string {
+	c.dep(deps, cr.Gap.Event)
+	lo, hi := c.bounds(b, cr.Window, cr.Dates)
+	spell := fmt.Sprintf("(SELECT s.%%s FROM %s s WHERE s.person_id = i.person_id AND s.start_date <= i.index_date AND (s.end_date IS NULL OR s.end_date >= i.index_date))",
+		c.studyTable("spells"))
+	if lo == "" {
+		lo = fmt.Sprintf(spell, "start_date")
+	}
+	if hi == "" {
+		hi = fmt.Sprintf("coalesce(%s, '9999-12-31'::date)", fmt.Sprintf(spell, "end_date"))
+	}
+	// Days lo−1 and hi+1 act as occurrences that bound the runs; a run
+	// between occurrences on days x < y is y − x − 1 days long.
+	return fmt.Sprintf(`((SELECT max(g.next - g.d - 1) FROM (
+     SELECT x.d, lead(x.d, 1, (%[2]s) + 1) OVER (ORDER BY x.d) AS next
+     FROM (SELECT (%[1]s) - 1 AS d
+           UNION SELECT o.start_date FROM %[3]s o
+                 WHERE o.person_id = i.person_id AND o.start_date >= %[1]s AND o.start_date <= %[2]s) x) g) >= %[4]s)`,
+		lo, hi, c.eventTable(cr.Gap.Event), b.arg(cr.Gap.Days.V, "integer"))
+}
+
+// demographic is a condition on the person at the day expression.
+func (c *compiler) demographic(b *sqlb, d *Demographic, day string) string {
+	var conds []string
+	if d.Sex != "" {
+		conds = append(conds, "p.sex = "+b.arg(d.Sex, "text"))
+	}
+	if d.Age != nil {
+		age := fmt.Sprintf("extract(year FROM age(%s, p.birth_date))", day)
+		if d.Age.Min != nil {
+			conds = append(conds, fmt.Sprintf("%s >= %s", age, b.arg(d.Age.Min.V, "integer")))
+		}
+		if d.Age.Max != nil {
+			conds = append(conds, fmt.Sprintf("%s <= %s", age, b.arg(d.Age.Max.V, "integer")))
+		}
+	}
+	residence := func(col string, xs []Text) {
+		if len(xs) == 0 {
+			return
+		}
+		vals := make([]string, len(xs))
+		for i, x := range xs {
+			vals[i] = x.V
+		}
+		conds = append(conds, fmt.Sprintf("EXISTS (SELECT 1 FROM %s r WHERE r.person_id = p.person_id AND r.start_date <= %s AND (r.end_date IS NULL OR %s <= r.end_date) AND r.%s = ANY(%s) AND %s)",
+			c.flow("enrolment"), day, day, col, b.arg(vals, "text[]"), c.dv(b, "r")))
+	}
+	residence("asl", d.ASLs)
+	residence("municipality", d.Municipalities)
+	return fmt.Sprintf("EXISTS (SELECT 1 FROM %s p WHERE p.person_id = i.person_id AND %s AND %s)",
+		c.flow("person"), c.dv(b, "p"), strings.Join(conds, " AND "))
+}
+
+// cohortStep writes cohort: the entries that pass every criterion (and,
+// with exposure groups, have one group on day 0).
+func (c *compiler) cohortStep() {
+	b := &sqlb{}
+	var conds []string
+	conds = append(conds, "NOT i.two_groups")
+	for k := range c.p.Phases.Criteria {
+		conds = append(conds, fmt.Sprintf("k.c%d", k+1))
+	}
+	sql := fmt.Sprintf(`(person_id, entry_no, index_date, index_end, index_group)
+SELECT i.person_id, i.entry_no, i.index_date, i.index_end, i.index_group
+FROM %s i
+JOIN %s k ON k.person_id = i.person_id AND k.entry_no = i.entry_no
+WHERE %s`, c.studyTable("index"), c.studyTable("criteria"), strings.Join(conds, " AND "))
+	c.add(StepCohort, "cohort", `person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+index_date date NOT NULL,
+index_end date,
+index_group text,
+PRIMARY KEY (person_id, entry_no)`, b, sql, c.stepName("index"), c.stepName("criteria"))
+}
+
+// attritionStep writes attrition: per line (0: index entries; then, with
+// exposure groups, entries with one group on day 0; then one line per
+// criterion in order) the persons and entries that remain. Persons never
+// span partitions, so the lines of all partitions add up.
+func (c *compiler) attritionStep() {
+	b := &sqlb{}
+	type line struct{ label, cond string }
+	lines := []line{{"index entries", "true"}}
+	cond := "true"
+	if len(c.p.Phases.Index.Groups) > 0 {
+		cond = "NOT t.two_groups"
+		lines = append(lines, line{"one exposure group on day 0", cond})
+	}
+	sel := "i.person_id, i.two_groups"
+	for k, cr := range c.p.Phases.Criteria {
+		cond += fmt.Sprintf(" AND t.c%d", k+1)
+		sel += fmt.Sprintf(", k.c%d", k+1)
+		lines = append(lines, line{cr.Name, cond})
+	}
+	var parts []string
+	for n, l := range lines {
+		parts = append(parts, fmt.Sprintf("SELECT %d, %s, count(DISTINCT t.person_id), count(*) FROM t WHERE %s",
+			n, b.arg(l.label, "text"), l.cond))
+	}
+	sql := fmt.Sprintf(`(line, label, persons, entries)
+WITH t AS (
+  SELECT %s
+  FROM %s i
+  JOIN %s k ON k.person_id = i.person_id AND k.entry_no = i.entry_no
+)
+%s`, sel, c.studyTable("index"), c.studyTable("criteria"), strings.Join(parts, "\nUNION ALL\n"))
+	c.add(StepAttrition, "attrition", `line integer NOT NULL,
+label text NOT NULL,
+persons bigint NOT NULL,
+entries bigint NOT NULL,
+PRIMARY KEY (line)`, b, sql, c.stepName("index"), c.stepName("criteria"))
+}
