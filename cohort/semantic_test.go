@@ -29,17 +29,29 @@ func history(t *testing.T, fixture string) *pgxpool.Pool {
 }
 
 // runPlan compiles protocol for the given partition count into schema, runs
-// it and returns the rows of query, in which {name} stands for the union of
-// the partitions of the study table name.
+// it and returns the rows of query (see queryPlan).
 func runPlan(t *testing.T, pool *pgxpool.Pool, protocol, schema string, partitions int, query string) []string {
 	t.Helper()
-	ctx := context.Background()
+	execPlan(t, pool, protocol, schema, partitions)
+	return queryPlan(t, pool, schema, partitions, query)
+}
+
+// execPlan compiles protocol for the given partition count into schema and
+// runs it.
+func execPlan(t *testing.T, pool *pgxpool.Pool, protocol, schema string, partitions int) {
+	t.Helper()
 	p, err := cohort.DecodeBytes([]byte(protocol))
 	require.NoError(t, err)
 	plan, err := cohort.Compile(p, cohort.Options{Schema: schema, Partitions: partitions, DataVersion: 1})
 	require.NoError(t, err)
-	require.NoError(t, cohorttest.Run(ctx, pool, plan))
-	lines, err := cohorttest.Lines(ctx, pool, expandTables(query, schema, partitions))
+	require.NoError(t, cohorttest.Run(context.Background(), pool, plan))
+}
+
+// queryPlan returns the rows of query, in which {name} stands for the union
+// of the partitions of the study table name.
+func queryPlan(t *testing.T, pool *pgxpool.Pool, schema string, partitions int, query string) []string {
+	t.Helper()
+	lines, err := cohorttest.Lines(context.Background(), pool, expandTables(query, schema, partitions))
 	require.NoError(t, err)
 	return lines
 }

@@ -1,0 +1,300 @@
+-- plan for schema study_golden, 2 partitions, data version 7; partition 0 shown
+
+-- step ev_ami_p0 (event)
+-- $1 = 7
+-- $2 = 7
+-- $3 = []string{"410%"}
+CREATE TABLE "study_golden"."ev_ami_p0" (
+person_id bigint NOT NULL,
+record_id text NOT NULL,
+start_date date NOT NULL,
+end_date date,
+PRIMARY KEY (person_id, record_id)
+);
+INSERT INTO "study_golden"."ev_ami_p0"
+(person_id, record_id, start_date, end_date)
+SELECT s.person_id, s.discharge_id, s.admission_date, s.discharge_date
+FROM "sdo_p0" s
+WHERE s.data_version <= $1::bigint
+  AND EXISTS (SELECT 1 FROM "sdo_diagnosis_p0" d
+              WHERE d.person_id = s.person_id AND d.discharge_id = s.discharge_id
+                AND d.data_version <= $2::bigint
+                AND d.position = 0
+                AND ((d.code LIKE ANY($3::text[])) AND (NOT EXISTS (SELECT 1 FROM "dict_icd9cm" WHERE kind = 'dx') OR EXISTS (SELECT 1 FROM "dict_icd9cm" v WHERE v.kind = 'dx' AND v.code = d.code AND v.valid_from <= s.admission_date AND (v.valid_to IS NULL OR s.admission_date <= v.valid_to)))));
+
+-- step ev_pci_p0 (event)
+-- $1 = 7
+-- $2 = 7
+-- $3 = []string{"3606"}
+CREATE TABLE "study_golden"."ev_pci_p0" (
+person_id bigint NOT NULL,
+record_id text NOT NULL,
+start_date date NOT NULL,
+end_date date,
+PRIMARY KEY (person_id, record_id)
+);
+INSERT INTO "study_golden"."ev_pci_p0"
+(person_id, record_id, start_date, end_date)
+SELECT s.person_id, s.discharge_id, s.admission_date, s.discharge_date
+FROM "sdo_p0" s
+WHERE s.data_version <= $1::bigint
+  AND EXISTS (SELECT 1 FROM "sdo_procedure_p0" d
+              WHERE d.person_id = s.person_id AND d.discharge_id = s.discharge_id
+                AND d.data_version <= $2::bigint
+                AND ((d.code = ANY($3::text[])) AND (NOT EXISTS (SELECT 1 FROM "dict_icd9cm" WHERE kind = 'proc') OR EXISTS (SELECT 1 FROM "dict_icd9cm" v WHERE v.kind = 'proc' AND v.code = d.code AND v.valid_from <= s.admission_date AND (v.valid_to IS NULL OR s.admission_date <= v.valid_to)))));
+
+-- step ev_statin_p0 (event)
+-- $1 = 7
+-- $2 = []string{"C10AA%"}
+-- $3 = 7
+-- $4 = []string{"C10AA%"}
+CREATE TABLE "study_golden"."ev_statin_p0" (
+person_id bigint NOT NULL,
+record_id text NOT NULL,
+start_date date NOT NULL,
+end_date date,
+PRIMARY KEY (person_id, record_id)
+);
+INSERT INTO "study_golden"."ev_statin_p0"
+(person_id, record_id, start_date, end_date)
+SELECT x.person_id, 'P' || x.event_id, x.dispensing_date, x.dispensing_date
+FROM "pharmacy_p0" x
+WHERE x.data_version <= $1::bigint
+  AND ((x.atc LIKE ANY($2::text[])))
+UNION ALL
+SELECT x.person_id, 'D' || x.event_id, x.dispensing_date, x.dispensing_date
+FROM "direct_distribution_p0" x
+WHERE x.data_version <= $3::bigint
+  AND ((x.atc LIKE ANY($4::text[])));
+
+-- step ev_diab_p0 (event)
+-- $1 = 7
+-- $2 = []string{"013"}
+CREATE TABLE "study_golden"."ev_diab_p0" (
+person_id bigint NOT NULL,
+record_id text NOT NULL,
+start_date date NOT NULL,
+end_date date,
+PRIMARY KEY (person_id, record_id)
+);
+INSERT INTO "study_golden"."ev_diab_p0"
+(person_id, record_id, start_date, end_date)
+SELECT x.person_id, x.event_id::text, x.start_date, x.end_date
+FROM "exemption_p0" x
+WHERE x.data_version <= $1::bigint
+  AND ((x.code = ANY($2::text[])) AND (NOT EXISTS (SELECT 1 FROM "dict_exemption" WHERE true) OR EXISTS (SELECT 1 FROM "dict_exemption" v WHERE v.code = x.code AND v.valid_from <= x.start_date AND (v.valid_to IS NULL OR x.start_date <= v.valid_to))));
+
+-- step spells_p0 (spells)
+-- $1 = 7
+-- $2 = 0
+CREATE TABLE "study_golden"."spells_p0" (
+person_id bigint NOT NULL,
+spell_no integer NOT NULL,
+start_date date NOT NULL,
+end_date date,
+PRIMARY KEY (person_id, spell_no)
+);
+INSERT INTO "study_golden"."spells_p0"
+(person_id, spell_no, start_date, end_date)
+WITH e AS (
+  SELECT x.person_id, x.start_date, coalesce(x.end_date, 'infinity'::date) AS end_date
+  FROM "enrolment_p0" x
+  WHERE x.data_version <= $1::bigint
+), m AS (
+  SELECT e.*, max(e.end_date) OVER (PARTITION BY e.person_id ORDER BY e.start_date, e.end_date
+                                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_end
+  FROM e
+), g AS (
+  SELECT m.*, sum(CASE WHEN m.prev_end IS NOT NULL AND m.start_date <= m.prev_end + $2::integer + 1 THEN 0 ELSE 1 END)
+                OVER (PARTITION BY m.person_id ORDER BY m.start_date, m.end_date ROWS UNBOUNDED PRECEDING) AS spell_no
+  FROM m
+)
+SELECT g.person_id, g.spell_no, min(g.start_date), nullif(max(g.end_date), 'infinity'::date)
+FROM g
+GROUP BY g.person_id, g.spell_no;
+
+-- step index_p0 (index) after spells_p0
+-- $1 = "2015-07-01"
+-- $2 = "2015-07-01"
+-- $3 = 7
+-- $4 = 0
+-- $5 = 0
+-- $6 = 7
+CREATE TABLE "study_golden"."index_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+index_date date NOT NULL,
+index_end date,
+index_group text,
+two_groups boolean NOT NULL,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."index_p0"
+(person_id, entry_no, index_date, index_end, index_group, two_groups)
+WITH occ AS (
+  SELECT x.person_id, $1::date AS start_date, $2::date AS end_date, NULL::text AS grp, 0 AS ev
+  FROM "person_p0" x
+  WHERE x.data_version <= $3::bigint
+), qual AS (
+  SELECT o.*
+  FROM occ o
+  JOIN "person_p0" p ON p.person_id = o.person_id AND p.data_version <= $6::bigint
+  WHERE EXISTS (SELECT 1 FROM "study_golden"."spells_p0" s WHERE s.person_id = o.person_id AND s.start_date <= o.start_date - $4::integer AND (s.end_date IS NULL OR s.end_date >= o.start_date + $5::integer))
+), day AS (
+  SELECT q.person_id, q.start_date AS index_date,
+         CASE WHEN bool_or(q.end_date IS NULL) THEN NULL ELSE max(q.end_date) END AS index_end
+  FROM qual q
+  GROUP BY q.person_id, q.start_date
+), grp AS (
+  SELECT o.person_id, o.start_date, min(o.grp) AS grp, count(DISTINCT o.grp) AS n
+  FROM occ o
+  GROUP BY o.person_id, o.start_date
+)
+SELECT d.person_id, row_number() OVER (PARTITION BY d.person_id ORDER BY d.index_date),
+       d.index_date, d.index_end,
+       CASE WHEN g.n = 1 THEN g.grp END, coalesce(g.n > 1, false)
+FROM (SELECT DISTINCT ON (d.person_id) d.* FROM day d ORDER BY d.person_id, d.index_date) AS d
+JOIN grp g ON g.person_id = d.person_id AND g.start_date = d.index_date;
+
+-- step criteria_p0 (criteria) after index_p0, spells_p0, ev_ami_p0, ev_statin_p0, ev_diab_p0, ev_pci_p0
+-- $1 = -365
+-- $2 = -1
+-- $3 = 0
+-- $4 = -365
+-- $5 = 0
+-- $6 = 2
+-- $7 = 0
+-- $8 = 0
+-- $9 = 1
+-- $10 = -365
+-- $11 = -1
+-- $12 = 0
+-- $13 = 30
+-- $14 = 1
+-- $15 = -365
+-- $16 = -1
+-- $17 = 180
+-- $18 = "F"
+-- $19 = 7
+-- $20 = 65
+-- $21 = 7
+-- $22 = -1
+-- $23 = 1
+-- $24 = 2
+CREATE TABLE "study_golden"."criteria_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+c1 boolean NOT NULL,
+c2 boolean NOT NULL,
+c3 boolean NOT NULL,
+c4 boolean NOT NULL,
+c5 boolean NOT NULL,
+c6 boolean NOT NULL,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."criteria_p0"
+(person_id, entry_no, c1, c2, c3, c4, c5, c6)
+SELECT i.person_id,
+       i.entry_no,
+       coalesce(((SELECT count(*) FROM "study_golden"."ev_ami_p0" o
+   WHERE o.person_id = i.person_id AND o.start_date >= i.index_date + $1::integer AND o.start_date <= i.index_date + $2::integer) <= $3::integer), false),
+       coalesce(((SELECT count(DISTINCT o.start_date) FROM "study_golden"."ev_statin_p0" o
+   WHERE o.person_id = i.person_id AND o.start_date >= i.index_date + $4::integer AND o.start_date <= i.index_date + $5::integer) >= $6::integer), false),
+       coalesce(((SELECT count(*) FROM "study_golden"."ev_diab_p0" o
+   WHERE o.person_id = i.person_id AND o.start_date <= i.index_date + $8::integer AND coalesce(o.end_date, 'infinity'::date) >= i.index_date + $7::integer) >= $9::integer), false),
+       coalesce(((SELECT count(*) FROM "study_golden"."ev_ami_p0" o
+   WHERE o.person_id = i.person_id AND o.start_date >= i.index_date + $10::integer AND o.start_date <= i.index_date + $11::integer AND EXISTS (SELECT 1 FROM "study_golden"."ev_pci_p0" o2 WHERE o2.person_id = o.person_id AND o2.start_date >= o.start_date + $12::integer AND o2.start_date <= o.start_date + $13::integer)) >= $14::integer), false),
+       coalesce(((SELECT max(g.next - g.d - 1) FROM (
+     SELECT x.d, lead(x.d, 1, (i.index_date + $16::integer) + 1) OVER (ORDER BY x.d) AS next
+     FROM (SELECT (i.index_date + $15::integer) - 1 AS d
+           UNION SELECT o.start_date FROM "study_golden"."ev_statin_p0" o
+                 WHERE o.person_id = i.person_id AND o.start_date >= i.index_date + $15::integer AND o.start_date <= i.index_date + $16::integer) x) g) >= $17::integer), false),
+       coalesce((((coalesce(EXISTS (SELECT 1 FROM "person_p0" p WHERE p.person_id = i.person_id AND p.data_version <= $19::bigint AND p.sex = $18::text), false))::int + (coalesce(EXISTS (SELECT 1 FROM "person_p0" p WHERE p.person_id = i.person_id AND p.data_version <= $21::bigint AND extract(year FROM age(i.index_date, p.birth_date)) >= $20::integer), false))::int + (coalesce(((SELECT count(*) FROM "study_golden"."ev_statin_p0" o
+   WHERE o.person_id = i.person_id AND o.start_date <= i.index_date + $22::integer) >= $23::integer), false))::int) >= $24::integer), false)
+FROM "study_golden"."index_p0" i;
+
+-- step cohort_p0 (cohort) after index_p0, criteria_p0
+CREATE TABLE "study_golden"."cohort_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+index_date date NOT NULL,
+index_end date,
+index_group text,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."cohort_p0"
+(person_id, entry_no, index_date, index_end, index_group)
+SELECT i.person_id, i.entry_no, i.index_date, i.index_end, i.index_group
+FROM "study_golden"."index_p0" i
+JOIN "study_golden"."criteria_p0" k ON k.person_id = i.person_id AND k.entry_no = i.entry_no
+WHERE NOT i.two_groups AND k.c1 AND k.c2 AND k.c3 AND k.c4 AND k.c5 AND k.c6;
+
+-- step attrition_p0 (attrition) after index_p0, criteria_p0
+-- $1 = "index entries"
+-- $2 = "c1"
+-- $3 = "c2"
+-- $4 = "c3"
+-- $5 = "c4"
+-- $6 = "c5"
+-- $7 = "c6"
+CREATE TABLE "study_golden"."attrition_p0" (
+line integer NOT NULL,
+label text NOT NULL,
+persons bigint NOT NULL,
+entries bigint NOT NULL,
+PRIMARY KEY (line)
+);
+INSERT INTO "study_golden"."attrition_p0"
+(line, label, persons, entries)
+WITH t AS (
+  SELECT i.person_id, i.two_groups, k.c1, k.c2, k.c3, k.c4, k.c5, k.c6
+  FROM "study_golden"."index_p0" i
+  JOIN "study_golden"."criteria_p0" k ON k.person_id = i.person_id AND k.entry_no = i.entry_no
+)
+SELECT 0, $1::text, count(DISTINCT t.person_id), count(*) FROM t WHERE true
+UNION ALL
+SELECT 1, $2::text, count(DISTINCT t.person_id), count(*) FROM t WHERE true AND t.c1
+UNION ALL
+SELECT 2, $3::text, count(DISTINCT t.person_id), count(*) FROM t WHERE true AND t.c1 AND t.c2
+UNION ALL
+SELECT 3, $4::text, count(DISTINCT t.person_id), count(*) FROM t WHERE true AND t.c1 AND t.c2 AND t.c3
+UNION ALL
+SELECT 4, $5::text, count(DISTINCT t.person_id), count(*) FROM t WHERE true AND t.c1 AND t.c2 AND t.c3 AND t.c4
+UNION ALL
+SELECT 5, $6::text, count(DISTINCT t.person_id), count(*) FROM t WHERE true AND t.c1 AND t.c2 AND t.c3 AND t.c4 AND t.c5
+UNION ALL
+SELECT 6, $7::text, count(DISTINCT t.person_id), count(*) FROM t WHERE true AND t.c1 AND t.c2 AND t.c3 AND t.c4 AND t.c5 AND t.c6;
+
+-- step followup_p0 (followup) after cohort_p0, spells_p0
+-- $1 = 7
+-- $2 = "2016-12-31"
+-- $3 = "death"
+-- $4 = "enrolment_end"
+-- $5 = "study_end"
+-- $6 = 1
+CREATE TABLE "study_golden"."followup_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+fu_start date NOT NULL,
+fu_end date,
+end_reason text,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."followup_p0"
+(person_id, entry_no, fu_start, fu_end, end_reason)
+WITH f AS (
+  SELECT c.person_id, c.entry_no, c.index_date, c.index_date + $6::integer AS fu_start
+  FROM "study_golden"."cohort_p0" c
+), e0 AS (
+  SELECT f.*,
+         (SELECT p.death_date FROM "person_p0" p WHERE p.person_id = f.person_id AND p.data_version <= $1::bigint) AS e0,
+         (SELECT s.end_date FROM "study_golden"."spells_p0" s WHERE s.person_id = f.person_id AND s.start_date <= f.index_date AND (s.end_date IS NULL OR s.end_date >= f.index_date)) AS e1,
+         $2::date AS e2
+  FROM f
+  WHERE f.fu_start IS NOT NULL
+), e AS (
+  SELECT e0.*, least(e0.e0, e0.e1, e0.e2) AS fu_end FROM e0
+)
+SELECT e.person_id, e.entry_no, e.fu_start, e.fu_end, CASE WHEN e.e0 = e.fu_end THEN $3::text WHEN e.e1 = e.fu_end THEN $4::text WHEN e.e2 = e.fu_end THEN $5::text END
+FROM e
+WHERE e.fu_end IS NULL OR e.fu_end >= e.fu_start;

@@ -1,0 +1,234 @@
+-- plan for schema study_golden, 2 partitions, data version 7; partition 0 shown
+
+-- step ev_ami_p0 (event)
+-- $1 = 7
+-- $2 = 7
+-- $3 = []string{"410%"}
+CREATE TABLE "study_golden"."ev_ami_p0" (
+person_id bigint NOT NULL,
+record_id text NOT NULL,
+start_date date NOT NULL,
+end_date date,
+PRIMARY KEY (person_id, record_id)
+);
+INSERT INTO "study_golden"."ev_ami_p0"
+(person_id, record_id, start_date, end_date)
+SELECT s.person_id, s.discharge_id, s.admission_date, s.discharge_date
+FROM "sdo_p0" s
+WHERE s.data_version <= $1::bigint
+  AND EXISTS (SELECT 1 FROM "sdo_diagnosis_p0" d
+              WHERE d.person_id = s.person_id AND d.discharge_id = s.discharge_id
+                AND d.data_version <= $2::bigint
+                AND d.position = 0
+                AND ((d.code LIKE ANY($3::text[])) AND (NOT EXISTS (SELECT 1 FROM "dict_icd9cm" WHERE kind = 'dx') OR EXISTS (SELECT 1 FROM "dict_icd9cm" v WHERE v.kind = 'dx' AND v.code = d.code AND v.valid_from <= s.admission_date AND (v.valid_to IS NULL OR s.admission_date <= v.valid_to)))));
+
+-- step ev_cancer_p0 (event)
+-- $1 = 7
+-- $2 = 7
+-- $3 = "140"
+-- $4 = "208"
+CREATE TABLE "study_golden"."ev_cancer_p0" (
+person_id bigint NOT NULL,
+record_id text NOT NULL,
+start_date date NOT NULL,
+end_date date,
+PRIMARY KEY (person_id, record_id)
+);
+INSERT INTO "study_golden"."ev_cancer_p0"
+(person_id, record_id, start_date, end_date)
+SELECT s.person_id, s.discharge_id, s.admission_date, s.discharge_date
+FROM "sdo_p0" s
+WHERE s.data_version <= $1::bigint
+  AND EXISTS (SELECT 1 FROM "sdo_diagnosis_p0" d
+              WHERE d.person_id = s.person_id AND d.discharge_id = s.discharge_id
+                AND d.data_version <= $2::bigint
+                AND ((left(d.code, 3) COLLATE "C" BETWEEN $3::text AND $4::text) AND (NOT EXISTS (SELECT 1 FROM "dict_icd9cm" WHERE kind = 'dx') OR EXISTS (SELECT 1 FROM "dict_icd9cm" v WHERE v.kind = 'dx' AND v.code = d.code AND v.valid_from <= s.admission_date AND (v.valid_to IS NULL OR s.admission_date <= v.valid_to)))));
+
+-- step spells_p0 (spells)
+-- $1 = 7
+-- $2 = 0
+CREATE TABLE "study_golden"."spells_p0" (
+person_id bigint NOT NULL,
+spell_no integer NOT NULL,
+start_date date NOT NULL,
+end_date date,
+PRIMARY KEY (person_id, spell_no)
+);
+INSERT INTO "study_golden"."spells_p0"
+(person_id, spell_no, start_date, end_date)
+WITH e AS (
+  SELECT x.person_id, x.start_date, coalesce(x.end_date, 'infinity'::date) AS end_date
+  FROM "enrolment_p0" x
+  WHERE x.data_version <= $1::bigint
+), m AS (
+  SELECT e.*, max(e.end_date) OVER (PARTITION BY e.person_id ORDER BY e.start_date, e.end_date
+                                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_end
+  FROM e
+), g AS (
+  SELECT m.*, sum(CASE WHEN m.prev_end IS NOT NULL AND m.start_date <= m.prev_end + $2::integer + 1 THEN 0 ELSE 1 END)
+                OVER (PARTITION BY m.person_id ORDER BY m.start_date, m.end_date ROWS UNBOUNDED PRECEDING) AS spell_no
+  FROM m
+)
+SELECT g.person_id, g.spell_no, min(g.start_date), nullif(max(g.end_date), 'infinity'::date)
+FROM g
+GROUP BY g.person_id, g.spell_no;
+
+-- step index_p0 (index) after spells_p0
+-- $1 = "2015-07-01"
+-- $2 = "2015-07-01"
+-- $3 = 7
+-- $4 = 0
+-- $5 = 0
+-- $6 = 7
+CREATE TABLE "study_golden"."index_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+index_date date NOT NULL,
+index_end date,
+index_group text,
+two_groups boolean NOT NULL,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."index_p0"
+(person_id, entry_no, index_date, index_end, index_group, two_groups)
+WITH occ AS (
+  SELECT x.person_id, $1::date AS start_date, $2::date AS end_date, NULL::text AS grp, 0 AS ev
+  FROM "person_p0" x
+  WHERE x.data_version <= $3::bigint
+), qual AS (
+  SELECT o.*
+  FROM occ o
+  JOIN "person_p0" p ON p.person_id = o.person_id AND p.data_version <= $6::bigint
+  WHERE EXISTS (SELECT 1 FROM "study_golden"."spells_p0" s WHERE s.person_id = o.person_id AND s.start_date <= o.start_date - $4::integer AND (s.end_date IS NULL OR s.end_date >= o.start_date + $5::integer))
+), day AS (
+  SELECT q.person_id, q.start_date AS index_date,
+         CASE WHEN bool_or(q.end_date IS NULL) THEN NULL ELSE max(q.end_date) END AS index_end
+  FROM qual q
+  GROUP BY q.person_id, q.start_date
+), grp AS (
+  SELECT o.person_id, o.start_date, min(o.grp) AS grp, count(DISTINCT o.grp) AS n
+  FROM occ o
+  GROUP BY o.person_id, o.start_date
+)
+SELECT d.person_id, row_number() OVER (PARTITION BY d.person_id ORDER BY d.index_date),
+       d.index_date, d.index_end,
+       CASE WHEN g.n = 1 THEN g.grp END, coalesce(g.n > 1, false)
+FROM (SELECT DISTINCT ON (d.person_id) d.* FROM day d ORDER BY d.person_id, d.index_date) AS d
+JOIN grp g ON g.person_id = d.person_id AND g.start_date = d.index_date;
+
+-- step criteria_p0 (criteria) after index_p0, spells_p0, ev_ami_p0
+-- $1 = -365
+-- $2 = -1
+-- $3 = 0
+CREATE TABLE "study_golden"."criteria_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+c1 boolean NOT NULL,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."criteria_p0"
+(person_id, entry_no, c1)
+SELECT i.person_id,
+       i.entry_no,
+       coalesce(((SELECT count(*) FROM "study_golden"."ev_ami_p0" o
+   WHERE o.person_id = i.person_id AND o.start_date >= i.index_date + $1::integer AND o.start_date <= i.index_date + $2::integer) <= $3::integer), false)
+FROM "study_golden"."index_p0" i;
+
+-- step cohort_p0 (cohort) after index_p0, criteria_p0
+CREATE TABLE "study_golden"."cohort_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+index_date date NOT NULL,
+index_end date,
+index_group text,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."cohort_p0"
+(person_id, entry_no, index_date, index_end, index_group)
+SELECT i.person_id, i.entry_no, i.index_date, i.index_end, i.index_group
+FROM "study_golden"."index_p0" i
+JOIN "study_golden"."criteria_p0" k ON k.person_id = i.person_id AND k.entry_no = i.entry_no
+WHERE NOT i.two_groups AND k.c1;
+
+-- step attrition_p0 (attrition) after index_p0, criteria_p0
+-- $1 = "index entries"
+-- $2 = "no AMI in the year before"
+CREATE TABLE "study_golden"."attrition_p0" (
+line integer NOT NULL,
+label text NOT NULL,
+persons bigint NOT NULL,
+entries bigint NOT NULL,
+PRIMARY KEY (line)
+);
+INSERT INTO "study_golden"."attrition_p0"
+(line, label, persons, entries)
+WITH t AS (
+  SELECT i.person_id, i.two_groups, k.c1
+  FROM "study_golden"."index_p0" i
+  JOIN "study_golden"."criteria_p0" k ON k.person_id = i.person_id AND k.entry_no = i.entry_no
+)
+SELECT 0, $1::text, count(DISTINCT t.person_id), count(*) FROM t WHERE true
+UNION ALL
+SELECT 1, $2::text, count(DISTINCT t.person_id), count(*) FROM t WHERE true AND t.c1;
+
+-- step followup_p0 (followup) after cohort_p0, ev_ami_p0, ev_cancer_p0, spells_p0
+-- $1 = 7
+-- $2 = 200
+-- $3 = "2016-06-30"
+-- $4 = "outcome"
+-- $5 = "death"
+-- $6 = "censoring"
+-- $7 = "enrolment_end"
+-- $8 = "max_days"
+-- $9 = "study_end"
+-- $10 = 1
+CREATE TABLE "study_golden"."followup_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+fu_start date NOT NULL,
+fu_end date,
+end_reason text,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."followup_p0"
+(person_id, entry_no, fu_start, fu_end, end_reason)
+WITH f AS (
+  SELECT c.person_id, c.entry_no, c.index_date, c.index_date + $10::integer AS fu_start
+  FROM "study_golden"."cohort_p0" c
+), e0 AS (
+  SELECT f.*,
+         (SELECT min(x.start_date) FROM (SELECT o.start_date FROM "study_golden"."ev_ami_p0" o WHERE o.person_id = f.person_id AND o.start_date >= f.fu_start) x) AS e0,
+         (SELECT p.death_date FROM "person_p0" p WHERE p.person_id = f.person_id AND p.data_version <= $1::bigint) AS e1,
+         (SELECT min(x.start_date) FROM (SELECT o.start_date FROM "study_golden"."ev_cancer_p0" o WHERE o.person_id = f.person_id AND o.start_date >= f.fu_start) x) AS e2,
+         (SELECT s.end_date FROM "study_golden"."spells_p0" s WHERE s.person_id = f.person_id AND s.start_date <= f.index_date AND (s.end_date IS NULL OR s.end_date >= f.index_date)) AS e3,
+         f.fu_start + $2::integer - 1 AS e4,
+         $3::date AS e5
+  FROM f
+  WHERE f.fu_start IS NOT NULL
+), e AS (
+  SELECT e0.*, least(e0.e0, e0.e1, e0.e2, e0.e3, e0.e4, e0.e5) AS fu_end FROM e0
+)
+SELECT e.person_id, e.entry_no, e.fu_start, e.fu_end, CASE WHEN e.e0 = e.fu_end THEN $4::text WHEN e.e1 = e.fu_end THEN $5::text WHEN e.e2 = e.fu_end THEN $6::text WHEN e.e3 = e.fu_end THEN $7::text WHEN e.e4 = e.fu_end THEN $8::text WHEN e.e5 = e.fu_end THEN $9::text END
+FROM e
+WHERE e.fu_end IS NULL OR e.fu_end >= e.fu_start;
+
+-- step outcome_ami_p0 (outcome) after followup_p0, ev_ami_p0
+CREATE TABLE "study_golden"."outcome_ami_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+event boolean NOT NULL,
+event_date date,
+time integer,
+n_events integer NOT NULL,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."outcome_ami_p0"
+(person_id, entry_no, event, event_date, time, n_events)
+SELECT f.person_id, f.entry_no, x.first IS NOT NULL, x.first,
+       coalesce(x.first, f.fu_end) - f.fu_start + 1, x.n
+FROM "study_golden"."followup_p0" f
+CROSS JOIN LATERAL (
+  SELECT min(y.start_date) AS first, count(DISTINCT y.start_date)::integer AS n
+  FROM (SELECT o.start_date FROM "study_golden"."ev_ami_p0" o WHERE o.person_id = f.person_id) y
+  WHERE y.start_date >= f.fu_start AND (f.fu_end IS NULL OR y.start_date <= f.fu_end)
+) x;
