@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -465,4 +466,22 @@ func TestLoadTruth(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, []byte(`{"hr_comparator": -1}`), 0o644))
 	_, err = LoadTruth(path)
 	require.ErrorContains(t, err, "hr_comparator")
+}
+
+// BenchmarkWriteCSV measures generation with --out: rows per second over
+// every flow (make bench; figures in docs/benchmarks.md).
+func BenchmarkWriteCSV(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			dir := b.TempDir()
+			var rows int64
+			for i := 0; i < b.N; i++ {
+				st, err := WriteCSV(context.Background(), Config{Persons: n, Seed: 1}, dir, nil)
+				require.NoError(b, err)
+				rows = st.TotalRows()
+			}
+			b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+			b.ReportMetric(float64(rows), "rows")
+		})
+	}
 }
