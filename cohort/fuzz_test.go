@@ -1,11 +1,13 @@
 package cohort
 
 import (
+	"strings"
 	"testing"
 )
 
-// FuzzDecode checks that no input makes Decode, Validate, Check, Bind or
-// Describe panic.
+// FuzzDecode checks that no input makes Decode, Validate, Check, Bind,
+// Describe or Compile panic, and that Compile accepts every bound valid
+// protocol but those using stages not compiled yet.
 func FuzzDecode(f *testing.F) {
 	for _, name := range exampleNames {
 		f.Add(readExample(f, name))
@@ -23,6 +25,10 @@ func FuzzDecode(f *testing.F) {
 		if q, err := p.Bind(map[string]string{}); err == nil {
 			if err := q.Validate(); err != nil {
 				t.Fatalf("Bind returned a protocol that does not validate: %v", err)
+			}
+			_, err := Compile(q, Options{Schema: "fuzz", Partitions: 2, DataVersion: 1})
+			if err != nil && !strings.Contains(err.Error(), "not compiled yet") {
+				t.Fatalf("Compile of a bound valid protocol: %v", err)
 			}
 		}
 		if verr == nil {
