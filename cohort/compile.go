@@ -26,7 +26,7 @@ func Compile(p *Protocol, opts Options) (*Plan, error) {
 		return nil, fmt.Errorf("cohort: compile: parameters: the protocol is a template; Bind it first")
 	}
 	if err := p.Validate(); err != nil {
-		return nil, fmt.Errorf("cohort: compile: %w", err)
+		return nil, err // "cohort: invalid protocol: <path>: <reason>"
 	}
 	c := &compiler{p: p, opts: opts, lists: map[string]*CodeList{}, events: map[string]*EventDef{}}
 	for i := range p.CodeLists {

@@ -21,7 +21,8 @@ import (
 //   - group: AND, OR, or the number of true members compared with n.
 //
 // An anchor "index_end" with an open index end (an exemption without end)
-// is the date 'infinity': windows after it are empty.
+// is 9999-12-31 (not 'infinity', whose differences are errors): windows
+// after it are empty.
 
 // criteriaStep writes criteria: one row per index entry, one boolean column
 // c1..cN per top-level criterion, in order.
@@ -100,7 +101,7 @@ func prefixEach(xs []string, pre, post string) []string {
 // anchor is the day-0 expression of a window.
 func anchor(w *Window) string {
 	if w != nil && w.Anchor == AnchorIndexEnd {
-		return "coalesce(i.index_end, 'infinity'::date)"
+		return "coalesce(i.index_end, '9999-12-31'::date)"
 	}
 	return "i.index_date"
 }
@@ -202,6 +203,10 @@ func (c *compiler) gapCriterion(b *sqlb, cr *Criterion, deps *[]string) string {
 	}
 	if hi == "" {
 		hi = fmt.Sprintf("coalesce(%s, '9999-12-31'::date)", fmt.Sprintf(spell, "end_date"))
+	} else {
+		// Days after 9999-12-31 (a window after an open index end) do not
+		// exist: such a window is empty and holds no gap.
+		hi = fmt.Sprintf("least(%s, '9999-12-31'::date)", hi)
 	}
 	// Days lo−1 and hi+1 act as occurrences that bound the runs; a run
 	// between occurrences on days x < y is y − x − 1 days long.

@@ -151,3 +151,38 @@ func TestFollowUpAndOutcome(t *testing.T) {
 	// 9 persons enrolled on day 0 (39 too: alive that day); 37 removed by the criterion.
 	require.Equal(t, []string{"0 index entries 9 9", "1 no AMI in the year before 8 8"}, att)
 }
+
+// TestOpenIndexEnd: an exemption without end as index event, with windows
+// anchored on its (open) end, compiles to SQL that runs: the window after
+// an open end is empty.
+func TestOpenIndexEnd(t *testing.T) {
+	t.Parallel()
+	pool := history(t, `
+INSERT INTO person (person_id, sex, birth_date, data_version) VALUES (41, 'F', '1950-01-01', 1), (42, 'F', '1950-01-01', 1);
+INSERT INTO enrolment (person_id, start_date, asl, data_version) VALUES (41, '2010-01-01', 'ASL01', 1), (42, '2010-01-01', 'ASL01', 1);
+INSERT INTO exemption (person_id, code, start_date, end_date, data_version) VALUES
+ (41, '013', '2015-03-01', NULL, 1), (42, '013', '2015-03-01', '2015-06-30', 1);
+INSERT INTO pharmacy (person_id, dispensing_date, aic, atc, packs, data_version) VALUES
+ (41, '2015-08-01', '1', 'A10BA02', 1, 1), (42, '2015-08-01', '1', 'A10BA02', 1, 1);
+`)
+	protocol := `{"version": 1, "name": "open",
+  "code_lists": [{"name": "diab", "system": "exemption", "include": {"codes": ["013"]}},
+                 {"name": "met", "system": "atc", "include": {"codes": ["A10BA02"]}}],
+  "events": [{"name": "diab", "source": "exemption", "code_lists": ["diab"]},
+             {"name": "met", "source": "dispensing", "code_lists": ["met"]}],
+  "phases": {
+    "population": {"accrual": {"start": "2015-01-01", "end": "2015-12-31"}},
+    "index": {"events": ["diab"], "occurrence": "first"},
+    "criteria": [
+      {"name": "metformin after the exemption", "event": "met", "window": {"start": 1, "anchor": "index_end"}},
+      {"name": "gap after the exemption", "gap": {"event": "met", "days": 10}, "window": {"start": 1, "end": 100, "anchor": "index_end"}}],
+    "follow_up": {"start": 0, "anchor": "index_end", "end": {"study_end": "2016-12-31"}}}}`
+	got := runBoth(t, pool, protocol, "open",
+		`SELECT person_id, index_end, c1, c2 FROM {index} JOIN {criteria} USING (person_id, entry_no) ORDER BY 1`)
+	// 41: open end → no day after it: no metformin after (c1 f), no 10-day run in an empty window (c2 f).
+	// 42: ends 2015-06-30; metformin on day 32 after the end → c1 t; days 1…31 free → c2 t.
+	require.Equal(t, []string{"41 - false false", "42 2015-06-30 true true"}, got)
+	fu := runBoth(t, pool, protocol, "open_fu", `SELECT person_id, fu_start, fu_end FROM {followup} ORDER BY 1`)
+	// 41: follow-up anchored on an open end never starts (no row); 42 from 2015-06-30.
+	require.Equal(t, []string{"42 2015-06-30 2016-12-31"}, fu)
+}

@@ -205,10 +205,10 @@ SELECT i.person_id,
        coalesce(((SELECT count(*) FROM "study_golden"."ev_ami_p0" o
    WHERE o.person_id = i.person_id AND o.start_date >= i.index_date + $10::integer AND o.start_date <= i.index_date + $11::integer AND EXISTS (SELECT 1 FROM "study_golden"."ev_pci_p0" o2 WHERE o2.person_id = o.person_id AND o2.start_date >= o.start_date + $12::integer AND o2.start_date <= o.start_date + $13::integer)) >= $14::integer), false),
        coalesce(((SELECT max(g.next - g.d - 1) FROM (
-     SELECT x.d, lead(x.d, 1, (i.index_date + $16::integer) + 1) OVER (ORDER BY x.d) AS next
+     SELECT x.d, lead(x.d, 1, (least(i.index_date + $16::integer, '9999-12-31'::date)) + 1) OVER (ORDER BY x.d) AS next
      FROM (SELECT (i.index_date + $15::integer) - 1 AS d
            UNION SELECT o.start_date FROM "study_golden"."ev_statin_p0" o
-                 WHERE o.person_id = i.person_id AND o.start_date >= i.index_date + $15::integer AND o.start_date <= i.index_date + $16::integer) x) g) >= $17::integer), false),
+                 WHERE o.person_id = i.person_id AND o.start_date >= i.index_date + $15::integer AND o.start_date <= least(i.index_date + $16::integer, '9999-12-31'::date)) x) g) >= $17::integer), false),
        coalesce((((coalesce(EXISTS (SELECT 1 FROM "person_p0" p WHERE p.person_id = i.person_id AND p.data_version <= $19::bigint AND p.sex = $18::text), false))::int + (coalesce(EXISTS (SELECT 1 FROM "person_p0" p WHERE p.person_id = i.person_id AND p.data_version <= $21::bigint AND extract(year FROM age(i.index_date, p.birth_date)) >= $20::integer), false))::int + (coalesce(((SELECT count(*) FROM "study_golden"."ev_statin_p0" o
    WHERE o.person_id = i.person_id AND o.start_date <= i.index_date + $22::integer) >= $23::integer), false))::int) >= $24::integer), false)
 FROM "study_golden"."index_p0" i;
