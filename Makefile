@@ -8,6 +8,8 @@ VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X main.version=$(VERSION)
 DATA_DIR  ?= ./var
 ADDR      ?= 127.0.0.1:8080
+# A synthetic region loaded in the background on first start (0: none).
+DEMO_PERSONS ?= 50000
 # Debian packages the project needs: the PostgreSQL server for the managed
 # cluster and the tests; Chromium, fonts and poppler for pages and PDFs.
 DEB_PKGS  := postgresql chromium fonts-dejavu-core poppler-utils
@@ -36,7 +38,7 @@ deps:
 	fi
 
 run: deps build
-	$(BIN) serve --data-dir $(DATA_DIR) --addr $(ADDR)
+	$(BIN) serve --data-dir $(DATA_DIR) --addr $(ADDR) --demo-persons $(DEMO_PERSONS)
 
 # Tests start their own managed PostgreSQL clusters (one per test binary),
 # unless TEST_DATABASE_URL names a server to use.

@@ -92,6 +92,7 @@ func NewClient(pool *pgxpool.Pool, cfg Config, work bool) (*Client, error) {
 	cfg = cfg.WithDefaults()
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &MaintenanceWorker{Pool: pool})
+	river.AddWorker(workers, &DemoRegionWorker{Pool: pool, Logger: cfg.Logger})
 	river.AddWorker(workers, &InboxWorker{Pool: pool, DataDir: cfg.DataDir, Notifier: cfg.Notifier, MinAge: cfg.InboxMinAge, Logger: cfg.Logger})
 	rc := &river.Config{
 		Logger:               riverLogger(cfg.Logger),

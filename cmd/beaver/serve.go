@@ -42,6 +42,7 @@ func runServe(ctx context.Context, args []string) error {
 	c.register(fs)
 	wf.register(fs)
 	addr := fs.String("addr", envOr("BEAVER_ADDR", "127.0.0.1:8080"), "HTTP listen address (env BEAVER_ADDR)")
+	demoPersons := fs.Int("demo-persons", 0, "on a database with no data, load a synthetic demo region of this many persons (8 years) in the background")
 	inboxEvery := fs.Duration("inbox-interval", 10*time.Second, "how often to look for files dropped in DATA-DIR/inbox/")
 	var nf notifyFlags
 	nf.register(fs)
@@ -79,6 +80,11 @@ func runServe(ctx context.Context, args []string) error {
 	})
 	if err != nil {
 		return err
+	}
+	if *demoPersons > 0 {
+		if err := queueDemoRegion(ctx, db, workers.client, *demoPersons, logger); err != nil {
+			return err
+		}
 	}
 	scans, stopScans := context.WithCancel(context.Background())
 	defer stopScans()
@@ -229,5 +235,20 @@ func runMigrate(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Printf("schema at version %d, river at version %d\n", st.App, st.River)
+	return nil
+}
+
+// queueDemoRegion enqueues the demo region's load when the database holds
+// no data yet.
+func queueDemoRegion(ctx context.Context, db *database, client *engine.Client, persons int, logger *slog.Logger) error {
+	has, err := engine.HasPublishedData(ctx, db.Pool)
+	if err != nil || has {
+		return err
+	}
+	if _, err := client.Insert(ctx, engine.DemoRegionArgs{Persons: persons, Years: 8, Seed: 1}, nil); err != nil {
+		return fmt.Errorf("queue the demo region: %w", err)
+	}
+	logger.Info("loading a synthetic demo region in the background", "persons", persons, "years", 8)
+	fmt.Fprintf(os.Stderr, "Loading a synthetic demo region (%d persons, 8 years) in the background.\n", persons)
 	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/beaver-analytics/beaver/engine/etl"
@@ -103,12 +102,13 @@ func runSynth(ctx context.Context, args []string) error {
 			return err
 		}
 		defer db.Close()
-		paths, err := synthFiles(dir)
+		paths, err := synth.Files(dir)
 		if err != nil {
 			return err
 		}
 		began := time.Now()
-		res, err := etl.Load(ctx, db.Pool, paths, etl.Options{Logger: logger})
+		res, err := etl.Load(ctx, db.Pool, paths, etl.Options{Logger: logger, StartedBy: "beaver synth",
+			AfterPublish: func(ctx context.Context, version int64) error { return etl.AfterPublish(ctx, db.Pool, version) }})
 		if err != nil {
 			return fmt.Errorf("load the region: %w", err)
 		}
@@ -118,19 +118,6 @@ func runSynth(ctx context.Context, args []string) error {
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(summary)
-}
-
-// synthFiles lists the region's files, dictionaries first.
-func synthFiles(dir string) ([]string, error) {
-	var out []string
-	for _, name := range append(append([]string{}, synth.DictionaryFlows...), synth.PersonFlows[:]...) {
-		p := filepath.Join(dir, name+".csv")
-		if _, err := os.Stat(p); err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, nil
 }
 
 func round2(v float64) float64 { return float64(int64(v*100+0.5)) / 100 }

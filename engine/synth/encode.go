@@ -2,6 +2,8 @@ package synth
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -301,4 +303,17 @@ func (r *region) dictionaries() map[string][]byte {
 	}
 	out["outpatient_code"] = b
 	return out
+}
+
+// Files lists a written region's files in import order, dictionaries first.
+func Files(dir string) ([]string, error) {
+	var out []string
+	for _, name := range append(append([]string{}, DictionaryFlows...), PersonFlows[:]...) {
+		p := filepath.Join(dir, name+".csv")
+		if _, err := os.Stat(p); err != nil {
+			return nil, fmt.Errorf("synth: %w", err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
