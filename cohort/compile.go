@@ -15,9 +15,8 @@ import (
 // known flow tables and the study's own tables, quoted.
 //
 // Stages compiled: events, spells, index, criteria (with attrition),
-// cohort, follow-up and outcomes. Discontinuation and switch in follow-up
-// are refused with an error naming them; covariates and analyses are not
-// compiled yet (ignored).
+// cohort, discontinuation, follow-up and outcomes. Covariates and analyses
+// are not compiled yet (ignored).
 func Compile(p *Protocol, opts Options) (*Plan, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
@@ -88,6 +87,7 @@ func (c *compiler) partition() ([]Step, error) {
 	}
 	c.cohortStep()
 	c.attritionStep()
+	c.discontinuationStep()
 	if err := c.followUpStep([]string{c.stepName("cohort")}); err != nil {
 		return nil, err
 	}
@@ -129,8 +129,19 @@ func (c *compiler) usedEvents() []string {
 			used[e] = true
 		}
 	}
-	for _, e := range c.p.Phases.FollowUp.End.Censoring {
+	end := &c.p.Phases.FollowUp.End
+	for _, e := range end.Censoring {
 		used[e] = true
+	}
+	if end.Switch != nil {
+		for _, e := range end.Switch.Events {
+			used[e] = true
+		}
+	}
+	if end.Discontinuation != nil {
+		for _, e := range end.Discontinuation.Events {
+			used[e] = true
+		}
 	}
 	var out []string
 	for _, ev := range c.p.Events {
@@ -209,7 +220,7 @@ func (c *compiler) eventStep(name string) error {
 		if ev.Date == "discharge" {
 			day = "s.discharge_date"
 		}
-		sql = fmt.Sprintf(`SELECT s.person_id, s.discharge_id, %[1]s, %[2]s
+		sql = fmt.Sprintf(`SELECT s.person_id, s.discharge_id, %[1]s, %[2]s, NULL::double precision, NULL::double precision
 FROM %[3]s s
 WHERE %[4]s
   AND EXISTS (SELECT 1 FROM %[5]s d
@@ -222,10 +233,10 @@ WHERE %[4]s
 		if ev.Date == "discharge" {
 			day = "s.discharge_date"
 		}
-		sql = fmt.Sprintf("SELECT s.person_id, s.discharge_id, %s, %s\nFROM %s s\nWHERE %s",
+		sql = fmt.Sprintf("SELECT s.person_id, s.discharge_id, %s, %s, NULL::double precision, NULL::double precision\nFROM %s s\nWHERE %s",
 			day, endOf(ev, "s.discharge_date", day), c.flow("sdo"), c.dv(b, "s"))
 	case SourceERDiagnosis:
-		sql = fmt.Sprintf(`SELECT e.person_id, e.access_id, e.arrival_date, e.arrival_date
+		sql = fmt.Sprintf(`SELECT e.person_id, e.access_id, e.arrival_date, e.arrival_date, NULL::double precision, NULL::double precision
 FROM %s e
 WHERE %s
   AND EXISTS (SELECT 1 FROM %s d
@@ -234,7 +245,7 @@ WHERE %s
                 AND %s)`, c.flow("er"), c.dv(b, "e"), c.flow("er_diagnosis"), c.dv(b, "d"),
 			position(ev.Position), c.codeLists(b, ev, "d.code", "e.arrival_date"))
 	case SourceERAccess:
-		sql = fmt.Sprintf("SELECT e.person_id, e.access_id, e.arrival_date, e.arrival_date\nFROM %s e\nWHERE %s",
+		sql = fmt.Sprintf("SELECT e.person_id, e.access_id, e.arrival_date, e.arrival_date, NULL::double precision, NULL::double precision\nFROM %s e\nWHERE %s",
 			c.flow("er"), c.dv(b, "e"))
 	case SourceDispensing:
 		channels := ev.Channels
@@ -247,23 +258,28 @@ WHERE %s
 			if ch == "direct_distribution" {
 				prefix = "D"
 			}
-			parts = append(parts, fmt.Sprintf(`SELECT x.person_id, '%s' || x.event_id, x.dispensing_date, x.dispensing_date
+			parts = append(parts, fmt.Sprintf(`SELECT x.person_id, '%s' || x.event_id, x.dispensing_date, x.dispensing_date,
+       x.packs * coalesce((SELECT v.ddd_per_pack FROM %s v
+                           WHERE v.aic = x.aic AND %s
+                           ORDER BY (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC
+                           LIMIT 1), 1),
+       %s
 FROM %s x
 WHERE %s
-  AND %s`, prefix, c.flow(ch), c.dv(b, "x"), c.codeLists(b, ev, "", "x.dispensing_date")))
+  AND %s`, prefix, ident("dict_product"), c.dv(b, "v"), c.dailyDDD(b, ev), c.flow(ch), c.dv(b, "x"), c.codeLists(b, ev, "", "x.dispensing_date")))
 		}
 		sql = strings.Join(parts, "\nUNION ALL\n")
 	case SourceExemption:
-		sql = fmt.Sprintf("SELECT x.person_id, x.event_id::text, x.start_date, x.end_date\nFROM %s x\nWHERE %s\n  AND %s",
+		sql = fmt.Sprintf("SELECT x.person_id, x.event_id::text, x.start_date, x.end_date, NULL::double precision, NULL::double precision\nFROM %s x\nWHERE %s\n  AND %s",
 			c.flow("exemption"), c.dv(b, "x"), c.codeLists(b, ev, "x.code", "x.start_date"))
 	case SourceOutpatient:
-		sql = fmt.Sprintf("SELECT x.person_id, x.event_id::text, x.service_date, x.service_date\nFROM %s x\nWHERE %s\n  AND %s",
+		sql = fmt.Sprintf("SELECT x.person_id, x.event_id::text, x.service_date, x.service_date, NULL::double precision, NULL::double precision\nFROM %s x\nWHERE %s\n  AND %s",
 			c.flow("outpatient"), c.dv(b, "x"), c.codeLists(b, ev, "x.code", "x.service_date"))
 	case SourceDeath:
-		sql = fmt.Sprintf("SELECT x.person_id, 'death', x.death_date, x.death_date\nFROM %s x\nWHERE %s\n  AND x.death_date IS NOT NULL",
+		sql = fmt.Sprintf("SELECT x.person_id, 'death', x.death_date, x.death_date, NULL::double precision, NULL::double precision\nFROM %s x\nWHERE %s\n  AND x.death_date IS NOT NULL",
 			c.flow("person"), c.dv(b, "x"))
 	case SourceDelivery:
-		sql = fmt.Sprintf("SELECT x.person_id, x.cedap_id, x.delivery_date, x.delivery_date\nFROM %s x\nWHERE %s",
+		sql = fmt.Sprintf("SELECT x.person_id, x.cedap_id, x.delivery_date, x.delivery_date, NULL::double precision, NULL::double precision\nFROM %s x\nWHERE %s",
 			c.flow("cedap"), c.dv(b, "x"))
 	default:
 		return fmt.Errorf("cohort: compile: events[%q]: source %q is not compiled", name, ev.Source)
@@ -272,8 +288,32 @@ WHERE %s
 record_id text NOT NULL,
 start_date date NOT NULL,
 end_date date,
-PRIMARY KEY (person_id, record_id)`, b, "(person_id, record_id, start_date, end_date)\n"+sql)
+ddd double precision,
+daily_ddd double precision,
+PRIMARY KEY (person_id, record_id)`, b, "(person_id, record_id, start_date, end_date, ddd, daily_ddd)\n"+sql)
 	return nil
+}
+
+// dailyDDD is the DDDs taken per day of a dispensing: the daily_ddd of the
+// first of the event's code lists that matches it and has one, else NULL
+// (1 is applied where days are computed, after any covariate's override).
+func (c *compiler) dailyDDD(b *sqlb, ev *EventDef) string {
+	var whens []string
+	for _, name := range ev.CodeLists {
+		cl := c.lists[name]
+		if cl.DailyDDD == nil {
+			continue
+		}
+		col := "x.atc"
+		if cl.System == SystemAIC {
+			col = "x.aic"
+		}
+		whens = append(whens, fmt.Sprintf("WHEN %s THEN %s", b.codeListExpr(cl, col, "x.dispensing_date"), b.arg(*cl.DailyDDD, "double precision")))
+	}
+	if len(whens) == 0 {
+		return "NULL::double precision"
+	}
+	return "CASE " + strings.Join(whens, " ") + " END"
 }
 
 // endOf is the last day of a hospital event: the discharge, or the chosen

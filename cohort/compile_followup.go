@@ -19,9 +19,15 @@ import (
 //   - study_end; fu_start + max_days − 1; Options.DataEnd;
 //   - the first occurrence on or after fu_start of a censoring event.
 //
+//   - switch: the first occurrence on or after fu_start of a switch event,
+//     or of an index event of another group than the entry's;
+//   - discontinuation: the end of the first treatment episode plus the
+//     grace period (the discontinuation step).
+//
 // end_reason names the cause, ties broken in the order outcome, death,
-// censoring, enrolment_end, max_days, study_end, data_end (so an outcome on
-// the day follow-up ends for another reason is counted as an outcome).
+// censoring, switch, discontinuation, enrolment_end, max_days, study_end,
+// data_end (so an outcome on the day follow-up ends for another reason is
+// counted as an outcome).
 // fu_end is NULL when nothing ends follow-up (no study end, no data end,
 // an open spell). Entries whose fu_end is before fu_start (dead or
 // disenrolled before follow-up starts) have no row.
@@ -29,12 +35,6 @@ import (
 // followUpStep writes followup.
 func (c *compiler) followUpStep(deps []string) error {
 	f := &c.p.Phases.FollowUp
-	if f.End.Discontinuation != nil {
-		return fmt.Errorf("cohort: compile: phases.follow_up.end.discontinuation: not compiled yet (needs drug episodes)")
-	}
-	if f.End.Switch != nil {
-		return fmt.Errorf("cohort: compile: phases.follow_up.end.switch: not compiled yet (needs drug episodes)")
-	}
 	b := &sqlb{}
 	anchorExpr := "c.index_date"
 	if f.Anchor == AnchorIndexEnd {
@@ -67,6 +67,27 @@ func (c *compiler) followUpStep(deps []string) error {
 	if len(f.End.Censoring) > 0 {
 		cands = append(cands, cand{"censoring", first(f.End.Censoring)})
 	}
+	if sw := f.End.Switch; sw != nil {
+		var parts []string
+		for _, e := range sw.Events {
+			c.dep(&deps, e)
+			parts = append(parts, fmt.Sprintf("SELECT o.start_date FROM %s o WHERE o.person_id = f.person_id AND o.start_date >= f.fu_start", c.eventTable(e)))
+		}
+		if sw.OtherGroups {
+			for _, g := range c.p.Phases.Index.Groups {
+				for _, e := range g.Events {
+					c.dep(&deps, e)
+					parts = append(parts, fmt.Sprintf("SELECT o.start_date FROM %s o WHERE o.person_id = f.person_id AND o.start_date >= f.fu_start AND f.index_group IS DISTINCT FROM %s",
+						c.eventTable(e), b.arg(g.Name, "text")))
+				}
+			}
+		}
+		cands = append(cands, cand{"switch", fmt.Sprintf("(SELECT min(x.start_date) FROM (%s) x)", strings.Join(parts, " UNION ALL "))})
+	}
+	if f.End.Discontinuation != nil {
+		cands = append(cands, cand{"discontinuation", fmt.Sprintf("(SELECT d.end_date FROM %s d WHERE d.person_id = f.person_id AND d.entry_no = f.entry_no)", c.studyTable("discontinuation"))})
+		deps = appendNew(deps, c.stepName("discontinuation"))
+	}
 	if f.End.EnrolmentEnd == nil || *f.End.EnrolmentEnd {
 		cands = append(cands, cand{"enrolment_end", fmt.Sprintf("(SELECT s.end_date FROM %s s WHERE s.person_id = f.person_id AND s.start_date <= f.index_date AND (s.end_date IS NULL OR s.end_date >= f.index_date))", c.studyTable("spells"))})
 		deps = appendNew(deps, c.stepName("spells"))
@@ -91,7 +112,7 @@ func (c *compiler) followUpStep(deps []string) error {
 	}
 	sql := fmt.Sprintf(`(person_id, entry_no, fu_start, fu_end, end_reason)
 WITH f AS (
-  SELECT c.person_id, c.entry_no, c.index_date, %s + %s AS fu_start
+  SELECT c.person_id, c.entry_no, c.index_date, c.index_group, %s + %s AS fu_start
   FROM %s c
 ), e0 AS (
   SELECT f.*,
@@ -150,6 +171,89 @@ time integer,
 n_events integer NOT NULL,
 PRIMARY KEY (person_id, entry_no)`, b, sql, deps...)
 	}
+}
+
+// discontinuationStep writes discontinuation: per cohort entry, the last
+// covered day of its first treatment episode plus grace_days (end_date).
+//
+// Dispensings are the discontinuation events, or by default the entry's
+// index events (with groups, those of the entry's group). A dispensing
+// covers ceil(ddd ÷ daily_ddd) days, at least 1, where ddd is packs × the
+// product's DDD per pack (dict_product, the row valid at the dispensing
+// date, else the latest; 1 DDD per pack when the product is unknown) and
+// daily_ddd the code list's (default 1). Supplies are carried over: with
+// dispensings d_1 ≤ d_2 ≤ … of days n_1, n_2, … and S_k = n_1 + … + n_k,
+// the last covered day after dispensing k is max_{j≤k}(d_j − S_{j−1}) +
+// S_k − 1 — a running maximum, so no recursion. A new episode starts at a
+// dispensing more than grace_days uncovered days after the previous
+// coverage. The first episode is the one holding the first dispensing on
+// or after day 0. Entries without such a dispensing have no row.
+func (c *compiler) discontinuationStep() {
+	d := c.p.Phases.FollowUp.End.Discontinuation
+	if d == nil {
+		return
+	}
+	b := &sqlb{}
+	deps := []string{c.stepName("cohort")}
+	var parts []string
+	groupFilter := ""
+	add := func(e, grp string) {
+		c.dep(&deps, e)
+		parts = append(parts, fmt.Sprintf("SELECT o.person_id, o.record_id, o.start_date, o.ddd, o.daily_ddd, %s AS grp FROM %s o", grp, c.eventTable(e)))
+	}
+	switch ix := &c.p.Phases.Index; {
+	case len(d.Events) > 0:
+		for _, e := range d.Events {
+			add(e, "NULL::text")
+		}
+	case len(ix.Groups) > 0:
+		for _, g := range ix.Groups {
+			for _, e := range g.Events {
+				add(e, b.arg(g.Name, "text"))
+			}
+		}
+		groupFilter = " AND o.grp = c.index_group"
+	default:
+		for _, e := range ix.Events {
+			add(e, "NULL::text")
+		}
+	}
+	grace := b.arg(d.GraceDays.V, "integer")
+	sql := fmt.Sprintf(`(person_id, entry_no, end_date)
+WITH d AS (
+  SELECT c.person_id, c.entry_no, c.index_date, o.start_date, o.record_id,
+         greatest(1, ceil(o.ddd / coalesce(o.daily_ddd, 1)))::integer AS days
+  FROM %s c
+  JOIN (%s) o ON o.person_id = c.person_id%s
+), s AS (
+  SELECT d.*, sum(d.days) OVER w AS cum
+  FROM d
+  WINDOW w AS (PARTITION BY d.person_id, d.entry_no ORDER BY d.start_date, d.record_id ROWS UNBOUNDED PRECEDING)
+), e AS (
+  SELECT s.*, max(s.start_date - (s.cum - s.days)::integer) OVER w + (s.cum - 1)::integer AS cover_end
+  FROM s
+  WINDOW w AS (PARTITION BY s.person_id, s.entry_no ORDER BY s.start_date, s.record_id ROWS UNBOUNDED PRECEDING)
+), l AS (
+  SELECT e.*, lag(e.cover_end) OVER (PARTITION BY e.person_id, e.entry_no ORDER BY e.start_date, e.record_id) AS prev_end
+  FROM e
+), ep AS (
+  SELECT l.*, sum(CASE WHEN l.prev_end IS NULL OR l.start_date - l.prev_end - 1 > %s THEN 1 ELSE 0 END)
+                OVER (PARTITION BY l.person_id, l.entry_no ORDER BY l.start_date, l.record_id ROWS UNBOUNDED PRECEDING) AS episode
+  FROM l
+), first AS (
+  SELECT ep.person_id, ep.entry_no, min(ep.episode) FILTER (WHERE ep.start_date >= ep.index_date) AS episode
+  FROM ep
+  GROUP BY ep.person_id, ep.entry_no
+)
+SELECT ep.person_id, ep.entry_no, max(ep.cover_end) + %s
+FROM ep
+JOIN first f ON f.person_id = ep.person_id AND f.entry_no = ep.entry_no AND f.episode = ep.episode
+GROUP BY ep.person_id, ep.entry_no`,
+		c.studyTable("cohort"), strings.Join(parts, "\n        UNION ALL "), groupFilter, grace, grace)
+	c.add(StepDiscontinuation, "discontinuation", `person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+end_date date NOT NULL,
+PRIMARY KEY (person_id, entry_no)`, b, sql, deps...)
 }
 
 // appendNew appends the xs not yet in list.

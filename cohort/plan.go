@@ -74,14 +74,15 @@ type Step struct {
 
 // Step kinds, in stage order.
 const (
-	StepEvent     = "event"     // occurrences of one event definition
-	StepSpells    = "spells"    // continuous enrolment spells
-	StepIndex     = "index"     // index entries (day 0)
-	StepCriteria  = "criteria"  // one flag per top-level criterion and entry
-	StepCohort    = "cohort"    // entries that pass every criterion
-	StepAttrition = "attrition" // persons and entries left after each criterion
-	StepFollowUp  = "followup"  // start and end of follow-up
-	StepOutcome   = "outcome"   // first occurrence and time to event of one outcome
+	StepEvent           = "event"           // occurrences of one event definition
+	StepSpells          = "spells"          // continuous enrolment spells
+	StepIndex           = "index"           // index entries (day 0)
+	StepCriteria        = "criteria"        // one flag per top-level criterion and entry
+	StepCohort          = "cohort"          // entries that pass every criterion
+	StepAttrition       = "attrition"       // persons and entries left after each criterion
+	StepFollowUp        = "followup"        // start and end of follow-up
+	StepDiscontinuation = "discontinuation" // end of the first treatment episode plus grace
+	StepOutcome         = "outcome"         // first occurrence and time to event of one outcome
 )
 
 // Step returns the step with the given name, or nil.

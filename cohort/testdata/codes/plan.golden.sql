@@ -14,11 +14,13 @@ person_id bigint NOT NULL,
 record_id text NOT NULL,
 start_date date NOT NULL,
 end_date date,
+ddd double precision,
+daily_ddd double precision,
 PRIMARY KEY (person_id, record_id)
 );
 INSERT INTO "study_golden"."ev_ihd_admission_p0"
-(person_id, record_id, start_date, end_date)
-SELECT s.person_id, s.discharge_id, s.admission_date, s.discharge_date
+(person_id, record_id, start_date, end_date, ddd, daily_ddd)
+SELECT s.person_id, s.discharge_id, s.admission_date, s.discharge_date, NULL::double precision, NULL::double precision
 FROM "sdo_p0" s
 WHERE s.data_version <= $1::bigint
   AND EXISTS (SELECT 1 FROM "sdo_diagnosis_p0" d
@@ -29,23 +31,31 @@ WHERE s.data_version <= $1::bigint
 
 -- step ev_nsaid_p0 (event)
 -- $1 = 7
--- $2 = []string{"M01A%"}
--- $3 = []string{"M01AX%"}
--- $4 = []string{"012345678"}
+-- $2 = 7
+-- $3 = []string{"M01A%"}
+-- $4 = []string{"M01AX%"}
+-- $5 = []string{"012345678"}
 CREATE TABLE "study_golden"."ev_nsaid_p0" (
 person_id bigint NOT NULL,
 record_id text NOT NULL,
 start_date date NOT NULL,
 end_date date,
+ddd double precision,
+daily_ddd double precision,
 PRIMARY KEY (person_id, record_id)
 );
 INSERT INTO "study_golden"."ev_nsaid_p0"
-(person_id, record_id, start_date, end_date)
-SELECT x.person_id, 'P' || x.event_id, x.dispensing_date, x.dispensing_date
+(person_id, record_id, start_date, end_date, ddd, daily_ddd)
+SELECT x.person_id, 'P' || x.event_id, x.dispensing_date, x.dispensing_date,
+       x.packs * coalesce((SELECT v.ddd_per_pack FROM "dict_product" v
+                           WHERE v.aic = x.aic AND v.data_version <= $1::bigint
+                           ORDER BY (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC
+                           LIMIT 1), 1),
+       NULL::double precision
 FROM "pharmacy_p0" x
-WHERE x.data_version <= $1::bigint
-  AND (((x.atc LIKE ANY($2::text[])) AND NOT (x.atc LIKE ANY($3::text[])))
-       OR ((x.aic = ANY($4::text[]))));
+WHERE x.data_version <= $2::bigint
+  AND (((x.atc LIKE ANY($3::text[])) AND NOT (x.atc LIKE ANY($4::text[])))
+       OR ((x.aic = ANY($5::text[]))));
 
 -- step ev_diab_exemption_p0 (event)
 -- $1 = 7
@@ -55,11 +65,13 @@ person_id bigint NOT NULL,
 record_id text NOT NULL,
 start_date date NOT NULL,
 end_date date,
+ddd double precision,
+daily_ddd double precision,
 PRIMARY KEY (person_id, record_id)
 );
 INSERT INTO "study_golden"."ev_diab_exemption_p0"
-(person_id, record_id, start_date, end_date)
-SELECT x.person_id, x.event_id::text, x.start_date, x.end_date
+(person_id, record_id, start_date, end_date, ddd, daily_ddd)
+SELECT x.person_id, x.event_id::text, x.start_date, x.end_date, NULL::double precision, NULL::double precision
 FROM "exemption_p0" x
 WHERE x.data_version <= $1::bigint
   AND ((x.code = ANY($2::text[])) AND (NOT EXISTS (SELECT 1 FROM "dict_exemption" WHERE true) OR EXISTS (SELECT 1 FROM "dict_exemption" v WHERE v.code = x.code AND v.valid_from <= x.start_date AND (v.valid_to IS NULL OR x.start_date <= v.valid_to))));
@@ -216,7 +228,7 @@ PRIMARY KEY (person_id, entry_no)
 INSERT INTO "study_golden"."followup_p0"
 (person_id, entry_no, fu_start, fu_end, end_reason)
 WITH f AS (
-  SELECT c.person_id, c.entry_no, c.index_date, c.index_date + $6::integer AS fu_start
+  SELECT c.person_id, c.entry_no, c.index_date, c.index_group, c.index_date + $6::integer AS fu_start
   FROM "study_golden"."cohort_p0" c
 ), e0 AS (
   SELECT f.*,

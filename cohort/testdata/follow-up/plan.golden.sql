@@ -9,11 +9,13 @@ person_id bigint NOT NULL,
 record_id text NOT NULL,
 start_date date NOT NULL,
 end_date date,
+ddd double precision,
+daily_ddd double precision,
 PRIMARY KEY (person_id, record_id)
 );
 INSERT INTO "study_golden"."ev_ami_p0"
-(person_id, record_id, start_date, end_date)
-SELECT s.person_id, s.discharge_id, s.admission_date, s.discharge_date
+(person_id, record_id, start_date, end_date, ddd, daily_ddd)
+SELECT s.person_id, s.discharge_id, s.admission_date, s.discharge_date, NULL::double precision, NULL::double precision
 FROM "sdo_p0" s
 WHERE s.data_version <= $1::bigint
   AND EXISTS (SELECT 1 FROM "sdo_diagnosis_p0" d
@@ -32,11 +34,13 @@ person_id bigint NOT NULL,
 record_id text NOT NULL,
 start_date date NOT NULL,
 end_date date,
+ddd double precision,
+daily_ddd double precision,
 PRIMARY KEY (person_id, record_id)
 );
 INSERT INTO "study_golden"."ev_cancer_p0"
-(person_id, record_id, start_date, end_date)
-SELECT s.person_id, s.discharge_id, s.admission_date, s.discharge_date
+(person_id, record_id, start_date, end_date, ddd, daily_ddd)
+SELECT s.person_id, s.discharge_id, s.admission_date, s.discharge_date, NULL::double precision, NULL::double precision
 FROM "sdo_p0" s
 WHERE s.data_version <= $1::bigint
   AND EXISTS (SELECT 1 FROM "sdo_diagnosis_p0" d
@@ -193,7 +197,7 @@ PRIMARY KEY (person_id, entry_no)
 INSERT INTO "study_golden"."followup_p0"
 (person_id, entry_no, fu_start, fu_end, end_reason)
 WITH f AS (
-  SELECT c.person_id, c.entry_no, c.index_date, c.index_date + $10::integer AS fu_start
+  SELECT c.person_id, c.entry_no, c.index_date, c.index_group, c.index_date + $10::integer AS fu_start
   FROM "study_golden"."cohort_p0" c
 ), e0 AS (
   SELECT f.*,

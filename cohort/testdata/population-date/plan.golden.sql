@@ -140,7 +140,7 @@ PRIMARY KEY (person_id, entry_no)
 INSERT INTO "study_golden"."followup_p0"
 (person_id, entry_no, fu_start, fu_end, end_reason)
 WITH f AS (
-  SELECT c.person_id, c.entry_no, c.index_date, c.index_date + $6::integer AS fu_start
+  SELECT c.person_id, c.entry_no, c.index_date, c.index_group, c.index_date + $6::integer AS fu_start
   FROM "study_golden"."cohort_p0" c
 ), e0 AS (
   SELECT f.*,

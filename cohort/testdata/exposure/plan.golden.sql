@@ -1,0 +1,287 @@
+-- plan for schema study_golden, 2 partitions, data version 7; partition 0 shown
+
+-- step ev_ace_p0 (event)
+-- $1 = 7
+-- $2 = 7
+-- $3 = []string{"C09A%"}
+-- $4 = 7
+-- $5 = 7
+-- $6 = []string{"C09A%"}
+CREATE TABLE "study_golden"."ev_ace_p0" (
+person_id bigint NOT NULL,
+record_id text NOT NULL,
+start_date date NOT NULL,
+end_date date,
+ddd double precision,
+daily_ddd double precision,
+PRIMARY KEY (person_id, record_id)
+);
+INSERT INTO "study_golden"."ev_ace_p0"
+(person_id, record_id, start_date, end_date, ddd, daily_ddd)
+SELECT x.person_id, 'P' || x.event_id, x.dispensing_date, x.dispensing_date,
+       x.packs * coalesce((SELECT v.ddd_per_pack FROM "dict_product" v
+                           WHERE v.aic = x.aic AND v.data_version <= $1::bigint
+                           ORDER BY (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC
+                           LIMIT 1), 1),
+       NULL::double precision
+FROM "pharmacy_p0" x
+WHERE x.data_version <= $2::bigint
+  AND ((x.atc LIKE ANY($3::text[])))
+UNION ALL
+SELECT x.person_id, 'D' || x.event_id, x.dispensing_date, x.dispensing_date,
+       x.packs * coalesce((SELECT v.ddd_per_pack FROM "dict_product" v
+                           WHERE v.aic = x.aic AND v.data_version <= $4::bigint
+                           ORDER BY (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC
+                           LIMIT 1), 1),
+       NULL::double precision
+FROM "direct_distribution_p0" x
+WHERE x.data_version <= $5::bigint
+  AND ((x.atc LIKE ANY($6::text[])));
+
+-- step ev_arb_p0 (event)
+-- $1 = 7
+-- $2 = []string{"C09C%"}
+-- $3 = 2
+-- $4 = 7
+-- $5 = []string{"C09C%"}
+-- $6 = 7
+-- $7 = []string{"C09C%"}
+-- $8 = 2
+-- $9 = 7
+-- $10 = []string{"C09C%"}
+CREATE TABLE "study_golden"."ev_arb_p0" (
+person_id bigint NOT NULL,
+record_id text NOT NULL,
+start_date date NOT NULL,
+end_date date,
+ddd double precision,
+daily_ddd double precision,
+PRIMARY KEY (person_id, record_id)
+);
+INSERT INTO "study_golden"."ev_arb_p0"
+(person_id, record_id, start_date, end_date, ddd, daily_ddd)
+SELECT x.person_id, 'P' || x.event_id, x.dispensing_date, x.dispensing_date,
+       x.packs * coalesce((SELECT v.ddd_per_pack FROM "dict_product" v
+                           WHERE v.aic = x.aic AND v.data_version <= $1::bigint
+                           ORDER BY (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC
+                           LIMIT 1), 1),
+       CASE WHEN ((x.atc LIKE ANY($2::text[]))) THEN $3::double precision END
+FROM "pharmacy_p0" x
+WHERE x.data_version <= $4::bigint
+  AND ((x.atc LIKE ANY($5::text[])))
+UNION ALL
+SELECT x.person_id, 'D' || x.event_id, x.dispensing_date, x.dispensing_date,
+       x.packs * coalesce((SELECT v.ddd_per_pack FROM "dict_product" v
+                           WHERE v.aic = x.aic AND v.data_version <= $6::bigint
+                           ORDER BY (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC
+                           LIMIT 1), 1),
+       CASE WHEN ((x.atc LIKE ANY($7::text[]))) THEN $8::double precision END
+FROM "direct_distribution_p0" x
+WHERE x.data_version <= $9::bigint
+  AND ((x.atc LIKE ANY($10::text[])));
+
+-- step spells_p0 (spells)
+-- $1 = 7
+-- $2 = 0
+CREATE TABLE "study_golden"."spells_p0" (
+person_id bigint NOT NULL,
+spell_no integer NOT NULL,
+start_date date NOT NULL,
+end_date date,
+PRIMARY KEY (person_id, spell_no)
+);
+INSERT INTO "study_golden"."spells_p0"
+(person_id, spell_no, start_date, end_date)
+WITH e AS (
+  SELECT x.person_id, x.start_date, coalesce(x.end_date, 'infinity'::date) AS end_date
+  FROM "enrolment_p0" x
+  WHERE x.data_version <= $1::bigint
+), m AS (
+  SELECT e.*, max(e.end_date) OVER (PARTITION BY e.person_id ORDER BY e.start_date, e.end_date
+                                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_end
+  FROM e
+), g AS (
+  SELECT m.*, sum(CASE WHEN m.prev_end IS NOT NULL AND m.start_date <= m.prev_end + $2::integer + 1 THEN 0 ELSE 1 END)
+                OVER (PARTITION BY m.person_id ORDER BY m.start_date, m.end_date ROWS UNBOUNDED PRECEDING) AS spell_no
+  FROM m
+)
+SELECT g.person_id, g.spell_no, min(g.start_date), nullif(max(g.end_date), 'infinity'::date)
+FROM g
+GROUP BY g.person_id, g.spell_no;
+
+-- step index_p0 (index) after ev_ace_p0, ev_arb_p0, spells_p0
+-- $1 = "A"
+-- $2 = "B"
+-- $3 = "2015-01-01"
+-- $4 = "2015-12-31"
+-- $5 = 0
+-- $6 = 0
+-- $7 = 7
+CREATE TABLE "study_golden"."index_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+index_date date NOT NULL,
+index_end date,
+index_group text,
+two_groups boolean NOT NULL,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."index_p0"
+(person_id, entry_no, index_date, index_end, index_group, two_groups)
+WITH occ AS (
+  SELECT o.person_id, o.start_date, o.end_date, $1::text AS grp, 0 AS ev FROM "study_golden"."ev_ace_p0" o
+  UNION ALL
+  SELECT o.person_id, o.start_date, o.end_date, $2::text AS grp, 1 AS ev FROM "study_golden"."ev_arb_p0" o
+), qual AS (
+  SELECT o.*
+  FROM occ o
+  JOIN "person_p0" p ON p.person_id = o.person_id AND p.data_version <= $7::bigint
+  WHERE o.start_date BETWEEN $3::date AND $4::date
+    AND EXISTS (SELECT 1 FROM "study_golden"."spells_p0" s WHERE s.person_id = o.person_id AND s.start_date <= o.start_date - $5::integer AND (s.end_date IS NULL OR s.end_date >= o.start_date + $6::integer))
+), day AS (
+  SELECT q.person_id, q.start_date AS index_date,
+         CASE WHEN bool_or(q.end_date IS NULL) THEN NULL ELSE max(q.end_date) END AS index_end
+  FROM qual q
+  GROUP BY q.person_id, q.start_date
+), grp AS (
+  SELECT o.person_id, o.start_date, min(o.grp) AS grp, count(DISTINCT o.grp) AS n
+  FROM occ o
+  GROUP BY o.person_id, o.start_date
+)
+SELECT d.person_id, row_number() OVER (PARTITION BY d.person_id ORDER BY d.index_date),
+       d.index_date, d.index_end,
+       CASE WHEN g.n = 1 THEN g.grp END, coalesce(g.n > 1, false)
+FROM (SELECT DISTINCT ON (d.person_id) d.* FROM day d ORDER BY d.person_id, d.index_date) AS d
+JOIN grp g ON g.person_id = d.person_id AND g.start_date = d.index_date;
+
+-- step criteria_p0 (criteria) after index_p0, spells_p0
+CREATE TABLE "study_golden"."criteria_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."criteria_p0"
+(person_id, entry_no)
+SELECT i.person_id,
+       i.entry_no
+FROM "study_golden"."index_p0" i;
+
+-- step cohort_p0 (cohort) after index_p0, criteria_p0
+CREATE TABLE "study_golden"."cohort_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+index_date date NOT NULL,
+index_end date,
+index_group text,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."cohort_p0"
+(person_id, entry_no, index_date, index_end, index_group)
+SELECT i.person_id, i.entry_no, i.index_date, i.index_end, i.index_group
+FROM "study_golden"."index_p0" i
+JOIN "study_golden"."criteria_p0" k ON k.person_id = i.person_id AND k.entry_no = i.entry_no
+WHERE NOT i.two_groups;
+
+-- step attrition_p0 (attrition) after index_p0, criteria_p0
+-- $1 = "index entries"
+-- $2 = "one exposure group on day 0"
+CREATE TABLE "study_golden"."attrition_p0" (
+line integer NOT NULL,
+label text NOT NULL,
+persons bigint NOT NULL,
+entries bigint NOT NULL,
+PRIMARY KEY (line)
+);
+INSERT INTO "study_golden"."attrition_p0"
+(line, label, persons, entries)
+WITH t AS (
+  SELECT i.person_id, i.two_groups
+  FROM "study_golden"."index_p0" i
+  JOIN "study_golden"."criteria_p0" k ON k.person_id = i.person_id AND k.entry_no = i.entry_no
+)
+SELECT 0, $1::text, count(DISTINCT t.person_id), count(*) FROM t WHERE true
+UNION ALL
+SELECT 1, $2::text, count(DISTINCT t.person_id), count(*) FROM t WHERE NOT t.two_groups;
+
+-- step discontinuation_p0 (discontinuation) after cohort_p0, ev_ace_p0, ev_arb_p0
+-- $1 = "A"
+-- $2 = "B"
+-- $3 = 10
+CREATE TABLE "study_golden"."discontinuation_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+end_date date NOT NULL,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."discontinuation_p0"
+(person_id, entry_no, end_date)
+WITH d AS (
+  SELECT c.person_id, c.entry_no, c.index_date, o.start_date, o.record_id,
+         greatest(1, ceil(o.ddd / coalesce(o.daily_ddd, 1)))::integer AS days
+  FROM "study_golden"."cohort_p0" c
+  JOIN (SELECT o.person_id, o.record_id, o.start_date, o.ddd, o.daily_ddd, $1::text AS grp FROM "study_golden"."ev_ace_p0" o
+        UNION ALL SELECT o.person_id, o.record_id, o.start_date, o.ddd, o.daily_ddd, $2::text AS grp FROM "study_golden"."ev_arb_p0" o) o ON o.person_id = c.person_id AND o.grp = c.index_group
+), s AS (
+  SELECT d.*, sum(d.days) OVER w AS cum
+  FROM d
+  WINDOW w AS (PARTITION BY d.person_id, d.entry_no ORDER BY d.start_date, d.record_id ROWS UNBOUNDED PRECEDING)
+), e AS (
+  SELECT s.*, max(s.start_date - (s.cum - s.days)::integer) OVER w + (s.cum - 1)::integer AS cover_end
+  FROM s
+  WINDOW w AS (PARTITION BY s.person_id, s.entry_no ORDER BY s.start_date, s.record_id ROWS UNBOUNDED PRECEDING)
+), l AS (
+  SELECT e.*, lag(e.cover_end) OVER (PARTITION BY e.person_id, e.entry_no ORDER BY e.start_date, e.record_id) AS prev_end
+  FROM e
+), ep AS (
+  SELECT l.*, sum(CASE WHEN l.prev_end IS NULL OR l.start_date - l.prev_end - 1 > $3::integer THEN 1 ELSE 0 END)
+                OVER (PARTITION BY l.person_id, l.entry_no ORDER BY l.start_date, l.record_id ROWS UNBOUNDED PRECEDING) AS episode
+  FROM l
+), first AS (
+  SELECT ep.person_id, ep.entry_no, min(ep.episode) FILTER (WHERE ep.start_date >= ep.index_date) AS episode
+  FROM ep
+  GROUP BY ep.person_id, ep.entry_no
+)
+SELECT ep.person_id, ep.entry_no, max(ep.cover_end) + $3::integer
+FROM ep
+JOIN first f ON f.person_id = ep.person_id AND f.entry_no = ep.entry_no AND f.episode = ep.episode
+GROUP BY ep.person_id, ep.entry_no;
+
+-- step followup_p0 (followup) after cohort_p0, ev_ace_p0, ev_arb_p0, discontinuation_p0, spells_p0
+-- $1 = 7
+-- $2 = "A"
+-- $3 = "B"
+-- $4 = "2016-12-31"
+-- $5 = "death"
+-- $6 = "switch"
+-- $7 = "discontinuation"
+-- $8 = "enrolment_end"
+-- $9 = "study_end"
+-- $10 = 1
+CREATE TABLE "study_golden"."followup_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+fu_start date NOT NULL,
+fu_end date,
+end_reason text,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."followup_p0"
+(person_id, entry_no, fu_start, fu_end, end_reason)
+WITH f AS (
+  SELECT c.person_id, c.entry_no, c.index_date, c.index_group, c.index_date + $10::integer AS fu_start
+  FROM "study_golden"."cohort_p0" c
+), e0 AS (
+  SELECT f.*,
+         (SELECT p.death_date FROM "person_p0" p WHERE p.person_id = f.person_id AND p.data_version <= $1::bigint) AS e0,
+         (SELECT min(x.start_date) FROM (SELECT o.start_date FROM "study_golden"."ev_ace_p0" o WHERE o.person_id = f.person_id AND o.start_date >= f.fu_start AND f.index_group IS DISTINCT FROM $2::text UNION ALL SELECT o.start_date FROM "study_golden"."ev_arb_p0" o WHERE o.person_id = f.person_id AND o.start_date >= f.fu_start AND f.index_group IS DISTINCT FROM $3::text) x) AS e1,
+         (SELECT d.end_date FROM "study_golden"."discontinuation_p0" d WHERE d.person_id = f.person_id AND d.entry_no = f.entry_no) AS e2,
+         (SELECT s.end_date FROM "study_golden"."spells_p0" s WHERE s.person_id = f.person_id AND s.start_date <= f.index_date AND (s.end_date IS NULL OR s.end_date >= f.index_date)) AS e3,
+         $4::date AS e4
+  FROM f
+  WHERE f.fu_start IS NOT NULL
+), e AS (
+  SELECT e0.*, least(e0.e0, e0.e1, e0.e2, e0.e3, e0.e4) AS fu_end FROM e0
+)
+SELECT e.person_id, e.entry_no, e.fu_start, e.fu_end, CASE WHEN e.e0 = e.fu_end THEN $5::text WHEN e.e1 = e.fu_end THEN $6::text WHEN e.e2 = e.fu_end THEN $7::text WHEN e.e3 = e.fu_end THEN $8::text WHEN e.e4 = e.fu_end THEN $9::text END
+FROM e
+WHERE e.fu_end IS NULL OR e.fu_end >= e.fu_start;
