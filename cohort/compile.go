@@ -15,8 +15,11 @@ import (
 // known flow tables and the study's own tables, quoted.
 //
 // Stages compiled: events, spells, index, criteria (with attrition),
-// cohort, discontinuation, follow-up and outcomes. Covariates and analyses
-// are not compiled yet (ignored).
+// cohort, discontinuation, follow-up, outcomes and baseline covariates of
+// the simpler kinds. The covariates the plan leaves out are listed in
+// Plan.NotCompiled, with protocol paths: the engine must refuse to run
+// such a plan for results. Analyses are not SQL: the engine runs them on
+// the tables (the analysis dataset step is still to be written).
 func Compile(p *Protocol, opts Options) (*Plan, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
@@ -24,10 +27,13 @@ func Compile(p *Protocol, opts Options) (*Plan, error) {
 	if len(p.Parameters) > 0 {
 		return nil, fmt.Errorf("cohort: compile: parameters: the protocol is a template; Bind it first")
 	}
-	if err := p.Validate(); err != nil {
+	v := newValidator(p)
+	v.validate()
+	if err := v.e.err(); err != nil {
 		return nil, err // "cohort: invalid protocol: <path>: <reason>"
 	}
-	c := &compiler{p: p, opts: opts, lists: map[string]*CodeList{}, events: map[string]*EventDef{}}
+	c := &compiler{p: p, opts: opts, lists: map[string]*CodeList{}, events: map[string]*EventDef{},
+		types: v.types, timing: v.timing}
 	for i := range p.CodeLists {
 		c.lists[p.CodeLists[i].Name] = &p.CodeLists[i]
 	}
@@ -43,6 +49,7 @@ func Compile(p *Protocol, opts Options) (*Plan, error) {
 		}
 		plan.Steps = append(plan.Steps, steps...)
 	}
+	plan.NotCompiled = c.pending
 	ids := map[string]string{}
 	for i := range plan.Steps {
 		s := &plan.Steps[i]
@@ -62,12 +69,15 @@ func Compile(p *Protocol, opts Options) (*Plan, error) {
 
 // compiler holds the protocol's name tables and the partition being built.
 type compiler struct {
-	p      *Protocol
-	opts   Options
-	lists  map[string]*CodeList
-	events map[string]*EventDef
-	part   int
-	steps  []Step
+	p       *Protocol
+	opts    Options
+	lists   map[string]*CodeList
+	events  map[string]*EventDef
+	part    int
+	steps   []Step
+	types   map[string]string // covariate → value type (from validation)
+	timing  map[string]string // covariate → effective timing
+	pending []string          // constructs left out of the plan, with their paths
 }
 
 // partition builds the steps of the current partition.
@@ -92,6 +102,7 @@ func (c *compiler) partition() ([]Step, error) {
 		return nil, err
 	}
 	c.outcomeSteps()
+	c.covariateSteps()
 	return c.steps, nil
 }
 
@@ -127,6 +138,13 @@ func (c *compiler) usedEvents() []string {
 	for _, o := range c.p.Phases.Outcomes {
 		for _, e := range o.Events {
 			used[e] = true
+		}
+	}
+	for _, cv := range c.p.Phases.Covariates {
+		if cv.Kind == KindPresence || cv.Kind == KindCount || cv.Kind == KindDaysSinceLast {
+			if cv.Timing != TimingTimeDependent {
+				used[cv.Event] = true
+			}
 		}
 	}
 	end := &c.p.Phases.FollowUp.End

@@ -35,6 +35,9 @@ func renderPlan(p *cohort.Plan, part int) string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "-- plan for schema %s, %d partitions, data version %d; partition %d shown\n",
 		p.Schema, p.Partitions, p.DataVersion, part)
+	for _, nc := range p.NotCompiled {
+		fmt.Fprintf(&sb, "-- not compiled: %s\n", nc)
+	}
 	for _, s := range p.Steps {
 		if s.Partition != part {
 			continue

@@ -55,6 +55,9 @@ type Plan struct {
 	Partitions  int    // partition count the plan was compiled for
 	DataVersion int64  // data version read
 	Steps       []Step // in dependency order
+	// NotCompiled lists, with protocol paths, what the plan leaves out
+	// because the compiler does not handle it yet.
+	NotCompiled []string
 }
 
 // Step is one SQL statement pair that writes one modular table. It is run
@@ -83,6 +86,7 @@ const (
 	StepFollowUp        = "followup"        // start and end of follow-up
 	StepDiscontinuation = "discontinuation" // end of the first treatment episode plus grace
 	StepOutcome         = "outcome"         // first occurrence and time to event of one outcome
+	StepCovariate       = "covariate"       // one covariate's value per entry
 )
 
 // Step returns the step with the given name, or nil.

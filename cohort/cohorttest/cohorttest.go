@@ -5,6 +5,7 @@ package cohorttest
 
 import (
 	"context"
+	"database/sql/driver"
 	"fmt"
 	"strings"
 
@@ -74,7 +75,7 @@ func EnsurePartitions(ctx context.Context, pool *pgxpool.Pool, n int) error {
 }
 
 // Lines runs a query and renders each row as its values joined by " ",
-// NULL as "-", dates as YYYY-MM-DD: a form that expected rows written by
+// NULL as "-", dates as YYYY-MM-DD, numerics as decimals: a form that expected rows written by
 // hand can be compared with.
 func Lines(ctx context.Context, pool *pgxpool.Pool, sql string, args ...any) ([]string, error) {
 	rows, err := pool.Query(ctx, sql, args...)
@@ -104,6 +105,11 @@ func render(v any) string {
 		return "-"
 	case interface{ Format(string) string }:
 		return x.Format("2006-01-02")
+	case driver.Valuer: // numeric: its decimal text
+		if dv, err := x.Value(); err == nil {
+			return fmt.Sprint(dv)
+		}
+		return fmt.Sprint(x)
 	default:
 		return fmt.Sprint(x)
 	}

@@ -100,6 +100,86 @@ WHERE s.data_version <= $1::bigint
                 AND d.position = 0
                 AND ((d.code LIKE ANY($3::text[])) AND (NOT EXISTS (SELECT 1 FROM "dict_icd9cm" WHERE kind = 'dx') OR EXISTS (SELECT 1 FROM "dict_icd9cm" v WHERE v.kind = 'dx' AND v.code = d.code AND v.valid_from <= s.admission_date AND (v.valid_to IS NULL OR s.admission_date <= v.valid_to)))));
 
+-- step ev_antidiabetic_dispensing_p0 (event)
+-- $1 = 7
+-- $2 = 7
+-- $3 = []string{"A10%"}
+-- $4 = 7
+-- $5 = 7
+-- $6 = []string{"A10%"}
+CREATE TABLE "study_golden"."ev_antidiabetic_dispensing_p0" (
+person_id bigint NOT NULL,
+record_id text NOT NULL,
+start_date date NOT NULL,
+end_date date,
+ddd double precision,
+daily_ddd double precision,
+PRIMARY KEY (person_id, record_id)
+);
+INSERT INTO "study_golden"."ev_antidiabetic_dispensing_p0"
+(person_id, record_id, start_date, end_date, ddd, daily_ddd)
+SELECT x.person_id, 'P' || x.event_id, x.dispensing_date, x.dispensing_date,
+       x.packs * coalesce((SELECT v.ddd_per_pack FROM "dict_product" v
+                           WHERE v.aic = x.aic AND v.data_version <= $1::bigint
+                           ORDER BY (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC
+                           LIMIT 1), 1),
+       NULL::double precision
+FROM "pharmacy_p0" x
+WHERE x.data_version <= $2::bigint
+  AND ((x.atc LIKE ANY($3::text[])))
+UNION ALL
+SELECT x.person_id, 'D' || x.event_id, x.dispensing_date, x.dispensing_date,
+       x.packs * coalesce((SELECT v.ddd_per_pack FROM "dict_product" v
+                           WHERE v.aic = x.aic AND v.data_version <= $4::bigint
+                           ORDER BY (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC
+                           LIMIT 1), 1),
+       NULL::double precision
+FROM "direct_distribution_p0" x
+WHERE x.data_version <= $5::bigint
+  AND ((x.atc LIKE ANY($6::text[])));
+
+-- step ev_diabetes_admission_p0 (event)
+-- $1 = 7
+-- $2 = 7
+-- $3 = []string{"250%"}
+CREATE TABLE "study_golden"."ev_diabetes_admission_p0" (
+person_id bigint NOT NULL,
+record_id text NOT NULL,
+start_date date NOT NULL,
+end_date date,
+ddd double precision,
+daily_ddd double precision,
+PRIMARY KEY (person_id, record_id)
+);
+INSERT INTO "study_golden"."ev_diabetes_admission_p0"
+(person_id, record_id, start_date, end_date, ddd, daily_ddd)
+SELECT s.person_id, s.discharge_id, s.admission_date, s.discharge_date, NULL::double precision, NULL::double precision
+FROM "sdo_p0" s
+WHERE s.data_version <= $1::bigint
+  AND EXISTS (SELECT 1 FROM "sdo_diagnosis_p0" d
+              WHERE d.person_id = s.person_id AND d.discharge_id = s.discharge_id
+                AND d.data_version <= $2::bigint
+                AND ((d.code LIKE ANY($3::text[])) AND (NOT EXISTS (SELECT 1 FROM "dict_icd9cm" WHERE kind = 'dx') OR EXISTS (SELECT 1 FROM "dict_icd9cm" v WHERE v.kind = 'dx' AND v.code = d.code AND v.valid_from <= s.admission_date AND (v.valid_to IS NULL OR s.admission_date <= v.valid_to)))));
+
+-- step ev_diabetes_exemption_p0 (event)
+-- $1 = 7
+-- $2 = []string{"013"}
+CREATE TABLE "study_golden"."ev_diabetes_exemption_p0" (
+person_id bigint NOT NULL,
+record_id text NOT NULL,
+start_date date NOT NULL,
+end_date date,
+ddd double precision,
+daily_ddd double precision,
+PRIMARY KEY (person_id, record_id)
+);
+INSERT INTO "study_golden"."ev_diabetes_exemption_p0"
+(person_id, record_id, start_date, end_date, ddd, daily_ddd)
+SELECT x.person_id, x.event_id::text, x.start_date, x.end_date, NULL::double precision, NULL::double precision
+FROM "exemption_p0" x
+WHERE x.data_version <= $1::bigint
+  AND ((x.code = ANY($2::text[])) AND (NOT EXISTS (SELECT 1 FROM "dict_exemption" WHERE true) OR EXISTS (SELECT 1 FROM "dict_exemption" v WHERE v.code = x.code AND v.valid_from <= x.start_date AND (v.valid_to IS NULL OR x.start_date <= v.valid_to))));
+
 -- step spells_p0 (spells)
 -- $1 = 7
 -- $2 = 0
@@ -298,3 +378,97 @@ CROSS JOIN LATERAL (
   FROM (SELECT o.start_date FROM "study_golden"."ev_ami_admission_p0" o WHERE o.person_id = f.person_id) y
   WHERE y.start_date >= f.fu_start AND (f.fu_end IS NULL OR y.start_date <= f.fu_end)
 ) x;
+
+-- step cov_exposure_p0 (covariate) after cohort_p0
+CREATE TABLE "study_golden"."cov_exposure_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+value text,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."cov_exposure_p0"
+(person_id, entry_no, value)
+SELECT i.person_id, i.entry_no, i.index_group
+FROM "study_golden"."cohort_p0" i;
+
+-- step cov_age_p0 (covariate) after cohort_p0
+-- $1 = 7
+CREATE TABLE "study_golden"."cov_age_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+value double precision,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."cov_age_p0"
+(person_id, entry_no, value)
+SELECT i.person_id, i.entry_no, (SELECT extract(year FROM age(i.index_date, p.birth_date))::double precision FROM "person_p0" p WHERE p.person_id = i.person_id AND p.data_version <= $1::bigint)
+FROM "study_golden"."cohort_p0" i;
+
+-- step cov_sex_p0 (covariate) after cohort_p0
+-- $1 = 7
+CREATE TABLE "study_golden"."cov_sex_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+value text,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."cov_sex_p0"
+(person_id, entry_no, value)
+SELECT i.person_id, i.entry_no, (SELECT p.sex FROM "person_p0" p WHERE p.person_id = i.person_id AND p.data_version <= $1::bigint)
+FROM "study_golden"."cohort_p0" i;
+
+-- step cov_antidiabetic_use_p0 (covariate) after cohort_p0, ev_antidiabetic_dispensing_p0
+-- $1 = -365
+-- $2 = 0
+CREATE TABLE "study_golden"."cov_antidiabetic_use_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+value boolean,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."cov_antidiabetic_use_p0"
+(person_id, entry_no, value)
+SELECT i.person_id, i.entry_no, (SELECT count(*) > 0 FROM "study_golden"."ev_antidiabetic_dispensing_p0" o WHERE o.person_id = i.person_id AND o.start_date >= i.index_date + $1::integer AND o.start_date <= i.index_date + $2::integer)
+FROM "study_golden"."cohort_p0" i;
+
+-- step cov_diabetes_admission_p0 (covariate) after cohort_p0, ev_diabetes_admission_p0
+-- $1 = -1
+CREATE TABLE "study_golden"."cov_diabetes_admission_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+value boolean,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."cov_diabetes_admission_p0"
+(person_id, entry_no, value)
+SELECT i.person_id, i.entry_no, (SELECT count(*) > 0 FROM "study_golden"."ev_diabetes_admission_p0" o WHERE o.person_id = i.person_id AND o.start_date <= i.index_date + $1::integer)
+FROM "study_golden"."cohort_p0" i;
+
+-- step cov_diabetes_exemption_p0 (covariate) after cohort_p0, ev_diabetes_exemption_p0
+-- $1 = 0
+-- $2 = 0
+CREATE TABLE "study_golden"."cov_diabetes_exemption_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+value boolean,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."cov_diabetes_exemption_p0"
+(person_id, entry_no, value)
+SELECT i.person_id, i.entry_no, (SELECT count(*) > 0 FROM "study_golden"."ev_diabetes_exemption_p0" o WHERE o.person_id = i.person_id AND o.start_date >= i.index_date + $1::integer AND o.start_date <= i.index_date + $2::integer)
+FROM "study_golden"."cohort_p0" i;
+
+-- step cov_diabetes_p0 (covariate) after cohort_p0, cov_antidiabetic_use_p0, cov_diabetes_admission_p0, cov_diabetes_exemption_p0
+CREATE TABLE "study_golden"."cov_diabetes_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+value boolean,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."cov_diabetes_p0"
+(person_id, entry_no, value)
+SELECT i.person_id, i.entry_no, (v0.value OR v1.value OR v2.value)
+FROM "study_golden"."cohort_p0" i
+JOIN "study_golden"."cov_antidiabetic_use_p0" v0 ON v0.person_id = i.person_id AND v0.entry_no = i.entry_no
+JOIN "study_golden"."cov_diabetes_admission_p0" v1 ON v1.person_id = i.person_id AND v1.entry_no = i.entry_no
+JOIN "study_golden"."cov_diabetes_exemption_p0" v2 ON v2.person_id = i.person_id AND v2.entry_no = i.entry_no;

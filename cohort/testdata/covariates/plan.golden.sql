@@ -1,0 +1,391 @@
+-- plan for schema study_golden, 2 partitions, data version 7; partition 0 shown
+
+-- step ev_statin_p0 (event)
+-- $1 = 7
+-- $2 = 7
+-- $3 = []string{"C10AA%"}
+-- $4 = 7
+-- $5 = 7
+-- $6 = []string{"C10AA%"}
+CREATE TABLE "study_golden"."ev_statin_p0" (
+person_id bigint NOT NULL,
+record_id text NOT NULL,
+start_date date NOT NULL,
+end_date date,
+ddd double precision,
+daily_ddd double precision,
+PRIMARY KEY (person_id, record_id)
+);
+INSERT INTO "study_golden"."ev_statin_p0"
+(person_id, record_id, start_date, end_date, ddd, daily_ddd)
+SELECT x.person_id, 'P' || x.event_id, x.dispensing_date, x.dispensing_date,
+       x.packs * coalesce((SELECT v.ddd_per_pack FROM "dict_product" v
+                           WHERE v.aic = x.aic AND v.data_version <= $1::bigint
+                           ORDER BY (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC
+                           LIMIT 1), 1),
+       NULL::double precision
+FROM "pharmacy_p0" x
+WHERE x.data_version <= $2::bigint
+  AND ((x.atc LIKE ANY($3::text[])))
+UNION ALL
+SELECT x.person_id, 'D' || x.event_id, x.dispensing_date, x.dispensing_date,
+       x.packs * coalesce((SELECT v.ddd_per_pack FROM "dict_product" v
+                           WHERE v.aic = x.aic AND v.data_version <= $4::bigint
+                           ORDER BY (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC
+                           LIMIT 1), 1),
+       NULL::double precision
+FROM "direct_distribution_p0" x
+WHERE x.data_version <= $5::bigint
+  AND ((x.atc LIKE ANY($6::text[])));
+
+-- step ev_diab_p0 (event)
+-- $1 = 7
+-- $2 = []string{"013"}
+CREATE TABLE "study_golden"."ev_diab_p0" (
+person_id bigint NOT NULL,
+record_id text NOT NULL,
+start_date date NOT NULL,
+end_date date,
+ddd double precision,
+daily_ddd double precision,
+PRIMARY KEY (person_id, record_id)
+);
+INSERT INTO "study_golden"."ev_diab_p0"
+(person_id, record_id, start_date, end_date, ddd, daily_ddd)
+SELECT x.person_id, x.event_id::text, x.start_date, x.end_date, NULL::double precision, NULL::double precision
+FROM "exemption_p0" x
+WHERE x.data_version <= $1::bigint
+  AND ((x.code = ANY($2::text[])) AND (NOT EXISTS (SELECT 1 FROM "dict_exemption" WHERE true) OR EXISTS (SELECT 1 FROM "dict_exemption" v WHERE v.code = x.code AND v.valid_from <= x.start_date AND (v.valid_to IS NULL OR x.start_date <= v.valid_to))));
+
+-- step spells_p0 (spells)
+-- $1 = 7
+-- $2 = 0
+CREATE TABLE "study_golden"."spells_p0" (
+person_id bigint NOT NULL,
+spell_no integer NOT NULL,
+start_date date NOT NULL,
+end_date date,
+PRIMARY KEY (person_id, spell_no)
+);
+INSERT INTO "study_golden"."spells_p0"
+(person_id, spell_no, start_date, end_date)
+WITH e AS (
+  SELECT x.person_id, x.start_date, coalesce(x.end_date, 'infinity'::date) AS end_date
+  FROM "enrolment_p0" x
+  WHERE x.data_version <= $1::bigint
+), m AS (
+  SELECT e.*, max(e.end_date) OVER (PARTITION BY e.person_id ORDER BY e.start_date, e.end_date
+                                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_end
+  FROM e
+), g AS (
+  SELECT m.*, sum(CASE WHEN m.prev_end IS NOT NULL AND m.start_date <= m.prev_end + $2::integer + 1 THEN 0 ELSE 1 END)
+                OVER (PARTITION BY m.person_id ORDER BY m.start_date, m.end_date ROWS UNBOUNDED PRECEDING) AS spell_no
+  FROM m
+)
+SELECT g.person_id, g.spell_no, min(g.start_date), nullif(max(g.end_date), 'infinity'::date)
+FROM g
+GROUP BY g.person_id, g.spell_no;
+
+-- step index_p0 (index) after spells_p0
+-- $1 = "2015-07-01"
+-- $2 = "2015-07-01"
+-- $3 = 7
+-- $4 = 0
+-- $5 = 0
+-- $6 = 7
+CREATE TABLE "study_golden"."index_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+index_date date NOT NULL,
+index_end date,
+index_group text,
+two_groups boolean NOT NULL,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."index_p0"
+(person_id, entry_no, index_date, index_end, index_group, two_groups)
+WITH occ AS (
+  SELECT x.person_id, $1::date AS start_date, $2::date AS end_date, NULL::text AS grp, 0 AS ev
+  FROM "person_p0" x
+  WHERE x.data_version <= $3::bigint
+), qual AS (
+  SELECT o.*
+  FROM occ o
+  JOIN "person_p0" p ON p.person_id = o.person_id AND p.data_version <= $6::bigint
+  WHERE EXISTS (SELECT 1 FROM "study_golden"."spells_p0" s WHERE s.person_id = o.person_id AND s.start_date <= o.start_date - $4::integer AND (s.end_date IS NULL OR s.end_date >= o.start_date + $5::integer))
+), day AS (
+  SELECT q.person_id, q.start_date AS index_date,
+         CASE WHEN bool_or(q.end_date IS NULL) THEN NULL ELSE max(q.end_date) END AS index_end
+  FROM qual q
+  GROUP BY q.person_id, q.start_date
+), grp AS (
+  SELECT o.person_id, o.start_date, min(o.grp) AS grp, count(DISTINCT o.grp) AS n
+  FROM occ o
+  GROUP BY o.person_id, o.start_date
+)
+SELECT d.person_id, row_number() OVER (PARTITION BY d.person_id ORDER BY d.index_date),
+       d.index_date, d.index_end,
+       CASE WHEN g.n = 1 THEN g.grp END, coalesce(g.n > 1, false)
+FROM (SELECT DISTINCT ON (d.person_id) d.* FROM day d ORDER BY d.person_id, d.index_date) AS d
+JOIN grp g ON g.person_id = d.person_id AND g.start_date = d.index_date;
+
+-- step criteria_p0 (criteria) after index_p0, spells_p0
+CREATE TABLE "study_golden"."criteria_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."criteria_p0"
+(person_id, entry_no)
+SELECT i.person_id,
+       i.entry_no
+FROM "study_golden"."index_p0" i;
+
+-- step cohort_p0 (cohort) after index_p0, criteria_p0
+CREATE TABLE "study_golden"."cohort_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+index_date date NOT NULL,
+index_end date,
+index_group text,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."cohort_p0"
+(person_id, entry_no, index_date, index_end, index_group)
+SELECT i.person_id, i.entry_no, i.index_date, i.index_end, i.index_group
+FROM "study_golden"."index_p0" i
+JOIN "study_golden"."criteria_p0" k ON k.person_id = i.person_id AND k.entry_no = i.entry_no
+WHERE NOT i.two_groups;
+
+-- step attrition_p0 (attrition) after index_p0, criteria_p0
+-- $1 = "index entries"
+CREATE TABLE "study_golden"."attrition_p0" (
+line integer NOT NULL,
+label text NOT NULL,
+persons bigint NOT NULL,
+entries bigint NOT NULL,
+PRIMARY KEY (line)
+);
+INSERT INTO "study_golden"."attrition_p0"
+(line, label, persons, entries)
+WITH t AS (
+  SELECT i.person_id, i.two_groups
+  FROM "study_golden"."index_p0" i
+  JOIN "study_golden"."criteria_p0" k ON k.person_id = i.person_id AND k.entry_no = i.entry_no
+)
+SELECT 0, $1::text, count(DISTINCT t.person_id), count(*) FROM t WHERE true;
+
+-- step followup_p0 (followup) after cohort_p0, spells_p0
+-- $1 = 7
+-- $2 = "2016-12-31"
+-- $3 = "death"
+-- $4 = "enrolment_end"
+-- $5 = "study_end"
+-- $6 = 1
+CREATE TABLE "study_golden"."followup_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+fu_start date NOT NULL,
+fu_end date,
+end_reason text,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."followup_p0"
+(person_id, entry_no, fu_start, fu_end, end_reason)
+WITH f AS (
+  SELECT c.person_id, c.entry_no, c.index_date, c.index_group, c.index_date + $6::integer AS fu_start
+  FROM "study_golden"."cohort_p0" c
+), e0 AS (
+  SELECT f.*,
+         (SELECT p.death_date FROM "person_p0" p WHERE p.person_id = f.person_id AND p.data_version <= $1::bigint) AS e0,
+         (SELECT s.end_date FROM "study_golden"."spells_p0" s WHERE s.person_id = f.person_id AND s.start_date <= f.index_date AND (s.end_date IS NULL OR s.end_date >= f.index_date)) AS e1,
+         $2::date AS e2
+  FROM f
+  WHERE f.fu_start IS NOT NULL
+), e AS (
+  SELECT e0.*, least(e0.e0, e0.e1, e0.e2) AS fu_end FROM e0
+)
+SELECT e.person_id, e.entry_no, e.fu_start, e.fu_end, CASE WHEN e.e0 = e.fu_end THEN $3::text WHEN e.e1 = e.fu_end THEN $4::text WHEN e.e2 = e.fu_end THEN $5::text END
+FROM e
+WHERE e.fu_end IS NULL OR e.fu_end >= e.fu_start;
+
+-- step cov_age_p0 (covariate) after cohort_p0
+-- $1 = 7
+CREATE TABLE "study_golden"."cov_age_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+value double precision,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."cov_age_p0"
+(person_id, entry_no, value)
+SELECT i.person_id, i.entry_no, (SELECT extract(year FROM age(i.index_date, p.birth_date))::double precision FROM "person_p0" p WHERE p.person_id = i.person_id AND p.data_version <= $1::bigint)
+FROM "study_golden"."cohort_p0" i;
+
+-- step cov_sex_p0 (covariate) after cohort_p0
+-- $1 = 7
+CREATE TABLE "study_golden"."cov_sex_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+value text,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."cov_sex_p0"
+(person_id, entry_no, value)
+SELECT i.person_id, i.entry_no, (SELECT p.sex FROM "person_p0" p WHERE p.person_id = i.person_id AND p.data_version <= $1::bigint)
+FROM "study_golden"."cohort_p0" i;
+
+-- step cov_year_p0 (covariate) after cohort_p0
+CREATE TABLE "study_golden"."cov_year_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+value text,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."cov_year_p0"
+(person_id, entry_no, value)
+SELECT i.person_id, i.entry_no, extract(year FROM i.index_date)::integer::text
+FROM "study_golden"."cohort_p0" i;
+
+-- step cov_asl_p0 (covariate) after cohort_p0
+-- $1 = 7
+CREATE TABLE "study_golden"."cov_asl_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+value text,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."cov_asl_p0"
+(person_id, entry_no, value)
+SELECT i.person_id, i.entry_no, (SELECT r.asl FROM "enrolment_p0" r WHERE r.person_id = i.person_id AND r.start_date <= i.index_date AND (r.end_date IS NULL OR i.index_date <= r.end_date) AND r.data_version <= $1::bigint ORDER BY r.start_date DESC, r.event_id DESC LIMIT 1)
+FROM "study_golden"."cohort_p0" i;
+
+-- step cov_statin_any_p0 (covariate) after cohort_p0, ev_statin_p0
+-- $1 = -365
+-- $2 = -1
+CREATE TABLE "study_golden"."cov_statin_any_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+value boolean,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."cov_statin_any_p0"
+(person_id, entry_no, value)
+SELECT i.person_id, i.entry_no, (SELECT count(*) > 0 FROM "study_golden"."ev_statin_p0" o WHERE o.person_id = i.person_id AND o.start_date >= i.index_date + $1::integer AND o.start_date <= i.index_date + $2::integer)
+FROM "study_golden"."cohort_p0" i;
+
+-- step cov_statin_n_p0 (covariate) after cohort_p0, ev_statin_p0
+-- $1 = -365
+-- $2 = 0
+CREATE TABLE "study_golden"."cov_statin_n_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+value double precision,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."cov_statin_n_p0"
+(person_id, entry_no, value)
+SELECT i.person_id, i.entry_no, (SELECT count(*)::double precision FROM "study_golden"."ev_statin_p0" o WHERE o.person_id = i.person_id AND o.start_date >= i.index_date + $1::integer AND o.start_date <= i.index_date + $2::integer)
+FROM "study_golden"."cohort_p0" i;
+
+-- step cov_statin_days_p0 (covariate) after cohort_p0, ev_statin_p0
+-- $1 = 0
+CREATE TABLE "study_golden"."cov_statin_days_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+value double precision,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."cov_statin_days_p0"
+(person_id, entry_no, value)
+SELECT i.person_id, i.entry_no, (SELECT (i.index_date - max(o.start_date))::double precision FROM "study_golden"."ev_statin_p0" o WHERE o.person_id = i.person_id AND o.start_date <= i.index_date + $1::integer)
+FROM "study_golden"."cohort_p0" i;
+
+-- step cov_age_class_p0 (covariate) after cohort_p0, cov_age_p0
+-- $1 = 60
+-- $2 = "<60"
+-- $3 = 65
+-- $4 = "[60,65)"
+-- $5 = ">=65"
+CREATE TABLE "study_golden"."cov_age_class_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+value text,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."cov_age_class_p0"
+(person_id, entry_no, value)
+SELECT i.person_id, i.entry_no, CASE WHEN v0.value < $1::double precision THEN $2::text WHEN v0.value < $3::double precision THEN $4::text WHEN v0.value IS NOT NULL THEN $5::text END
+FROM "study_golden"."cohort_p0" i
+JOIN "study_golden"."cov_age_p0" v0 ON v0.person_id = i.person_id AND v0.entry_no = i.entry_no;
+
+-- step cov_age_agg_p0 (covariate) after cohort_p0, cov_age_class_p0
+-- $1 = []string{"<60", "[60,65)"}
+-- $2 = "<65"
+CREATE TABLE "study_golden"."cov_age_agg_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+value text,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."cov_age_agg_p0"
+(person_id, entry_no, value)
+SELECT i.person_id, i.entry_no, CASE WHEN v0.value = ANY($1::text[]) THEN $2::text ELSE v0.value END
+FROM "study_golden"."cohort_p0" i
+JOIN "study_golden"."cov_age_class_p0" v0 ON v0.person_id = i.person_id AND v0.entry_no = i.entry_no;
+
+-- step cov_diab_any_p0 (covariate) after cohort_p0, ev_diab_p0
+-- $1 = -3650
+-- $2 = 0
+CREATE TABLE "study_golden"."cov_diab_any_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+value boolean,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."cov_diab_any_p0"
+(person_id, entry_no, value)
+SELECT i.person_id, i.entry_no, (SELECT count(*) > 0 FROM "study_golden"."ev_diab_p0" o WHERE o.person_id = i.person_id AND o.start_date >= i.index_date + $1::integer AND o.start_date <= i.index_date + $2::integer)
+FROM "study_golden"."cohort_p0" i;
+
+-- step cov_both_p0 (covariate) after cohort_p0, cov_statin_any_p0, cov_diab_any_p0
+CREATE TABLE "study_golden"."cov_both_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+value boolean,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."cov_both_p0"
+(person_id, entry_no, value)
+SELECT i.person_id, i.entry_no, (v0.value AND v1.value)
+FROM "study_golden"."cohort_p0" i
+JOIN "study_golden"."cov_statin_any_p0" v0 ON v0.person_id = i.person_id AND v0.entry_no = i.entry_no
+JOIN "study_golden"."cov_diab_any_p0" v1 ON v1.person_id = i.person_id AND v1.entry_no = i.entry_no;
+
+-- step cov_total_p0 (covariate) after cohort_p0, cov_statin_n_p0, cov_statin_any_p0
+CREATE TABLE "study_golden"."cov_total_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+value double precision,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."cov_total_p0"
+(person_id, entry_no, value)
+SELECT i.person_id, i.entry_no, (v0.value + v1.value::integer::double precision)
+FROM "study_golden"."cohort_p0" i
+JOIN "study_golden"."cov_statin_n_p0" v0 ON v0.person_id = i.person_id AND v0.entry_no = i.entry_no
+JOIN "study_golden"."cov_statin_any_p0" v1 ON v1.person_id = i.person_id AND v1.entry_no = i.entry_no;
+
+-- step cov_ratio_p0 (covariate) after cohort_p0, cov_statin_n_p0, cov_statin_days_p0
+CREATE TABLE "study_golden"."cov_ratio_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+value double precision,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."cov_ratio_p0"
+(person_id, entry_no, value)
+SELECT i.person_id, i.entry_no, (v0.value / nullif(v1.value, 0))
+FROM "study_golden"."cohort_p0" i
+JOIN "study_golden"."cov_statin_n_p0" v0 ON v0.person_id = i.person_id AND v0.entry_no = i.entry_no
+JOIN "study_golden"."cov_statin_days_p0" v1 ON v1.person_id = i.person_id AND v1.entry_no = i.entry_no;
