@@ -19,7 +19,7 @@ import (
 // the simpler kinds. The covariates the plan leaves out are listed in
 // Plan.NotCompiled, with protocol paths: the engine must refuse to run
 // such a plan for results. Analyses are not SQL: the engine runs them on
-// the tables (the analysis dataset step is still to be written).
+// the tables, starting from the dataset step (the analysis dataset).
 func Compile(p *Protocol, opts Options) (*Plan, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err

@@ -71,6 +71,13 @@ func (c *compiler) covariateSteps() {
 	for i := range covs {
 		visit(i)
 	}
+	var compiled []string
+	for _, cv := range covs {
+		if done[cv.Name] {
+			compiled = append(compiled, cv.Name)
+		}
+	}
+	c.datasetStep(compiled)
 }
 
 // notCompiled records (once, on partition 0) a construct the plan leaves out.

@@ -86,6 +86,7 @@ const (
 	StepFollowUp        = "followup"        // start and end of follow-up
 	StepDiscontinuation = "discontinuation" // end of the first treatment episode plus grace
 	StepOutcome         = "outcome"         // first occurrence and time to event of one outcome
+	StepDataset         = "dataset"         // the analysis dataset: one row per entry
 	StepCovariate       = "covariate"       // one covariate's value per entry
 )
 

@@ -70,6 +70,7 @@ func TestPartitionedEqualsOne(t *testing.T) {
 		"cohort":    `SELECT * FROM {cohort} ORDER BY 1, 2`,
 		"followup":  `SELECT * FROM {followup} ORDER BY 1, 2`,
 		"outcome":   `SELECT * FROM {outcome_ami} ORDER BY 1, 2`,
+		"dataset":   `SELECT * FROM {dataset} ORDER BY 1, 2`,
 		"attrition": `SELECT line, label, sum(persons)::bigint, sum(entries)::bigint FROM {attrition} GROUP BY 1, 2 ORDER BY 1`,
 	}
 	execPlan(t, pool, string(raw), "prop_2", 2)

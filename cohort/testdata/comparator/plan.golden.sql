@@ -472,3 +472,37 @@ FROM "study_golden"."cohort_p0" i
 JOIN "study_golden"."cov_antidiabetic_use_p0" v0 ON v0.person_id = i.person_id AND v0.entry_no = i.entry_no
 JOIN "study_golden"."cov_diabetes_admission_p0" v1 ON v1.person_id = i.person_id AND v1.entry_no = i.entry_no
 JOIN "study_golden"."cov_diabetes_exemption_p0" v2 ON v2.person_id = i.person_id AND v2.entry_no = i.entry_no;
+
+-- step dataset_p0 (dataset) after cohort_p0, followup_p0, outcome_ami_p0, cov_exposure_p0, cov_age_p0, cov_sex_p0, cov_antidiabetic_use_p0, cov_diabetes_admission_p0, cov_diabetes_exemption_p0, cov_diabetes_p0
+CREATE TABLE "study_golden"."dataset_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+index_date date NOT NULL,
+index_group text,
+fu_start date,
+fu_end date,
+end_reason text,
+"out_ami_event" boolean,
+"out_ami_time" integer,
+"cov_exposure" text,
+"cov_age" double precision,
+"cov_sex" text,
+"cov_antidiabetic_use" boolean,
+"cov_diabetes_admission" boolean,
+"cov_diabetes_exemption" boolean,
+"cov_diabetes" boolean,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."dataset_p0"
+(person_id, entry_no, index_date, index_group, fu_start, fu_end, end_reason, "out_ami_event", "out_ami_time", "cov_exposure", "cov_age", "cov_sex", "cov_antidiabetic_use", "cov_diabetes_admission", "cov_diabetes_exemption", "cov_diabetes")
+SELECT i.person_id, i.entry_no, i.index_date, i.index_group, f.fu_start, f.fu_end, f.end_reason, o0.event, o0.time, v0.value, v1.value, v2.value, v3.value, v4.value, v5.value, v6.value
+FROM "study_golden"."cohort_p0" i
+LEFT JOIN "study_golden"."followup_p0" f ON f.person_id = i.person_id AND f.entry_no = i.entry_no
+LEFT JOIN "study_golden"."outcome_ami_p0" o0 ON o0.person_id = i.person_id AND o0.entry_no = i.entry_no
+JOIN "study_golden"."cov_exposure_p0" v0 ON v0.person_id = i.person_id AND v0.entry_no = i.entry_no
+JOIN "study_golden"."cov_age_p0" v1 ON v1.person_id = i.person_id AND v1.entry_no = i.entry_no
+JOIN "study_golden"."cov_sex_p0" v2 ON v2.person_id = i.person_id AND v2.entry_no = i.entry_no
+JOIN "study_golden"."cov_antidiabetic_use_p0" v3 ON v3.person_id = i.person_id AND v3.entry_no = i.entry_no
+JOIN "study_golden"."cov_diabetes_admission_p0" v4 ON v4.person_id = i.person_id AND v4.entry_no = i.entry_no
+JOIN "study_golden"."cov_diabetes_exemption_p0" v5 ON v5.person_id = i.person_id AND v5.entry_no = i.entry_no
+JOIN "study_golden"."cov_diabetes_p0" v6 ON v6.person_id = i.person_id AND v6.entry_no = i.entry_no;

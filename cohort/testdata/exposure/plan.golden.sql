@@ -285,3 +285,20 @@ WITH f AS (
 SELECT e.person_id, e.entry_no, e.fu_start, e.fu_end, CASE WHEN e.e0 = e.fu_end THEN $5::text WHEN e.e1 = e.fu_end THEN $6::text WHEN e.e2 = e.fu_end THEN $7::text WHEN e.e3 = e.fu_end THEN $8::text WHEN e.e4 = e.fu_end THEN $9::text END
 FROM e
 WHERE e.fu_end IS NULL OR e.fu_end >= e.fu_start;
+
+-- step dataset_p0 (dataset) after cohort_p0, followup_p0
+CREATE TABLE "study_golden"."dataset_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+index_date date NOT NULL,
+index_group text,
+fu_start date,
+fu_end date,
+end_reason text,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."dataset_p0"
+(person_id, entry_no, index_date, index_group, fu_start, fu_end, end_reason)
+SELECT i.person_id, i.entry_no, i.index_date, i.index_group, f.fu_start, f.fu_end, f.end_reason
+FROM "study_golden"."cohort_p0" i
+LEFT JOIN "study_golden"."followup_p0" f ON f.person_id = i.person_id AND f.entry_no = i.entry_no;

@@ -236,3 +236,23 @@ CROSS JOIN LATERAL (
   FROM (SELECT o.start_date FROM "study_golden"."ev_ami_p0" o WHERE o.person_id = f.person_id) y
   WHERE y.start_date >= f.fu_start AND (f.fu_end IS NULL OR y.start_date <= f.fu_end)
 ) x;
+
+-- step dataset_p0 (dataset) after cohort_p0, followup_p0, outcome_ami_p0
+CREATE TABLE "study_golden"."dataset_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+index_date date NOT NULL,
+index_group text,
+fu_start date,
+fu_end date,
+end_reason text,
+"out_ami_event" boolean,
+"out_ami_time" integer,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."dataset_p0"
+(person_id, entry_no, index_date, index_group, fu_start, fu_end, end_reason, "out_ami_event", "out_ami_time")
+SELECT i.person_id, i.entry_no, i.index_date, i.index_group, f.fu_start, f.fu_end, f.end_reason, o0.event, o0.time
+FROM "study_golden"."cohort_p0" i
+LEFT JOIN "study_golden"."followup_p0" f ON f.person_id = i.person_id AND f.entry_no = i.entry_no
+LEFT JOIN "study_golden"."outcome_ami_p0" o0 ON o0.person_id = i.person_id AND o0.entry_no = i.entry_no;
