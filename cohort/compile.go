@@ -141,10 +141,14 @@ func (c *compiler) usedEvents() []string {
 		}
 	}
 	for _, cv := range c.p.Phases.Covariates {
-		if cv.Kind == KindPresence || cv.Kind == KindCount || cv.Kind == KindDaysSinceLast {
-			if cv.Timing != TimingTimeDependent {
-				used[cv.Event] = true
-			}
+		if cv.Timing == TimingTimeDependent {
+			continue
+		}
+		switch cv.Kind {
+		case KindPresence, KindCount, KindDaysSinceLast:
+			used[cv.Event] = true
+		case KindCurrentUse:
+			used[cv.Drug.Event] = true
 		}
 	}
 	end := &c.p.Phases.FollowUp.End

@@ -26,8 +26,11 @@ import (
 //     NULL); divide gives NULL when dividing by 0;
 //   - sum: the sum, NULL if any term is NULL.
 //
+//   - current_use: a supply (see supplyCTEs) covers day 0; the drug's
+//     daily_ddd overrides the code list's.
+//
 // Kinds not compiled yet (time-dependent timing, charlson, mcs, cost,
-// current_use, adherence, therapy_duration, discontinuation, switch, and
+// adherence, therapy_duration, discontinuation, switch, and
 // transformations of them) are listed in Plan.NotCompiled with their path.
 
 // covariateSteps writes the baseline covariates it can, in dependency order.
@@ -201,15 +204,39 @@ func (c *compiler) covariateStep(cv *Covariate) bool {
 				strings.Join(suffixEach(vals, " IS NULL"), " OR "), fn, strings.Join(vals, ", "))
 		}
 		from += c.joinInputs(cv.Of, &deps)
+	case KindCurrentUse:
+		c.dep(&deps, cv.Drug.Event)
+		daily := "o.daily_ddd"
+		if cv.Drug.DailyDDD != nil {
+			daily = b.arg(*cv.Drug.DailyDDD, "double precision")
+		}
+		carry := cv.Drug.CarryOver == nil || *cv.Drug.CarryOver
+		d0 := fmt.Sprintf(`SELECT c.person_id, c.entry_no, o.start_date, o.record_id,
+         greatest(1, ceil(o.ddd / coalesce(%s, 1)))::integer AS days
+  FROM %s c
+  JOIN %s o ON o.person_id = c.person_id AND o.start_date <= c.index_date`, daily, c.studyTable("cohort"), c.eventTable(cv.Drug.Event))
+		sql := fmt.Sprintf(`(person_id, entry_no, value)
+WITH %s
+SELECT i.person_id, i.entry_no,
+       EXISTS (SELECT 1 FROM e WHERE e.person_id = i.person_id AND e.entry_no = i.entry_no
+                                 AND e.cover_end - e.days + 1 <= i.index_date AND i.index_date <= e.cover_end)
+FROM %s i`, supplyCTEs(d0, carry), c.studyTable("cohort"))
+		c.addCovariate(cv, b, sql, deps)
+		return true
 	default:
 		return false
 	}
 	sql := fmt.Sprintf("(person_id, entry_no, value)\nSELECT i.person_id, i.entry_no, %s\nFROM %s", value, from)
+	c.addCovariate(cv, b, sql, deps)
+	return true
+}
+
+// addCovariate adds the step writing cov_<name>.
+func (c *compiler) addCovariate(cv *Covariate, b *sqlb, sql string, deps []string) {
 	c.add(StepCovariate, "cov_"+cv.Name, fmt.Sprintf(`person_id bigint NOT NULL,
 entry_no integer NOT NULL,
 value %s,
 PRIMARY KEY (person_id, entry_no)`, sqlType(c.types[cv.Name])), b, sql, deps...)
-	return true
 }
 
 // joinInputs joins the input covariates' tables as v0, v1, ... (every

@@ -219,21 +219,12 @@ func (c *compiler) discontinuationStep() {
 		}
 	}
 	grace := b.arg(d.GraceDays.V, "integer")
-	sql := fmt.Sprintf(`(person_id, entry_no, end_date)
-WITH d AS (
-  SELECT c.person_id, c.entry_no, c.index_date, o.start_date, o.record_id,
+	d0 := fmt.Sprintf(`SELECT c.person_id, c.entry_no, c.index_date, o.start_date, o.record_id,
          greatest(1, ceil(o.ddd / coalesce(o.daily_ddd, 1)))::integer AS days
   FROM %s c
-  JOIN (%s) o ON o.person_id = c.person_id%s
-), s AS (
-  SELECT d.*, sum(d.days) OVER w AS cum
-  FROM d
-  WINDOW w AS (PARTITION BY d.person_id, d.entry_no ORDER BY d.start_date, d.record_id ROWS UNBOUNDED PRECEDING)
-), e AS (
-  SELECT s.*, max(s.start_date - (s.cum - s.days)::integer) OVER w + (s.cum - 1)::integer AS cover_end
-  FROM s
-  WINDOW w AS (PARTITION BY s.person_id, s.entry_no ORDER BY s.start_date, s.record_id ROWS UNBOUNDED PRECEDING)
-), l AS (
+  JOIN (%s) o ON o.person_id = c.person_id%s`, c.studyTable("cohort"), strings.Join(parts, "\n        UNION ALL "), groupFilter)
+	sql := fmt.Sprintf(`(person_id, entry_no, end_date)
+WITH %s, l AS (
   SELECT e.*, lag(e.cover_end) OVER (PARTITION BY e.person_id, e.entry_no ORDER BY e.start_date, e.record_id) AS prev_end
   FROM e
 ), ep AS (
@@ -248,12 +239,40 @@ WITH d AS (
 SELECT ep.person_id, ep.entry_no, max(ep.cover_end) + %s
 FROM ep
 JOIN first f ON f.person_id = ep.person_id AND f.entry_no = ep.entry_no AND f.episode = ep.episode
-GROUP BY ep.person_id, ep.entry_no`,
-		c.studyTable("cohort"), strings.Join(parts, "\n        UNION ALL "), groupFilter, grace, grace)
+GROUP BY ep.person_id, ep.entry_no`, supplyCTEs(d0, true), grace, grace)
 	c.add(StepDiscontinuation, "discontinuation", `person_id bigint NOT NULL,
 entry_no integer NOT NULL,
 end_date date NOT NULL,
 PRIMARY KEY (person_id, entry_no)`, b, sql, deps...)
+}
+
+// supplyCTEs is the chain of CTEs "d, s, e" over dispensings d0 (columns
+// person_id, entry_no, start_date, record_id, days, ...): e adds
+// cover_end, the last day covered after each dispensing. With carry-over,
+// supplies that start while an earlier one lasts start when it ends: with
+// S_k = days_1 + … + days_k, cover_end_k = max_{j≤k}(d_j − S_{j−1}) + S_k − 1
+// (a running maximum, no recursion), and dispensing k covers days
+// cover_end_k − days_k + 1 … cover_end_k. Without, each covers its own days.
+func supplyCTEs(d0 string, carryOver bool) string {
+	if !carryOver {
+		return fmt.Sprintf(`d AS (
+  %s
+), e AS (
+  SELECT d.*, d.start_date + d.days - 1 AS cover_end
+  FROM d
+)`, d0)
+	}
+	return fmt.Sprintf(`d AS (
+  %s
+), s AS (
+  SELECT d.*, sum(d.days) OVER w AS cum
+  FROM d
+  WINDOW w AS (PARTITION BY d.person_id, d.entry_no ORDER BY d.start_date, d.record_id ROWS UNBOUNDED PRECEDING)
+), e AS (
+  SELECT s.*, max(s.start_date - (s.cum - s.days)::integer) OVER w + (s.cum - 1)::integer AS cover_end
+  FROM s
+  WINDOW w AS (PARTITION BY s.person_id, s.entry_no ORDER BY s.start_date, s.record_id ROWS UNBOUNDED PRECEDING)
+)`, d0)
 }
 
 // appendNew appends the xs not yet in list.

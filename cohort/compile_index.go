@@ -10,7 +10,8 @@ import (
 //
 //   - Candidates are the occurrences of the index events starting in the
 //     accrual period (or, with a fixed date, every person on that date).
-//   - An occurrence qualifies when, on its date d: the person is in the
+//   - An occurrence qualifies when, on its date d: the person is alive
+//     (no death before d), in the
 //     area (entered on or before d), of the sex, aged (completed years at
 //     d) in the range, resident in one of the ASLs (an enrolment spell
 //     covering d), continuously enrolled on days d−before…d+after (a merged
@@ -78,6 +79,7 @@ func (c *compiler) indexStep() error {
 	if !dated {
 		conds = append(conds, fmt.Sprintf("o.start_date BETWEEN %s AND %s", b.date(pop.Accrual.Start.V), b.date(pop.Accrual.End.V)))
 	}
+	conds = append(conds, fmt.Sprintf("(p.death_date IS NULL OR p.death_date >= %s)", cand))
 	if pop.Sex != "" {
 		conds = append(conds, "p.sex = "+b.arg(pop.Sex, "text"))
 	}

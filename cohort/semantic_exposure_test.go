@@ -59,3 +59,42 @@ func TestDiscontinuationAndSwitch(t *testing.T) {
 		"55 A 2015-03-02 2015-03-10 death",
 	}, got)
 }
+
+// TestCurrentUse: baseline current use on day 0 = 2015-04-25 (a population
+// cohort) of exposureHistory plus persons 56 and 57.
+func TestCurrentUse(t *testing.T) {
+	t.Parallel()
+	pool := history(t, exposureHistory+`
+INSERT INTO person (person_id, sex, birth_date, data_version) VALUES (56, 'F', '1950-01-01', 1), (57, 'F', '1950-01-01', 1);
+INSERT INTO enrolment (person_id, start_date, asl, data_version) VALUES (56, '2010-01-01', 'ASL01', 1), (57, '2010-01-01', 'ASL01', 1);
+INSERT INTO pharmacy (person_id, dispensing_date, aic, atc, packs, data_version) VALUES
+ (56, '2015-04-10', '1', 'C09AA05', 1, 1), (57, '2015-04-25', '9', 'C09AA05', 1, 1);
+`)
+	protocol := `{"version": 1, "name": "cu",
+  "code_lists": [{"name": "ace", "system": "atc", "include": {"prefixes": ["C09A"]}}],
+  "events": [{"name": "ace", "source": "dispensing", "code_lists": ["ace"]}],
+  "phases": {
+    "population": {"accrual": {"start": "2015-01-01", "end": "2015-12-31"}},
+    "index": {"date": "2015-04-25"},
+    "follow_up": {"start": 1, "end": {"study_end": "2016-12-31"}},
+    "covariates": [
+      {"name": "carry", "kind": "current_use", "drug": {"event": "ace"}},
+      {"name": "no_carry", "kind": "current_use", "drug": {"event": "ace", "carry_over": false}},
+      {"name": "two_a_day", "kind": "current_use", "drug": {"event": "ace", "daily_ddd": 2}}]}}`
+	got := runBoth(t, pool, protocol, "cu",
+		`SELECT person_id, cov_carry, cov_no_carry, cov_two_a_day FROM {dataset} ORDER BY 1`)
+	// By hand, day 0 = 2015-04-25; product 1 = 30 DDD/pack, product 9 unknown (1 DDD/pack):
+	// 51: 03-01 and 03-20, 30 days each: carried over 03-01…04-29 (covered); not carried 03-20…04-18 (not);
+	//     at 2 DDD/day 15 days each: 03-01…03-15, 03-20…04-03 (not).
+	// 52: 03-01…03-30: no.  53: first dispensing 05-01, after day 0: no.  54: ARBs only: no.
+	// 55: died 2015-03-10: not alive on day 0, not in the cohort.
+	// 56: 04-10, 30 days → 05-09 (yes, yes); 15 days → 04-24 (no).  57: 1 day on day 0 itself: yes ×3.
+	require.Equal(t, []string{
+		"51 true false false",
+		"52 false false false",
+		"53 false false false",
+		"54 false false false",
+		"56 true true false",
+		"57 true true true",
+	}, got)
+}

@@ -140,6 +140,7 @@ WITH occ AS (
   FROM occ o
   JOIN "person_p0" p ON p.person_id = o.person_id AND p.data_version <= $12::bigint
   WHERE o.start_date BETWEEN $1::date AND $2::date
+    AND (p.death_date IS NULL OR p.death_date >= o.start_date)
     AND p.sex = $3::text
     AND extract(year FROM age(o.start_date, p.birth_date)) >= $4::integer
     AND EXISTS (SELECT 1 FROM "area_person_p0" a WHERE a.person_id = o.person_id AND a.area = $5::text AND a.entry_date <= o.start_date AND a.data_version <= $6::bigint)

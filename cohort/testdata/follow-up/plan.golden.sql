@@ -103,7 +103,8 @@ WITH occ AS (
   SELECT o.*
   FROM occ o
   JOIN "person_p0" p ON p.person_id = o.person_id AND p.data_version <= $6::bigint
-  WHERE EXISTS (SELECT 1 FROM "study_golden"."spells_p0" s WHERE s.person_id = o.person_id AND s.start_date <= o.start_date - $4::integer AND (s.end_date IS NULL OR s.end_date >= o.start_date + $5::integer))
+  WHERE (p.death_date IS NULL OR p.death_date >= o.start_date)
+    AND EXISTS (SELECT 1 FROM "study_golden"."spells_p0" s WHERE s.person_id = o.person_id AND s.start_date <= o.start_date - $4::integer AND (s.end_date IS NULL OR s.end_date >= o.start_date + $5::integer))
 ), day AS (
   SELECT q.person_id, q.start_date AS index_date,
          CASE WHEN bool_or(q.end_date IS NULL) THEN NULL ELSE max(q.end_date) END AS index_end

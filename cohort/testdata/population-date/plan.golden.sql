@@ -57,7 +57,8 @@ WITH occ AS (
   SELECT o.*
   FROM occ o
   JOIN "person_p0" p ON p.person_id = o.person_id AND p.data_version <= $8::bigint
-  WHERE extract(year FROM age(o.start_date, p.birth_date)) >= $4::integer
+  WHERE (p.death_date IS NULL OR p.death_date >= o.start_date)
+    AND extract(year FROM age(o.start_date, p.birth_date)) >= $4::integer
     AND extract(year FROM age(o.start_date, p.birth_date)) <= $5::integer
     AND EXISTS (SELECT 1 FROM "study_golden"."spells_p0" s WHERE s.person_id = o.person_id AND s.start_date <= o.start_date - $6::integer AND (s.end_date IS NULL OR s.end_date >= o.start_date + $7::integer))
 ), day AS (
