@@ -24,8 +24,7 @@ import (
 //   - combine: and/or/not with SQL's three-valued logic; add, subtract,
 //     multiply, min, max over the values (binary as 0/1; NULL if any is
 //     NULL); divide gives NULL when dividing by 0;
-//   - sum: the sum, NULL if any term is NULL.
-//
+//   - sum: the sum, NULL if any term is NULL;
 //   - current_use: a supply (see supplyCTEs) covers day 0; the drug's
 //     daily_ddd overrides the code list's.
 //
