@@ -274,3 +274,22 @@ func TestEnsurePartitionsRefusesChangeWithData(t *testing.T) {
 	require.ErrorIs(t, err, etl.ErrPartitionsFixed)
 	require.EqualValues(t, 2, count(t, pool, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'person'::regclass"))
 }
+
+// A registry row updated by a later import stays visible to studies pinned
+// to the version that first published it.
+func TestRegistryUpdateKeepsFirstVersion(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	_, err := etl.Load(ctx, pool, write(t, "person.csv", persons), opts())
+	require.NoError(t, err)
+	moved := strings.Replace(persons, "2;M;1961-07-01;;015146", "2;M;1961-07-01;2022-02-02;015146", 1)
+	res, err := etl.Load(ctx, pool, write(t, "person.csv", moved), opts())
+	require.NoError(t, err)
+	require.EqualValues(t, 2, res.DataVersion)
+	var version int64
+	var death string
+	require.NoError(t, pool.QueryRow(ctx, "SELECT data_version, death_date::text FROM person WHERE person_id = 2").Scan(&version, &death))
+	require.EqualValues(t, 1, version, "still visible to a study pinned to version 1")
+	require.Equal(t, "2022-02-02", death, "with the latest attributes")
+}

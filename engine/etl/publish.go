@@ -34,13 +34,16 @@ func (l *loader) publish(ctx context.Context) error {
 			sql := "INSERT INTO " + ident(f.Table) + " (" + strings.Join(cols, ", ") + ", data_version) SELECT " +
 				strings.Join(cols, ", ") + ", $1 FROM " + st
 			if f.Upsert {
+				// An updated row keeps the data version that first published
+				// it: studies pinned to an older version filter on
+				// data_version <= N and must still see the person (with the
+				// latest attributes: the registry is not historized).
 				var set []string
 				for _, c := range f.Stored() {
 					if !contains(f.Key, c.Name) {
 						set = append(set, ident(c.Name)+" = EXCLUDED."+ident(c.Name))
 					}
 				}
-				set = append(set, "data_version = EXCLUDED.data_version")
 				sql += " ON CONFLICT (" + strings.Join(identAll(f.Key), ", ") + ") DO UPDATE SET " + strings.Join(set, ", ")
 			}
 			tag, err := tx.Exec(ctx, sql, version)
