@@ -141,9 +141,6 @@ func (c *compiler) usedEvents() []string {
 		}
 	}
 	for _, cv := range c.p.Phases.Covariates {
-		if cv.Timing == TimingTimeDependent {
-			continue
-		}
 		switch cv.Kind {
 		case KindPresence, KindCount, KindDaysSinceLast:
 			used[cv.Event] = true

@@ -40,6 +40,7 @@ func (c *compiler) covariateSteps() {
 		byName[covs[i].Name] = i
 	}
 	done := map[string]bool{}    // compiled
+	var td []string              // compiled time-dependent (compile_timedep.go)
 	skipped := map[string]bool{} // not compilable
 	var visit func(i int)
 	visit = func(i int) {
@@ -49,8 +50,12 @@ func (c *compiler) covariateSteps() {
 		}
 		path := fmt.Sprintf("phases.covariates[%d]", i)
 		if c.timing[cv.Name] == TimingTimeDependent {
-			skipped[cv.Name] = true
-			c.notCompiled(path + ": time-dependent covariates")
+			if isTransform(cv.Kind) || !c.timeDepStep(cv) {
+				skipped[cv.Name] = true
+				c.notCompiled(path + ": time-dependent covariates of kind " + strconv.Quote(cv.Kind))
+				return
+			}
+			td = append(td, cv.Name)
 			return
 		}
 		if isTransform(cv.Kind) {
@@ -80,6 +85,8 @@ func (c *compiler) covariateSteps() {
 		}
 	}
 	c.datasetStep(compiled)
+	c.episodesStep(td)
+	c.countingProcessSteps(compiled, td)
 }
 
 // notCompiled records (once, on partition 0) a construct the plan leaves out.
@@ -203,6 +210,8 @@ func (c *compiler) covariateStep(cv *Covariate) bool {
 				strings.Join(suffixEach(vals, " IS NULL"), " OR "), fn, strings.Join(vals, ", "))
 		}
 		from += c.joinInputs(cv.Of, &deps)
+	case KindCharlson, KindMCS:
+		return c.comorbidityStep(cv)
 	case KindCurrentUse:
 		c.dep(&deps, cv.Drug.Event)
 		daily := "o.daily_ddd"

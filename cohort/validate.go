@@ -114,6 +114,7 @@ func (v *validator) validate() {
 	v.followUp("phases.follow_up", &ph.FollowUp)
 	for i := range ph.Covariates {
 		v.covariate(index("phases.covariates", i), &ph.Covariates[i])
+		v.covType(ph.Covariates[i].Name) // type and timing of every covariate, referenced or not
 	}
 	for i := range ph.Outcomes {
 		v.outcome(index("phases.outcomes", i), &ph.Outcomes[i])
