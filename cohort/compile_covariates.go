@@ -28,9 +28,11 @@ import (
 //   - current_use: a supply (see supplyCTEs) covers day 0; the drug's
 //     daily_ddd overrides the code list's.
 //
-// Kinds not compiled yet (time-dependent timing, charlson, mcs, cost,
-// adherence, therapy_duration, discontinuation, switch, and
-// transformations of them) are listed in Plan.NotCompiled with their path.
+// charlson and mcs are compiled in compile_comorbidity.go, time-dependent
+// presence, count and current_use in compile_timedep.go. Kinds not compiled
+// yet (cost, adherence, therapy_duration, discontinuation, switch, and
+// transformations of time-dependent covariates) are listed in
+// Plan.NotCompiled with their path.
 
 // covariateSteps writes the baseline covariates it can, in dependency order.
 func (c *compiler) covariateSteps() {
