@@ -144,8 +144,10 @@ func (c *compiler) usedEvents() []string {
 		switch cv.Kind {
 		case KindPresence, KindCount, KindDaysSinceLast:
 			used[cv.Event] = true
-		case KindCurrentUse:
+		case KindCurrentUse, KindAdherence, KindTherapyDuration, KindDiscontinuation:
 			used[cv.Drug.Event] = true
+		case KindSwitch:
+			used[cv.Event], used[cv.Drug.Event] = true, true
 		}
 	}
 	end := &c.p.Phases.FollowUp.End

@@ -28,11 +28,11 @@ import (
 //   - current_use: a supply (see supplyCTEs) covers day 0; the drug's
 //     daily_ddd overrides the code list's.
 //
-// charlson and mcs are compiled in compile_comorbidity.go, time-dependent
-// presence, count and current_use in compile_timedep.go. Kinds not compiled
-// yet (cost, adherence, therapy_duration, discontinuation, switch, and
-// transformations of time-dependent covariates) are listed in
-// Plan.NotCompiled with their path.
+// charlson and mcs are compiled in compile_comorbidity.go; cost,
+// adherence, therapy_duration, discontinuation and switch in
+// compile_drugcov.go; time-dependent presence, count and current_use in
+// compile_timedep.go. Not compiled yet: transformations of time-dependent
+// covariates, listed in Plan.NotCompiled with their path.
 
 // covariateSteps writes the baseline covariates it can, in dependency order.
 func (c *compiler) covariateSteps() {
@@ -214,6 +214,10 @@ func (c *compiler) covariateStep(cv *Covariate) bool {
 		from += c.joinInputs(cv.Of, &deps)
 	case KindCharlson, KindMCS:
 		return c.comorbidityStep(cv)
+	case KindCost:
+		return c.costStep(cv)
+	case KindAdherence, KindTherapyDuration, KindDiscontinuation, KindSwitch:
+		return c.drugStep(cv)
 	case KindCurrentUse:
 		c.dep(&deps, cv.Drug.Event)
 		daily := "o.daily_ddd"
