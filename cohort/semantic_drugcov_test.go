@@ -1,9 +1,12 @@
 package cohort_test
 
 import (
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/beaver-analytics/beaver/cohort"
 )
 
 // drugCovHistory: persons 81–85, men born 1950, enrolled from 2010; day 0
@@ -90,4 +93,23 @@ FROM {dataset} ORDER BY 1`)
 		"84 0.7222 0.7222 1.0000 65 - - 0 0",
 		"85 0 0 0 - - - 0 0", // numeric 0.0000 prints as 0
 	}, got)
+}
+
+// TestExamplesCompileWhole: with the drug and cost kinds compiled, nothing
+// of the three example studies is left out of their plans.
+func TestExamplesCompileWhole(t *testing.T) {
+	t.Parallel()
+	paths, err := filepath.Glob("../docs/examples/*.json")
+	require.NoError(t, err)
+	require.Len(t, paths, 3)
+	for _, path := range paths {
+		p := loadProtocol(t, path)
+		if len(p.Parameters) > 0 {
+			p, err = p.Bind(nil)
+			require.NoError(t, err, path)
+		}
+		plan, err := cohort.Compile(p, cohort.Options{Schema: "s", Partitions: 2, DataVersion: 1})
+		require.NoError(t, err, path)
+		require.Empty(t, plan.NotCompiled, path)
+	}
 }
