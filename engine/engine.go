@@ -16,6 +16,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/beaver-analytics/beaver/engine/study"
 )
 
 // Config sets how the workers run. Zero values mean the defaults described
@@ -94,6 +96,7 @@ func NewClient(pool *pgxpool.Pool, cfg Config, work bool) (*Client, error) {
 	river.AddWorker(workers, &MaintenanceWorker{Pool: pool})
 	river.AddWorker(workers, &DemoRegionWorker{Pool: pool, Logger: cfg.Logger})
 	river.AddWorker(workers, &InboxWorker{Pool: pool, DataDir: cfg.DataDir, Notifier: cfg.Notifier, MinAge: cfg.InboxMinAge, Logger: cfg.Logger})
+	river.AddWorker(workers, &study.StepWorker{Pool: pool, Logger: cfg.Logger})
 	rc := &river.Config{
 		Logger:               riverLogger(cfg.Logger),
 		JobTimeout:           cfg.JobTimeout,
@@ -104,6 +107,9 @@ func NewClient(pool *pgxpool.Pool, cfg Config, work bool) (*Client, error) {
 	}
 	if work {
 		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
+		// Study steps have their own queue: its MaxWorkers is the limit on
+		// concurrent steps of all runs together on this process.
+		rc.Queues[study.Queue] = river.QueueConfig{MaxWorkers: cfg.Workers}
 		if cfg.DataDir != "" {
 			rc.Queues[InboxQueue(cfg.DataDir)] = river.QueueConfig{MaxWorkers: 1}
 		}

@@ -1,0 +1,193 @@
+package study
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+
+	"github.com/beaver-analytics/beaver/cohort"
+	"github.com/beaver-analytics/beaver/engine/etl"
+)
+
+// Queue is the River queue of study steps; its MaxWorkers is the global
+// limit on concurrent steps of every run on one process.
+const Queue = "study_steps"
+
+// Run states, as in study_run.state.
+const (
+	StateQueued    = "queued"
+	StateRunning   = "running"
+	StateDone      = "done"
+	StateFailed    = "failed"
+	StateCancelled = "cancelled"
+)
+
+// Step states add "waiting" (some input not done yet) to the run states.
+const StateWaiting = "waiting"
+
+// ErrNoData is returned by Submit when no import has been published.
+var ErrNoData = errors.New("study: no data has been imported yet: run `beaver etl load` or `beaver synth --load` first")
+
+// SchemaName is the PostgreSQL schema holding the tables of run id.
+func SchemaName(runID int64) string { return fmt.Sprintf("study_run_%d", runID) }
+
+// SoftwareVersion names the build that compiles and runs the plans: the
+// main module's version and its VCS revision when the build knows them.
+func SoftwareVersion() string {
+	v := "beaver (devel)"
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return v
+	}
+	if bi.Main.Version != "" {
+		v = "beaver " + bi.Main.Version
+	}
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+dirty"
+			}
+		}
+	}
+	if rev != "" {
+		v += " " + rev + dirty
+	}
+	return v
+}
+
+// Submit decodes, binds and validates a protocol, compiles it for the
+// current data version and partition count, and in one transaction stores
+// the run, its steps, its schema and the jobs of the steps that depend on
+// nothing. Protocol problems come back as cohort.ValidationErrors, with
+// JSON paths. submittedBy is an app_user id, or 0 for none (the CLI).
+func Submit(ctx context.Context, pool *pgxpool.Pool, client *river.Client[pgx.Tx], protocolJSON []byte, params map[string]string, submittedBy int64) (int64, error) {
+	p, err := cohort.DecodeBytes(protocolJSON)
+	if err != nil {
+		return 0, err
+	}
+	bound, err := p.Bind(params)
+	if err != nil {
+		return 0, err
+	}
+	if err := bound.Validate(); err != nil {
+		return 0, err
+	}
+	boundJSON, err := json.Marshal(bound)
+	if err != nil {
+		return 0, fmt.Errorf("study: submit: encode protocol: %w", err)
+	}
+	sum := sha256.Sum256(boundJSON)
+	if params == nil {
+		params = map[string]string{}
+	}
+
+	var runID int64
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		var version int64
+		var dataEnd time.Time
+		err := tx.QueryRow(ctx, `SELECT v.version, i.import_date FROM etl_data_version v
+			JOIN etl_import i ON i.id = v.import_id ORDER BY v.version DESC LIMIT 1`).Scan(&version, &dataEnd)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrNoData
+		}
+		if err != nil {
+			return fmt.Errorf("study: submit: read the data version: %w", err)
+		}
+		parts, err := etl.Partitions(ctx, tx)
+		if err != nil {
+			return fmt.Errorf("study: submit: %w", err)
+		}
+		if parts < 1 {
+			parts = 1
+		}
+		var by *int64
+		if submittedBy != 0 {
+			by = &submittedBy
+		}
+		err = tx.QueryRow(ctx, `INSERT INTO study_run (submitted_by, state, protocol, protocol_hash, data_version,
+			software_version, params, partitions, data_end) VALUES ($1, 'queued', $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+			by, boundJSON, hex.EncodeToString(sum[:]), version, SoftwareVersion(), params, parts, dataEnd).Scan(&runID)
+		if err != nil {
+			return fmt.Errorf("study: submit: store the run: %w", err)
+		}
+		schemaName := SchemaName(runID)
+		plan, err := cohort.Compile(bound, cohort.Options{Schema: schemaName, Partitions: parts,
+			DataVersion: version, DataEnd: dataEnd.Format(time.DateOnly)})
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "UPDATE study_run SET schema_name = $2 WHERE id = $1", runID, schemaName); err != nil {
+			return fmt.Errorf("study: submit: %w", err)
+		}
+		if _, err := tx.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schemaName}.Sanitize()); err != nil {
+			return fmt.Errorf("study: submit: create schema %s: %w", schemaName, err)
+		}
+		rows := make([][]any, len(plan.Steps))
+		for i, s := range plan.Steps {
+			deps := s.DependsOn
+			if deps == nil {
+				deps = []string{}
+			}
+			rows[i] = []any{runID, s.Name, s.Kind, s.Partition, s.ID, deps}
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"study_step"},
+			[]string{"run_id", "name", "kind", "partition", "step_id", "depends_on"}, pgx.CopyFromRows(rows)); err != nil {
+			return fmt.Errorf("study: submit: store the steps: %w", err)
+		}
+		return enqueueReady(ctx, tx, client, runID)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return runID, nil
+}
+
+// enqueueReady marks queued, and enqueues, every waiting step of the run
+// whose inputs are all done. The caller holds the run's row lock (or is
+// the transaction that creates the run), so each step is enqueued once.
+func enqueueReady(ctx context.Context, tx pgx.Tx, client *river.Client[pgx.Tx], runID int64) error {
+	rows, err := tx.Query(ctx, `UPDATE study_step s SET state = 'queued', queued_at = now()
+		WHERE s.run_id = $1 AND s.state = 'waiting' AND NOT EXISTS (
+			SELECT 1 FROM study_step d WHERE d.run_id = s.run_id AND d.name = ANY (s.depends_on) AND d.state <> 'done')
+		RETURNING s.name`, runID)
+	if err != nil {
+		return fmt.Errorf("study: find ready steps of run %d: %w", runID, err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("study: find ready steps of run %d: %w", runID, err)
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	params := make([]river.InsertManyParams, len(names))
+	for i, n := range names {
+		params[i] = river.InsertManyParams{Args: StepArgs{RunID: runID, Step: n}}
+	}
+	res, err := client.InsertManyTx(ctx, tx, params)
+	if err != nil {
+		return fmt.Errorf("study: enqueue steps of run %d: %w", runID, err)
+	}
+	ids := make([]int64, len(res))
+	for i, r := range res {
+		ids[i] = r.Job.ID
+	}
+	if _, err := tx.Exec(ctx, `UPDATE study_step s SET job_id = j.id FROM unnest($2::text[], $3::bigint[]) AS j(name, id)
+		WHERE s.run_id = $1 AND s.name = j.name`, runID, names, ids); err != nil {
+		return fmt.Errorf("study: record the jobs of run %d: %w", runID, err)
+	}
+	return nil
+}

@@ -1,0 +1,285 @@
+package study
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+
+	"github.com/beaver-analytics/beaver/cohort"
+)
+
+// StepArgs is the job of one plan step of one run: ids only, the SQL is
+// recompiled from the run's stored protocol.
+type StepArgs struct {
+	RunID int64  `json:"run_id"`
+	Step  string `json:"step"`
+}
+
+// Kind names the job in River's table.
+func (StepArgs) Kind() string { return "beaver.study_step" }
+
+// InsertOpts puts steps on the study queue. No River unique options: a
+// stray job of a waiting step completes without work, and a unique key
+// would then block the step's real job; the run's row lock is what makes
+// each step enqueued once.
+func (StepArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: Queue, MaxAttempts: 10}
+}
+
+// StepWorker works StepArgs.
+type StepWorker struct {
+	river.WorkerDefaults[StepArgs]
+	Pool   *pgxpool.Pool
+	Logger *slog.Logger
+
+	mu    sync.Mutex
+	plans map[int64]*cohort.Plan // compiled plans by run id
+}
+
+// StepResult is recorded as the job's output.
+type StepResult struct {
+	Rows   int64  `json:"rows"`
+	WallMS int64  `json:"wall_ms"`
+	Skip   string `json:"skipped,omitempty"`
+}
+
+// Work runs one step: DROP, Create and SQL, the step's done mark and the
+// enqueuing of its ready successors, in one transaction.
+func (w *StepWorker) Work(ctx context.Context, job *river.Job[StepArgs]) error {
+	a := job.Args
+	logger := w.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	var runState, stepState string
+	err := w.Pool.QueryRow(ctx, `SELECT r.state, s.state FROM study_run r JOIN study_step s ON s.run_id = r.id
+		WHERE r.id = $1 AND s.name = $2`, a.RunID, a.Step).Scan(&runState, &stepState)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return river.JobCancel(fmt.Errorf("study: run %d has no step %q (deleted?)", a.RunID, a.Step))
+	}
+	if err != nil {
+		return fmt.Errorf("study: run %d step %s: %w", a.RunID, a.Step, err)
+	}
+	if runState == StateFailed || runState == StateCancelled {
+		return river.RecordOutput(ctx, StepResult{Skip: "run " + runState})
+	}
+	if stepState == StateWaiting || stepState == StateFailed || stepState == StateCancelled {
+		// Not enqueued by the engine (a stray or duplicated job): a
+		// waiting step runs only once its inputs are done.
+		return river.RecordOutput(ctx, StepResult{Skip: "step " + stepState})
+	}
+	client := river.ClientFromContext[pgx.Tx](ctx)
+	if stepState == StateDone {
+		// Done by an earlier attempt whose job did not complete: only make
+		// sure the successors are enqueued.
+		return w.finish(ctx, client, a, nil)
+	}
+	plan, err := w.plan(ctx, a.RunID)
+	if err != nil {
+		return err
+	}
+	step := plan.Step(a.Step)
+	if step == nil {
+		return w.fail(ctx, client, a, "", fmt.Sprintf("step %s is not in the plan this software compiles from the run's protocol; resubmit the study", a.Step))
+	}
+	var storedID string
+	if err := w.Pool.QueryRow(ctx, "SELECT step_id FROM study_step WHERE run_id = $1 AND name = $2", a.RunID, a.Step).Scan(&storedID); err != nil {
+		return fmt.Errorf("study: run %d step %s: %w", a.RunID, a.Step, err)
+	}
+	if storedID != step.ID {
+		return w.fail(ctx, client, a, step.Kind, fmt.Sprintf("step %s compiles differently in this software version than when the run was submitted; resubmit the study", a.Step))
+	}
+	if _, err := w.Pool.Exec(ctx, `UPDATE study_step SET state = 'running', attempts = attempts + 1, started_at = now()
+		WHERE run_id = $1 AND name = $2 AND state IN ('queued', 'running')`, a.RunID, a.Step); err != nil {
+		return fmt.Errorf("study: run %d step %s: %w", a.RunID, a.Step, err)
+	}
+	if _, err := w.Pool.Exec(ctx, `UPDATE study_run SET state = 'running', started_at = coalesce(started_at, now())
+		WHERE id = $1 AND state = 'queued'`, a.RunID); err != nil {
+		return fmt.Errorf("study: run %d: %w", a.RunID, err)
+	}
+
+	began := time.Now()
+	var res StepResult
+	err = pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
+		// Two jobs of one step (at-least-once delivery, a rescued job whose
+		// first worker still runs) take turns; the second finds it done.
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", fmt.Sprintf("study_step/%d/%s", a.RunID, a.Step)); err != nil {
+			return err
+		}
+		var now string
+		if err := tx.QueryRow(ctx, "SELECT state FROM study_step WHERE run_id = $1 AND name = $2", a.RunID, a.Step).Scan(&now); err != nil {
+			return err
+		}
+		if now != StateQueued && now != StateRunning {
+			return errRunOver
+		}
+		if _, err := tx.Exec(ctx, "DROP TABLE IF EXISTS "+step.Table); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, step.Create); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, step.SQL, step.Args...)
+		if err != nil {
+			return err
+		}
+		res = StepResult{Rows: tag.RowsAffected(), WallMS: time.Since(began).Milliseconds()}
+		return w.complete(ctx, tx, client, a, res)
+	})
+	if err == nil {
+		return river.RecordOutput(ctx, res)
+	}
+	if errors.Is(err, errRunOver) {
+		return river.RecordOutput(ctx, StepResult{Skip: "run ended"})
+	}
+	if ctx.Err() != nil || transient(err) {
+		logger.Warn("study step: transient error, River retries", "run", a.RunID, "step", a.Step, "attempt", job.Attempt, "err", err)
+		return fmt.Errorf("study: run %d step %s: %w", a.RunID, a.Step, err)
+	}
+	logger.Error("study step failed", "run", a.RunID, "step", a.Step, "err", err)
+	return w.fail(ctx, client, a, step.Kind, explain(err))
+}
+
+// errRunOver rolls back a step whose run failed or was cancelled meanwhile,
+// or that another job of the same step finished first.
+var errRunOver = errors.New("study: run ended")
+
+// complete marks the step done and enqueues its ready successors in tx,
+// under the run's row lock; it returns errRunOver when the run has ended.
+func (w *StepWorker) complete(ctx context.Context, tx pgx.Tx, client *river.Client[pgx.Tx], a StepArgs, res StepResult) error {
+	var state string
+	if err := tx.QueryRow(ctx, "SELECT state FROM study_run WHERE id = $1 FOR UPDATE", a.RunID).Scan(&state); err != nil {
+		return err
+	}
+	if state == StateFailed || state == StateCancelled {
+		return errRunOver
+	}
+	if _, err := tx.Exec(ctx, `UPDATE study_step SET state = 'done', rows = $3, wall_ms = $4, finished_at = now(), error = NULL
+		WHERE run_id = $1 AND name = $2`, a.RunID, a.Step, res.Rows, res.WallMS); err != nil {
+		return err
+	}
+	if err := enqueueReady(ctx, tx, client, a.RunID); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `UPDATE study_run SET state = 'done', finished_at = now()
+		WHERE id = $1 AND state IN ('queued', 'running')
+		AND NOT EXISTS (SELECT 1 FROM study_step WHERE run_id = $1 AND state <> 'done')`, a.RunID)
+	return err
+}
+
+// finish re-runs complete for a step already done (its table is kept).
+func (w *StepWorker) finish(ctx context.Context, client *river.Client[pgx.Tx], a StepArgs, _ error) error {
+	err := pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
+		var rows, wall int64
+		if err := tx.QueryRow(ctx, "SELECT coalesce(rows, 0), coalesce(wall_ms, 0) FROM study_step WHERE run_id = $1 AND name = $2",
+			a.RunID, a.Step).Scan(&rows, &wall); err != nil {
+			return err
+		}
+		return w.complete(ctx, tx, client, a, StepResult{Rows: rows, WallMS: wall})
+	})
+	if err != nil && !errors.Is(err, errRunOver) {
+		return fmt.Errorf("study: run %d step %s: %w", a.RunID, a.Step, err)
+	}
+	return river.RecordOutput(ctx, StepResult{Skip: "already done"})
+}
+
+// fail marks the step and the run failed with a message naming the phase
+// and the step, cancels the run's other jobs, and cancels this job.
+func (w *StepWorker) fail(ctx context.Context, client *river.Client[pgx.Tx], a StepArgs, kind, cause string) error {
+	msg := fmt.Sprintf("%s, step %s: %s", phaseOf(kind), a.Step, cause)
+	err := pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT 1 FROM study_run WHERE id = $1 FOR UPDATE", a.RunID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE study_step SET state = 'failed', error = $3, finished_at = now()
+			WHERE run_id = $1 AND name = $2`, a.RunID, a.Step, msg); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `UPDATE study_run SET state = 'failed', error = $2, finished_at = now()
+			WHERE id = $1 AND state IN ('queued', 'running')`, a.RunID, msg)
+		if err != nil || tag.RowsAffected() == 0 {
+			return err
+		}
+		return endSteps(ctx, tx, client, a.RunID, a.Step, StateCancelled)
+	})
+	if err != nil {
+		return fmt.Errorf("study: run %d step %s: record failure: %w", a.RunID, a.Step, err)
+	}
+	return river.JobCancel(errors.New(msg))
+}
+
+// endSteps marks every step of the run not done (but except) with state,
+// and cancels their jobs.
+func endSteps(ctx context.Context, tx pgx.Tx, client *river.Client[pgx.Tx], runID int64, except, state string) error {
+	rows, err := tx.Query(ctx, `UPDATE study_step SET state = $3, finished_at = now()
+		WHERE run_id = $1 AND name <> $2 AND state IN ('waiting', 'queued', 'running') RETURNING job_id`, runID, except, state)
+	if err != nil {
+		return err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[*int64])
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if id == nil {
+			continue
+		}
+		if _, err := client.JobCancelTx(ctx, tx, *id); err != nil && !errors.Is(err, river.ErrNotFound) {
+			return fmt.Errorf("cancel job %d: %w", *id, err)
+		}
+	}
+	return nil
+}
+
+// plan returns the run's plan, compiled once per process from the stored
+// protocol and options (compiling is pure: the same inputs give the same
+// steps, which Work checks against the stored step IDs).
+func (w *StepWorker) plan(ctx context.Context, runID int64) (*cohort.Plan, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if p, ok := w.plans[runID]; ok {
+		return p, nil
+	}
+	plan, err := LoadPlan(ctx, w.Pool, runID)
+	if err != nil {
+		return nil, err
+	}
+	if w.plans == nil {
+		w.plans = map[int64]*cohort.Plan{}
+	}
+	w.plans[runID] = plan
+	return plan, nil
+}
+
+// LoadPlan compiles the plan of a stored run again, from its bound
+// protocol and the options it was submitted with.
+func LoadPlan(ctx context.Context, pool *pgxpool.Pool, runID int64) (*cohort.Plan, error) {
+	var protocol []byte
+	var schemaName string
+	var parts int
+	var version int64
+	var dataEnd time.Time
+	err := pool.QueryRow(ctx, `SELECT protocol, schema_name, partitions, data_version, data_end
+		FROM study_run WHERE id = $1`, runID).Scan(&protocol, &schemaName, &parts, &version, &dataEnd)
+	if err != nil {
+		return nil, fmt.Errorf("study: load run %d: %w", runID, err)
+	}
+	var p cohort.Protocol
+	if err := json.Unmarshal(protocol, &p); err != nil {
+		return nil, river.JobCancel(fmt.Errorf("study: run %d: stored protocol: %w", runID, err))
+	}
+	plan, err := cohort.Compile(&p, cohort.Options{Schema: schemaName, Partitions: parts, DataVersion: version,
+		DataEnd: dataEnd.Format(time.DateOnly)})
+	if err != nil {
+		return nil, river.JobCancel(fmt.Errorf("study: run %d: compile: %w", runID, err))
+	}
+	return plan, nil
+}
