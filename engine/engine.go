@@ -97,6 +97,7 @@ func NewClient(pool *pgxpool.Pool, cfg Config, work bool) (*Client, error) {
 	river.AddWorker(workers, &DemoRegionWorker{Pool: pool, Logger: cfg.Logger})
 	river.AddWorker(workers, &InboxWorker{Pool: pool, DataDir: cfg.DataDir, Notifier: cfg.Notifier, MinAge: cfg.InboxMinAge, Logger: cfg.Logger})
 	river.AddWorker(workers, &study.StepWorker{Pool: pool, Logger: cfg.Logger})
+	river.AddWorker(workers, &study.ResultsWorker{Pool: pool, Logger: cfg.Logger})
 	rc := &river.Config{
 		Logger:               riverLogger(cfg.Logger),
 		JobTimeout:           cfg.JobTimeout,

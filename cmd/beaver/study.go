@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -16,7 +18,7 @@ import (
 )
 
 func init() {
-	subcommands["study"] = subcommand{"run studies: beaver study run FILE.json | status RUN | cancel RUN", runStudy}
+	subcommands["study"] = subcommand{"run studies: beaver study run FILE.json | status RUN | results RUN | cancel RUN", runStudy}
 	order = append(order, "study")
 }
 
@@ -35,7 +37,7 @@ func (p paramFlags) Set(s string) error {
 
 func runStudy(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return usageErr("give run FILE.json, status RUN or cancel RUN")
+		return usageErr("give run FILE.json, status RUN, results RUN or cancel RUN")
 	}
 	switch args[0] {
 	case "run":
@@ -44,11 +46,13 @@ func runStudy(ctx context.Context, args []string) error {
 		return runStudyStatus(ctx, args[1:])
 	case "cancel":
 		return runStudyCancel(ctx, args[1:])
+	case "results":
+		return runStudyResults(ctx, args[1:])
 	case "-h", "--help", "help":
-		fmt.Println("Usage: beaver study run FILE.json [--param k=v ...] [--wait] [--json]\n       beaver study status RUN [--json]\n       beaver study cancel RUN")
+		fmt.Println("Usage: beaver study run FILE.json [--param k=v ...] [--wait] [--json]\n       beaver study status RUN [--json]\n       beaver study results RUN [--json]\n       beaver study cancel RUN")
 		return nil
 	}
-	return usageErr("unknown study command %q: use run, status or cancel", args[0])
+	return usageErr("unknown study command %q: use run, status, results or cancel", args[0])
 }
 
 // parseInterleaved parses flags given before or after the positional
@@ -256,4 +260,135 @@ func runStudyCancel(ctx context.Context, args []string) error {
 		return err
 	}
 	return printProgress(ctx, db, id, false)
+}
+
+func runStudyResults(ctx context.Context, args []string) error {
+	fs := newFlagSet("study results", "study results RUN [--json]")
+	var c common
+	c.register(fs)
+	jsonOut := fs.Bool("json", false, "print the results document (JSON) on stdout")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	id, err := runIDArg(pos)
+	if err != nil {
+		return err
+	}
+	db, _, err := c.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	doc, err := study.Results(ctx, db.Pool, id)
+	if err != nil {
+		return err
+	}
+	return writeResults(os.Stdout, doc, *jsonOut)
+}
+
+// writeResults prints a results document indented, or a readable summary.
+func writeResults(w io.Writer, doc []byte, asJSON bool) error {
+	if asJSON {
+		var buf bytes.Buffer
+		if err := json.Indent(&buf, doc, "", "  "); err != nil {
+			return err
+		}
+		buf.WriteByte('\n')
+		_, err := w.Write(buf.Bytes())
+		return err
+	}
+	var d struct {
+		ProtocolHash    string `json:"protocol_hash"`
+		DataVersion     int64  `json:"data_version"`
+		DataEnd         string `json:"data_end"`
+		SoftwareVersion string `json:"software_version"`
+		Attrition       []struct {
+			Label            string
+			Persons, Entries *int64
+		} `json:"attrition"`
+		Analyses map[string]struct {
+			Kind   string          `json:"kind"`
+			Form   string          `json:"form"`
+			Error  string          `json:"error"`
+			Result json.RawMessage `json:"result"`
+		} `json:"analyses"`
+		Warnings []string `json:"warnings"`
+	}
+	if err := json.Unmarshal(doc, &d); err != nil {
+		return fmt.Errorf("read the results document: %w", err)
+	}
+	count := func(n *int64) string {
+		if n == nil {
+			return fmt.Sprintf("<%d", study.MinCount)
+		}
+		return strconv.FormatInt(*n, 10)
+	}
+	fmt.Fprintf(w, "protocol %s, data version %d (data end %s), %s\n", d.ProtocolHash, d.DataVersion, d.DataEnd, d.SoftwareVersion)
+	fmt.Fprintln(w, "attrition:")
+	for _, l := range d.Attrition {
+		fmt.Fprintf(w, "  %-48s %8s persons %8s entries\n", l.Label, count(l.Persons), count(l.Entries))
+	}
+	names := make([]string, 0, len(d.Analyses))
+	for n := range d.Analyses {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		a := d.Analyses[n]
+		fmt.Fprintf(w, "%s (%s):", n, a.Kind)
+		if a.Error != "" {
+			fmt.Fprintf(w, " not computed: %s\n", a.Error)
+			continue
+		}
+		switch a.Kind {
+		case "cox":
+			var r struct {
+				N, Events    *int64
+				Coefficients []struct {
+					Term string
+					Hr   *float64 `json:"hr"`
+					Lo   *float64 `json:"hr_lower"`
+					Hi   *float64 `json:"hr_upper"`
+					P    *float64 `json:"p"`
+				}
+			}
+			_ = json.Unmarshal(a.Result, &r)
+			fmt.Fprintf(w, " %s, %s rows, %s events\n", a.Form, count(r.N), count(r.Events))
+			for _, c := range r.Coefficients {
+				fmt.Fprintf(w, "  %-32s HR %s (%s to %s), p %s\n", c.Term, fnum(c.Hr), fnum(c.Lo), fnum(c.Hi), fnum(c.P))
+			}
+		case "kaplan_meier":
+			var r struct {
+				Groups []struct {
+					Group     *string
+					N, Events *int64
+					Median    *float64
+				}
+			}
+			_ = json.Unmarshal(a.Result, &r)
+			fmt.Fprintln(w)
+			for _, g := range r.Groups {
+				name := "all"
+				if g.Group != nil {
+					name = *g.Group
+				}
+				fmt.Fprintf(w, "  %-16s %8s entries %8s events, median %s\n", name, count(g.N), count(g.Events), fnum(g.Median))
+			}
+		default:
+			fmt.Fprintln(w, " see --json")
+		}
+	}
+	for _, x := range d.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", x)
+	}
+	return nil
+}
+
+// fnum formats a nullable number of a results document.
+func fnum(v *float64) string {
+	if v == nil {
+		return "NA"
+	}
+	return strconv.FormatFloat(*v, 'g', 4, 64)
 }

@@ -106,6 +106,9 @@ func Submit(ctx context.Context, pool *pgxpool.Pool, client *river.Client[pgx.Tx
 		if err != nil {
 			return fmt.Errorf("study: submit: read the data version: %w", err)
 		}
+		if dataEnd, err = DataEnd(ctx, tx, version, dataEnd); err != nil {
+			return fmt.Errorf("study: submit: %w", err)
+		}
 		parts, err := etl.Partitions(ctx, tx)
 		if err != nil {
 			return fmt.Errorf("study: submit: %w", err)
@@ -190,4 +193,31 @@ func enqueueReady(ctx context.Context, tx pgx.Tx, client *river.Client[pgx.Tx], 
 		return fmt.Errorf("study: record the jobs of run %d: %w", runID, err)
 	}
 	return nil
+}
+
+// DataEnd is the last day of data of a data version: the latest event
+// date in the flows (discharges, dispensings of both channels, exemption
+// starts, ER arrivals, outpatient services, births), but not after the
+// import date; the import date when the flows are empty. Follow-up ends on
+// it at the latest (docs/results.md). Taking the import date instead would
+// run follow-up on to the day of the import, over months without data.
+func DataEnd(ctx context.Context, q interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}, version int64, importDate time.Time) (time.Time, error) {
+	var end *time.Time
+	err := q.QueryRow(ctx, `SELECT least(greatest(
+		(SELECT max(discharge_date) FROM sdo WHERE data_version <= $1),
+		(SELECT max(dispensing_date) FROM pharmacy WHERE data_version <= $1),
+		(SELECT max(dispensing_date) FROM direct_distribution WHERE data_version <= $1),
+		(SELECT max(start_date) FROM exemption WHERE data_version <= $1),
+		(SELECT max(arrival_date) FROM er WHERE data_version <= $1),
+		(SELECT max(service_date) FROM outpatient WHERE data_version <= $1),
+		(SELECT max(delivery_date) FROM cedap WHERE data_version <= $1)), $2::date)`, version, importDate).Scan(&end)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read the last day of data: %w", err)
+	}
+	if end == nil {
+		return importDate, nil
+	}
+	return *end, nil
 }

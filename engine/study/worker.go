@@ -169,10 +169,21 @@ func (w *StepWorker) complete(ctx context.Context, tx pgx.Tx, client *river.Clie
 	if err := enqueueReady(ctx, tx, client, a.RunID); err != nil {
 		return err
 	}
-	_, err := tx.Exec(ctx, `UPDATE study_run SET state = 'done', finished_at = now()
-		WHERE id = $1 AND state IN ('queued', 'running')
-		AND NOT EXISTS (SELECT 1 FROM study_step WHERE run_id = $1 AND state <> 'done')`, a.RunID)
-	return err
+	// The last step done: the results job computes the analyses and marks
+	// the run done with its document. A step completed twice may enqueue
+	// it twice; the second finds the run done.
+	var last bool
+	if err := tx.QueryRow(ctx, `SELECT NOT EXISTS (SELECT 1 FROM study_step WHERE run_id = $1 AND state <> 'done')`,
+		a.RunID).Scan(&last); err != nil {
+		return err
+	}
+	if !last || state == StateDone {
+		return nil
+	}
+	if _, err := client.InsertTx(ctx, tx, ResultsArgs{RunID: a.RunID}, nil); err != nil {
+		return fmt.Errorf("enqueue the results of run %d: %w", a.RunID, err)
+	}
+	return nil
 }
 
 // finish re-runs complete for a step already done (its table is kept).

@@ -1,0 +1,468 @@
+package study
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/beaver-analytics/beaver/cohort"
+	"github.com/beaver-analytics/beaver/stats"
+)
+
+// MinCount is the smallest count shown in a results document: counts of
+// persons, entries or events below it are replaced by null with
+// "suppressed": true, so that users see aggregates only.
+const MinCount = 5
+
+// Count is a count of persons, entries or events that is null when
+// suppressed (below MinCount).
+type Count = *int64
+
+// suppress returns n, or nil and true when n is below MinCount.
+func suppress(n int64) (Count, bool) {
+	if n < MinCount {
+		return nil, true
+	}
+	return &n, false
+}
+
+// frame is the rows of one table read from every partition, in the order
+// of the query (person_id, entry): columns by name, values as pgx decodes
+// them from the binary protocol (int32, int64, float64, bool, string,
+// time.Time, nil for NULL).
+type frame struct {
+	cols map[string][]any
+	n    int
+}
+
+// readFrame reads the tables (one per partition) with the same columns,
+// each ordered by orderBy, the partitions one after another.
+func readFrame(ctx context.Context, pool *pgxpool.Pool, tables []string, orderBy string) (*frame, error) {
+	f := &frame{cols: map[string][]any{}}
+	for _, t := range tables {
+		// t is a plan's quoted, schema-qualified table name; orderBy is a
+		// constant of this package.
+		rows, err := pool.Query(ctx, "SELECT * FROM "+t+" ORDER BY "+orderBy, pgx.QueryResultFormats{pgx.BinaryFormatCode})
+		if err != nil {
+			return nil, err
+		}
+		fds := rows.FieldDescriptions()
+		for rows.Next() {
+			vals, err := rows.Values()
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			for i, fd := range fds {
+				f.cols[fd.Name] = append(f.cols[fd.Name], vals[i])
+			}
+			f.n++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+// partitionTables returns the tables of the steps base_p0 … base_p<N-1>.
+func partitionTables(plan *cohort.Plan, base string) ([]string, error) {
+	out := make([]string, plan.Partitions)
+	for i := range out {
+		s := plan.Step(fmt.Sprintf("%s_p%d", base, i))
+		if s == nil {
+			return nil, fmt.Errorf("the plan has no step %s_p%d", base, i)
+		}
+		out[i] = s.Table
+	}
+	return out, nil
+}
+
+// num reads a value as a number: ok false for NULL.
+func num(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case float32:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case int32:
+		return float64(x), true
+	case int16:
+		return float64(x), true
+	case bool:
+		if x {
+			return 1, true
+		}
+		return 0, true
+	}
+	return 0, false
+}
+
+// text reads a categorical value: ok false for NULL.
+func text(v any) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case nil:
+		return "", false
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64), true
+	}
+	return fmt.Sprint(v), true
+}
+
+// categorical reports whether a column holds text (a categorical
+// covariate) rather than numbers or booleans.
+func categorical(col []any) bool {
+	for _, v := range col {
+		if v == nil {
+			continue
+		}
+		_, isText := v.(string)
+		return isText
+	}
+	return false
+}
+
+// AttritionLine is what remains after one line of the attrition table,
+// summed over partitions.
+type AttritionLine struct {
+	Line       int    `json:"line"`
+	Label      string `json:"label"`
+	Persons    Count  `json:"persons"`
+	Entries    Count  `json:"entries"`
+	Suppressed bool   `json:"suppressed,omitempty"`
+}
+
+// attrition sums the attrition tables of all partitions line by line.
+func attrition(f *frame) []AttritionLine {
+	type acc struct {
+		label            string
+		persons, entries int64
+	}
+	byLine := map[int]*acc{}
+	for i := range f.n {
+		l, _ := num(f.cols["line"][i])
+		a := byLine[int(l)]
+		if a == nil {
+			label, _ := text(f.cols["label"][i])
+			a = &acc{label: label}
+			byLine[int(l)] = a
+		}
+		p, _ := num(f.cols["persons"][i])
+		e, _ := num(f.cols["entries"][i])
+		a.persons += int64(p)
+		a.entries += int64(e)
+	}
+	lines := make([]int, 0, len(byLine))
+	for l := range byLine {
+		lines = append(lines, l)
+	}
+	slices.Sort(lines)
+	out := make([]AttritionLine, len(lines))
+	for k, l := range lines {
+		a := byLine[l]
+		p, sp := suppress(a.persons)
+		e, se := suppress(a.entries)
+		out[k] = AttritionLine{Line: l, Label: a.label, Persons: p, Entries: e, Suppressed: sp || se}
+	}
+	return out
+}
+
+// model is a design matrix built from a frame's covariate columns.
+type model struct {
+	rows  []int // rows of the frame used (complete cases)
+	x     []float64
+	p     int
+	names []string
+	terms []string
+}
+
+// design codes the covariates of the rows kept (rows with a NULL in any
+// covariate are dropped; the number dropped is returned): numbers and
+// booleans as one column named like the covariate, text as indicators
+// "name=level" for every level but the reference (the protocol's, else the
+// first in stats.SortLevels order).
+func design(f *frame, keep []int, covs []string, prefix string, refs map[string]string) (*model, int, error) {
+	m := &model{}
+	for _, i := range keep {
+		ok := true
+		for _, c := range covs {
+			if f.cols[prefix+c][i] == nil {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			m.rows = append(m.rows, i)
+		}
+	}
+	dropped := len(keep) - len(m.rows)
+	type col struct {
+		name, term string
+		val        func(i int) float64
+	}
+	var cols []col
+	for _, c := range covs {
+		data, found := f.cols[prefix+c]
+		if !found {
+			return nil, dropped, fmt.Errorf("covariate %q is not in the analysis dataset (not compiled yet?)", c)
+		}
+		if !categorical(data) {
+			cols = append(cols, col{c, c, func(i int) float64 { v, _ := num(data[i]); return v }})
+			continue
+		}
+		seen := map[string]bool{}
+		var levels []string
+		for _, i := range m.rows {
+			s, _ := text(data[i])
+			if !seen[s] {
+				seen[s] = true
+				levels = append(levels, s)
+			}
+		}
+		levels = stats.SortLevels(levels)
+		ref := levels[0]
+		if r := refs[c]; r != "" {
+			if !seen[r] {
+				return nil, dropped, fmt.Errorf("covariate %q: the reference level %q does not occur among the rows analysed", c, r)
+			}
+			ref = r
+		}
+		if len(levels) < 2 {
+			return nil, dropped, fmt.Errorf("covariate %q has only one level (%q) among the rows analysed", c, ref)
+		}
+		for _, l := range levels {
+			if l == ref {
+				continue
+			}
+			cols = append(cols, col{c + "=" + l, c, func(i int) float64 {
+				if s, _ := text(data[i]); s == l {
+					return 1
+				}
+				return 0
+			}})
+		}
+	}
+	m.p = len(cols)
+	m.x = make([]float64, len(m.rows)*m.p)
+	for k, i := range m.rows {
+		for j, c := range cols {
+			m.x[k*m.p+j] = c.val(i)
+		}
+	}
+	for _, c := range cols {
+		m.names = append(m.names, c.name)
+		m.terms = append(m.terms, c.term)
+	}
+	return m, dropped, nil
+}
+
+// errSkip marks an analysis that cannot be computed from the data at hand
+// (no rows, a covariate with one level): it is reported, not fatal.
+var errSkip = errors.New("skipped")
+
+// coxBaseline fits a Cox model on the analysis dataset: one row per entry
+// with follow-up, time out_<o>_time, event out_<o>_event.
+func coxBaseline(f *frame, a cohort.Analysis, refs map[string]string) (*stats.CoxResult, []string, error) {
+	tcol, ecol := f.cols["out_"+a.Outcome+"_time"], f.cols["out_"+a.Outcome+"_event"]
+	if tcol == nil || ecol == nil {
+		return nil, nil, fmt.Errorf("outcome %q is not in the analysis dataset", a.Outcome)
+	}
+	var keep []int
+	for i := range f.n {
+		if tcol[i] != nil && ecol[i] != nil {
+			keep = append(keep, i)
+		}
+	}
+	return coxFit(f, keep, a, refs, "cov_", func(i int) (float64, float64, bool) {
+		t, _ := num(tcol[i])
+		e, _ := ecol[i].(bool)
+		return 0, t, e
+	}, false)
+}
+
+// coxCountingProcess fits a Cox model on an analysis's counting-process
+// dataset, intervals (start, stop].
+func coxCountingProcess(f *frame, a cohort.Analysis, refs map[string]string) (*stats.CoxResult, []string, error) {
+	scol, tcol, ecol := f.cols["start"], f.cols["stop"], f.cols["event"]
+	var keep []int
+	for i := range f.n {
+		if tcol[i] != nil {
+			keep = append(keep, i)
+		}
+	}
+	return coxFit(f, keep, a, refs, "cov_", func(i int) (float64, float64, bool) {
+		s, _ := num(scol[i])
+		t, _ := num(tcol[i])
+		e, _ := ecol[i].(bool)
+		return s, t, e
+	}, true)
+}
+
+func coxFit(f *frame, keep []int, a cohort.Analysis, refs map[string]string, prefix string,
+	row func(i int) (start, stop float64, event bool), cp bool) (*stats.CoxResult, []string, error) {
+	var warns []string
+	if len(keep) == 0 {
+		return nil, nil, fmt.Errorf("%w: no entry has follow-up", errSkip)
+	}
+	m, dropped, err := design(f, keep, a.Covariates, prefix, refs)
+	if err != nil {
+		return nil, nil, err
+	}
+	if dropped > 0 {
+		warns = append(warns, fmt.Sprintf("%s rows with a missing covariate were left out (complete cases)", countWords(int64(dropped))))
+	}
+	d := stats.CoxData{Stop: make([]float64, len(m.rows)), Event: make([]bool, len(m.rows)), X: m.x, P: m.p, Names: m.names, Terms: m.terms}
+	if cp {
+		d.Start = make([]float64, len(m.rows))
+	}
+	for k, i := range m.rows {
+		s, t, e := row(i)
+		if cp {
+			d.Start[k] = s
+		}
+		d.Stop[k], d.Event[k] = t, e
+	}
+	if len(a.Strata) > 0 {
+		d.Strata = make([]string, len(m.rows))
+		for k, i := range m.rows {
+			var key string
+			for _, s := range a.Strata {
+				v, _ := text(f.cols[prefix+s][i])
+				key += s + "=" + v + ";"
+			}
+			d.Strata[k] = key
+		}
+	}
+	res, err := stats.Cox(d, stats.CoxOptions{Ties: a.Ties})
+	if err != nil {
+		return nil, warns, err
+	}
+	if !res.Converged {
+		warns = append(warns, "the fit did not converge: estimates may be infinite (separation?)")
+	}
+	return res, warns, nil
+}
+
+// CoxView is a Cox result as shown in a results document: the stats
+// shape, with the row and event counts null below MinCount.
+type CoxView struct {
+	*stats.CoxResult
+	N          Count `json:"n"`
+	Events     Count `json:"events"`
+	Suppressed bool  `json:"suppressed,omitempty"`
+}
+
+// coxView suppresses the small counts of a Cox result.
+func coxView(r *stats.CoxResult) *CoxView {
+	if r == nil {
+		return nil
+	}
+	n, sn := suppress(int64(r.N))
+	e, se := suppress(int64(r.Events))
+	return &CoxView{CoxResult: r, N: n, Events: e, Suppressed: sn || se}
+}
+
+// countWords writes a count for a message, hiding small ones.
+func countWords(n int64) string {
+	if n < MinCount {
+		return "fewer than " + strconv.Itoa(MinCount)
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+// KMGroup is one Kaplan-Meier curve with small counts suppressed: N and
+// Events null below MinCount, and per step only the time, the survival and
+// its interval, and the number at risk (null below MinCount).
+type KMGroup struct {
+	Group       *string      `json:"group"`
+	N           Count        `json:"n"`
+	Events      Count        `json:"events"`
+	Suppressed  bool         `json:"suppressed,omitempty"`
+	Median      stats.Float  `json:"median"`
+	MedianLower stats.Float  `json:"median_lower"`
+	MedianUpper stats.Float  `json:"median_upper"`
+	Steps       []KMStepView `json:"steps"`
+}
+
+// KMStepView is a step of a suppressed Kaplan-Meier curve.
+type KMStepView struct {
+	Time       float64     `json:"time"`
+	NRisk      Count       `json:"n_risk"`
+	Surv       stats.Float `json:"surv"`
+	Lower      stats.Float `json:"lower"`
+	Upper      stats.Float `json:"upper"`
+	Suppressed bool        `json:"suppressed,omitempty"`
+}
+
+// KMView is a Kaplan-Meier result as shown in a results document.
+type KMView struct {
+	ConfType  string    `json:"conf_type"`
+	ConfLevel float64   `json:"conf_level"`
+	Groups    []KMGroup `json:"groups"`
+}
+
+// kaplanMeier fits the curves of an outcome by a covariate.
+func kaplanMeier(f *frame, a cohort.Analysis) (*KMView, error) {
+	tcol, ecol := f.cols["out_"+a.Outcome+"_time"], f.cols["out_"+a.Outcome+"_event"]
+	if tcol == nil || ecol == nil {
+		return nil, fmt.Errorf("outcome %q is not in the analysis dataset", a.Outcome)
+	}
+	var by []any
+	if a.By != "" {
+		by = f.cols["cov_"+a.By]
+		if by == nil {
+			return nil, fmt.Errorf("covariate %q is not in the analysis dataset", a.By)
+		}
+	}
+	var times []float64
+	var events []bool
+	var groups []string
+	for i := range f.n {
+		if tcol[i] == nil || ecol[i] == nil {
+			continue
+		}
+		var g string
+		if by != nil {
+			var ok bool
+			if g, ok = text(by[i]); !ok {
+				continue
+			}
+		}
+		t, _ := num(tcol[i])
+		e, _ := ecol[i].(bool)
+		times, events = append(times, t), append(events, e)
+		if by != nil {
+			groups = append(groups, g)
+		}
+	}
+	if len(times) == 0 {
+		return nil, fmt.Errorf("%w: no entry has follow-up", errSkip)
+	}
+	res, err := stats.KaplanMeier(times, events, groups, stats.KMOptions{})
+	if err != nil {
+		return nil, err
+	}
+	v := &KMView{ConfType: res.ConfType, ConfLevel: res.ConfLevel}
+	for _, c := range res.Groups {
+		n, sn := suppress(int64(c.N))
+		e, se := suppress(int64(c.Events))
+		g := KMGroup{Group: c.Group, N: n, Events: e, Suppressed: sn || se,
+			Median: c.Median, MedianLower: c.MedianLower, MedianUpper: c.MedianUpper}
+		for _, s := range c.Steps {
+			r, sr := suppress(int64(s.NRisk))
+			g.Steps = append(g.Steps, KMStepView{Time: s.Time, NRisk: r, Surv: s.Surv, Lower: s.Lower, Upper: s.Upper, Suppressed: sr})
+		}
+		v.Groups = append(v.Groups, g)
+	}
+	return v, nil
+}

@@ -1,0 +1,320 @@
+package study
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+
+	"github.com/beaver-analytics/beaver/cohort"
+)
+
+// Document is a run's results document (docs/results.md), stored in
+// study_run.results. Everything but Profile depends only on the protocol,
+// the data version and the software: the same inputs give the same bytes.
+type Document struct {
+	ProtocolHash    string          `json:"protocol_hash"`
+	DataVersion     int64           `json:"data_version"`
+	DataEnd         string          `json:"data_end"`
+	SoftwareVersion string          `json:"software_version"`
+	MinCount        int             `json:"min_count"` // counts below it are suppressed
+	Attrition       []AttritionLine `json:"attrition"`
+	// Analyses by name (JSON objects are written with sorted keys).
+	Analyses map[string]*AnalysisResult `json:"analyses"`
+	Warnings []string                   `json:"warnings"`
+	Profile  *Profile                   `json:"profile,omitempty"`
+}
+
+// AnalysisResult is one analysis of the protocol: its kind and, unless it
+// failed, the result in the stats package's shape (with small counts
+// suppressed where the shape shows counts).
+type AnalysisResult struct {
+	Kind     string   `json:"kind"`
+	Outcome  string   `json:"outcome,omitempty"`
+	By       string   `json:"by,omitempty"`
+	Form     string   `json:"form,omitempty"` // cox: "baseline" or "counting_process"
+	Result   any      `json:"result"`         // null when not computed
+	Error    string   `json:"error,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Profile is where the run spent its time: not part of the comparable
+// document.
+type Profile struct {
+	Steps      []StepProfile `json:"steps"`
+	AnalysesMS int64         `json:"analyses_ms"`
+}
+
+// StepProfile is one step's wall time and rows.
+type StepProfile struct {
+	Name   string `json:"name"`
+	Kind   string `json:"kind"`
+	Rows   *int64 `json:"rows"`
+	WallMS *int64 `json:"wall_ms"`
+}
+
+// ResultsArgs is the job that computes a run's results once all its steps
+// are done.
+type ResultsArgs struct {
+	RunID int64 `json:"run_id"`
+}
+
+// Kind names the job in River's table.
+func (ResultsArgs) Kind() string { return "beaver.study_results" }
+
+// InsertOpts puts the job on the study queue.
+func (ResultsArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: Queue, MaxAttempts: 10}
+}
+
+// ResultsWorker works ResultsArgs: it reads the analysis datasets,
+// computes the protocol's analyses and stores the document and the state
+// done in one transaction.
+type ResultsWorker struct {
+	river.WorkerDefaults[ResultsArgs]
+	Pool   *pgxpool.Pool
+	Logger *slog.Logger
+}
+
+// Work computes and stores the results of a run whose steps are all done.
+func (w *ResultsWorker) Work(ctx context.Context, job *river.Job[ResultsArgs]) error {
+	runID := job.Args.RunID
+	logger := w.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	var state string
+	err := w.Pool.QueryRow(ctx, "SELECT state FROM study_run WHERE id = $1", runID).Scan(&state)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return river.JobCancel(fmt.Errorf("study: results of run %d: no such run", runID))
+	}
+	if err != nil {
+		return fmt.Errorf("study: results of run %d: %w", runID, err)
+	}
+	if state != StateRunning && state != StateQueued {
+		return nil // done by an earlier job, or ended
+	}
+	began := time.Now()
+	doc, err := Analyze(ctx, w.Pool, runID)
+	if err != nil {
+		if ctx.Err() != nil || (transient(err) && !errors.Is(err, errDeterministic)) {
+			logger.Warn("study results: transient error, River retries", "run", runID, "err", err)
+			return fmt.Errorf("study: results of run %d: %w", runID, err)
+		}
+		logger.Error("study results failed", "run", runID, "err", err)
+		msg := "analyses: " + explain(err)
+		var de *deterministicError
+		if errors.As(err, &de) {
+			msg = "analyses: " + de.msg
+		}
+		if _, err := w.Pool.Exec(ctx, `UPDATE study_run SET state = 'failed', error = $2, finished_at = now()
+			WHERE id = $1 AND state IN ('queued', 'running')`, runID, msg); err != nil {
+			return fmt.Errorf("study: results of run %d: record failure: %w", runID, err)
+		}
+		return river.JobCancel(errors.New(msg))
+	}
+	prof, err := profile(ctx, w.Pool, runID)
+	if err != nil {
+		return fmt.Errorf("study: results of run %d: %w", runID, err)
+	}
+	prof.AnalysesMS = time.Since(began).Milliseconds()
+	doc.Profile = prof
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return river.JobCancel(fmt.Errorf("study: results of run %d: encode: %w", runID, err))
+	}
+	return pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
+		var now string
+		if err := tx.QueryRow(ctx, "SELECT state FROM study_run WHERE id = $1 FOR UPDATE", runID).Scan(&now); err != nil {
+			return fmt.Errorf("study: results of run %d: %w", runID, err)
+		}
+		if now != StateRunning && now != StateQueued {
+			return nil
+		}
+		_, err := tx.Exec(ctx, `UPDATE study_run SET results = $2, state = 'done', finished_at = now() WHERE id = $1`, runID, b)
+		if err != nil {
+			return fmt.Errorf("study: results of run %d: store: %w", runID, err)
+		}
+		return nil
+	})
+}
+
+// errDeterministic marks errors that retrying cannot fix.
+var errDeterministic = errors.New("deterministic")
+
+// deterministicError is a failure of the analyses phase that retrying
+// cannot fix, with a message for the user.
+type deterministicError struct{ msg string }
+
+func (e *deterministicError) Error() string { return e.msg }
+func (e *deterministicError) Is(target error) bool {
+	return target == errDeterministic
+}
+
+// Analyze computes the results document of a run whose steps are all done,
+// without its profile.
+func Analyze(ctx context.Context, pool *pgxpool.Pool, runID int64) (*Document, error) {
+	var protocol []byte
+	doc := &Document{MinCount: MinCount, Analyses: map[string]*AnalysisResult{}, Warnings: []string{}}
+	var dataEnd time.Time
+	err := pool.QueryRow(ctx, `SELECT protocol, protocol_hash, data_version, software_version, data_end
+		FROM study_run WHERE id = $1`, runID).Scan(&protocol, &doc.ProtocolHash, &doc.DataVersion, &doc.SoftwareVersion, &dataEnd)
+	if err != nil {
+		return nil, err
+	}
+	doc.DataEnd = dataEnd.Format(time.DateOnly)
+	var p cohort.Protocol
+	if err := json.Unmarshal(protocol, &p); err != nil {
+		return nil, &deterministicError{"the stored protocol cannot be read: " + err.Error()}
+	}
+	plan, err := LoadPlan(ctx, pool, runID)
+	if err != nil {
+		return nil, &deterministicError{"the run's protocol does not compile in this software version; resubmit the study"}
+	}
+	for _, nc := range plan.NotCompiled {
+		doc.Warnings = append(doc.Warnings, "not compiled yet: "+nc)
+	}
+
+	tables, err := partitionTables(plan, "attrition")
+	if err != nil {
+		return nil, &deterministicError{err.Error()}
+	}
+	af, err := readFrame(ctx, pool, tables, "line")
+	if err != nil {
+		return nil, err
+	}
+	doc.Attrition = attrition(af)
+
+	var ds *frame // the analysis dataset, read once when an analysis needs it
+	dataset := func() (*frame, error) {
+		if ds != nil {
+			return ds, nil
+		}
+		tables, err := partitionTables(plan, "dataset")
+		if err != nil {
+			return nil, &deterministicError{err.Error()}
+		}
+		ds, err = readFrame(ctx, pool, tables, "person_id, entry_no")
+		return ds, err
+	}
+	refs := map[string]string{}
+	for _, c := range p.Phases.Covariates {
+		if c.Reference != "" {
+			refs[c.Name] = c.Reference
+		}
+	}
+	for _, a := range p.Phases.Analyses {
+		r := &AnalysisResult{Kind: a.Kind, Outcome: a.Outcome, By: a.By}
+		doc.Analyses[a.Name] = r
+		if a.StratifyBy != "" {
+			r.Error = "stratify_by is not computed yet"
+			continue
+		}
+		var aerr error
+		switch a.Kind {
+		case cohort.AnalysisAttrition:
+			r.Result = doc.Attrition
+		case cohort.AnalysisKaplanMeier:
+			f, err := dataset()
+			if err != nil {
+				return nil, err
+			}
+			r.Result, aerr = nilIfErr(kaplanMeier(f, a))
+		case cohort.AnalysisCox:
+			var res any
+			var warns []string
+			if plan.Step(fmt.Sprintf("dataset_cp_%s_p0", a.Name)) != nil {
+				r.Form = "counting_process"
+				tables, err := partitionTables(plan, "dataset_cp_"+a.Name)
+				if err != nil {
+					return nil, &deterministicError{err.Error()}
+				}
+				f, err := readFrame(ctx, pool, tables, "person_id, entry_no, episode_no")
+				if err != nil {
+					return nil, err
+				}
+				cr, w, err := coxCountingProcess(f, a, refs)
+				res, warns, aerr = nilIfErr2(coxView(cr), w, err)
+			} else {
+				r.Form = "baseline"
+				f, err := dataset()
+				if err != nil {
+					return nil, err
+				}
+				cr, w, err := coxBaseline(f, a, refs)
+				res, warns, aerr = nilIfErr2(coxView(cr), w, err)
+			}
+			r.Result, r.Warnings = res, warns
+		default:
+			r.Error = fmt.Sprintf("analyses of kind %q are not computed yet", a.Kind)
+		}
+		if aerr != nil {
+			r.Error = aerr.Error()
+		}
+		if r.Error != "" {
+			doc.Warnings = append(doc.Warnings, fmt.Sprintf("analysis %q: %s", a.Name, r.Error))
+		}
+		for _, w := range r.Warnings {
+			doc.Warnings = append(doc.Warnings, fmt.Sprintf("analysis %q: %s", a.Name, w))
+		}
+	}
+	return doc, nil
+}
+
+// nilIfErr turns a typed nil result into an untyped nil, so that a failed
+// analysis encodes its result as null.
+func nilIfErr[T any](v *T, err error) (any, error) {
+	if err != nil || v == nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+func nilIfErr2[T any](v *T, w []string, err error) (any, []string, error) {
+	r, err := nilIfErr(v, err)
+	return r, w, err
+}
+
+// profile reads each step's wall time and rows.
+func profile(ctx context.Context, pool *pgxpool.Pool, runID int64) (*Profile, error) {
+	rows, err := pool.Query(ctx, "SELECT name, kind, rows, wall_ms FROM study_step WHERE run_id = $1 ORDER BY name", runID)
+	if err != nil {
+		return nil, err
+	}
+	steps, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (StepProfile, error) {
+		var s StepProfile
+		err := r.Scan(&s.Name, &s.Kind, &s.Rows, &s.WallMS)
+		return s, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Profile{Steps: steps}, nil
+}
+
+// ErrNoResults is returned by Results for a run that has no document yet.
+var ErrNoResults = errors.New("study: the run has no results yet")
+
+// Results returns a run's stored results document, as stored (jsonb's
+// text: keys in jsonb order).
+func Results(ctx context.Context, pool *pgxpool.Pool, runID int64) ([]byte, error) {
+	var b []byte
+	var state string
+	err := pool.QueryRow(ctx, "SELECT state, results::text FROM study_run WHERE id = $1", runID).Scan(&state, &b)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("%w: %d", ErrNotFound, runID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("study: results of run %d: %w", runID, err)
+	}
+	if b == nil {
+		return nil, fmt.Errorf("%w (run %d is %s)", ErrNoResults, runID, state)
+	}
+	return b, nil
+}
