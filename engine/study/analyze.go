@@ -466,3 +466,71 @@ func kaplanMeier(f *frame, a cohort.Analysis) (*KMView, error) {
 	}
 	return v, nil
 }
+
+// DaysPerYear converts follow-up days to person-years in rates.
+const DaysPerYear = 365.25
+
+// GroupRateView is one group's rate with its event count null below
+// MinCount.
+type GroupRateView struct {
+	*stats.GroupRate
+	Events     Count `json:"events"`
+	Suppressed bool  `json:"suppressed,omitempty"`
+}
+
+// RatesView is a rates result as shown in a results document.
+type RatesView struct {
+	Per          float64         `json:"per"`
+	ConfLevel    float64         `json:"conf_level"`
+	TimeUnit     string          `json:"time_unit"` // "person-years"
+	Groups       []GroupRateView `json:"groups"`
+	Standardized bool            `json:"standardized"`
+}
+
+// crudeRates computes the crude rate of an outcome's first occurrence per
+// group: events over the follow-up time up to the event or the end of
+// follow-up, in person-years (days ÷ DaysPerYear).
+func crudeRates(f *frame, a cohort.Analysis) (*RatesView, error) {
+	tcol, ecol := f.cols["out_"+a.Outcome+"_time"], f.cols["out_"+a.Outcome+"_event"]
+	if tcol == nil || ecol == nil {
+		return nil, fmt.Errorf("outcome %q is not in the analysis dataset", a.Outcome)
+	}
+	var by []any
+	if a.By != "" {
+		if by = f.cols["cov_"+a.By]; by == nil {
+			return nil, fmt.Errorf("covariate %q is not in the analysis dataset (not compiled yet?)", a.By)
+		}
+	}
+	var events, pt []float64
+	var groups []string
+	for i := range f.n {
+		if tcol[i] == nil || ecol[i] == nil {
+			continue
+		}
+		var g string
+		if by != nil {
+			var ok bool
+			if g, ok = text(by[i]); !ok {
+				continue
+			}
+			groups = append(groups, g)
+		}
+		t, _ := num(tcol[i])
+		e, _ := num(ecol[i])
+		events, pt = append(events, e), append(pt, t/DaysPerYear)
+	}
+	if len(events) == 0 {
+		return nil, fmt.Errorf("%w: no entry has follow-up", errSkip)
+	}
+	res, err := stats.Rates(events, pt, groups, nil, nil, stats.RateOptions{Per: a.Per})
+	if err != nil {
+		return nil, err
+	}
+	v := &RatesView{Per: res.Per, ConfLevel: res.ConfLevel, TimeUnit: "person-years"}
+	for k := range res.Groups {
+		g := &res.Groups[k]
+		e, s := suppress(int64(g.Events))
+		v.Groups = append(v.Groups, GroupRateView{GroupRate: g, Events: e, Suppressed: s})
+	}
+	return v, nil
+}

@@ -251,6 +251,15 @@ func Analyze(ctx context.Context, pool *pgxpool.Pool, runID int64) (*Document, e
 				res, warns, aerr = nilIfErr2(coxView(cr), w, err)
 			}
 			r.Result, r.Warnings = res, warns
+		case cohort.AnalysisRates:
+			f, err := dataset()
+			if err != nil {
+				return nil, err
+			}
+			r.Result, aerr = nilIfErr(crudeRates(f, a))
+			if a.Standardize != nil && aerr == nil {
+				r.Warnings = append(r.Warnings, "direct standardization is not computed yet: crude rates only")
+			}
 		default:
 			r.Error = fmt.Sprintf("analyses of kind %q are not computed yet", a.Kind)
 		}

@@ -131,3 +131,56 @@ func TestDataEnd(t *testing.T) {
 	require.False(t, dataEnd.Before(latest), "data end %s before the latest dispensing %s", dataEnd, latest)
 	require.Equal(t, 2019, dataEnd.Year(), "a region of 8 years from 2012 ends in 2019")
 }
+
+// TestResultsOtherExamples: the time-dependent Cox analysis reads its
+// counting-process dataset and names the term current_use; rates come by
+// group. Neither run fails whatever the analyses give on a tiny region.
+func TestResultsOtherExamples(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := region(t)
+	client := worker(t, pool, 4)
+	type analysis struct {
+		Kind   string          `json:"kind"`
+		Form   string          `json:"form"`
+		Error  string          `json:"error"`
+		Result json.RawMessage `json:"result"`
+	}
+	results := func(file string) map[string]analysis {
+		runID, err := study.Submit(ctx, pool, client, example(t, file), nil, 0)
+		require.NoError(t, err)
+		p := wait(t, pool, runID)
+		require.Equal(t, study.StateDone, p.State, "error: %s", p.Error)
+		doc, err := study.Results(ctx, pool, runID)
+		require.NoError(t, err)
+		var d struct {
+			Analyses map[string]analysis `json:"analyses"`
+		}
+		require.NoError(t, json.Unmarshal(doc, &d))
+		return d.Analyses
+	}
+
+	cu := results("current-use.json")
+	td := cu["time-dependent"]
+	require.Equal(t, "counting_process", td.Form)
+	require.Equal(t, "baseline", cu["baseline"].Form)
+	if td.Error == "" {
+		require.Contains(t, string(td.Result), `"term": "current_use"`)
+	} else {
+		t.Logf("time-dependent: %s", td.Error)
+	}
+
+	hf := results("hip-fracture-rates.json")
+	r := hf["rates-by-asl"]
+	require.Equal(t, "rates", r.Kind)
+	require.Empty(t, r.Error)
+	var rates struct {
+		Groups []struct {
+			Group *string  `json:"group"`
+			Crude *float64 `json:"crude"`
+		} `json:"groups"`
+	}
+	require.NoError(t, json.Unmarshal(r.Result, &rates))
+	require.NotEmpty(t, rates.Groups)
+	require.NotNil(t, rates.Groups[0].Group)
+}
