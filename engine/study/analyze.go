@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -348,7 +350,21 @@ func coxFit(f *frame, keep []int, a cohort.Analysis, refs map[string]string, pre
 		return nil, warns, err
 	}
 	if !res.Converged {
-		warns = append(warns, "the fit did not converge: estimates may be infinite (separation?)")
+		// Separation (e.g. no event in one exposure group): the likelihood
+		// keeps rising as a coefficient runs off to infinity. Its estimate
+		// and interval mean nothing, so the analysis fails.
+		var suspects []string
+		for _, c := range res.Coefficients {
+			if math.Abs(float64(c.Coef)) > 10 || c.SE.IsNA() || float64(c.SE) > 100 {
+				suspects = append(suspects, c.Term)
+			}
+		}
+		msg := fmt.Sprintf("the Cox fit did not converge in %d iterations", res.Iterations)
+		if len(suspects) > 0 {
+			msg += fmt.Sprintf(": the estimate of %s runs off to infinity (separation: e.g. no events, or only events, in one level); check the events per level or leave the term out",
+				strings.Join(suspects, ", "))
+		}
+		return nil, warns, errors.New(msg)
 	}
 	return res, warns, nil
 }
