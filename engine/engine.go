@@ -97,7 +97,8 @@ func NewClient(pool *pgxpool.Pool, cfg Config, work bool) (*Client, error) {
 	river.AddWorker(workers, &DemoRegionWorker{Pool: pool, Logger: cfg.Logger})
 	river.AddWorker(workers, &InboxWorker{Pool: pool, DataDir: cfg.DataDir, Notifier: cfg.Notifier, MinAge: cfg.InboxMinAge, Logger: cfg.Logger})
 	river.AddWorker(workers, &study.StepWorker{Pool: pool, Logger: cfg.Logger})
-	river.AddWorker(workers, &study.ResultsWorker{Pool: pool, Logger: cfg.Logger})
+	river.AddWorker(workers, &study.LeasedResultsWorker{ResultsWorker: study.ResultsWorker{Pool: pool, Logger: cfg.Logger}})
+	river.AddWorker(workers, &study.SweepWorker{Pool: pool, Logger: cfg.Logger})
 	rc := &river.Config{
 		Logger:               riverLogger(cfg.Logger),
 		JobTimeout:           cfg.JobTimeout,
@@ -111,6 +112,9 @@ func NewClient(pool *pgxpool.Pool, cfg Config, work bool) (*Client, error) {
 		// Study steps have their own queue: its MaxWorkers is the limit on
 		// concurrent steps of all runs together on this process.
 		rc.Queues[study.Queue] = river.QueueConfig{MaxWorkers: cfg.Workers}
+		// The sweeper of dead workers' steps (study.Sweep) has its own queue,
+		// so that long steps never delay it.
+		rc.Queues[study.SweepQueue] = river.QueueConfig{MaxWorkers: 1}
 		if cfg.DataDir != "" {
 			rc.Queues[InboxQueue(cfg.DataDir)] = river.QueueConfig{MaxWorkers: 1}
 		}
@@ -118,6 +122,9 @@ func NewClient(pool *pgxpool.Pool, cfg Config, work bool) (*Client, error) {
 			river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 				func() (river.JobArgs, *river.InsertOpts) { return MaintenanceArgs{}, nil },
 				&river.PeriodicJobOpts{RunOnStart: true, ID: "maintenance"}),
+			river.NewPeriodicJob(river.PeriodicInterval(study.SweepInterval),
+				func() (river.JobArgs, *river.InsertOpts) { return study.SweepArgs{}, nil },
+				&river.PeriodicJobOpts{RunOnStart: true, ID: "study_sweep"}),
 		}
 	}
 	c, err := river.NewClient(riverpgxv5.New(pool), rc)

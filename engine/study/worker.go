@@ -97,6 +97,11 @@ func (w *StepWorker) Work(ctx context.Context, job *river.Job[StepArgs]) error {
 	if storedID != step.ID {
 		return w.fail(ctx, client, a, step.Kind, fmt.Sprintf("step %s compiles differently in this software version than when the run was submitted; resubmit the study", a.Step))
 	}
+	release, err := acquireStepLease(ctx, w.Pool, logger, a) // lease.go: resumption after a crash
+	if err != nil {
+		return err
+	}
+	defer release()
 	if _, err := w.Pool.Exec(ctx, `UPDATE study_step SET state = 'running', attempts = attempts + 1, started_at = now()
 		WHERE run_id = $1 AND name = $2 AND state IN ('queued', 'running')`, a.RunID, a.Step); err != nil {
 		return fmt.Errorf("study: run %d step %s: %w", a.RunID, a.Step, err)
@@ -111,6 +116,9 @@ func (w *StepWorker) Work(ctx context.Context, job *river.Job[StepArgs]) error {
 	err = pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
 		// Two jobs of one step (at-least-once delivery, a rescued job whose
 		// first worker still runs) take turns; the second finds it done.
+		if err := stepTx(ctx, tx); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", fmt.Sprintf("study_step/%d/%s", a.RunID, a.Step)); err != nil {
 			return err
 		}
