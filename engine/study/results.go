@@ -212,59 +212,10 @@ func Analyze(ctx context.Context, pool *pgxpool.Pool, runID int64) (*Document, e
 	for _, a := range p.Phases.Analyses {
 		r := &AnalysisResult{Kind: a.Kind, Outcome: a.Outcome, By: a.By}
 		doc.Analyses[a.Name] = r
-		if a.StratifyBy != "" {
-			r.Error = "stratify_by is not computed yet"
-			continue
-		}
-		var aerr error
-		switch a.Kind {
-		case cohort.AnalysisAttrition:
+		if a.Kind == cohort.AnalysisAttrition {
 			r.Result = doc.Attrition
-		case cohort.AnalysisKaplanMeier:
-			f, err := dataset()
-			if err != nil {
-				return nil, err
-			}
-			r.Result, aerr = nilIfErr(kaplanMeier(f, a))
-		case cohort.AnalysisCox:
-			var res any
-			var warns []string
-			if plan.Step(fmt.Sprintf("dataset_cp_%s_p0", a.Name)) != nil {
-				r.Form = "counting_process"
-				tables, err := partitionTables(plan, "dataset_cp_"+a.Name)
-				if err != nil {
-					return nil, &deterministicError{err.Error()}
-				}
-				f, err := readFrame(ctx, pool, tables, "person_id, entry_no, episode_no")
-				if err != nil {
-					return nil, err
-				}
-				cr, w, err := coxCountingProcess(f, a, refs)
-				res, warns, aerr = nilIfErr2(coxView(cr), w, err)
-			} else {
-				r.Form = "baseline"
-				f, err := dataset()
-				if err != nil {
-					return nil, err
-				}
-				cr, w, err := coxBaseline(f, a, refs)
-				res, warns, aerr = nilIfErr2(coxView(cr), w, err)
-			}
-			r.Result, r.Warnings = res, warns
-		case cohort.AnalysisRates:
-			f, err := dataset()
-			if err != nil {
-				return nil, err
-			}
-			r.Result, aerr = nilIfErr(crudeRates(f, a))
-			if a.Standardize != nil && aerr == nil {
-				r.Warnings = append(r.Warnings, "direct standardization is not computed yet: crude rates only")
-			}
-		default:
-			r.Error = fmt.Sprintf("analyses of kind %q are not computed yet", a.Kind)
-		}
-		if aerr != nil {
-			r.Error = aerr.Error()
+		} else if err := runAnalysis(ctx, pool, plan, &p, a, r, dataset, refs); err != nil {
+			return nil, err
 		}
 		if r.Error != "" {
 			doc.Warnings = append(doc.Warnings, fmt.Sprintf("analysis %q: %s", a.Name, r.Error))

@@ -106,11 +106,25 @@ func TestResults(t *testing.T) {
 		}
 	}
 
-	// The table1 analysis (descriptive) is not computed yet: it is a
-	// warning, not a failure of the run.
-	var warnings []string
-	require.NoError(t, json.Unmarshal(m["warnings"], &warnings))
-	require.NotEmpty(t, warnings)
+	// The table1 analysis (descriptive): exposure groups A and B, SMDs of
+	// A against the reference B (null for B).
+	var t1 struct {
+		Reference string `json:"reference"`
+		Groups    []struct {
+			Group string `json:"group"`
+		} `json:"groups"`
+		Variables []struct {
+			Covariate string     `json:"covariate"`
+			SMD       []*float64 `json:"smd"`
+		} `json:"variables"`
+	}
+	require.Empty(t, analyses["table1"].Error)
+	require.NoError(t, json.Unmarshal(analyses["table1"].Result, &t1))
+	require.Equal(t, "B", t1.Reference)
+	require.Len(t, t1.Groups, 2)
+	require.Len(t, t1.Variables, 3)
+	require.NotNil(t, t1.Variables[0].SMD[0], "age SMD of A")
+	require.Nil(t, t1.Variables[0].SMD[1])
 }
 
 // TestDataEnd: the last day of data is the latest event date in the flows,
@@ -176,11 +190,91 @@ func TestResultsOtherExamples(t *testing.T) {
 	require.Empty(t, r.Error)
 	var rates struct {
 		Groups []struct {
-			Group *string  `json:"group"`
-			Crude *float64 `json:"crude"`
+			Group    *string  `json:"group"`
+			Crude    *float64 `json:"crude"`
+			Adjusted *float64 `json:"adjusted"`
 		} `json:"groups"`
+		Standardized bool `json:"standardized"`
 	}
 	require.NoError(t, json.Unmarshal(r.Result, &rates))
 	require.NotEmpty(t, rates.Groups)
 	require.NotNil(t, rates.Groups[0].Group)
+	// Directly standardized by age class and sex to the registry on the
+	// index date (the cohort itself): at least one ASL has an adjusted rate.
+	adjusted := 0
+	for _, g := range rates.Groups {
+		if g.Adjusted != nil {
+			adjusted++
+			require.False(t, math.IsNaN(*g.Adjusted) || *g.Adjusted < 0)
+		}
+	}
+	require.Positive(t, adjusted, "result: %s", r.Result)
+	require.True(t, rates.Standardized)
+}
+
+// TestResultsModels: logistic and linear fits give finite coefficients on
+// the region; a stratified Cox analysis gives one result per sex.
+func TestResultsModels(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := region(t)
+	client := worker(t, pool, 4)
+	var p map[string]any
+	require.NoError(t, json.Unmarshal(example(t, "comparator-new-users.json"), &p))
+	phases := p["phases"].(map[string]any)
+	phases["analyses"] = append(phases["analyses"].([]any),
+		map[string]any{"name": "logit", "kind": "logistic", "outcome": "ami", "horizon": 180, "covariates": []string{"age"}},
+		map[string]any{"name": "lm", "kind": "linear", "dependent": "age", "covariates": []string{"exposure", "sex", "diabetes"}},
+		map[string]any{"name": "by-sex", "kind": "cox", "outcome": "ami", "covariates": []string{"exposure"}, "stratify_by": "sex"},
+	)
+	b, err := json.Marshal(p)
+	require.NoError(t, err)
+	runID, err := study.Submit(ctx, pool, client, b, nil, 0)
+	require.NoError(t, err)
+	pr := wait(t, pool, runID)
+	require.Equal(t, study.StateDone, pr.State, "error: %s", pr.Error)
+	doc, err := study.Results(ctx, pool, runID)
+	require.NoError(t, err)
+	var d struct {
+		Analyses map[string]struct {
+			Kind   string          `json:"kind"`
+			Error  string          `json:"error"`
+			Result json.RawMessage `json:"result"`
+		} `json:"analyses"`
+	}
+	require.NoError(t, json.Unmarshal(doc, &d))
+	for name, terms := range map[string][]string{
+		"logit": {"(Intercept)", "age"},
+		"lm":    {"(Intercept)", "exposure=A", "sex=M", "diabetes"},
+	} {
+		r := d.Analyses[name]
+		require.Empty(t, r.Error, name)
+		var res struct {
+			Coefficients []struct {
+				Term string   `json:"term"`
+				Coef *float64 `json:"coef"`
+				SE   *float64 `json:"se"`
+			} `json:"coefficients"`
+		}
+		require.NoError(t, json.Unmarshal(r.Result, &res))
+		got := []string{}
+		for _, c := range res.Coefficients {
+			got = append(got, c.Term)
+			require.NotNil(t, c.Coef, "%s %s", name, c.Term)
+			require.NotNil(t, c.SE, "%s %s", name, c.Term)
+			require.Positive(t, *c.SE)
+		}
+		require.Equal(t, terms, got, name)
+	}
+	var st struct {
+		StratifyBy string `json:"stratify_by"`
+		Classes    []struct {
+			Class string `json:"class"`
+		} `json:"classes"`
+	}
+	require.NoError(t, json.Unmarshal(d.Analyses["by-sex"].Result, &st))
+	require.Equal(t, "sex", st.StratifyBy)
+	require.Len(t, st.Classes, 2)
+	require.Equal(t, "F", st.Classes[0].Class)
+	require.Equal(t, "M", st.Classes[1].Class)
 }
