@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -71,34 +70,6 @@ func runETL(ctx context.Context, args []string) error {
 	return usageErr("unknown etl command %q: use load, history or diagnose", args[0])
 }
 
-// splitArgs separates positional arguments from flags so that files may
-// come before or after the flags.
-func splitArgs(args []string, fs *flag.FlagSet) (flags, pos []string) {
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			return flags, append(pos, args[i+1:]...)
-		}
-		if strings.HasPrefix(a, "-") && a != "-" {
-			flags = append(flags, a)
-			name := strings.TrimLeft(a, "-")
-			if f := fs.Lookup(name); f != nil && !isBoolFlag(f) && !strings.Contains(a, "=") && i+1 < len(args) {
-				i++
-				flags = append(flags, args[i])
-			}
-			continue
-		}
-		pos = append(pos, a)
-	}
-	return flags, pos
-}
-
-// isBoolFlag reports whether a flag takes no value (-json, not -json x).
-func isBoolFlag(f *flag.Flag) bool {
-	b, ok := f.Value.(interface{ IsBoolFlag() bool })
-	return ok && b.IsBoolFlag()
-}
-
 func runETLLoad(ctx context.Context, args []string) error {
 	var c common
 	fs := newFlagSet("etl load", "etl load DIR|FILE... [--flow NAME] [flags]\n\n"+
@@ -111,11 +82,10 @@ func runETLLoad(ctx context.Context, args []string) error {
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	var nf notifyFlags
 	nf.register(fs)
-	flags, pos := splitArgs(args, fs)
-	if err := fs.Parse(flags); err != nil {
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
 		return err
 	}
-	pos = append(pos, fs.Args()...)
 	if len(pos) == 0 {
 		return usageErr("no files: beaver etl load DIR|FILE...")
 	}

@@ -160,3 +160,19 @@ func newFlagSet(name, synopsis string) *flag.FlagSet {
 	}
 	return fs
 }
+
+// parseInterleaved parses flags given before or after the positional
+// arguments, and returns the positional ones.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -53,22 +52,6 @@ func runStudy(ctx context.Context, args []string) error {
 		return nil
 	}
 	return usageErr("unknown study command %q: use run, status, results or cancel", args[0])
-}
-
-// parseInterleaved parses flags given before or after the positional
-// arguments, and returns the positional ones.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return pos, nil
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
 }
 
 func runStudyRun(ctx context.Context, args []string) error {
