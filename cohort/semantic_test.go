@@ -11,6 +11,7 @@ import (
 
 	"github.com/beaver-analytics/beaver/cohort"
 	"github.com/beaver-analytics/beaver/cohort/cohorttest"
+	"github.com/beaver-analytics/beaver/schema"
 	"github.com/beaver-analytics/beaver/schema/pgtest"
 )
 
@@ -22,7 +23,7 @@ func history(t *testing.T, fixture string) *pgxpool.Pool {
 	t.Helper()
 	pool := pgtest.Pool(t)
 	ctx := context.Background()
-	require.NoError(t, cohorttest.EnsurePartitions(ctx, pool, 2))
+	require.NoError(t, func() error { _, err := schema.EnsurePartitions(ctx, pool, 2); return err }())
 	_, err := pool.Exec(ctx, fixture)
 	require.NoError(t, err)
 	return pool

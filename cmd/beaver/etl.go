@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/beaver-analytics/beaver/engine/etl"
+	"github.com/beaver-analytics/beaver/schema"
 )
 
 func init() {
@@ -26,19 +27,19 @@ func runInit(ctx context.Context, args []string) error {
 		"Applies the migrations and creates the hash partitions of the flow tables.\n"+
 		"N is fixed once flow data exists.")
 	c.register(fs)
-	n := fs.Int("partitions", 0, fmt.Sprintf("number of hash partitions by person (default: keep, or %d on a new database)", etl.DefaultPartitions))
+	n := fs.Int("partitions", 0, fmt.Sprintf("number of hash partitions by person (default: keep, or %d on a new database)", schema.DefaultPartitions))
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *n < 0 || *n > etl.MaxPartitions {
-		return usageErr("--partitions must be between 1 and %d", etl.MaxPartitions)
+	if *n < 0 || *n > schema.MaxPartitions {
+		return usageErr("--partitions must be between 1 and %d", schema.MaxPartitions)
 	}
 	db, _, err := c.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	got, err := etl.EnsurePartitions(ctx, db.Pool, *n)
+	got, err := schema.EnsurePartitions(ctx, db.Pool, *n)
 	if err != nil {
 		return err
 	}

@@ -48,32 +48,6 @@ func Run(ctx context.Context, pool *pgxpool.Pool, plan *cohort.Plan) error {
 	return nil
 }
 
-// EnsurePartitions creates n hash partitions ("<table>_p<i>") of every
-// partitioned table of the database, as etl.EnsurePartitions does (cohort
-// may not import engine).
-func EnsurePartitions(ctx context.Context, pool *pgxpool.Pool, n int) error {
-	rows, err := pool.Query(ctx, `SELECT c.relname FROM pg_partitioned_table p
-		JOIN pg_class c ON c.oid = p.partrelid JOIN pg_namespace s ON s.oid = c.relnamespace
-		WHERE s.nspname = current_schema() ORDER BY 1`)
-	if err != nil {
-		return fmt.Errorf("cohorttest: list partitioned tables: %w", err)
-	}
-	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return fmt.Errorf("cohorttest: list partitioned tables: %w", err)
-	}
-	for _, t := range tables {
-		for i := 0; i < n; i++ {
-			sql := fmt.Sprintf("CREATE TABLE %s PARTITION OF %s FOR VALUES WITH (MODULUS %d, REMAINDER %d)",
-				pgx.Identifier{fmt.Sprintf("%s_p%d", t, i)}.Sanitize(), pgx.Identifier{t}.Sanitize(), n, i)
-			if _, err := pool.Exec(ctx, sql); err != nil {
-				return fmt.Errorf("cohorttest: partition %d of %s: %w", i, t, err)
-			}
-		}
-	}
-	return nil
-}
-
 // Lines runs a query and renders each row as its values joined by " ",
 // NULL as "-", dates as YYYY-MM-DD, numerics as decimals: a form that expected rows written by
 // hand can be compared with.

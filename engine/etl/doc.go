@@ -4,9 +4,9 @@
 // registry, codes valid at the event date), stages the good rows with binary
 // COPY, quarantines the others with file, line, column and reason, and
 // publishes an import in one transaction as a new data version. It also
-// owns the flow layouts (Flows, documented in docs/flows.md), the hash
-// partitions of the flow tables (EnsurePartitions) and the shipped code
-// dictionaries (EnsureDictionaries).
+// owns the flow layouts (Flows, documented in docs/flows.md) and the shipped
+// code dictionaries (EnsureDictionaries); the hash partitions of the flow
+// tables belong to package schema (schema.EnsurePartitions).
 //
 // Validation runs in two stages: per row in Go while the file streams
 // (nothing that needs the database), then per flow in SQL over the staging

@@ -399,21 +399,6 @@ func FlowNames() []string {
 	return out
 }
 
-// PartitionedTables lists the hash-partitioned tables, parents only.
-func PartitionedTables() []string {
-	var out []string
-	for _, f := range Flows {
-		if f.Dictionary {
-			continue
-		}
-		out = append(out, f.Table)
-		for _, c := range f.Children {
-			out = append(out, c.Table)
-		}
-	}
-	return append(out, "area_person")
-}
-
 // flowFromFileName finds the flow whose name starts the file's base name,
 // followed by the end of the name or one of "._-" or a digit; the longest
 // matching name wins ("direct_distribution_2022.csv" is not "d...").

@@ -19,6 +19,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/beaver-analytics/beaver/schema"
 )
 
 // Options configures one import. The zero value imports with today's date,
@@ -31,7 +33,7 @@ type Options struct {
 	ImportDate time.Time
 	// StartedBy is recorded in the history (default: $USER or "unknown").
 	StartedBy string
-	// Partitions is passed to EnsurePartitions (0: keep or default).
+	// Partitions is passed to schema.EnsurePartitions (0: keep or default).
 	Partitions int
 	// AfterPublish runs after a successful publish with the new data
 	// version (diagnostics, areas). Its error is logged and reported in the
@@ -171,8 +173,8 @@ func Load(ctx context.Context, pool *pgxpool.Pool, paths []string, opts Options)
 	if err := cleanup(ctx, conn.Conn()); err != nil {
 		return nil, err
 	}
-	if _, err := EnsurePartitions(ctx, pool, opts.Partitions); err != nil {
-		return nil, err
+	if _, err := schema.EnsurePartitions(ctx, pool, opts.Partitions); err != nil {
+		return nil, fmt.Errorf("etl: %w", err)
 	}
 	if err := EnsureDictionaries(ctx, pool); err != nil {
 		return nil, err

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/beaver-analytics/beaver/engine/etl"
+	"github.com/beaver-analytics/beaver/schema"
 	"github.com/beaver-analytics/beaver/schema/pgtest"
 )
 
@@ -258,20 +259,20 @@ func TestEnsurePartitionsRefusesChangeWithData(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool := pgtest.Pool(t)
-	n, err := etl.EnsurePartitions(ctx, pool, 4)
+	n, err := schema.EnsurePartitions(ctx, pool, 4)
 	require.NoError(t, err)
 	require.Equal(t, 4, n)
-	n, err = etl.EnsurePartitions(ctx, pool, 0)
+	n, err = schema.EnsurePartitions(ctx, pool, 0)
 	require.NoError(t, err)
 	require.Equal(t, 4, n)
-	n, err = etl.EnsurePartitions(ctx, pool, 2) // no data yet: allowed
+	n, err = schema.EnsurePartitions(ctx, pool, 2) // no data yet: allowed
 	require.NoError(t, err)
 	require.Equal(t, 2, n)
 	require.EqualValues(t, 2, count(t, pool, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'sdo_diagnosis'::regclass"))
 	_, err = etl.Load(ctx, pool, write(t, "person.csv", persons), opts())
 	require.NoError(t, err)
-	_, err = etl.EnsurePartitions(ctx, pool, 8)
-	require.ErrorIs(t, err, etl.ErrPartitionsFixed)
+	_, err = schema.EnsurePartitions(ctx, pool, 8)
+	require.ErrorIs(t, err, schema.ErrPartitionsFixed)
 	require.EqualValues(t, 2, count(t, pool, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'person'::regclass"))
 }
 

@@ -1,129 +1,13 @@
 package etl
 
-import (
-	"context"
-	"errors"
-	"fmt"
-	"strconv"
+import "github.com/jackc/pgx/v5"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
-)
-
-// DefaultPartitions is the number of hash partitions of the flow tables
-// when the database is initialised without choosing one.
-const DefaultPartitions = 8
-
-// MaxPartitions bounds the partition count (each partition is a table per
-// flow; beyond a few hundred the planner's costs dominate).
-const MaxPartitions = 256
-
-const settingPartitions = "partitions"
-
-// Advisory lock keys ("beaver" + n), one per kind of exclusive work.
+// Advisory lock keys ("beaver" + n), one per kind of exclusive work; 0x10 is
+// schema's partition lock.
 const (
-	lockPartitions = int64(0x6265617665720010)
-	lockImport     = int64(0x6265617665720011)
-	lockDicts      = int64(0x6265617665720012)
+	lockImport = int64(0x6265617665720011)
+	lockDicts  = int64(0x6265617665720012)
 )
-
-// ErrPartitionsFixed is returned when the partition count would change on a
-// database that already holds flow data.
-var ErrPartitionsFixed = errors.New("the partition count cannot change once flow data exists")
-
-// Partitions returns the partition count recorded in etl_setting, or 0
-// when the flow tables have not been partitioned yet.
-func Partitions(ctx context.Context, q querier) (int, error) {
-	var v string
-	err := q.QueryRow(ctx, "SELECT value FROM etl_setting WHERE key = $1", settingPartitions).Scan(&v)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("etl: read partition count: %w", err)
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		return 0, fmt.Errorf("etl: partition count %q in etl_setting: %w", v, err)
-	}
-	return n, nil
-}
-
-// querier is what a pool, a connection and a transaction offer.
-type querier interface {
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-}
-
-// EnsurePartitions creates the hash partitions of every flow table. With n
-// = 0 it keeps the recorded count, or uses DefaultPartitions on a database
-// not yet partitioned. A different n is accepted only while no flow table
-// holds a row (the partitions are then dropped and recreated); otherwise
-// ErrPartitionsFixed. It is idempotent and safe to call concurrently.
-func EnsurePartitions(ctx context.Context, pool *pgxpool.Pool, n int) (int, error) {
-	if n < 0 || n > MaxPartitions {
-		return 0, fmt.Errorf("etl: partition count %d: use 1 to %d", n, MaxPartitions)
-	}
-	var result int
-	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", lockPartitions); err != nil {
-			return err
-		}
-		cur, err := Partitions(ctx, tx)
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			n = cur
-			if n == 0 {
-				n = DefaultPartitions
-			}
-		}
-		result = n
-		if cur == n {
-			return nil
-		}
-		if cur != 0 {
-			for _, t := range PartitionedTables() {
-				var any bool
-				if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM "+ident(t)+")").Scan(&any); err != nil {
-					return err
-				}
-				if any {
-					return fmt.Errorf("etl: %w: table %s has rows with %d partitions, %d asked", ErrPartitionsFixed, t, cur, n)
-				}
-			}
-			for _, t := range PartitionedTables() {
-				for i := 0; i < cur; i++ {
-					if _, err := tx.Exec(ctx, "DROP TABLE IF EXISTS "+ident(partitionName(t, i))); err != nil {
-						return err
-					}
-				}
-			}
-		}
-		for _, t := range PartitionedTables() {
-			for i := 0; i < n; i++ {
-				sql := fmt.Sprintf("CREATE TABLE %s PARTITION OF %s FOR VALUES WITH (MODULUS %d, REMAINDER %d)",
-					ident(partitionName(t, i)), ident(t), n, i)
-				if _, err := tx.Exec(ctx, sql); err != nil {
-					return fmt.Errorf("create partition %d of %s: %w", i, t, err)
-				}
-			}
-		}
-		_, err = tx.Exec(ctx, `INSERT INTO etl_setting (key, value) VALUES ($1, $2)
-			ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`, settingPartitions, strconv.Itoa(n))
-		return err
-	})
-	if err != nil {
-		if errors.Is(err, ErrPartitionsFixed) {
-			return 0, err
-		}
-		return 0, fmt.Errorf("etl: ensure %d partitions: %w", n, err)
-	}
-	return result, nil
-}
-
-// partitionName is the name of partition i of table t ("pharmacy_p3").
-func partitionName(t string, i int) string { return fmt.Sprintf("%s_p%d", t, i) }
 
 // ident quotes an identifier taken from the flow definitions.
 func ident(parts ...string) string { return pgx.Identifier(parts).Sanitize() }

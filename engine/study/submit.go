@@ -15,7 +15,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/beaver-analytics/beaver/cohort"
-	"github.com/beaver-analytics/beaver/engine/etl"
+	"github.com/beaver-analytics/beaver/schema"
 )
 
 // Queue is the River queue of study steps; its MaxWorkers is the global
@@ -109,7 +109,7 @@ func Submit(ctx context.Context, pool *pgxpool.Pool, client *river.Client[pgx.Tx
 		if dataEnd, err = DataEnd(ctx, tx, version, dataEnd); err != nil {
 			return fmt.Errorf("study: submit: %w", err)
 		}
-		parts, err := etl.Partitions(ctx, tx)
+		parts, err := schema.Partitions(ctx, tx)
 		if err != nil {
 			return fmt.Errorf("study: submit: %w", err)
 		}
