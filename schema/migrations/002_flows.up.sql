@@ -3,7 +3,7 @@
 --
 -- Every flow table is hash-partitioned by person_id. The partitions are not
 -- created here: their number is chosen when the database is initialised
--- (`beaver init --partitions N`, default 8) and etl.EnsurePartitions creates
+-- (`beaver init --partitions N`, default 8) and schema.EnsurePartitions creates
 -- them, recording the number in etl_setting. Keys include person_id so the
 -- schema runs unchanged on Citus. Every published row carries the data
 -- version that published it: a study that records version N reads
