@@ -447,12 +447,9 @@ func kaplanMeier(f *frame, a cohort.Analysis) (*KMView, error) {
 		if tcol[i] == nil || ecol[i] == nil {
 			continue
 		}
-		var g string
-		if by != nil {
-			var ok bool
-			if g, ok = text(by[i]); !ok {
-				continue
-			}
+		g, ok := groupAt(by, i)
+		if !ok {
+			continue
 		}
 		t, _ := num(tcol[i])
 		e, _ := ecol[i].(bool)
@@ -549,4 +546,13 @@ func crudeRates(f *frame, a cohort.Analysis) (*RatesView, error) {
 		v.Groups = append(v.Groups, GroupRateView{GroupRate: g, Events: e, Suppressed: s})
 	}
 	return v, nil
+}
+
+// groupAt returns row i's group ("" when the analysis has no groups) and
+// whether the row has one.
+func groupAt(by []any, i int) (string, bool) {
+	if by == nil {
+		return "", true
+	}
+	return text(by[i])
 }

@@ -212,12 +212,9 @@ func standardize(v *RatesView, f *frame, a cohort.Analysis, std map[string]float
 		if tcol[i] == nil || ecol[i] == nil {
 			continue
 		}
-		var g string
-		if by != nil {
-			var ok bool
-			if g, ok = text(by[i]); !ok {
-				continue
-			}
+		g, ok := groupAt(by, i)
+		if !ok {
+			continue
 		}
 		k, ok := stratumKey(a.Standardize.By, func(c string) (string, bool) {
 			col := f.cols["cov_"+c]
