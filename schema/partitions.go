@@ -53,8 +53,36 @@ func Partitions(ctx context.Context, q Querier) (int, error) {
 // PartitionName is the name of partition i of table t ("pharmacy_p3").
 func PartitionName(t string, i int) string { return fmt.Sprintf("%s_p%d", t, i) }
 
+// VersionedTables are the flow tables whose hash partitions are themselves
+// partitioned by LIST (data_version), one leaf per import (migration 006):
+// an import loads its leaves unattached and publishes by attaching them.
+// The registry (person, enrolment) and area_person keep one level.
+var VersionedTables = []string{"sdo", "sdo_diagnosis", "sdo_procedure", "pharmacy", "direct_distribution",
+	"exemption", "er", "er_diagnosis", "outpatient", "cedap"}
+
+// IsVersioned reports whether table t is one of VersionedTables.
+func IsVersioned(t string) bool {
+	for _, v := range VersionedTables {
+		if v == t {
+			return true
+		}
+	}
+	return false
+}
+
+// LeafName is the leaf of data version v under partition i of table t
+// ("pharmacy_p3_v7").
+func LeafName(t string, i int, v int64) string { return fmt.Sprintf("%s_p%d_v%d", t, i, v) }
+
+// DefaultLeafName is the DEFAULT leaf under partition i of table t: it holds
+// rows inserted outside the import path (hand-made histories in tests, rows
+// from before migration 006), whatever their data version.
+func DefaultLeafName(t string, i int) string { return fmt.Sprintf("%s_p%d_vdefault", t, i) }
+
 // EnsurePartitions creates the hash partitions of every table the
-// migrations declare PARTITION BY (the flows and the areas' members). With
+// migrations declare PARTITION BY (the flows and the areas' members); those
+// of VersionedTables are created PARTITION BY LIST (data_version) with their
+// DEFAULT leaf. With
 // n = 0 it keeps the recorded count, or uses DefaultPartitions on a
 // database not yet partitioned. A different n is accepted only while no
 // partitioned table holds a row (the partitions are then dropped and
@@ -107,10 +135,20 @@ func EnsurePartitions(ctx context.Context, pool *pgxpool.Pool, n int) (int, erro
 		}
 		for _, t := range tables {
 			for i := 0; i < n; i++ {
+				part := pgx.Identifier{PartitionName(t, i)}.Sanitize()
 				sql := fmt.Sprintf("CREATE TABLE %s PARTITION OF %s FOR VALUES WITH (MODULUS %d, REMAINDER %d)",
-					pgx.Identifier{PartitionName(t, i)}.Sanitize(), pgx.Identifier{t}.Sanitize(), n, i)
+					part, pgx.Identifier{t}.Sanitize(), n, i)
+				if IsVersioned(t) {
+					sql += " PARTITION BY LIST (data_version)"
+				}
 				if _, err := tx.Exec(ctx, sql); err != nil {
 					return fmt.Errorf("create partition %d of %s: %w", i, t, err)
+				}
+				if IsVersioned(t) {
+					sql := "CREATE TABLE " + pgx.Identifier{DefaultLeafName(t, i)}.Sanitize() + " PARTITION OF " + part + " DEFAULT"
+					if _, err := tx.Exec(ctx, sql); err != nil {
+						return fmt.Errorf("create default leaf of partition %d of %s: %w", i, t, err)
+					}
 				}
 			}
 		}
@@ -127,12 +165,13 @@ func EnsurePartitions(ctx context.Context, pool *pgxpool.Pool, n int) (int, erro
 	return result, nil
 }
 
-// partitionedTables lists the partitioned parent tables of the current
-// schema, from the catalog: whatever the migrations declared.
+// partitionedTables lists the partitioned top-level tables of the current
+// schema, from the catalog: whatever the migrations declared (not the
+// list-partitioned hash partitions below VersionedTables).
 func partitionedTables(ctx context.Context, tx pgx.Tx) ([]string, error) {
 	rows, err := tx.Query(ctx, `SELECT c.relname FROM pg_partitioned_table p
 		JOIN pg_class c ON c.oid = p.partrelid JOIN pg_namespace s ON s.oid = c.relnamespace
-		WHERE s.nspname = current_schema() ORDER BY 1`)
+		WHERE s.nspname = current_schema() AND NOT c.relispartition ORDER BY 1`)
 	if err != nil {
 		return nil, fmt.Errorf("list partitioned tables: %w", err)
 	}

@@ -75,3 +75,35 @@ func LayoutMarkdown() string {
 	}
 	return b.String()
 }
+
+// AreasMarkdown renders the shipped areas of interest (areas/areas.json)
+// as the body of docs/areas.md: per area its criteria with their source,
+// positions, code prefixes and reason, and its sources.
+func AreasMarkdown() (string, error) {
+	areas, err := Areas()
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	for _, a := range areas {
+		fmt.Fprintf(&b, "## %s (`%s`)\n\n", a.Title, a.Name)
+		b.WriteString("| source | positions | code prefixes | why |\n|---|---|---|---|\n")
+		for _, c := range a.Criteria {
+			pos := c.Positions
+			if pos == "" {
+				pos = "—"
+			}
+			codes := "— (every record)"
+			if len(c.Prefixes) > 0 {
+				codes = "`" + strings.Join(c.Prefixes, "`, `") + "`"
+			}
+			fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", c.Source, pos, codes, c.Why)
+		}
+		b.WriteString("\nSources:\n\n")
+		for _, s := range a.Sources {
+			fmt.Fprintf(&b, "- %s\n", s)
+		}
+		b.WriteString("\n")
+	}
+	return b.String(), nil
+}

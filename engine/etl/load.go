@@ -40,6 +40,10 @@ type Options struct {
 	// result; the import stays published.
 	AfterPublish func(ctx context.Context, version int64) error
 	Logger       *slog.Logger
+
+	// failBeforeCommit, set by tests, is returned last inside the publishing
+	// transaction, which it rolls back.
+	failBeforeCommit error
 }
 
 // WithDefaults returns the options with zero fields set to their defaults.
@@ -82,7 +86,19 @@ type Result struct {
 	Warnings      []string         `json:"warnings,omitempty"`
 	Files         []*FileResult    `json:"files"`
 	DurationMS    int64            `json:"duration_ms"`
+	Timings       Timings          `json:"timings_ms"`
 	Error         string           `json:"error,omitempty"`
+}
+
+// Timings splits an import's duration (milliseconds) into its stages, so
+// that the index builds can be reported apart from the load.
+type Timings struct {
+	// LoadMS is reading, checking and copying the rows.
+	LoadMS int64 `json:"load"`
+	// IndexMS is building the indexes of the new rows before publishing.
+	IndexMS int64 `json:"index"`
+	// PublishMS is the publishing transaction.
+	PublishMS int64 `json:"publish"`
 }
 
 // FileResult is what an import did with one file.
@@ -173,7 +189,8 @@ func Load(ctx context.Context, pool *pgxpool.Pool, paths []string, opts Options)
 	if err := cleanup(ctx, conn.Conn()); err != nil {
 		return nil, err
 	}
-	if _, err := schema.EnsurePartitions(ctx, pool, opts.Partitions); err != nil {
+	parts, err := schema.EnsurePartitions(ctx, pool, opts.Partitions)
+	if err != nil {
 		return nil, fmt.Errorf("etl: %w", err)
 	}
 	if err := EnsureDictionaries(ctx, pool); err != nil {
@@ -184,12 +201,22 @@ func Load(ctx context.Context, pool *pgxpool.Pool, paths []string, opts Options)
 		opts.StartedBy, opts.ImportDate).Scan(&res.ImportID); err != nil {
 		return nil, fmt.Errorf("etl: record import: %w", err)
 	}
-	l := &loader{pool: pool, conn: conn.Conn(), opts: opts, res: res, staged: map[string]bool{}, start: start}
+	l := &loader{pool: pool, conn: conn.Conn(), opts: opts, res: res, staged: map[string]bool{}, start: start,
+		parts: parts, leaves: map[string]bool{}}
 	err = l.run(ctx)
 	if err != nil {
 		res.State = StateFailed
 		res.Error = err.Error()
+		// A publish that failed at its commit had already marked its
+		// files published in memory: nothing of it is.
+		res.DataVersion, res.RowsPublished = 0, 0
+		for _, f := range res.Files {
+			if f.State == "published" {
+				f.State = "staged"
+			}
+		}
 		l.dropStaging(context.WithoutCancel(ctx))
+		l.dropLeaves(context.WithoutCancel(ctx))
 		if ferr := l.finish(context.WithoutCancel(ctx)); ferr != nil {
 			opts.Logger.Error("record failed import", "import", res.ImportID, "err", ferr)
 		}
@@ -218,8 +245,9 @@ func hashFile(path string) (string, int64, error) {
 	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
-// cleanup removes what killed imports left: their staging tables, and marks
-// them abandoned. The caller holds the import lock, so no import is live.
+// cleanup removes what killed imports left: their staging tables and
+// unattached leaves, and marks them abandoned. The caller holds the import
+// lock, so no import is live.
 func cleanup(ctx context.Context, conn *pgx.Conn) error {
 	rows, err := conn.Query(ctx, `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 		WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.relname LIKE 'etl\_stage\_%'`)
@@ -235,6 +263,9 @@ func cleanup(ctx context.Context, conn *pgx.Conn) error {
 			return fmt.Errorf("etl: drop leftover %s: %w", n, err)
 		}
 	}
+	if err := dropLeftoverLeaves(ctx, conn); err != nil {
+		return err
+	}
 	_, err = conn.Exec(ctx, `UPDATE etl_import SET state = 'abandoned', finished_at = now(),
 		error = 'the importing process stopped before publishing (killed or crashed); nothing was published'
 		WHERE state = 'loading'`)
@@ -246,13 +277,17 @@ func cleanup(ctx context.Context, conn *pgx.Conn) error {
 
 // loader is one import in progress.
 type loader struct {
-	pool    *pgxpool.Pool
-	conn    *pgx.Conn // holds the import lock
-	opts    Options
-	res     *Result
-	staged  map[string]bool // flows with a staging table
-	start   time.Time
-	rejects []reject
+	pool     *pgxpool.Pool
+	conn     *pgx.Conn // holds the import lock
+	opts     Options
+	res      *Result
+	staged   map[string]bool // flows with a staging table
+	start    time.Time
+	rejects  []reject
+	version  int64            // the data version this import publishes
+	parts    int              // hash partitions of the flows
+	leaves   map[string]bool  // tables with leaves in this import
+	leafRows map[string]int64 // rows copied into the leaves, by table
 }
 
 func (l *loader) stageTable(flow string) string {
@@ -299,8 +334,25 @@ func (l *loader) run(ctx context.Context) error {
 		l.dropStaging(ctx)
 		return l.finish(ctx)
 	}
+	if err := l.reserveVersion(ctx); err != nil {
+		return err
+	}
+	// The registry and the dictionaries load first, whatever the order of
+	// the files, so that the event rows are checked against them in memory.
+	var later []*FileResult
 	for _, f := range l.res.Files {
 		if f.State == "skipped" {
+			continue
+		}
+		_, _, closeFile, err := l.openFile(ctx, f)
+		if err != nil {
+			f.State = "failed"
+			f.Error = err.Error()
+			return err
+		}
+		closeFile()
+		if leafFlow(FlowByName(f.Flow)) {
+			later = append(later, f)
 			continue
 		}
 		log.Info("loading file", "file", f.Path)
@@ -316,9 +368,43 @@ func (l *loader) run(ctx context.Context) error {
 	if err := l.validate(ctx); err != nil {
 		return fmt.Errorf("validate: %w", err)
 	}
+	if len(later) > 0 {
+		var flows []*Flow
+		for _, f := range later {
+			flows = append(flows, FlowByName(f.Flow))
+		}
+		chk, err := l.loadChecker(ctx, flows)
+		if err != nil {
+			return err
+		}
+		ll := &leafLoad{chk: chk, keys: map[string]map[string]lineRef{}, rows: map[string]int64{}}
+		for _, f := range later {
+			log.Info("loading file", "file", f.Path)
+			if err := l.loadLeafFile(ctx, f, ll); err != nil {
+				f.State = "failed"
+				f.Error = err.Error()
+				return err
+			}
+			f.State = "staged"
+			l.res.RowsRead += f.RowsRead
+			log.Info("loaded file", "file", f.Path, "flow", f.Flow, "rows", f.RowsRead, "encoding", f.Encoding)
+		}
+		if err := l.refusePublishedKeys(ctx, ll); err != nil {
+			return err
+		}
+		l.leafRows = ll.rows
+	}
+	l.res.Timings.LoadMS = time.Since(l.start).Milliseconds()
+	t := time.Now()
+	if err := l.buildLeafIndexes(ctx); err != nil {
+		return fmt.Errorf("build indexes: %w", err)
+	}
+	l.res.Timings.IndexMS = time.Since(t).Milliseconds()
+	t = time.Now()
 	if err := l.publish(ctx); err != nil {
 		return fmt.Errorf("publish: %w", err)
 	}
+	l.res.Timings.PublishMS = time.Since(t).Milliseconds()
 	l.dropStaging(ctx)
 	return nil
 }
@@ -392,12 +478,13 @@ func (l *loader) ensureStage(ctx context.Context, f *Flow) error {
 	return nil
 }
 
-func (l *loader) loadFile(ctx context.Context, fr *FileResult) error {
+// openFile opens a file of either format positioned at its first row and
+// finds its flow; the caller closes it with the returned function.
+func (l *loader) openFile(ctx context.Context, fr *FileResult) (*tableFile, *Flow, func(), error) {
 	fh, err := os.Open(fr.Path)
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
-	defer fh.Close()
 	var tf *tableFile
 	if strings.EqualFold(filepath.Ext(fr.Path), ".parquet") {
 		tf, err = openParquet(ctx, fr.Path, fh)
@@ -408,10 +495,14 @@ func (l *loader) loadFile(ctx context.Context, fr *FileResult) error {
 		}
 	}
 	if err != nil {
-		return err
+		fh.Close()
+		return nil, nil, nil, err
 	}
-	if tf.close != nil {
-		defer tf.close()
+	closeAll := func() {
+		if tf.close != nil {
+			tf.close()
+		}
+		fh.Close()
 	}
 	fr.Encoding = tf.encoding
 	if tf.delimiter != 0 {
@@ -419,13 +510,16 @@ func (l *loader) loadFile(ctx context.Context, fr *FileResult) error {
 	}
 	flow, err := l.detectFlow(fr, tf)
 	if err != nil {
-		return err
+		closeAll()
+		return nil, nil, nil, err
 	}
 	fr.Flow = flow.Name
-	if err := l.ensureStage(ctx, flow); err != nil {
-		return err
-	}
-	src := &fileSource{l: l, ctx: ctx, tf: tf, fr: fr, flow: flow}
+	return tf, flow, closeAll, nil
+}
+
+// newFileSource prepares the parsing of the rows of tf as rows of flow.
+func (l *loader) newFileSource(ctx context.Context, fr *FileResult, tf *tableFile, flow *Flow) *fileSource {
+	src := &fileSource{l: l, ctx: ctx, tf: tf, fr: fr, flow: flow, sink: &l.rejects}
 	src.idx = make([]int, len(flow.Columns))
 	pos := map[string]int{}
 	for i, h := range tf.header {
@@ -439,11 +533,27 @@ func (l *loader) loadFile(ctx context.Context, fr *FileResult) error {
 			src.idx[i] = -1
 		}
 	}
+	fr.Ignored = nil
 	for h := range pos {
 		fr.Ignored = append(fr.Ignored, h)
 	}
 	sort.Strings(fr.Ignored)
 	src.vals = make([]any, len(flow.Columns)+2)
+	return src
+}
+
+// loadFile copies the rows of a registry or dictionary file that pass the
+// per-row checks into the flow's staging table.
+func (l *loader) loadFile(ctx context.Context, fr *FileResult) error {
+	tf, flow, closeFile, err := l.openFile(ctx, fr)
+	if err != nil {
+		return err
+	}
+	defer closeFile()
+	if err := l.ensureStage(ctx, flow); err != nil {
+		return err
+	}
+	src := l.newFileSource(ctx, fr, tf, flow)
 	cols := []string{"file_no", "line"}
 	for _, c := range flow.Columns {
 		cols = append(cols, c.Name)
@@ -507,6 +617,7 @@ type fileSource struct {
 	idx  []int // file field of each layout column, -1 when absent
 	vals []any
 	err  error
+	sink *[]reject // where refused values go
 
 	lastLine     int64
 	lastRejected bool
@@ -514,43 +625,14 @@ type fileSource struct {
 
 func (s *fileSource) Next() bool {
 	for {
-		rec, line, err := s.tf.next()
-		if err == io.EOF {
-			if s.lastRejected && s.tf.complete != nil && !s.tf.complete() {
-				s.err = &FileError{Path: s.fr.Path, Line: s.lastLine,
-					Msg: "truncated last line: it has no final newline and does not hold a complete row"}
+		rec, line, ok := s.nextRecord()
+		if !ok {
+			if s.err == nil {
+				s.checkTruncated(s.lastRejected)
 			}
 			return false
 		}
-		var fieldCount bool
-		if err != nil {
-			var pe *csv.ParseError
-			var fe *FileError
-			switch {
-			case errors.As(err, &fe):
-				s.err = fe
-				return false
-			case errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount):
-				fieldCount = true
-				line = pe.StartLine
-			default:
-				s.err = &FileError{Path: s.fr.Path, Line: s.lastLine + 1, Msg: err.Error()}
-				return false
-			}
-		}
-		s.fr.RowsRead++
-		s.lastLine = int64(line)
-		if fieldCount {
-			if len(rec) == 1 && strings.ContainsRune(rec[0], otherDelimiter(s.tf.delimiter)) {
-				s.err = &FileError{Path: s.fr.Path, Line: int64(line), Msg: fmt.Sprintf(
-					"wrong delimiter: the header is separated by %q but this line by %q", s.tf.delimiter, otherDelimiter(s.tf.delimiter))}
-				return false
-			}
-			s.rejectRow(int64(line), "*", ReasonFieldCount, "", fmt.Sprintf("%d fields, the header has %d", len(rec), len(s.tf.header)))
-			continue
-		}
-		if s.parse(int64(line), rec) {
-			s.lastRejected = false
+		if s.parse(line, rec) {
 			return true
 		}
 		s.lastRejected = true
@@ -559,6 +641,56 @@ func (s *fileSource) Next() bool {
 				return false
 			}
 		}
+	}
+}
+
+// nextRecord returns the next record that has as many fields as the
+// header, and its line; other rows are quarantined here. It returns false
+// at the end of the file, or on a whole-file error (in s.err).
+func (s *fileSource) nextRecord() ([]string, int64, bool) {
+	for {
+		rec, line, err := s.tf.next()
+		if err == io.EOF {
+			return nil, 0, false
+		}
+		var fieldCount bool
+		if err != nil {
+			var pe *csv.ParseError
+			var fe *FileError
+			switch {
+			case errors.As(err, &fe):
+				s.err = fe
+				return nil, 0, false
+			case errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount):
+				fieldCount = true
+				line = pe.StartLine
+			default:
+				s.err = &FileError{Path: s.fr.Path, Line: s.lastLine + 1, Msg: err.Error()}
+				return nil, 0, false
+			}
+		}
+		s.fr.RowsRead++
+		s.lastLine = int64(line)
+		if fieldCount {
+			if len(rec) == 1 && strings.ContainsRune(rec[0], otherDelimiter(s.tf.delimiter)) {
+				s.err = &FileError{Path: s.fr.Path, Line: int64(line), Msg: fmt.Sprintf(
+					"wrong delimiter: the header is separated by %q but this line by %q", s.tf.delimiter, otherDelimiter(s.tf.delimiter))}
+				return nil, 0, false
+			}
+			s.rejectRow(int64(line), "*", ReasonFieldCount, "", fmt.Sprintf("%d fields, the header has %d", len(rec), len(s.tf.header)))
+			continue
+		}
+		s.lastRejected = false
+		return rec, int64(line), true
+	}
+}
+
+// checkTruncated sets the whole-file error of a last row that was refused
+// and has no final newline: the file was cut.
+func (s *fileSource) checkTruncated(lastRejected bool) {
+	if lastRejected && s.tf.complete != nil && !s.tf.complete() {
+		s.err = &FileError{Path: s.fr.Path, Line: s.lastLine,
+			Msg: "truncated last line: it has no final newline and does not hold a complete row"}
 	}
 }
 
@@ -575,7 +707,7 @@ func (s *fileSource) rejectRow(line int64, column, reason, value, detail string)
 	if len(value) > 200 {
 		value = value[:200]
 	}
-	s.l.rejects = append(s.l.rejects, reject{s.fr.No, line, column, reason, value, detail})
+	*s.sink = append(*s.sink, reject{s.fr.No, line, column, reason, value, detail})
 }
 
 // parse fills s.vals from the record; it reports false (and records the
@@ -599,7 +731,7 @@ func (s *fileSource) parse(line int64, rec []string) bool {
 			if len(raw) > 200 {
 				raw = raw[:200]
 			}
-			s.l.rejects = append(s.l.rejects, reject{s.fr.No, line, c.Name, reason, raw, detail})
+			*s.sink = append(*s.sink, reject{s.fr.No, line, c.Name, reason, raw, detail})
 		}
 		s.vals[i+2] = v
 	}
@@ -633,7 +765,15 @@ func (s *fileSource) Err() error { return s.err }
 
 // flushRejects copies the buffered rejects into the import's reject table
 // (through another connection: the loader's is busy copying).
-func (l *loader) flushRejects(ctx context.Context) error {
+func (l *loader) flushRejects(ctx context.Context) error { return l.flushRejectsOn(ctx, l.pool) }
+
+// copyFromer is what a pool and a connection offer to COPY with.
+type copyFromer interface {
+	CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error)
+}
+
+// flushRejectsOn is flushRejects through dst.
+func (l *loader) flushRejectsOn(ctx context.Context, dst copyFromer) error {
 	if len(l.rejects) == 0 {
 		return nil
 	}
@@ -641,7 +781,7 @@ func (l *loader) flushRejects(ctx context.Context) error {
 	for i, r := range l.rejects {
 		rows[i] = []any{int32(r.fileNo), r.line, r.column, r.reason, r.value, r.detail}
 	}
-	_, err := l.pool.CopyFrom(ctx, pgx.Identifier{l.rejectTable()},
+	_, err := dst.CopyFrom(ctx, pgx.Identifier{l.rejectTable()},
 		[]string{"file_no", "line", "column_name", "reason", "value", "detail"}, pgx.CopyFromRows(rows))
 	if err != nil {
 		return fmt.Errorf("record rejected rows: %w", err)

@@ -17,11 +17,16 @@ func (l *loader) publish(ctx context.Context) error {
 	}
 	rt := ident(l.rejectTable())
 	return pgx.BeginFunc(ctx, l.conn, func(tx pgx.Tx) error {
-		var version int64
-		if err := tx.QueryRow(ctx, "SELECT coalesce(max(version), 0) + 1 FROM etl_data_version").Scan(&version); err != nil {
+		version := l.version
+		var published int64
+		if err := l.attachLeaves(ctx, tx); err != nil {
 			return err
 		}
-		var published int64
+		for _, f := range Flows {
+			if l.leaves[f.Table] {
+				published += l.leafRows[f.Table]
+			}
+		}
 		for _, f := range Flows {
 			if !l.staged[f.Name] {
 				continue
@@ -79,7 +84,10 @@ func (l *loader) publish(ctx context.Context) error {
 		if _, err := tx.Exec(ctx, "UPDATE etl_import SET data_version = $2 WHERE id = $1", l.res.ImportID, version); err != nil {
 			return err
 		}
-		return l.finishWith(ctx, tx)
+		if err := l.finishWith(ctx, tx); err != nil {
+			return err
+		}
+		return l.opts.failBeforeCommit
 	})
 }
 
