@@ -18,7 +18,7 @@ func init() {
 }
 
 func runSynth(ctx context.Context, args []string) error {
-	fs := newFlagSet("synth", "synth --persons N [--years Y] [--start-year 2012] [--seed S] [--truth FILE] [--anomalies] (--out DIR | --load)")
+	fs := newFlagSet("synth", "synth --persons N [--years Y] [--start-year 2012] [--seed S] [--truth FILE] [--anomalies] [--format csv|parquet] (--out DIR | --load)")
 	var c common
 	c.register(fs)
 	persons := fs.Int("persons", 0, "residents on 1 January of the start year (required)")
@@ -29,9 +29,9 @@ func runSynth(ctx context.Context, args []string) error {
 	hrComparator := fs.Float64("truth-hr-comparator", 0.80, "T1: hazard ratio of AMI, C09A vs C09C new users")
 	hrCurrent := fs.Float64("truth-hr-current-use", 2.0, "T2: hazard ratio of GI bleeding while covered by an NSAID")
 	anomalies := fs.Bool("anomalies", false, "T4: add the documented data-quality anomalies")
-	out := fs.String("out", "", "write one CSV file per flow to this directory")
+	out := fs.String("out", "", "write one file per flow to this directory")
 	load := fs.Bool("load", false, "import the region into the database through the validated import (etl load)")
-	format := fs.String("format", "csv", "file format: csv")
+	format := fs.String("format", "csv", "file format: csv or parquet")
 	workers := fs.Int("workers", 0, "goroutines simulating persons (default: all cores; never changes the output)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -45,8 +45,8 @@ func runSynth(ctx context.Context, args []string) error {
 	if *out == "" && !*load {
 		return usageErr("give --out DIR or --load")
 	}
-	if *format != "csv" {
-		return usageErr("--format %q: only csv is implemented so far", *format)
+	if *format != string(synth.CSV) && *format != string(synth.Parquet) {
+		return usageErr("--format %q: give csv or parquet", *format)
 	}
 	truth := synth.DefaultTruth()
 	if *truthFile != "" {
@@ -78,7 +78,7 @@ func runSynth(ctx context.Context, args []string) error {
 		defer os.RemoveAll(tmp)
 		dir = tmp
 	}
-	st, err := synth.WriteCSV(ctx, cfg, dir, progressLine())
+	st, err := synth.Write(ctx, cfg, dir, synth.Format(*format), progressLine())
 	if err != nil {
 		return err
 	}
@@ -90,6 +90,7 @@ func runSynth(ctx context.Context, args []string) error {
 		"start_year":  cfg.StartYear,
 		"years":       *years,
 		"seed":        *seed,
+		"format":      *format,
 		"anomalies":   *anomalies,
 		"flows_order": append(append([]string{}, synth.DictionaryFlows...), synth.PersonFlows[:]...),
 	}
@@ -123,10 +124,14 @@ func runSynth(ctx context.Context, args []string) error {
 func round2(v float64) float64 { return float64(int64(v*100+0.5)) / 100 }
 
 // progressLine returns a progress reporter that rewrites one line on
-// stderr when it is a terminal, and nil (quiet) otherwise.
+// stderr when it is a terminal, and nil (quiet) otherwise: a file, a pipe,
+// or /dev/null, which is a character device but no terminal.
 func progressLine() func(synth.Progress) {
 	fi, err := os.Stderr.Stat()
 	if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		return nil
+	}
+	if null, err := os.Stat(os.DevNull); err == nil && os.SameFile(fi, null) {
 		return nil
 	}
 	var last time.Time
@@ -135,15 +140,21 @@ func progressLine() func(synth.Progress) {
 			return
 		}
 		last = time.Now()
-		secs := p.Elapsed.Seconds()
-		rate := float64(p.Rows) / max(secs, 1e-9)
-		eta := time.Duration(0)
-		if p.Done > 0 {
-			eta = time.Duration(float64(p.Elapsed) * float64(p.Total-p.Done) / float64(p.Done)).Round(time.Second)
-		}
-		fmt.Fprintf(os.Stderr, "\rsynth: %d/%d persons, %d rows, %.0f rows/s, ETA %s   ", p.Done, p.Total, p.Rows, rate, eta)
+		fmt.Fprintf(os.Stderr, "\r%s   ", progressText(p))
 		if p.Done == p.Total {
 			fmt.Fprintln(os.Stderr)
 		}
 	}
+}
+
+// progressText is the progress line: persons done, rows, rows per second
+// so far and the time left if the rest goes at the same pace.
+func progressText(p synth.Progress) string {
+	rate := float64(p.Rows) / max(p.Elapsed.Seconds(), 1e-9)
+	eta := "?"
+	if p.Done > 0 {
+		eta = time.Duration(float64(p.Elapsed) * float64(p.Total-p.Done) / float64(p.Done)).Round(time.Second).String()
+	}
+	return fmt.Sprintf("synth: %d/%d persons (%.0f%%), %d rows, %.0f rows/s, ETA %s",
+		p.Done, p.Total, 100*float64(p.Done)/float64(max(p.Total, 1)), p.Rows, rate, eta)
 }

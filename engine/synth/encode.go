@@ -305,15 +305,25 @@ func (r *region) dictionaries() map[string][]byte {
 	return out
 }
 
-// Files lists a written region's files in import order, dictionaries first.
+// Files lists a written region's files in import order, dictionaries
+// first: <flow>.csv or <flow>.parquet, whichever the directory holds.
 func Files(dir string) ([]string, error) {
 	var out []string
 	for _, name := range append(append([]string{}, DictionaryFlows...), PersonFlows[:]...) {
-		p := filepath.Join(dir, name+".csv")
-		if _, err := os.Stat(p); err != nil {
-			return nil, fmt.Errorf("synth: %w", err)
+		var found []string
+		for _, f := range []Format{CSV, Parquet} {
+			p := filepath.Join(dir, name+"."+string(f))
+			if _, err := os.Stat(p); err == nil {
+				found = append(found, p)
+			}
 		}
-		out = append(out, p)
+		switch len(found) {
+		case 0:
+			return nil, fmt.Errorf("synth: no %s.csv or %s.parquet in %s", name, name, dir)
+		case 2:
+			return nil, fmt.Errorf("synth: both %s.csv and %s.parquet in %s: keep one format per directory", name, name, dir)
+		}
+		out = append(out, found[0])
 	}
 	return out, nil
 }

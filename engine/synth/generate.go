@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -156,13 +157,30 @@ func (s Stats) TotalRows() int64 {
 	return t
 }
 
-// WriteCSV writes the region to dir: one <flow>.csv per flow (the
-// dictionaries atc, product and outpatient_code, and the person-level
-// flows) in the import layouts of docs/flows.md. progress, when not nil,
-// is called after every chunk.
+// Format is the file format of a written region.
+type Format string
+
+// The formats Write knows.
+const (
+	CSV     Format = "csv"
+	Parquet Format = "parquet"
+)
+
+// WriteCSV writes the region to dir as CSV files (Write with CSV).
 func WriteCSV(ctx context.Context, cfg Config, dir string, progress func(Progress)) (Stats, error) {
+	return Write(ctx, cfg, dir, CSV, progress)
+}
+
+// Write writes the region to dir: one <flow>.csv or <flow>.parquet per
+// flow (the dictionaries atc, product and outpatient_code, and the
+// person-level flows) in the import layouts of docs/flows.md. progress,
+// when not nil, is called after every chunk.
+func Write(ctx context.Context, cfg Config, dir string, format Format, progress func(Progress)) (Stats, error) {
 	began := time.Now()
 	st := Stats{Rows: map[string]int64{}}
+	if format != CSV && format != Parquet {
+		return st, fmt.Errorf("synth: unknown format %q (csv or parquet)", format)
+	}
 	r, err := newRegion(cfg)
 	if err != nil {
 		return st, err
@@ -170,37 +188,57 @@ func WriteCSV(ctx context.Context, cfg Config, dir string, progress func(Progres
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return st, fmt.Errorf("synth: %w", err)
 	}
-	for name, b := range r.dictionaries() {
-		if err := os.WriteFile(filepath.Join(dir, name+".csv"), b, 0o644); err != nil {
+	ext := "." + string(format)
+	dicts := r.dictionaries()
+	for _, name := range DictionaryFlows {
+		b := dicts[name]
+		path := filepath.Join(dir, name+ext)
+		if format == Parquet {
+			n, err := writeParquetDictionary(path, name, b)
+			if err != nil {
+				return st, err
+			}
+			st.Rows[name] = n
+			continue
+		}
+		if err := os.WriteFile(path, b, 0o644); err != nil {
 			return st, fmt.Errorf("synth: write %s: %w", name, err)
 		}
 		st.Rows[name] = int64(countLines(b) - 1)
 	}
-	var files [numFlows]*os.File
-	var ws [numFlows]*bufio.Writer
+	var sinks [numFlows]flowSink
 	defer func() {
-		for _, f := range files {
-			if f != nil {
-				f.Close()
+		for _, s := range sinks {
+			if s != nil {
+				s.abort()
 			}
 		}
 	}()
 	for i, name := range PersonFlows {
-		f, err := os.Create(filepath.Join(dir, name+".csv"))
+		path := filepath.Join(dir, name+ext)
+		if format == Parquet {
+			w, err := newParquetWriter(path, name, headers[i])
+			if err != nil {
+				return st, err
+			}
+			sinks[i] = startParquet(w)
+			continue
+		}
+		f, err := os.Create(path)
 		if err != nil {
 			return st, fmt.Errorf("synth: %w", err)
 		}
-		files[i] = f
-		ws[i] = bufio.NewWriterSize(f, 1<<20)
-		ws[i].WriteString(headers[i] + "\n")
+		s := &csvSink{name: name, f: f, w: bufio.NewWriterSize(f, 1<<20)}
+		s.w.WriteString(headers[i] + "\n")
+		sinks[i] = s
 	}
 	var rows int64
 	total := r.total()
 	done := 0
 	err = Generate(ctx, cfg, func(c *Chunk) error {
-		for i := range ws {
-			if _, err := ws[i].Write(c.buf.b[i]); err != nil {
-				return fmt.Errorf("synth: write %s: %w", PersonFlows[i], err)
+		for i, s := range sinks {
+			if err := s.write(c.buf.b[i]); err != nil {
+				return err
 			}
 			st.Rows[PersonFlows[i]] += c.buf.rows[i]
 			rows += c.buf.rows[i]
@@ -215,17 +253,100 @@ func WriteCSV(ctx context.Context, cfg Config, dir string, progress func(Progres
 	if err != nil {
 		return st, err
 	}
-	for i, w := range ws {
-		if err := w.Flush(); err != nil {
-			return st, fmt.Errorf("synth: write %s: %w", PersonFlows[i], err)
+	for i, s := range sinks {
+		sinks[i] = nil
+		if err := s.close(); err != nil {
+			return st, err
 		}
-		if err := files[i].Close(); err != nil {
-			return st, fmt.Errorf("synth: close %s: %w", PersonFlows[i], err)
-		}
-		files[i] = nil
 	}
 	st.Elapsed = time.Since(began)
 	return st, nil
+}
+
+// flowSink receives a person-level flow's encoded rows, chunk by chunk.
+type flowSink interface {
+	// write takes a chunk's rows; the sink may keep b until close.
+	write(b []byte) error
+	// close finishes the file.
+	close() error
+	// abort closes the file after a failure.
+	abort()
+}
+
+// csvSink writes the rows as they are.
+type csvSink struct {
+	name string
+	f    *os.File
+	w    *bufio.Writer
+}
+
+func (s *csvSink) write(b []byte) error {
+	if _, err := s.w.Write(b); err != nil {
+		return fmt.Errorf("synth: write %s: %w", s.name, err)
+	}
+	return nil
+}
+
+func (s *csvSink) close() error {
+	if err := s.w.Flush(); err != nil {
+		s.f.Close()
+		return fmt.Errorf("synth: write %s: %w", s.name, err)
+	}
+	if err := s.f.Close(); err != nil {
+		return fmt.Errorf("synth: close %s: %w", s.name, err)
+	}
+	return nil
+}
+
+func (s *csvSink) abort() { s.f.Close() }
+
+// parquetSink converts a flow's rows to Parquet on a goroutine of its own,
+// so that the flows are encoded in parallel with each other and with the
+// simulation; a few chunks queue per flow at most.
+type parquetSink struct {
+	w      *parquetWriter
+	ch     chan []byte
+	done   chan error
+	failed atomic.Pointer[error]
+}
+
+func startParquet(w *parquetWriter) *parquetSink {
+	s := &parquetSink{w: w, ch: make(chan []byte, 4), done: make(chan error, 1)}
+	go func() {
+		var err error
+		for b := range s.ch {
+			if err == nil {
+				if err = w.lines(b); err != nil {
+					s.failed.Store(&err)
+				}
+			}
+		}
+		s.done <- err
+	}()
+	return s
+}
+
+func (s *parquetSink) write(b []byte) error {
+	if err := s.failed.Load(); err != nil {
+		return *err
+	}
+	s.ch <- b
+	return nil
+}
+
+func (s *parquetSink) close() error {
+	close(s.ch)
+	if err := <-s.done; err != nil {
+		s.w.abort()
+		return err
+	}
+	return s.w.close()
+}
+
+func (s *parquetSink) abort() {
+	close(s.ch)
+	<-s.done
+	s.w.abort()
 }
 
 func countLines(b []byte) int {

@@ -158,6 +158,16 @@ type Params struct {
 
 	Diabetes, Hypertension, HeartFailure, COPD, Cancer Onset
 
+	// CancerCured and CancerSurvivalYears give the relative survival after
+	// a cancer, S(t) = cured + (1 − cured) × exp(−t / years) at t years
+	// from diagnosis. A person whose drawn cancer came before they entered
+	// the region enters with it only with probability S; otherwise they
+	// stand for someone who had no cancer by then (the dead do not enter),
+	// and their onset is drawn again from the entry age on. So the
+	// prevalence at entry counts survivors, as the registries' does.
+	CancerCured         float64 `json:"cancer_cured"`
+	CancerSurvivalYears float64 `json:"cancer_survival_years"`
+
 	// HypertensionTreated is the share of hypertensives who are treated;
 	// HypertensionStart the yearly hazard that an untreated, diagnosed
 	// hypertensive starts therapy; C09Share the share of starters whose
@@ -250,6 +260,9 @@ func DefaultParams() Params {
 		HeartFailure: Onset{MinAge: 40, Rate60: 0.0008, Slope: 0.10, MaleRR: 1.3},
 		COPD:         Onset{MinAge: 40, Rate60: 0.0011, Slope: 0.05, MaleRR: 1.5},
 		Cancer:       Onset{MinAge: 20, Rate60: 0.007, Slope: 0.06, MaleRR: 1.2},
+
+		CancerCured:         0.5,
+		CancerSurvivalYears: 3,
 
 		HypertensionTreated: 0.8,
 		HypertensionStart:   0.25,

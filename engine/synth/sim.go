@@ -138,6 +138,10 @@ func (s *sim) run(asl int, mun string) {
 	s.tidy()
 }
 
+// cancerStream is mixed into the seed of the random stream that decides
+// who survived a cancer diagnosed before entering the region.
+const cancerStream = 0x63616e636572 // "cancer"
+
 // conditions draws the onset ages of the chronic conditions over the whole
 // life (Gompertz hazards, Params.Onset).
 func (s *sim) conditions() {
@@ -158,6 +162,28 @@ func (s *sim) conditions() {
 			s.onset[i] = noDay
 		} else {
 			s.onset[i] = s.dayAt(a)
+		}
+	}
+	if a, entry := ages[cCancer], s.age(s.entry); a < entry {
+		// Survival of a cancer diagnosed before entry (Params.CancerCured),
+		// drawn from a stream of its own so that the person's main stream,
+		// and every draw after it, stays as it was without this step.
+		rng := personRNG(s.r.cfg.Seed^cancerStream, s.p.ID)
+		surv := p.CancerCured + (1-p.CancerCured)*math.Exp(-(entry-a)/p.CancerSurvivalYears)
+		if rng.Float64() >= surv {
+			o, m := p.Cancer, 1.0
+			if s.male {
+				m = o.MaleRR
+			}
+			a, ok := gompertzNext(entry, rng.ExpFloat64(), m, o.Rate60, o.Slope, 60)
+			if !ok || a > 120 {
+				a = math.Inf(1)
+			}
+			ages[cCancer] = a
+			s.onset[cCancer] = noDay
+			if !math.IsInf(a, 1) {
+				s.onset[cCancer] = s.dayAt(a)
+			}
 		}
 	}
 	l := &s.p.Latent
