@@ -73,7 +73,7 @@ WITH cond (cond, weight, superseded_by) AS (
 ), dx (cond, n, lo, hi) AS (
   %s
 ), hit AS (
-  SELECT i.person_id, i.entry_no, dx.cond
+  SELECT DISTINCT i.person_id, i.entry_no, dx.cond
   FROM %s i
   JOIN %s d ON d.person_id = i.person_id%s
   JOIN dx ON left(d.code, dx.n) COLLATE "C" BETWEEN dx.lo AND dx.hi
@@ -94,17 +94,22 @@ WITH cond (cond, weight, superseded_by) AS (
 			sql, cohort, c.flow("pharmacy"), c.dv(b, "x"), c.flow("direct_distribution"), c.dv(b, "x"),
 			within("x.dispensing_date"), rules(atc))
 	}
+	// The score is summed over hit (distinct conditions per entry) and
+	// joined, not read per entry by EXISTS over the hit CTE, which has no
+	// index: that compared every entry and condition with every hit of
+	// the partition.
 	sql += fmt.Sprintf(`
+), score AS (
+  SELECT h.person_id, h.entry_no, sum(cond.weight) AS v
+  FROM hit h
+  JOIN cond ON cond.cond = h.cond
+  WHERE NOT EXISTS (SELECT 1 FROM hit s
+                    WHERE s.person_id = h.person_id AND s.entry_no = h.entry_no AND s.cond = cond.superseded_by)
+  GROUP BY h.person_id, h.entry_no
 )
-SELECT i.person_id, i.entry_no,
-       coalesce((SELECT sum(cond.weight)
-                 FROM cond
-                 WHERE EXISTS (SELECT 1 FROM hit h
-                               WHERE h.person_id = i.person_id AND h.entry_no = i.entry_no AND h.cond = cond.cond)
-                   AND NOT EXISTS (SELECT 1 FROM hit s
-                                   WHERE s.person_id = i.person_id AND s.entry_no = i.entry_no
-                                     AND s.cond = cond.superseded_by)), 0)
-FROM %s i`, cohort)
+SELECT i.person_id, i.entry_no, coalesce(score.v, 0)
+FROM %s i
+LEFT JOIN score ON score.person_id = i.person_id AND score.entry_no = i.entry_no`, cohort)
 	c.addCovariate(cv, b, sql, []string{c.stepName("cohort")})
 	return true
 }

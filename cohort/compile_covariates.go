@@ -16,7 +16,8 @@ import (
 //   - asl, municipality, gp: from the enrolment record covering day 0 (the
 //     latest starting one when several do);
 //   - presence, count, days_since_last: occurrences starting in the window
-//     (as event criteria with match "start"); days_since_last is day 0 (of
+//     (as event criteria with match "start"), a window reaching past day 0
+//     cut at the end of observation (obsEnd); days_since_last is day 0 (of
 //     the window's anchor) minus the last start in the window, NULL if none;
 //   - classify: class i holds [cuts[i−1], cuts[i]); default labels "<c1",
 //     "[c1,c2)", ..., ">=ck"; NULL stays NULL;
@@ -25,14 +26,16 @@ import (
 //     multiply, min, max over the values (binary as 0/1; NULL if any is
 //     NULL); divide gives NULL when dividing by 0;
 //   - sum: the sum, NULL if any term is NULL;
-//   - current_use: a supply (see supplyCTEs) covers day 0; the drug's
-//     daily_ddd overrides the code list's.
+//   - current_use: day 0 lies in a treatment episode (episodeCTEs: supplies
+//     as supplyCTEs, gaps of at most grace_days inside an episode), as the
+//     time-dependent current use on its first day; the drug's daily_ddd
+//     overrides the code list's.
 //
 // charlson and mcs are compiled in compile_comorbidity.go; cost,
 // adherence, therapy_duration, discontinuation and switch in
 // compile_drugcov.go; time-dependent presence, count and current_use in
-// compile_timedep.go. Not compiled yet: transformations of time-dependent
-// covariates, listed in Plan.NotCompiled with their path.
+// compile_timedep.go, with the transformations of time-dependent
+// covariates.
 
 // covariateSteps writes the baseline covariates it can, in dependency order.
 func (c *compiler) covariateSteps() {
@@ -47,19 +50,10 @@ func (c *compiler) covariateSteps() {
 	var visit func(i int)
 	visit = func(i int) {
 		cv := &covs[i]
-		if done[cv.Name] || skipped[cv.Name] {
+		if done[cv.Name] || skipped[cv.Name] || containsStr(td, cv.Name) {
 			return
 		}
 		path := fmt.Sprintf("phases.covariates[%d]", i)
-		if c.timing[cv.Name] == TimingTimeDependent {
-			if isTransform(cv.Kind) || !c.timeDepStep(cv) {
-				skipped[cv.Name] = true
-				c.notCompiled(path + ": time-dependent covariates of kind " + strconv.Quote(cv.Kind))
-				return
-			}
-			td = append(td, cv.Name)
-			return
-		}
 		if isTransform(cv.Kind) {
 			for _, in := range cv.Of {
 				visit(byName[in])
@@ -69,6 +63,21 @@ func (c *compiler) covariateSteps() {
 					return
 				}
 			}
+		}
+		if c.timing[cv.Name] == TimingTimeDependent {
+			ok := false
+			if isTransform(cv.Kind) {
+				ok = c.timeDepTransformStep(cv)
+			} else {
+				ok = c.timeDepStep(cv)
+			}
+			if !ok {
+				skipped[cv.Name] = true
+				c.notCompiled(path + ": time-dependent covariates of kind " + strconv.Quote(cv.Kind))
+				return
+			}
+			td = append(td, cv.Name)
+			return
 		}
 		if !c.covariateStep(cv) {
 			skipped[cv.Name] = true
@@ -143,7 +152,9 @@ func (c *compiler) covariateStep(cv *Covariate) bool {
 		value = residence("gp_id")
 	case KindPresence, KindCount, KindDaysSinceLast:
 		c.dep(&deps, cv.Event)
-		lo, hi := c.bounds(b, cv.Window, nil)
+		// A window reaching past day 0 ends at the end of observation, as
+		// the cost and drug covariates' (compile_drugcov.go).
+		lo, hi, _ := c.observedBounds(b, cv.Window, &deps)
 		conds := []string{"o.person_id = i.person_id"}
 		if lo != "" {
 			conds = append(conds, "o.start_date >= "+lo)
@@ -157,6 +168,61 @@ func (c *compiler) covariateStep(cv *Covariate) bool {
 			KindDaysSinceLast: fmt.Sprintf("(%s - max(o.start_date))::double precision", anchor(cv.Window)),
 		}[cv.Kind]
 		value = fmt.Sprintf("(SELECT %s FROM %s o WHERE %s)", agg, c.eventTable(cv.Event), strings.Join(conds, " AND "))
+	case KindClassify, KindAggregate, KindCombine, KindSum:
+		value = c.transformValue(cv, b)
+		from += c.joinInputs(cv.Of, &deps)
+	case KindCharlson, KindMCS:
+		return c.comorbidityStep(cv)
+	case KindCost:
+		return c.costStep(cv)
+	case KindAdherence, KindTherapyDuration, KindDiscontinuation, KindSwitch:
+		return c.drugStep(cv)
+	case KindCurrentUse:
+		// The episode definition of the time-dependent current use and of
+		// the drug kinds: day 0 inside a gap of at most grace_days between
+		// two supplies is use. Only a dispensing dated up to day 0 +
+		// grace_days can bridge a gap holding day 0 (its supply starts on
+		// or after its date), so later ones are not read.
+		c.dep(&deps, cv.Drug.Event)
+		daily := "o.daily_ddd"
+		if cv.Drug.DailyDDD != nil {
+			daily = b.arg(*cv.Drug.DailyDDD, "double precision")
+		}
+		carry := cv.Drug.CarryOver == nil || *cv.Drug.CarryOver
+		grace := 0
+		if cv.Drug.GraceDays != nil {
+			grace = cv.Drug.GraceDays.V
+		}
+		g := b.arg(grace, "integer")
+		d0 := fmt.Sprintf(`SELECT c.person_id, c.entry_no, c.index_date AS day0, NULL::date AS w_lo, NULL::date AS w_hi,
+         o.start_date, o.record_id, greatest(1, ceil(o.ddd / coalesce(%s, 1)))::integer AS days
+  FROM %s c
+  JOIN %s o ON o.person_id = c.person_id AND o.start_date <= c.index_date + %s`, daily, c.studyTable("cohort"), c.eventTable(cv.Drug.Event), g)
+		// Joined, not an EXISTS per entry over the episode CTE (no index:
+		// every entry against every episode of the partition).
+		sql := fmt.Sprintf(`(person_id, entry_no, value)
+WITH %s, %s, a AS (
+  SELECT DISTINCT x.person_id, x.entry_no FROM ep x WHERE x.first_day <= x.day0 AND x.day0 <= x.last_day
+)
+SELECT i.person_id, i.entry_no, a.person_id IS NOT NULL
+FROM %s i
+LEFT JOIN a ON a.person_id = i.person_id AND a.entry_no = i.entry_no`, supplyCTEs(d0, carry), episodeCTEs(g), c.studyTable("cohort"))
+		c.addCovariate(cv, b, sql, deps)
+		return true
+	default:
+		return false
+	}
+	sql := fmt.Sprintf("(person_id, entry_no, value)\nSELECT i.person_id, i.entry_no, %s\nFROM %s", value, from)
+	c.addCovariate(cv, b, sql, deps)
+	return true
+}
+
+// transformValue is the value of a classify, aggregate, combine or sum
+// covariate as an expression over its inputs' values v0.value, v1.value, ...
+// (in the order of cv.Of). Baseline and time-dependent transformations
+// share it, so a value means the same in both.
+func (c *compiler) transformValue(cv *Covariate, b *sqlb) string {
+	switch cv.Kind {
 	case KindClassify:
 		in := "v0.value"
 		labels := cv.Labels
@@ -167,82 +233,49 @@ func (c *compiler) covariateStep(cv *Covariate) bool {
 		for k, cut := range cv.Cuts {
 			whens = append(whens, fmt.Sprintf("WHEN %s < %s THEN %s", in, b.arg(cut, "double precision"), b.arg(labels[k], "text")))
 		}
-		value = fmt.Sprintf("CASE %s WHEN %s IS NOT NULL THEN %s END", strings.Join(whens, " "), in, b.arg(labels[len(cv.Cuts)], "text"))
-		from += c.joinInputs(cv.Of, &deps)
+		return fmt.Sprintf("CASE %s WHEN %s IS NOT NULL THEN %s END", strings.Join(whens, " "), in, b.arg(labels[len(cv.Cuts)], "text"))
 	case KindAggregate:
 		var whens []string
 		for _, m := range cv.Classes {
 			whens = append(whens, fmt.Sprintf("WHEN v0.value = ANY(%s) THEN %s", b.arg(m.From, "text[]"), b.arg(m.Label, "text")))
 		}
-		value = fmt.Sprintf("CASE %s ELSE v0.value END", strings.Join(whens, " "))
-		from += c.joinInputs(cv.Of, &deps)
-	case KindCombine, KindSum:
-		vals := make([]string, len(cv.Of))
-		for k, in := range cv.Of {
-			vals[k] = fmt.Sprintf("v%d.value", k)
-			if cv.Kind == KindSum || !(cv.Op == "and" || cv.Op == "or" || cv.Op == "not") {
-				if c.types[in] == TypeBinary {
-					vals[k] = fmt.Sprintf("v%d.value::integer::double precision", k)
-				}
+		return fmt.Sprintf("CASE %s ELSE v0.value END", strings.Join(whens, " "))
+	}
+	vals := make([]string, len(cv.Of))
+	for k, in := range cv.Of {
+		vals[k] = fmt.Sprintf("v%d.value", k)
+		if cv.Kind == KindSum || !(cv.Op == "and" || cv.Op == "or" || cv.Op == "not") {
+			if c.types[in] == TypeBinary {
+				vals[k] = fmt.Sprintf("v%d.value::integer::double precision", k)
 			}
 		}
-		op := cv.Op
-		if cv.Kind == KindSum {
-			op = "add"
-		}
-		switch op {
-		case "and":
-			value = "(" + strings.Join(vals, " AND ") + ")"
-		case "or":
-			value = "(" + strings.Join(vals, " OR ") + ")"
-		case "not":
-			value = "(NOT " + vals[0] + ")"
-		case "add":
-			value = "(" + strings.Join(vals, " + ") + ")"
-		case "subtract":
-			value = "(" + vals[0] + " - " + vals[1] + ")"
-		case "multiply":
-			value = "(" + strings.Join(vals, " * ") + ")"
-		case "divide":
-			value = "(" + vals[0] + " / nullif(" + vals[1] + ", 0))"
-		case "min", "max":
-			// least/greatest ignore NULLs; a NULL term makes the value NULL.
-			fn := map[string]string{"min": "least", "max": "greatest"}[op]
-			value = fmt.Sprintf("CASE WHEN %s THEN NULL ELSE %s(%s) END",
-				strings.Join(suffixEach(vals, " IS NULL"), " OR "), fn, strings.Join(vals, ", "))
-		}
-		from += c.joinInputs(cv.Of, &deps)
-	case KindCharlson, KindMCS:
-		return c.comorbidityStep(cv)
-	case KindCost:
-		return c.costStep(cv)
-	case KindAdherence, KindTherapyDuration, KindDiscontinuation, KindSwitch:
-		return c.drugStep(cv)
-	case KindCurrentUse:
-		c.dep(&deps, cv.Drug.Event)
-		daily := "o.daily_ddd"
-		if cv.Drug.DailyDDD != nil {
-			daily = b.arg(*cv.Drug.DailyDDD, "double precision")
-		}
-		carry := cv.Drug.CarryOver == nil || *cv.Drug.CarryOver
-		d0 := fmt.Sprintf(`SELECT c.person_id, c.entry_no, o.start_date, o.record_id,
-         greatest(1, ceil(o.ddd / coalesce(%s, 1)))::integer AS days
-  FROM %s c
-  JOIN %s o ON o.person_id = c.person_id AND o.start_date <= c.index_date`, daily, c.studyTable("cohort"), c.eventTable(cv.Drug.Event))
-		sql := fmt.Sprintf(`(person_id, entry_no, value)
-WITH %s
-SELECT i.person_id, i.entry_no,
-       EXISTS (SELECT 1 FROM e WHERE e.person_id = i.person_id AND e.entry_no = i.entry_no
-                                 AND e.cover_end - e.days + 1 <= i.index_date AND i.index_date <= e.cover_end)
-FROM %s i`, supplyCTEs(d0, carry), c.studyTable("cohort"))
-		c.addCovariate(cv, b, sql, deps)
-		return true
-	default:
-		return false
 	}
-	sql := fmt.Sprintf("(person_id, entry_no, value)\nSELECT i.person_id, i.entry_no, %s\nFROM %s", value, from)
-	c.addCovariate(cv, b, sql, deps)
-	return true
+	op := cv.Op
+	if cv.Kind == KindSum {
+		op = "add"
+	}
+	switch op {
+	case "and":
+		return "(" + strings.Join(vals, " AND ") + ")"
+	case "or":
+		return "(" + strings.Join(vals, " OR ") + ")"
+	case "not":
+		return "(NOT " + vals[0] + ")"
+	case "add":
+		return "(" + strings.Join(vals, " + ") + ")"
+	case "subtract":
+		return "(" + vals[0] + " - " + vals[1] + ")"
+	case "multiply":
+		return "(" + strings.Join(vals, " * ") + ")"
+	case "divide":
+		return "(" + vals[0] + " / nullif(" + vals[1] + ", 0))"
+	case "min", "max":
+		// least/greatest ignore NULLs; a NULL term makes the value NULL.
+		fn := map[string]string{"min": "least", "max": "greatest"}[op]
+		return fmt.Sprintf("CASE WHEN %s THEN NULL ELSE %s(%s) END",
+			strings.Join(suffixEach(vals, " IS NULL"), " OR "), fn, strings.Join(vals, ", "))
+	}
+	panic("cohort: unvalidated combine op " + strconv.Quote(op))
 }
 
 // addCovariate adds the step writing cov_<name>.

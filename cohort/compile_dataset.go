@@ -10,8 +10,9 @@ import (
 // datasetStep writes dataset: the analysis dataset, one row per cohort
 // entry: index date and group, follow-up (NULL columns when the entry has
 // no follow-up), per outcome "out_<name>_event" and "out_<name>_time", and
-// per compiled covariate "cov_<name>". The engine reads it for the
-// analyses.
+// per compiled covariate "cov_<name>", and for a cost or adherence
+// covariate "obs_<name>", the observed days of its window. The engine
+// reads it for the analyses.
 func (c *compiler) datasetStep(covs []string) {
 	b := &sqlb{}
 	deps := []string{c.stepName("cohort"), c.stepName("followup")}
@@ -34,6 +35,10 @@ func (c *compiler) datasetStep(covs []string) {
 		sel = append(sel, alias+".value")
 		joins = append(joins, fmt.Sprintf("JOIN %s %s ON %s.person_id = i.person_id AND %s.entry_no = i.entry_no",
 			c.covTable(name), alias, alias, alias))
+		if hasObservedDays(c.covariate(name)) {
+			cols = append(cols, column("obs_"+name)+" integer")
+			sel = append(sel, alias+".observed_days")
+		}
 	}
 	names := make([]string, len(cols))
 	for k, col := range cols {
@@ -47,6 +52,16 @@ func (c *compiler) datasetStep(covs []string) {
 	sql := fmt.Sprintf("(%s)\nSELECT %s\nFROM %s i\n%s", strings.Join(names, ", "), strings.Join(sel, ", "),
 		c.studyTable("cohort"), strings.Join(joins, "\n"))
 	c.add(StepDataset, "dataset", strings.Join(cols, ",\n"), b, sql, deps...)
+}
+
+// covariate is the protocol's covariate of a name (validated to exist).
+func (c *compiler) covariate(name string) *Covariate {
+	for i := range c.p.Phases.Covariates {
+		if c.p.Phases.Covariates[i].Name == name {
+			return &c.p.Phases.Covariates[i]
+		}
+	}
+	panic("cohort: unvalidated covariate " + name)
 }
 
 // column is the quoted column name for a name, shortened with a hash

@@ -15,17 +15,27 @@ import (
 //   - presence, count: occurrences starting in the window relative to the
 //     day d, [d + start, d + end] (an omitted bound is open). An occurrence
 //     on day x is in the window of the days x − end … x − start, so the
-//     value can change only on fu_start, x − end and x − start + 1; the
-//     value is counted on each such day in (fu_start, fu_end] and rows equal
-//     to the previous one are dropped.
+//     value can change only on fu_start, x − end and x − start + 1: a
+//     step +1 on x − end (on −infinity when the end is open) and −1 on
+//     x − start + 1 (none when the start is open), summed in day order up
+//     to each day; rows equal to the previous one are dropped.
 //   - current_use: supplies as in supplyCTEs (dispensings up to fu_end,
 //     before follow-up too; the drug's daily_ddd overrides the list's;
 //     carry_over default true); supplies separated by at most grace_days
 //     uncovered days form one treatment episode, and the person is a
 //     current user on every day from the episode's first covered day to its
 //     last (the gap days inside an episode count as use; no grace after its
-//     last covered day). Changes on episode starts and on the days after
-//     episode ends.
+//     last covered day). Changes on episode starts (+1) and on the days
+//     after episode ends (−1): episodes of an entry never overlap, so the
+//     running sum of these steps up to a day (a window, not a lookup per
+//     day) is 1 inside an episode and 0 outside.
+//
+// A transformation (classify, aggregate, combine, sum) with a
+// time-dependent input is itself time-dependent: its tdcov table changes
+// only on the days where one of its time-dependent inputs changes (the
+// common refinement of their episodes), its value recomputed on each such
+// day from every input's value then (the latest change on or before it); a
+// baseline input is constant over the follow-up (its cov_ value).
 //
 // episodes joins them: per follow-up row, consecutive intervals
 // (start, stop] on the time scale t = d − fu_start + 1, split on every day
@@ -68,36 +78,39 @@ func (c *compiler) timeDepStep(cv *Covariate) bool {
 		if cv.Window.End != nil {
 			hi = b.arg(cv.Window.End.V, "integer")
 		}
-		var shifts, conds []string
+		// An occurrence on day x is in the window of the days x − end …
+		// x − start: it adds 1 from x − end (from the first day ever when
+		// the end is open) and takes it back on x − start + 1 (never when
+		// the start is open). The value on a day is the running sum of
+		// these steps up to it: one window pass, not a recount per day.
+		enter, leave := "'-infinity'::date", "NULL::date"
 		if hi != "" {
-			shifts = append(shifts, "(o.start_date - "+hi+")")
-			conds = append(conds, "o.start_date <= c.day + "+hi)
+			enter = "o.start_date - " + hi
 		}
 		if lo != "" {
-			shifts = append(shifts, "(o.start_date - "+lo+" + 1)")
-			conds = append(conds, "o.start_date >= c.day + "+lo)
+			leave = "o.start_date - " + lo + " + 1"
 		}
-		changes := ""
-		if len(shifts) > 0 {
-			changes = fmt.Sprintf(`
-  UNION
-  SELECT f.person_id, f.entry_no, x.day
+		value := "us.n > 0"
+		if cv.Kind == KindCount {
+			value = "us.n::double precision"
+		}
+		sql = fmt.Sprintf(`WITH ux AS (
+  SELECT f.person_id, f.entry_no, f.fu_start, f.fu_end, f.fu_start AS day, 0 AS delta
+  FROM %s f
+  UNION ALL
+  SELECT f.person_id, f.entry_no, f.fu_start, f.fu_end, y.day, y.delta
   FROM %s f
   JOIN %s o ON o.person_id = f.person_id
-  CROSS JOIN LATERAL (VALUES %s) x(day)
-  WHERE x.day > f.fu_start AND (f.fu_end IS NULL OR x.day <= f.fu_end)`, c.studyTable("followup"), ev, strings.Join(shifts, ", "))
-		}
-		agg := "count(*) > 0"
-		if cv.Kind == KindCount {
-			agg = "count(*)::double precision"
-		}
-		sql = fmt.Sprintf(`WITH c AS (
-  SELECT f.person_id, f.entry_no, f.fu_start AS day
-  FROM %s f%s
+  CROSS JOIN LATERAL (VALUES (%s, 1), (%s, -1)) y(day, delta)
+  WHERE y.day IS NOT NULL AND (f.fu_end IS NULL OR y.day <= f.fu_end)
+), us AS (
+  SELECT ux.*, sum(ux.delta) OVER (PARTITION BY ux.person_id, ux.entry_no ORDER BY ux.day RANGE UNBOUNDED PRECEDING) AS n
+  FROM ux
 ), v AS (
-  SELECT c.*, (SELECT %s FROM %s o WHERE o.person_id = c.person_id%s) AS value
-  FROM c
-)`, c.studyTable("followup"), changes, agg, ev, prefixJoin(conds, " AND "))
+  SELECT DISTINCT us.person_id, us.entry_no, us.day, %s AS value
+  FROM us
+  WHERE us.day = us.fu_start OR (us.day > us.fu_start AND (us.fu_end IS NULL OR us.day <= us.fu_end))
+)`, c.studyTable("followup"), c.studyTable("followup"), ev, enter, leave, value)
 	case KindCurrentUse:
 		c.dep(&deps, cv.Drug.Event)
 		daily := "o.daily_ddd"
@@ -127,23 +140,34 @@ func (c *compiler) timeDepStep(cv *Covariate) bool {
   SELECT ep.person_id, ep.entry_no, min(ep.supply_start) AS first_day, max(ep.cover_end) AS last_day
   FROM ep
   GROUP BY ep.person_id, ep.entry_no, ep.episode
-), c AS (
-  SELECT f.person_id, f.entry_no, f.fu_start AS day
+), ux AS (
+  SELECT f.person_id, f.entry_no, f.fu_start, f.fu_end, f.fu_start AS day, 0 AS delta
   FROM %s f
-  UNION
-  SELECT f.person_id, f.entry_no, x.day
+  UNION ALL
+  SELECT f.person_id, f.entry_no, f.fu_start, f.fu_end, y.day, y.delta
   FROM %s f
   JOIN r ON r.person_id = f.person_id AND r.entry_no = f.entry_no
-  CROSS JOIN LATERAL (VALUES (r.first_day), (r.last_day + 1)) x(day)
-  WHERE x.day > f.fu_start AND (f.fu_end IS NULL OR x.day <= f.fu_end)
+  CROSS JOIN LATERAL (VALUES (r.first_day, 1), (r.last_day + 1, -1)) y(day, delta)
+), us AS (
+  SELECT ux.*, sum(ux.delta) OVER (PARTITION BY ux.person_id, ux.entry_no ORDER BY ux.day RANGE UNBOUNDED PRECEDING) AS inside
+  FROM ux
 ), v AS (
-  SELECT c.*, EXISTS (SELECT 1 FROM r WHERE r.person_id = c.person_id AND r.entry_no = c.entry_no
-                                       AND r.first_day <= c.day AND c.day <= r.last_day) AS value
-  FROM c
+  SELECT DISTINCT us.person_id, us.entry_no, us.day, us.inside > 0 AS value
+  FROM us
+  WHERE us.day = us.fu_start OR (us.day > us.fu_start AND (us.fu_end IS NULL OR us.day <= us.fu_end))
 )`, supplyCTEs(d0, carry), b.arg(grace, "integer"), c.studyTable("followup"), c.studyTable("followup"))
 	default:
 		return false
 	}
+	c.addTimeDep(cv, b, sql, deps)
+	return true
+}
+
+// addTimeDep adds the step writing tdcov_<name> from sql, a WITH clause
+// whose last CTE v holds (person_id, entry_no, day, value) on every day the
+// value may change (fu_start among them); rows equal to the previous day's
+// are dropped.
+func (c *compiler) addTimeDep(cv *Covariate, b *sqlb, sql string, deps []string) {
 	sql = fmt.Sprintf(`(person_id, entry_no, day, value)
 %s, w AS (
   SELECT v.*, row_number() OVER o AS k, lag(v.value) OVER o AS prev
@@ -158,6 +182,40 @@ entry_no integer NOT NULL,
 day date NOT NULL,
 value %s,
 PRIMARY KEY (person_id, entry_no, day)`, sqlType(c.types[cv.Name])), b, sql, deps...)
+}
+
+// timeDepTransformStep writes tdcov_<name> of a transformation whose inputs
+// include a time-dependent covariate (already compiled: covariateSteps
+// visits inputs first).
+func (c *compiler) timeDepTransformStep(cv *Covariate) bool {
+	b := &sqlb{}
+	deps := []string{c.stepName("followup")}
+	value := c.transformValue(cv, b)
+	var days []string
+	var joins strings.Builder
+	for k, in := range cv.Of {
+		if c.timing[in] == TimingTimeDependent {
+			deps = appendNew(deps, c.stepName("tdcov_"+in))
+			days = appendNew(days, fmt.Sprintf("SELECT t.person_id, t.entry_no, t.day FROM %s t", c.tdTable(in)))
+			// Every tdcov table has a row on fu_start, the first change
+			// day, so the latest row on or before any change day exists.
+			fmt.Fprintf(&joins, "\n  CROSS JOIN LATERAL (SELECT t.value FROM %s t WHERE t.person_id = c.person_id AND t.entry_no = c.entry_no AND t.day <= c.day ORDER BY t.day DESC LIMIT 1) v%d",
+				c.tdTable(in), k)
+			continue
+		}
+		deps = appendNew(deps, c.stepName("cov_"+in))
+		fmt.Fprintf(&joins, "\n  JOIN %s v%d ON v%d.person_id = c.person_id AND v%d.entry_no = c.entry_no", c.covTable(in), k, k, k)
+	}
+	if len(days) == 0 {
+		return false
+	}
+	sql := fmt.Sprintf(`WITH c AS (
+  %s
+), v AS (
+  SELECT c.person_id, c.entry_no, c.day, %s AS value
+  FROM c%s
+)`, strings.Join(days, "\n  UNION\n  "), value, joins.String())
+	c.addTimeDep(cv, b, sql, deps)
 	return true
 }
 
@@ -179,30 +237,51 @@ func (c *compiler) episodesStep(names []string) {
 	cols := []string{"person_id bigint NOT NULL", "entry_no integer NOT NULL", "episode_no integer NOT NULL",
 		"start integer NOT NULL", "stop integer", "event boolean NOT NULL"}
 	ins := []string{"person_id", "entry_no", "episode_no", "start", "stop", "event"}
-	var days, vals []string
-	for _, name := range names {
+	// Each covariate's value on a day is its latest change on or before
+	// it, carried forward with windows, not looked up per day: joined on
+	// the change days (NULL elsewhere), a running count of its changes
+	// numbers the runs of days holding one change's value, and the first
+	// value of each run is that change's. Every tdcov table has a row on
+	// fu_start, the first day, so no run lacks its change.
+	var days, joins, jcols, gcols, vals, outs []string
+	for k, name := range names {
 		deps = append(deps, c.stepName("tdcov_"+name))
 		days = append(days, fmt.Sprintf("SELECT t.person_id, t.entry_no, t.day FROM %s t", c.tdTable(name)))
 		cols = append(cols, column("td_"+name)+" "+sqlType(c.types[name]))
 		ins = append(ins, column("td_"+name))
-		vals = append(vals, fmt.Sprintf(`(SELECT t.value FROM %s t WHERE t.person_id = n.person_id AND t.entry_no = n.entry_no AND t.day <= n.day ORDER BY t.day DESC LIMIT 1)`, c.tdTable(name)))
+		joins = append(joins, fmt.Sprintf("LEFT JOIN %s t%d ON t%d.person_id = c.person_id AND t%d.entry_no = c.entry_no AND t%d.day = c.day", c.tdTable(name), k, k, k, k))
+		jcols = append(jcols, fmt.Sprintf("t%d.value AS v%d, t%d.day AS d%d", k, k, k, k))
+		gcols = append(gcols, fmt.Sprintf("count(j.d%d) OVER w AS g%d", k, k))
+		vals = append(vals, fmt.Sprintf("first_value(g.v%d) OVER (PARTITION BY g.person_id, g.entry_no, g.g%d ORDER BY g.day) AS td%d", k, k, k))
+		outs = append(outs, fmt.Sprintf("n.td%d", k))
 	}
 	cols = append(cols, "PRIMARY KEY (person_id, entry_no, episode_no)")
 	sql := fmt.Sprintf(`(%s)
 WITH c AS (
   %s
-), n AS (
-  SELECT c.person_id, c.entry_no, c.day, lead(c.day) OVER (PARTITION BY c.person_id, c.entry_no ORDER BY c.day) AS next,
-         row_number() OVER (PARTITION BY c.person_id, c.entry_no ORDER BY c.day)::integer AS episode_no
+), j AS (
+  SELECT c.person_id, c.entry_no, c.day, %s
   FROM c
+  %s
+), g AS (
+  SELECT j.*, %s,
+         lead(j.day) OVER w AS next, row_number() OVER w AS episode_no
+  FROM j
+  WINDOW w AS (PARTITION BY j.person_id, j.entry_no ORDER BY j.day)
+), n AS (
+  SELECT g.person_id, g.entry_no, g.day, g.next, g.episode_no::integer AS episode_no,
+         %s
+  FROM g
 )
 SELECT n.person_id, n.entry_no, n.episode_no, n.day - f.fu_start, coalesce(n.next, f.fu_end + 1) - f.fu_start,
        n.next IS NULL AND f.end_reason IS NOT DISTINCT FROM %s,
        %s
 FROM n
 JOIN %s f ON f.person_id = n.person_id AND f.entry_no = n.entry_no`,
-		strings.Join(ins, ", "), strings.Join(days, "\n  UNION\n  "), b.arg("outcome", "text"),
-		strings.Join(vals, ",\n       "), c.studyTable("followup"))
+		strings.Join(ins, ", "), strings.Join(days, "\n  UNION\n  "), strings.Join(jcols, ", "),
+		strings.Join(joins, "\n  "), strings.Join(gcols, ", "),
+		strings.Join(vals, ",\n         "), b.arg("outcome", "text"),
+		strings.Join(outs, ", "), c.studyTable("followup"))
 	c.add(StepEpisodes, "episodes", strings.Join(cols, ",\n"), b, sql, deps...)
 }
 

@@ -18,7 +18,11 @@ func Describe(p *Protocol, lang string) (string, error) {
 		d.events[p.Events[i].Name] = &p.Events[i]
 	}
 	for i := range p.CodeLists {
-		d.lists[p.CodeLists[i].Name] = &p.CodeLists[i]
+		if cl, err := resolveCodeList(&p.CodeLists[i]); err == nil {
+			d.lists[cl.Name] = cl
+		} else {
+			d.lists[p.CodeLists[i].Name] = &p.CodeLists[i]
+		}
 	}
 	d.population()
 	d.index()
@@ -482,7 +486,8 @@ func (d *describer) analyses() {
 
 func (d *describer) codes() {
 	var parts []string
-	for _, cl := range d.p.CodeLists {
+	for i := range d.p.CodeLists {
+		cl := d.lists[d.p.CodeLists[i].Name]
 		var cs []string
 		cs = append(cs, cl.Include.Codes...)
 		for _, x := range cl.Include.Prefixes {

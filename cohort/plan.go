@@ -56,7 +56,9 @@ type Plan struct {
 	DataVersion int64  // data version read
 	Steps       []Step // in dependency order
 	// NotCompiled lists, with protocol paths, what the plan leaves out
-	// because the compiler does not handle it yet.
+	// because the compiler does not handle it. Every valid protocol
+	// compiles whole now, so it is empty; it stays for a construct a later
+	// protocol version may add before its compiler does.
 	NotCompiled []string
 }
 
@@ -68,7 +70,7 @@ type Step struct {
 	Kind      string   // the stage that made it: "event", "spells", "index", ...
 	Partition int      // the partition whose rows it reads and writes
 	Table     string   // the table written, schema-qualified and quoted
-	Create    string   // CREATE TABLE statement (no arguments)
+	Create    string   // SET LOCAL jit = off; then the CREATE TABLE statement (no arguments; run as one simple-protocol Exec)
 	SQL       string   // INSERT ... SELECT filling the table, with $n arguments
 	Args      []any    // bound arguments of SQL
 	DependsOn []string // names of the steps whose tables SQL reads

@@ -46,14 +46,18 @@ const (
 	ParamText    = "text"
 )
 
-// CodeList is a named, versioned set of codes of one coding system.
+// CodeList is a named, versioned set of codes of one coding system: written
+// out, or a reference to a shipped list of cohort/library ("library":
+// "diabetes_drugs@1"), which then supplies the system, codes, version and
+// source (the title too, unless given).
 type CodeList struct {
 	Name     string   `json:"name"`                // identifier, referenced by events
 	Title    string   `json:"title,omitempty"`     // human title
-	System   string   `json:"system"`              // see the System* constants
+	Library  string   `json:"library,omitempty"`   // "name@version" of a shipped list; then no system, include, exclude, version, source
+	System   string   `json:"system,omitempty"`    // see the System* constants
 	Version  string   `json:"version,omitempty"`   // version of the list, e.g. "2024-01"
 	Source   string   `json:"source,omitempty"`    // citation of where the codes come from
-	Include  CodeSet  `json:"include"`             // codes in the list
+	Include  CodeSet  `json:"include,omitzero"`    // codes in the list
 	Exclude  *CodeSet `json:"exclude,omitempty"`   // codes removed from Include
 	DailyDDD *float64 `json:"daily_ddd,omitempty"` // ATC/AIC: defined daily doses taken per day (default 1)
 	Validity string   `json:"validity,omitempty"`  // "event_date" (default): code valid in the dictionary at the event date; "ignore"

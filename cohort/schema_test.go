@@ -110,10 +110,12 @@ func TestSchemaAndDecoderAgree(t *testing.T) {
 		{"bad name", `"name": "comparator-new-users"`, `"name": "Comparator new users"`},
 		{"bad date", `"end": "2018-12-31"`, `"end": "31/12/2018"`},
 		{"placeholder with unknown member", `"age": {"min": 40,`, `"age": {"min": {"param": "a", "x": 1},`},
-		{"presence without window", `"event": "antidiabetic_dispensing", "window": {"start": -365, "end": 0}`, `"event": "antidiabetic_dispensing"`},
+		{"presence without window", `"event": "antidiabetic_dispensing", "window": {"start": -365, "end": -1}`, `"event": "antidiabetic_dispensing"`},
 		{"cox without covariates", `"covariates": ["exposure"], "ties": "efron"`, `"ties": "efron"`},
 		{"group without criteria", `{"name": "no AMI admission in the year before", "event": "ami_admission", "window": {"start": -365, "end": -1}, "count": {"at_most": 0}}`, `{"name": "g", "group": {"op": "any", "criteria": []}}`},
 		{"negative count", `"count": {"at_most": 0}`, `"count": {"at_most": -1}`},
+		{"library and system", `{"name": "antidiabetics", "title": "Drugs used in diabetes", "system": "atc", "include": {"prefixes": ["A10"]}}`, `{"name": "antidiabetics", "library": "diabetes_drugs@1", "system": "atc"}`},
+		{"library without version", `{"name": "antidiabetics", "title": "Drugs used in diabetes", "system": "atc", "include": {"prefixes": ["A10"]}}`, `{"name": "antidiabetics", "library": "diabetes_drugs"}`},
 		{"missing population accrual", `"accrual": {"start": "2013-01-01", "end": "2018-12-31"},`, ``},
 	}
 	require.NoError(t, schemaValidate(t, []byte(base)))

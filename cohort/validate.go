@@ -360,6 +360,14 @@ func (prm *Parameter) parse(s string) (any, error) {
 }
 
 func (v *validator) codeList(path string, cl *CodeList) {
+	if cl.Library != "" {
+		var err error
+		if cl, err = v.libraryList(path, cl); err != nil {
+			v.e.add(field(path, "library"), "%s", strings.TrimPrefix(err.Error(), "library: "))
+			v.name(field(path, "name"), cl.Name)
+			return
+		}
+	}
 	if v.name(field(path, "name"), cl.Name) {
 		if _, dup := v.lists[cl.Name]; dup {
 			v.e.add(field(path, "name"), "duplicate code list name %q", cl.Name)
@@ -387,6 +395,19 @@ func (v *validator) codeList(path string, cl *CodeList) {
 	if cl.Validity != "" {
 		v.oneOf(field(path, "validity"), cl.Validity, "event_date", "ignore")
 	}
+}
+
+// libraryList checks that a code list referring to a shipped list sets
+// nothing the library supplies, and returns the resolved list.
+func (v *validator) libraryList(path string, cl *CodeList) (*CodeList, error) {
+	set := map[string]bool{"system": cl.System != "", "version": cl.Version != "", "source": cl.Source != "",
+		"include": len(cl.Include.Codes)+len(cl.Include.Prefixes)+len(cl.Include.Ranges) > 0, "exclude": cl.Exclude != nil}
+	for _, f := range []string{"system", "version", "source", "include", "exclude"} {
+		if set[f] {
+			v.e.add(field(path, f), "must be absent with library: the shipped list %s supplies it", cl.Library)
+		}
+	}
+	return resolveCodeList(cl)
 }
 
 func (v *validator) codeSet(path, system string, cs *CodeSet) {

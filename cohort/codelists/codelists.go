@@ -23,7 +23,7 @@ var files embed.FS
 // hospital diagnoses (ICD-9-CM, any position) and/or dispensings (ATC).
 type Scheme struct {
 	Name       string      `json:"name"`     // the file's name without .json
-	Version    string      `json:"version"`  // raised on every change of the codes or weights
+	Version    string      `json:"version"`  // raised on every change of the codes, weights or superseding rules (pinned in codelists_test.go)
 	Title      string      `json:"title"`    // human label
 	Source     string      `json:"source"`   // where the codes and weights come from
 	Verified   string      `json:"verified"` // what was checked against the publication
@@ -38,6 +38,7 @@ type Condition struct {
 	ICD9Dx       *CodeSet `json:"icd9cm_dx,omitempty"`     // hospital diagnoses, any position
 	ATC          *CodeSet `json:"atc,omitempty"`           // dispensings (pharmacy and direct distribution)
 	SupersededBy string   `json:"superseded_by,omitempty"` // the condition that, when present, cancels this one
+	Note         string   `json:"note,omitempty"`          // what is doubtful or unverified in this row; never compiled
 }
 
 // CodeSet is a set of codes written as prefixes and ranges, as in
@@ -159,6 +160,11 @@ func mustLoad() map[string]*Scheme {
 func (s *Scheme) check() error {
 	if !nameRe.MatchString(s.Name) || s.Version == "" {
 		return fmt.Errorf("name %q and version %q are required", s.Name, s.Version)
+	}
+	// A list says what of it was checked against its publication, even when
+	// nothing was: users of a score must be able to tell which kind they got.
+	if strings.TrimSpace(s.Verified) == "" {
+		return fmt.Errorf("verified is required: say what was checked against the publication, or that nothing was")
 	}
 	ids := map[string]bool{}
 	for _, c := range s.Conditions {

@@ -16,7 +16,7 @@ import (
 )
 
 // Run creates the plan's schema and executes its steps in order, each as
-// DROP TABLE IF EXISTS, Create and SQL in one transaction.
+// DROP TABLE IF EXISTS, Create, SQL and ANALYZE in one transaction.
 func Run(ctx context.Context, pool *pgxpool.Pool, plan *cohort.Plan) error {
 	if _, err := pool.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{plan.Schema}.Sanitize()); err != nil {
 		return fmt.Errorf("cohorttest: create schema %s: %w", plan.Schema, err)
@@ -37,6 +37,11 @@ func Run(ctx context.Context, pool *pgxpool.Pool, plan *cohort.Plan) error {
 			}
 			if _, err := tx.Exec(ctx, s.SQL, s.Args...); err != nil {
 				return fmt.Errorf("fill: %w", err)
+			}
+			// As the study engine does, so that later steps are planned
+			// the same way here and there.
+			if _, err := tx.Exec(ctx, "ANALYZE "+s.Table); err != nil {
+				return fmt.Errorf("analyze: %w", err)
 			}
 			return nil
 		})

@@ -9,6 +9,7 @@
 -- $6 = "412"
 -- $7 = []string{"41092"}
 -- $8 = []string{"4111%"}
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."ev_ihd_admission_p0" (
 person_id bigint NOT NULL,
 record_id text NOT NULL,
@@ -35,6 +36,7 @@ WHERE s.data_version <= $1::bigint
 -- $3 = []string{"M01A%"}
 -- $4 = []string{"M01AX%"}
 -- $5 = []string{"012345678"}
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."ev_nsaid_p0" (
 person_id bigint NOT NULL,
 record_id text NOT NULL,
@@ -46,20 +48,21 @@ PRIMARY KEY (person_id, record_id)
 );
 INSERT INTO "study_golden"."ev_nsaid_p0"
 (person_id, record_id, start_date, end_date, ddd, daily_ddd)
-SELECT x.person_id, 'P' || x.event_id, x.dispensing_date, x.dispensing_date,
-       x.packs * coalesce((SELECT v.ddd_per_pack FROM "dict_product" v
-                           WHERE v.aic = x.aic AND v.data_version <= $1::bigint
-                           ORDER BY (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC
-                           LIMIT 1), 1),
+(SELECT DISTINCT ON (x.person_id, x.event_id)
+       x.person_id, 'P' || x.event_id, x.dispensing_date, x.dispensing_date,
+       x.packs * coalesce(v.ddd_per_pack, 1),
        NULL::double precision
 FROM "pharmacy_p0" x
+LEFT JOIN "dict_product" v ON v.aic = x.aic AND v.data_version <= $1::bigint
 WHERE x.data_version <= $2::bigint
   AND (((x.atc LIKE ANY($3::text[])) AND NOT (x.atc LIKE ANY($4::text[])))
-       OR ((x.aic = ANY($5::text[]))));
+       OR ((x.aic = ANY($5::text[]))))
+ORDER BY x.person_id, x.event_id, (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC);
 
 -- step ev_diab_exemption_p0 (event)
 -- $1 = 7
--- $2 = []string{"013"}
+-- $2 = []string{"013%"}
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."ev_diab_exemption_p0" (
 person_id bigint NOT NULL,
 record_id text NOT NULL,
@@ -74,11 +77,12 @@ INSERT INTO "study_golden"."ev_diab_exemption_p0"
 SELECT x.person_id, x.event_id::text, x.start_date, x.end_date, NULL::double precision, NULL::double precision
 FROM "exemption_p0" x
 WHERE x.data_version <= $1::bigint
-  AND ((x.code = ANY($2::text[])) AND (NOT EXISTS (SELECT 1 FROM "dict_exemption" WHERE true) OR EXISTS (SELECT 1 FROM "dict_exemption" v WHERE v.code = x.code AND v.valid_from <= x.start_date AND (v.valid_to IS NULL OR x.start_date <= v.valid_to))));
+  AND ((x.code LIKE ANY($2::text[])) AND (NOT EXISTS (SELECT 1 FROM "dict_exemption" WHERE true) OR EXISTS (SELECT 1 FROM "dict_exemption" v WHERE v.code = x.code AND v.valid_from <= x.start_date AND (v.valid_to IS NULL OR x.start_date <= v.valid_to))));
 
 -- step spells_p0 (spells)
 -- $1 = 7
 -- $2 = 15
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."spells_p0" (
 person_id bigint NOT NULL,
 spell_no integer NOT NULL,
@@ -118,6 +122,7 @@ GROUP BY g.person_id, g.spell_no;
 -- $10 = 30
 -- $11 = 180
 -- $12 = 7
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."index_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -135,9 +140,15 @@ WITH occ AS (
   SELECT o.person_id, o.start_date, o.end_date, NULL::text AS grp, 1 AS ev FROM "study_golden"."ev_nsaid_p0" o
   UNION ALL
   SELECT o.person_id, o.start_date, o.end_date, NULL::text AS grp, 2 AS ev FROM "study_golden"."ev_diab_exemption_p0" o
-), qual AS (
-  SELECT o.*
+), occw AS (
+  SELECT o.*, count(*) OVER (PARTITION BY o.person_id, o.ev ORDER BY o.start_date
+                             RANGE BETWEEN make_interval(days => $11::integer) PRECEDING AND '1 day'::interval PRECEDING) AS prior,
+         min(o.grp) OVER (PARTITION BY o.person_id, o.start_date) AS gmin,
+         max(o.grp) OVER (PARTITION BY o.person_id, o.start_date) AS gmax
   FROM occ o
+), qual AS (
+  SELECT o.person_id, o.start_date, o.end_date, o.gmin, o.gmax
+  FROM occw o
   JOIN "person_p0" p ON p.person_id = o.person_id AND p.data_version <= $12::bigint
   WHERE o.start_date BETWEEN $1::date AND $2::date
     AND (p.death_date IS NULL OR p.death_date >= o.start_date)
@@ -146,26 +157,21 @@ WITH occ AS (
     AND EXISTS (SELECT 1 FROM "area_person_p0" a WHERE a.person_id = o.person_id AND a.area = $5::text AND a.entry_date <= o.start_date AND a.data_version <= $6::bigint)
     AND EXISTS (SELECT 1 FROM "enrolment_p0" r WHERE r.person_id = o.person_id AND r.start_date <= o.start_date AND (r.end_date IS NULL OR o.start_date <= r.end_date) AND r.asl = ANY($7::text[]) AND r.data_version <= $8::bigint)
     AND EXISTS (SELECT 1 FROM "study_golden"."spells_p0" s WHERE s.person_id = o.person_id AND s.start_date <= o.start_date - $9::integer AND (s.end_date IS NULL OR s.end_date >= o.start_date + $10::integer))
-    AND NOT EXISTS (SELECT 1 FROM occ w WHERE w.person_id = o.person_id
-                    AND w.ev = o.ev
-                    AND w.start_date BETWEEN o.start_date - $11::integer AND o.start_date - 1)
+    AND o.prior = 0
 ), day AS (
   SELECT q.person_id, q.start_date AS index_date,
-         CASE WHEN bool_or(q.end_date IS NULL) THEN NULL ELSE max(q.end_date) END AS index_end
+         CASE WHEN bool_or(q.end_date IS NULL) THEN NULL ELSE max(q.end_date) END AS index_end,
+         min(q.gmin) AS gmin, max(q.gmax) AS gmax
   FROM qual q
   GROUP BY q.person_id, q.start_date
-), grp AS (
-  SELECT o.person_id, o.start_date, min(o.grp) AS grp, count(DISTINCT o.grp) AS n
-  FROM occ o
-  GROUP BY o.person_id, o.start_date
 )
 SELECT d.person_id, row_number() OVER (PARTITION BY d.person_id ORDER BY d.index_date),
        d.index_date, d.index_end,
-       CASE WHEN g.n = 1 THEN g.grp END, coalesce(g.n > 1, false)
-FROM day d
-JOIN grp g ON g.person_id = d.person_id AND g.start_date = d.index_date;
+       CASE WHEN d.gmin = d.gmax THEN d.gmin END, coalesce(d.gmin <> d.gmax, false)
+FROM day d;
 
 -- step criteria_p0 (criteria) after index_p0, spells_p0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."criteria_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -178,6 +184,7 @@ SELECT i.person_id,
 FROM "study_golden"."index_p0" i;
 
 -- step cohort_p0 (cohort) after index_p0, criteria_p0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."cohort_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -195,6 +202,7 @@ WHERE NOT i.two_groups;
 
 -- step attrition_p0 (attrition) after index_p0, criteria_p0
 -- $1 = "index entries"
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."attrition_p0" (
 line integer NOT NULL,
 label text NOT NULL,
@@ -218,6 +226,8 @@ SELECT 0, $1::text, count(DISTINCT t.person_id), count(*) FROM t WHERE true;
 -- $4 = "enrolment_end"
 -- $5 = "study_end"
 -- $6 = 0
+-- $7 = 0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."followup_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -231,13 +241,15 @@ INSERT INTO "study_golden"."followup_p0"
 WITH f AS (
   SELECT c.person_id, c.entry_no, c.index_date, c.index_group, c.index_date + $6::integer AS fu_start
   FROM "study_golden"."cohort_p0" c
+  WHERE c.index_date + $7::integer IS NOT NULL
 ), e0 AS (
   SELECT f.*,
-         (SELECT p.death_date FROM "person_p0" p WHERE p.person_id = f.person_id AND p.data_version <= $1::bigint) AS e0,
-         (SELECT s.end_date FROM "study_golden"."spells_p0" s WHERE s.person_id = f.person_id AND s.start_date <= f.index_date AND (s.end_date IS NULL OR s.end_date >= f.index_date)) AS e1,
+         p.death_date AS e0,
+         s.end_date AS e1,
          $2::date AS e2
   FROM f
-  WHERE f.fu_start IS NOT NULL
+  LEFT JOIN "person_p0" p ON p.person_id = f.person_id AND p.data_version <= $1::bigint
+  LEFT JOIN "study_golden"."spells_p0" s ON s.person_id = f.person_id AND s.start_date <= f.index_date AND (s.end_date IS NULL OR s.end_date >= f.index_date)
 ), e AS (
   SELECT e0.*, least(e0.e0, e0.e1, e0.e2) AS fu_end FROM e0
 )
@@ -246,6 +258,7 @@ FROM e
 WHERE e.fu_end IS NULL OR e.fu_end >= e.fu_start;
 
 -- step dataset_p0 (dataset) after cohort_p0, followup_p0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."dataset_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,

@@ -3,6 +3,7 @@
 -- step spells_p0 (spells)
 -- $1 = 7
 -- $2 = 0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."spells_p0" (
 person_id bigint NOT NULL,
 spell_no integer NOT NULL,
@@ -36,6 +37,7 @@ GROUP BY g.person_id, g.spell_no;
 -- $4 = 0
 -- $5 = 0
 -- $6 = 7
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."index_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -51,29 +53,31 @@ WITH occ AS (
   SELECT x.person_id, $1::date AS start_date, $2::date AS end_date, NULL::text AS grp, 0 AS ev
   FROM "person_p0" x
   WHERE x.data_version <= $3::bigint
-), qual AS (
-  SELECT o.*
+), occw AS (
+  SELECT o.*, 0 AS prior,
+         min(o.grp) OVER (PARTITION BY o.person_id, o.start_date) AS gmin,
+         max(o.grp) OVER (PARTITION BY o.person_id, o.start_date) AS gmax
   FROM occ o
+), qual AS (
+  SELECT o.person_id, o.start_date, o.end_date, o.gmin, o.gmax
+  FROM occw o
   JOIN "person_p0" p ON p.person_id = o.person_id AND p.data_version <= $6::bigint
   WHERE (p.death_date IS NULL OR p.death_date >= o.start_date)
     AND EXISTS (SELECT 1 FROM "study_golden"."spells_p0" s WHERE s.person_id = o.person_id AND s.start_date <= o.start_date - $4::integer AND (s.end_date IS NULL OR s.end_date >= o.start_date + $5::integer))
 ), day AS (
   SELECT q.person_id, q.start_date AS index_date,
-         CASE WHEN bool_or(q.end_date IS NULL) THEN NULL ELSE max(q.end_date) END AS index_end
+         CASE WHEN bool_or(q.end_date IS NULL) THEN NULL ELSE max(q.end_date) END AS index_end,
+         min(q.gmin) AS gmin, max(q.gmax) AS gmax
   FROM qual q
   GROUP BY q.person_id, q.start_date
-), grp AS (
-  SELECT o.person_id, o.start_date, min(o.grp) AS grp, count(DISTINCT o.grp) AS n
-  FROM occ o
-  GROUP BY o.person_id, o.start_date
 )
 SELECT d.person_id, row_number() OVER (PARTITION BY d.person_id ORDER BY d.index_date),
        d.index_date, d.index_end,
-       CASE WHEN g.n = 1 THEN g.grp END, coalesce(g.n > 1, false)
-FROM (SELECT DISTINCT ON (d.person_id) d.* FROM day d ORDER BY d.person_id, d.index_date) AS d
-JOIN grp g ON g.person_id = d.person_id AND g.start_date = d.index_date;
+       CASE WHEN d.gmin = d.gmax THEN d.gmin END, coalesce(d.gmin <> d.gmax, false)
+FROM (SELECT DISTINCT ON (d.person_id) d.* FROM day d ORDER BY d.person_id, d.index_date) AS d;
 
 -- step criteria_p0 (criteria) after index_p0, spells_p0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."criteria_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -86,6 +90,7 @@ SELECT i.person_id,
 FROM "study_golden"."index_p0" i;
 
 -- step cohort_p0 (cohort) after index_p0, criteria_p0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."cohort_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -103,6 +108,7 @@ WHERE NOT i.two_groups;
 
 -- step attrition_p0 (attrition) after index_p0, criteria_p0
 -- $1 = "index entries"
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."attrition_p0" (
 line integer NOT NULL,
 label text NOT NULL,
@@ -126,6 +132,8 @@ SELECT 0, $1::text, count(DISTINCT t.person_id), count(*) FROM t WHERE true;
 -- $4 = "enrolment_end"
 -- $5 = "study_end"
 -- $6 = 1
+-- $7 = 1
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."followup_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -139,13 +147,15 @@ INSERT INTO "study_golden"."followup_p0"
 WITH f AS (
   SELECT c.person_id, c.entry_no, c.index_date, c.index_group, c.index_date + $6::integer AS fu_start
   FROM "study_golden"."cohort_p0" c
+  WHERE c.index_date + $7::integer IS NOT NULL
 ), e0 AS (
   SELECT f.*,
-         (SELECT p.death_date FROM "person_p0" p WHERE p.person_id = f.person_id AND p.data_version <= $1::bigint) AS e0,
-         (SELECT s.end_date FROM "study_golden"."spells_p0" s WHERE s.person_id = f.person_id AND s.start_date <= f.index_date AND (s.end_date IS NULL OR s.end_date >= f.index_date)) AS e1,
+         p.death_date AS e0,
+         s.end_date AS e1,
          $2::date AS e2
   FROM f
-  WHERE f.fu_start IS NOT NULL
+  LEFT JOIN "person_p0" p ON p.person_id = f.person_id AND p.data_version <= $1::bigint
+  LEFT JOIN "study_golden"."spells_p0" s ON s.person_id = f.person_id AND s.start_date <= f.index_date AND (s.end_date IS NULL OR s.end_date >= f.index_date)
 ), e AS (
   SELECT e0.*, least(e0.e0, e0.e1, e0.e2) AS fu_end FROM e0
 )
@@ -164,6 +174,7 @@ WHERE e.fu_end IS NULL OR e.fu_end >= e.fu_start;
 -- $8 = []string{"410", "412", "39891", "40201", "40211", "40291", "40401", "40403", "40411", "40413", "40491", "40493", "4254", "4255", "4256", "4257", "4258", "4259", "428", "0930", "4373", "440", "441", "4431", "4432", "4433", "4434", "4435", "4436", "4437", "4438", "4439", "4471", "5571", "5579", "V434", "36234", "430", "431", "432", "433", "434", "435", "436", "437", "438", "290", "2941", "3312", "4168", "4169", "490", "491", "492", "493", "494", "495", "496", "497", "498", "499", "500", "501", "502", "503", "504", "505", "5064", "5081", "5088", "4465", "7100", "7101", "7102", "7103", "7104", "7140", "7141", "7142", "7148", "725", "531", "532", "533", "534", "07022", "07023", "07032", "07033", "07044", "07054", "0706", "0709", "570", "571", "5733", "5734", "5738", "5739", "V427", "2500", "2501", "2502", "2503", "2508", "2509", "2504", "2505", "2506", "2507", "3341", "342", "343", "3440", "3441", "3442", "3443", "3444", "3445", "3446", "3449", "40301", "40311", "40391", "40402", "40403", "40412", "40413", "40492", "40493", "582", "5830", "5831", "5832", "5833", "5834", "5835", "5836", "5837", "585", "586", "5880", "V420", "V451", "V56", "140", "141", "142", "143", "144", "145", "146", "147", "148", "149", "150", "151", "152", "153", "154", "155", "156", "157", "158", "159", "160", "161", "162", "163", "164", "165", "166", "167", "168", "169", "170", "171", "172", "174", "175", "176", "177", "178", "179", "180", "181", "182", "183", "184", "185", "186", "187", "188", "189", "190", "191", "192", "193", "194", "195", "200", "201", "202", "203", "204", "205", "206", "207", "208", "2386", "4560", "4561", "4562", "5722", "5723", "5724", "5725", "5726", "5727", "5728", "196", "197", "198", "199", "042", "043", "044"}
 -- $9 = []string{"410", "412", "39891", "40201", "40211", "40291", "40401", "40403", "40411", "40413", "40491", "40493", "4254", "4255", "4256", "4257", "4258", "4259", "428", "0930", "4373", "440", "441", "4431", "4432", "4433", "4434", "4435", "4436", "4437", "4438", "4439", "4471", "5571", "5579", "V434", "36234", "430", "431", "432", "433", "434", "435", "436", "437", "438", "290", "2941", "3312", "4168", "4169", "490", "491", "492", "493", "494", "495", "496", "497", "498", "499", "500", "501", "502", "503", "504", "505", "5064", "5081", "5088", "4465", "7100", "7101", "7102", "7103", "7104", "7140", "7141", "7142", "7148", "725", "531", "532", "533", "534", "07022", "07023", "07032", "07033", "07044", "07054", "0706", "0709", "570", "571", "5733", "5734", "5738", "5739", "V427", "2500", "2501", "2502", "2503", "2508", "2509", "2504", "2505", "2506", "2507", "3341", "342", "343", "3440", "3441", "3442", "3443", "3444", "3445", "3446", "3449", "40301", "40311", "40391", "40402", "40403", "40412", "40413", "40492", "40493", "582", "5830", "5831", "5832", "5833", "5834", "5835", "5836", "5837", "585", "586", "5880", "V420", "V451", "V56", "140", "141", "142", "143", "144", "145", "146", "147", "148", "149", "150", "151", "152", "153", "154", "155", "156", "157", "158", "159", "160", "161", "162", "163", "164", "165", "166", "167", "168", "169", "170", "171", "172", "174", "175", "176", "177", "178", "179", "180", "181", "182", "183", "184", "185", "186", "187", "188", "189", "190", "191", "192", "193", "194", "195", "200", "201", "202", "203", "204", "205", "206", "207", "208", "2386", "4560", "4561", "4562", "5722", "5723", "5724", "5725", "5726", "5727", "5728", "196", "197", "198", "199", "042", "043", "044"}
 -- $10 = 7
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."cov_cci_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -177,22 +188,23 @@ WITH cond (cond, weight, superseded_by) AS (
 ), dx (cond, n, lo, hi) AS (
   SELECT * FROM unnest($6::text[], $7::integer[], $8::text[], $9::text[])
 ), hit AS (
-  SELECT i.person_id, i.entry_no, dx.cond
+  SELECT DISTINCT i.person_id, i.entry_no, dx.cond
   FROM "study_golden"."cohort_p0" i
   JOIN "sdo_diagnosis_p0" d ON d.person_id = i.person_id AND d.admission_date >= i.index_date + $1::integer AND d.admission_date <= i.index_date + $2::integer
   JOIN dx ON left(d.code, dx.n) COLLATE "C" BETWEEN dx.lo AND dx.hi
   WHERE d.data_version <= $10::bigint
     AND (NOT EXISTS (SELECT 1 FROM "dict_icd9cm" WHERE kind = 'dx') OR EXISTS (SELECT 1 FROM "dict_icd9cm" v WHERE v.kind = 'dx' AND v.code = d.code AND v.valid_from <= d.admission_date AND (v.valid_to IS NULL OR d.admission_date <= v.valid_to)))
+), score AS (
+  SELECT h.person_id, h.entry_no, sum(cond.weight) AS v
+  FROM hit h
+  JOIN cond ON cond.cond = h.cond
+  WHERE NOT EXISTS (SELECT 1 FROM hit s
+                    WHERE s.person_id = h.person_id AND s.entry_no = h.entry_no AND s.cond = cond.superseded_by)
+  GROUP BY h.person_id, h.entry_no
 )
-SELECT i.person_id, i.entry_no,
-       coalesce((SELECT sum(cond.weight)
-                 FROM cond
-                 WHERE EXISTS (SELECT 1 FROM hit h
-                               WHERE h.person_id = i.person_id AND h.entry_no = i.entry_no AND h.cond = cond.cond)
-                   AND NOT EXISTS (SELECT 1 FROM hit s
-                                   WHERE s.person_id = i.person_id AND s.entry_no = i.entry_no
-                                     AND s.cond = cond.superseded_by)), 0)
-FROM "study_golden"."cohort_p0" i;
+SELECT i.person_id, i.entry_no, coalesce(score.v, 0)
+FROM "study_golden"."cohort_p0" i
+LEFT JOIN score ON score.person_id = i.person_id AND score.entry_no = i.entry_no;
 
 -- step cov_mcs_p0 (covariate) after cohort_p0
 -- $1 = -730
@@ -211,6 +223,7 @@ FROM "study_golden"."cohort_p0" i;
 -- $14 = []int32{5, 5, 5, 5, 5, 5, 7, 5, 5, 5, 5, 5, 5, 7, 7, 7, 3, 3, 5, 5, 7, 4, 7, 4, 5, 5, 7, 7, 7, 7, 7, 5, 5, 7, 5, 7, 3, 5, 5, 7, 5, 5, 7, 7, 7, 5, 5, 5, 5, 5, 5, 7, 7, 7, 7, 7, 7, 5, 5, 7, 7, 7, 5, 5, 5, 5, 7, 7, 7, 7, 7, 5, 5, 5, 4, 4}
 -- $15 = []string{"J04AB", "N05AA", "N05AB", "N05AC", "N05AD", "N05AX", "N05AF04", "A06AD", "N05BA", "N05CD", "N05CF", "N05BX", "N06BX", "N05BC01", "N05BC51", "N05CX01", "L01", "A04", "L03AC", "L03AA", "C07AB05", "N04B", "V03AE01", "C03C", "C01DA", "C01AA", "C01BA01", "C01BA02", "C01BA51", "C01BA71", "C01BA93", "M01BA", "M01CB", "P01BA02", "L03AA", "B03XA01", "A10", "M04AA", "M04AB", "M04AC01", "N03AA", "N03AX", "N03AB02", "N03AB05", "N03AB52", "R03AA", "R03AB", "R03AC", "R03DA", "R03DB", "R03BA", "R03DA20", "R01AC01", "R03BC01", "R01AC51", "S01GX01", "S01GX51", "A02BA", "A02BB", "A02BC01", "A02BD01", "A02BD05", "B01AA", "B01AB", "B01AE", "B01AF", "B01AX01", "B01AD10", "B01AD12", "B01AC05", "C04AD03", "C01BA", "C01BC", "C01BD", "H03A", "H03B"}
 -- $16 = []string{"J04AB", "N05AA", "N05AB", "N05AC", "N05AD", "N05AX", "N05AF04", "A06AD", "N05BA", "N05CD", "N05CF", "N05BX", "N06BX", "N05BC01", "N05BC51", "N05CX01", "L01", "A04", "L03AC", "L03AA", "C07AB05", "N04B", "V03AE01", "C03C", "C01DA", "C01AA", "C01BA01", "C01BA02", "C01BA51", "C01BA71", "C01BA93", "M01BA", "M01CB", "P01BA02", "L03AA", "B03XA01", "A10", "M04AA", "M04AB", "M04AC01", "N03AA", "N03AX", "N03AB02", "N03AB05", "N03AB52", "R03AA", "R03AB", "R03AC", "R03DA", "R03DB", "R03BA", "R03DA20", "R01AC01", "R03BC01", "R01AC51", "S01GX01", "S01GX51", "A02BA", "A02BB", "A02BC01", "A02BD01", "A02BD05", "B01AA", "B01AB", "B01AE", "B01AF", "B01AX01", "B01AD10", "B01AD12", "B01AC05", "C04AD03", "C01BA", "C01BC", "C01BD", "H03A", "H03B"}
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."cov_mcs_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -224,7 +237,7 @@ WITH cond (cond, weight, superseded_by) AS (
 ), dx (cond, n, lo, hi) AS (
   SELECT * FROM unnest($6::text[], $7::integer[], $8::text[], $9::text[])
 ), hit AS (
-  SELECT i.person_id, i.entry_no, dx.cond
+  SELECT DISTINCT i.person_id, i.entry_no, dx.cond
   FROM "study_golden"."cohort_p0" i
   JOIN "sdo_diagnosis_p0" d ON d.person_id = i.person_id AND d.admission_date >= i.index_date + $1::integer AND d.admission_date <= i.index_date + $2::integer
   JOIN dx ON left(d.code, dx.n) COLLATE "C" BETWEEN dx.lo AND dx.hi
@@ -237,16 +250,17 @@ WITH cond (cond, weight, superseded_by) AS (
         UNION ALL
         SELECT x.person_id, x.dispensing_date, x.atc FROM "direct_distribution_p0" x WHERE x.data_version <= $12::bigint) x ON x.person_id = i.person_id AND x.dispensing_date >= i.index_date + $1::integer AND x.dispensing_date <= i.index_date + $2::integer
   JOIN (SELECT * FROM unnest($13::text[], $14::integer[], $15::text[], $16::text[])) AS atc (cond, n, lo, hi) ON left(x.atc, atc.n) COLLATE "C" BETWEEN atc.lo AND atc.hi
+), score AS (
+  SELECT h.person_id, h.entry_no, sum(cond.weight) AS v
+  FROM hit h
+  JOIN cond ON cond.cond = h.cond
+  WHERE NOT EXISTS (SELECT 1 FROM hit s
+                    WHERE s.person_id = h.person_id AND s.entry_no = h.entry_no AND s.cond = cond.superseded_by)
+  GROUP BY h.person_id, h.entry_no
 )
-SELECT i.person_id, i.entry_no,
-       coalesce((SELECT sum(cond.weight)
-                 FROM cond
-                 WHERE EXISTS (SELECT 1 FROM hit h
-                               WHERE h.person_id = i.person_id AND h.entry_no = i.entry_no AND h.cond = cond.cond)
-                   AND NOT EXISTS (SELECT 1 FROM hit s
-                                   WHERE s.person_id = i.person_id AND s.entry_no = i.entry_no
-                                     AND s.cond = cond.superseded_by)), 0)
-FROM "study_golden"."cohort_p0" i;
+SELECT i.person_id, i.entry_no, coalesce(score.v, 0)
+FROM "study_golden"."cohort_p0" i
+LEFT JOIN score ON score.person_id = i.person_id AND score.entry_no = i.entry_no;
 
 -- step cov_mcs_class_p0 (covariate) after cohort_p0, cov_mcs_p0
 -- $1 = 1
@@ -260,6 +274,7 @@ FROM "study_golden"."cohort_p0" i;
 -- $9 = 20
 -- $10 = "15-19"
 -- $11 = "20+"
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."cov_mcs_class_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -273,6 +288,7 @@ FROM "study_golden"."cohort_p0" i
 JOIN "study_golden"."cov_mcs_p0" v0 ON v0.person_id = i.person_id AND v0.entry_no = i.entry_no;
 
 -- step dataset_p0 (dataset) after cohort_p0, followup_p0, cov_cci_p0, cov_mcs_p0, cov_mcs_class_p0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."dataset_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,

@@ -7,6 +7,7 @@
 -- $4 = 7
 -- $5 = 7
 -- $6 = []string{"C09A%", "C09B%"}
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."ev_ace_dispensing_p0" (
 person_id bigint NOT NULL,
 record_id text NOT NULL,
@@ -18,25 +19,25 @@ PRIMARY KEY (person_id, record_id)
 );
 INSERT INTO "study_golden"."ev_ace_dispensing_p0"
 (person_id, record_id, start_date, end_date, ddd, daily_ddd)
-SELECT x.person_id, 'P' || x.event_id, x.dispensing_date, x.dispensing_date,
-       x.packs * coalesce((SELECT v.ddd_per_pack FROM "dict_product" v
-                           WHERE v.aic = x.aic AND v.data_version <= $1::bigint
-                           ORDER BY (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC
-                           LIMIT 1), 1),
+(SELECT DISTINCT ON (x.person_id, x.event_id)
+       x.person_id, 'P' || x.event_id, x.dispensing_date, x.dispensing_date,
+       x.packs * coalesce(v.ddd_per_pack, 1),
        NULL::double precision
 FROM "pharmacy_p0" x
+LEFT JOIN "dict_product" v ON v.aic = x.aic AND v.data_version <= $1::bigint
 WHERE x.data_version <= $2::bigint
   AND ((x.atc LIKE ANY($3::text[])))
+ORDER BY x.person_id, x.event_id, (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC)
 UNION ALL
-SELECT x.person_id, 'D' || x.event_id, x.dispensing_date, x.dispensing_date,
-       x.packs * coalesce((SELECT v.ddd_per_pack FROM "dict_product" v
-                           WHERE v.aic = x.aic AND v.data_version <= $4::bigint
-                           ORDER BY (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC
-                           LIMIT 1), 1),
+(SELECT DISTINCT ON (x.person_id, x.event_id)
+       x.person_id, 'D' || x.event_id, x.dispensing_date, x.dispensing_date,
+       x.packs * coalesce(v.ddd_per_pack, 1),
        NULL::double precision
 FROM "direct_distribution_p0" x
+LEFT JOIN "dict_product" v ON v.aic = x.aic AND v.data_version <= $4::bigint
 WHERE x.data_version <= $5::bigint
-  AND ((x.atc LIKE ANY($6::text[])));
+  AND ((x.atc LIKE ANY($6::text[])))
+ORDER BY x.person_id, x.event_id, (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC);
 
 -- step ev_arb_dispensing_p0 (event)
 -- $1 = 7
@@ -45,6 +46,7 @@ WHERE x.data_version <= $5::bigint
 -- $4 = 7
 -- $5 = 7
 -- $6 = []string{"C09C%", "C09D%"}
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."ev_arb_dispensing_p0" (
 person_id bigint NOT NULL,
 record_id text NOT NULL,
@@ -56,30 +58,31 @@ PRIMARY KEY (person_id, record_id)
 );
 INSERT INTO "study_golden"."ev_arb_dispensing_p0"
 (person_id, record_id, start_date, end_date, ddd, daily_ddd)
-SELECT x.person_id, 'P' || x.event_id, x.dispensing_date, x.dispensing_date,
-       x.packs * coalesce((SELECT v.ddd_per_pack FROM "dict_product" v
-                           WHERE v.aic = x.aic AND v.data_version <= $1::bigint
-                           ORDER BY (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC
-                           LIMIT 1), 1),
+(SELECT DISTINCT ON (x.person_id, x.event_id)
+       x.person_id, 'P' || x.event_id, x.dispensing_date, x.dispensing_date,
+       x.packs * coalesce(v.ddd_per_pack, 1),
        NULL::double precision
 FROM "pharmacy_p0" x
+LEFT JOIN "dict_product" v ON v.aic = x.aic AND v.data_version <= $1::bigint
 WHERE x.data_version <= $2::bigint
   AND ((x.atc LIKE ANY($3::text[])))
+ORDER BY x.person_id, x.event_id, (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC)
 UNION ALL
-SELECT x.person_id, 'D' || x.event_id, x.dispensing_date, x.dispensing_date,
-       x.packs * coalesce((SELECT v.ddd_per_pack FROM "dict_product" v
-                           WHERE v.aic = x.aic AND v.data_version <= $4::bigint
-                           ORDER BY (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC
-                           LIMIT 1), 1),
+(SELECT DISTINCT ON (x.person_id, x.event_id)
+       x.person_id, 'D' || x.event_id, x.dispensing_date, x.dispensing_date,
+       x.packs * coalesce(v.ddd_per_pack, 1),
        NULL::double precision
 FROM "direct_distribution_p0" x
+LEFT JOIN "dict_product" v ON v.aic = x.aic AND v.data_version <= $4::bigint
 WHERE x.data_version <= $5::bigint
-  AND ((x.atc LIKE ANY($6::text[])));
+  AND ((x.atc LIKE ANY($6::text[])))
+ORDER BY x.person_id, x.event_id, (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC);
 
 -- step ev_ami_admission_p0 (event)
 -- $1 = 7
 -- $2 = 7
 -- $3 = []string{"410%"}
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."ev_ami_admission_p0" (
 person_id bigint NOT NULL,
 record_id text NOT NULL,
@@ -107,6 +110,7 @@ WHERE s.data_version <= $1::bigint
 -- $4 = 7
 -- $5 = 7
 -- $6 = []string{"A10%"}
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."ev_antidiabetic_dispensing_p0" (
 person_id bigint NOT NULL,
 record_id text NOT NULL,
@@ -118,30 +122,31 @@ PRIMARY KEY (person_id, record_id)
 );
 INSERT INTO "study_golden"."ev_antidiabetic_dispensing_p0"
 (person_id, record_id, start_date, end_date, ddd, daily_ddd)
-SELECT x.person_id, 'P' || x.event_id, x.dispensing_date, x.dispensing_date,
-       x.packs * coalesce((SELECT v.ddd_per_pack FROM "dict_product" v
-                           WHERE v.aic = x.aic AND v.data_version <= $1::bigint
-                           ORDER BY (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC
-                           LIMIT 1), 1),
+(SELECT DISTINCT ON (x.person_id, x.event_id)
+       x.person_id, 'P' || x.event_id, x.dispensing_date, x.dispensing_date,
+       x.packs * coalesce(v.ddd_per_pack, 1),
        NULL::double precision
 FROM "pharmacy_p0" x
+LEFT JOIN "dict_product" v ON v.aic = x.aic AND v.data_version <= $1::bigint
 WHERE x.data_version <= $2::bigint
   AND ((x.atc LIKE ANY($3::text[])))
+ORDER BY x.person_id, x.event_id, (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC)
 UNION ALL
-SELECT x.person_id, 'D' || x.event_id, x.dispensing_date, x.dispensing_date,
-       x.packs * coalesce((SELECT v.ddd_per_pack FROM "dict_product" v
-                           WHERE v.aic = x.aic AND v.data_version <= $4::bigint
-                           ORDER BY (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC
-                           LIMIT 1), 1),
+(SELECT DISTINCT ON (x.person_id, x.event_id)
+       x.person_id, 'D' || x.event_id, x.dispensing_date, x.dispensing_date,
+       x.packs * coalesce(v.ddd_per_pack, 1),
        NULL::double precision
 FROM "direct_distribution_p0" x
+LEFT JOIN "dict_product" v ON v.aic = x.aic AND v.data_version <= $4::bigint
 WHERE x.data_version <= $5::bigint
-  AND ((x.atc LIKE ANY($6::text[])));
+  AND ((x.atc LIKE ANY($6::text[])))
+ORDER BY x.person_id, x.event_id, (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC);
 
 -- step ev_diabetes_admission_p0 (event)
 -- $1 = 7
 -- $2 = 7
 -- $3 = []string{"250%"}
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."ev_diabetes_admission_p0" (
 person_id bigint NOT NULL,
 record_id text NOT NULL,
@@ -164,6 +169,7 @@ WHERE s.data_version <= $1::bigint
 -- step ev_diabetes_exemption_p0 (event)
 -- $1 = 7
 -- $2 = []string{"013"}
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."ev_diabetes_exemption_p0" (
 person_id bigint NOT NULL,
 record_id text NOT NULL,
@@ -183,6 +189,7 @@ WHERE x.data_version <= $1::bigint
 -- step spells_p0 (spells)
 -- $1 = 7
 -- $2 = 0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."spells_p0" (
 person_id bigint NOT NULL,
 spell_no integer NOT NULL,
@@ -220,6 +227,7 @@ GROUP BY g.person_id, g.spell_no;
 -- $8 = 0
 -- $9 = 365
 -- $10 = 7
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."index_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -235,37 +243,39 @@ WITH occ AS (
   SELECT o.person_id, o.start_date, o.end_date, $1::text AS grp, 0 AS ev FROM "study_golden"."ev_ace_dispensing_p0" o
   UNION ALL
   SELECT o.person_id, o.start_date, o.end_date, $2::text AS grp, 1 AS ev FROM "study_golden"."ev_arb_dispensing_p0" o
-), qual AS (
-  SELECT o.*
+), occw AS (
+  SELECT o.*, count(*) OVER (PARTITION BY o.person_id ORDER BY o.start_date
+                             RANGE BETWEEN make_interval(days => $9::integer) PRECEDING AND '1 day'::interval PRECEDING) AS prior,
+         min(o.grp) OVER (PARTITION BY o.person_id, o.start_date) AS gmin,
+         max(o.grp) OVER (PARTITION BY o.person_id, o.start_date) AS gmax
   FROM occ o
+), qual AS (
+  SELECT o.person_id, o.start_date, o.end_date, o.gmin, o.gmax
+  FROM occw o
   JOIN "person_p0" p ON p.person_id = o.person_id AND p.data_version <= $10::bigint
   WHERE o.start_date BETWEEN $3::date AND $4::date
     AND (p.death_date IS NULL OR p.death_date >= o.start_date)
     AND extract(year FROM age(o.start_date, p.birth_date)) >= $5::integer
     AND extract(year FROM age(o.start_date, p.birth_date)) <= $6::integer
     AND EXISTS (SELECT 1 FROM "study_golden"."spells_p0" s WHERE s.person_id = o.person_id AND s.start_date <= o.start_date - $7::integer AND (s.end_date IS NULL OR s.end_date >= o.start_date + $8::integer))
-    AND NOT EXISTS (SELECT 1 FROM occ w WHERE w.person_id = o.person_id
-                    AND w.start_date BETWEEN o.start_date - $9::integer AND o.start_date - 1)
+    AND o.prior = 0
 ), day AS (
   SELECT q.person_id, q.start_date AS index_date,
-         CASE WHEN bool_or(q.end_date IS NULL) THEN NULL ELSE max(q.end_date) END AS index_end
+         CASE WHEN bool_or(q.end_date IS NULL) THEN NULL ELSE max(q.end_date) END AS index_end,
+         min(q.gmin) AS gmin, max(q.gmax) AS gmax
   FROM qual q
   GROUP BY q.person_id, q.start_date
-), grp AS (
-  SELECT o.person_id, o.start_date, min(o.grp) AS grp, count(DISTINCT o.grp) AS n
-  FROM occ o
-  GROUP BY o.person_id, o.start_date
 )
 SELECT d.person_id, row_number() OVER (PARTITION BY d.person_id ORDER BY d.index_date),
        d.index_date, d.index_end,
-       CASE WHEN g.n = 1 THEN g.grp END, coalesce(g.n > 1, false)
-FROM (SELECT DISTINCT ON (d.person_id) d.* FROM day d ORDER BY d.person_id, d.index_date) AS d
-JOIN grp g ON g.person_id = d.person_id AND g.start_date = d.index_date;
+       CASE WHEN d.gmin = d.gmax THEN d.gmin END, coalesce(d.gmin <> d.gmax, false)
+FROM (SELECT DISTINCT ON (d.person_id) d.* FROM day d ORDER BY d.person_id, d.index_date) AS d;
 
 -- step criteria_p0 (criteria) after index_p0, spells_p0, ev_ami_admission_p0
 -- $1 = -365
 -- $2 = -1
 -- $3 = 0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."criteria_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -281,6 +291,7 @@ SELECT i.person_id,
 FROM "study_golden"."index_p0" i;
 
 -- step cohort_p0 (cohort) after index_p0, criteria_p0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."cohort_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -300,6 +311,7 @@ WHERE NOT i.two_groups AND k.c1;
 -- $1 = "index entries"
 -- $2 = "one exposure group on day 0"
 -- $3 = "no AMI admission in the year before"
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."attrition_p0" (
 line integer NOT NULL,
 label text NOT NULL,
@@ -330,6 +342,8 @@ SELECT 2, $3::text, count(DISTINCT t.person_id), count(*) FROM t WHERE NOT t.two
 -- $7 = "max_days"
 -- $8 = "study_end"
 -- $9 = 1
+-- $10 = 1
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."followup_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -343,15 +357,22 @@ INSERT INTO "study_golden"."followup_p0"
 WITH f AS (
   SELECT c.person_id, c.entry_no, c.index_date, c.index_group, c.index_date + $9::integer AS fu_start
   FROM "study_golden"."cohort_p0" c
+  WHERE c.index_date + $10::integer IS NOT NULL
+), x0 AS (
+  SELECT y.person_id, y.entry_no, min(y.start_date) AS d
+  FROM (SELECT f.person_id, f.entry_no, o.start_date FROM f JOIN "study_golden"."ev_ami_admission_p0" o ON o.person_id = f.person_id WHERE o.start_date >= f.fu_start) y
+  GROUP BY y.person_id, y.entry_no
 ), e0 AS (
   SELECT f.*,
-         (SELECT min(x.start_date) FROM (SELECT o.start_date FROM "study_golden"."ev_ami_admission_p0" o WHERE o.person_id = f.person_id AND o.start_date >= f.fu_start) x) AS e0,
-         (SELECT p.death_date FROM "person_p0" p WHERE p.person_id = f.person_id AND p.data_version <= $1::bigint) AS e1,
-         (SELECT s.end_date FROM "study_golden"."spells_p0" s WHERE s.person_id = f.person_id AND s.start_date <= f.index_date AND (s.end_date IS NULL OR s.end_date >= f.index_date)) AS e2,
+         x0.d AS e0,
+         p.death_date AS e1,
+         s.end_date AS e2,
          f.fu_start + $2::integer - 1 AS e3,
          $3::date AS e4
   FROM f
-  WHERE f.fu_start IS NOT NULL
+  LEFT JOIN x0 ON x0.person_id = f.person_id AND x0.entry_no = f.entry_no
+  LEFT JOIN "person_p0" p ON p.person_id = f.person_id AND p.data_version <= $1::bigint
+  LEFT JOIN "study_golden"."spells_p0" s ON s.person_id = f.person_id AND s.start_date <= f.index_date AND (s.end_date IS NULL OR s.end_date >= f.index_date)
 ), e AS (
   SELECT e0.*, least(e0.e0, e0.e1, e0.e2, e0.e3, e0.e4) AS fu_end FROM e0
 )
@@ -360,6 +381,7 @@ FROM e
 WHERE e.fu_end IS NULL OR e.fu_end >= e.fu_start;
 
 -- step outcome_ami_p0 (outcome) after followup_p0, ev_ami_admission_p0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."outcome_ami_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -381,6 +403,7 @@ CROSS JOIN LATERAL (
 ) x;
 
 -- step cov_exposure_p0 (covariate) after cohort_p0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."cov_exposure_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -394,6 +417,7 @@ FROM "study_golden"."cohort_p0" i;
 
 -- step cov_age_p0 (covariate) after cohort_p0
 -- $1 = 7
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."cov_age_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -407,6 +431,7 @@ FROM "study_golden"."cohort_p0" i;
 
 -- step cov_sex_p0 (covariate) after cohort_p0
 -- $1 = 7
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."cov_sex_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -421,6 +446,7 @@ FROM "study_golden"."cohort_p0" i;
 -- step cov_antidiabetic_use_p0 (covariate) after cohort_p0, ev_antidiabetic_dispensing_p0
 -- $1 = -365
 -- $2 = 0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."cov_antidiabetic_use_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -434,6 +460,7 @@ FROM "study_golden"."cohort_p0" i;
 
 -- step cov_diabetes_admission_p0 (covariate) after cohort_p0, ev_diabetes_admission_p0
 -- $1 = -1
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."cov_diabetes_admission_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -448,6 +475,7 @@ FROM "study_golden"."cohort_p0" i;
 -- step cov_diabetes_exemption_p0 (covariate) after cohort_p0, ev_diabetes_exemption_p0
 -- $1 = 0
 -- $2 = 0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."cov_diabetes_exemption_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -460,6 +488,7 @@ SELECT i.person_id, i.entry_no, (SELECT count(*) > 0 FROM "study_golden"."ev_dia
 FROM "study_golden"."cohort_p0" i;
 
 -- step cov_diabetes_p0 (covariate) after cohort_p0, cov_antidiabetic_use_p0, cov_diabetes_admission_p0, cov_diabetes_exemption_p0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."cov_diabetes_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -475,6 +504,7 @@ JOIN "study_golden"."cov_diabetes_admission_p0" v1 ON v1.person_id = i.person_id
 JOIN "study_golden"."cov_diabetes_exemption_p0" v2 ON v2.person_id = i.person_id AND v2.entry_no = i.entry_no;
 
 -- step dataset_p0 (dataset) after cohort_p0, followup_p0, outcome_ami_p0, cov_exposure_p0, cov_age_p0, cov_sex_p0, cov_antidiabetic_use_p0, cov_diabetes_admission_p0, cov_diabetes_exemption_p0, cov_diabetes_p0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."dataset_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,

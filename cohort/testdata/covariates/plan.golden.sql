@@ -7,6 +7,7 @@
 -- $4 = 7
 -- $5 = 7
 -- $6 = []string{"C10AA%"}
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."ev_statin_p0" (
 person_id bigint NOT NULL,
 record_id text NOT NULL,
@@ -18,29 +19,30 @@ PRIMARY KEY (person_id, record_id)
 );
 INSERT INTO "study_golden"."ev_statin_p0"
 (person_id, record_id, start_date, end_date, ddd, daily_ddd)
-SELECT x.person_id, 'P' || x.event_id, x.dispensing_date, x.dispensing_date,
-       x.packs * coalesce((SELECT v.ddd_per_pack FROM "dict_product" v
-                           WHERE v.aic = x.aic AND v.data_version <= $1::bigint
-                           ORDER BY (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC
-                           LIMIT 1), 1),
+(SELECT DISTINCT ON (x.person_id, x.event_id)
+       x.person_id, 'P' || x.event_id, x.dispensing_date, x.dispensing_date,
+       x.packs * coalesce(v.ddd_per_pack, 1),
        NULL::double precision
 FROM "pharmacy_p0" x
+LEFT JOIN "dict_product" v ON v.aic = x.aic AND v.data_version <= $1::bigint
 WHERE x.data_version <= $2::bigint
   AND ((x.atc LIKE ANY($3::text[])))
+ORDER BY x.person_id, x.event_id, (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC)
 UNION ALL
-SELECT x.person_id, 'D' || x.event_id, x.dispensing_date, x.dispensing_date,
-       x.packs * coalesce((SELECT v.ddd_per_pack FROM "dict_product" v
-                           WHERE v.aic = x.aic AND v.data_version <= $4::bigint
-                           ORDER BY (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC
-                           LIMIT 1), 1),
+(SELECT DISTINCT ON (x.person_id, x.event_id)
+       x.person_id, 'D' || x.event_id, x.dispensing_date, x.dispensing_date,
+       x.packs * coalesce(v.ddd_per_pack, 1),
        NULL::double precision
 FROM "direct_distribution_p0" x
+LEFT JOIN "dict_product" v ON v.aic = x.aic AND v.data_version <= $4::bigint
 WHERE x.data_version <= $5::bigint
-  AND ((x.atc LIKE ANY($6::text[])));
+  AND ((x.atc LIKE ANY($6::text[])))
+ORDER BY x.person_id, x.event_id, (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC);
 
 -- step ev_diab_p0 (event)
 -- $1 = 7
 -- $2 = []string{"013"}
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."ev_diab_p0" (
 person_id bigint NOT NULL,
 record_id text NOT NULL,
@@ -60,6 +62,7 @@ WHERE x.data_version <= $1::bigint
 -- step spells_p0 (spells)
 -- $1 = 7
 -- $2 = 0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."spells_p0" (
 person_id bigint NOT NULL,
 spell_no integer NOT NULL,
@@ -93,6 +96,7 @@ GROUP BY g.person_id, g.spell_no;
 -- $4 = 0
 -- $5 = 0
 -- $6 = 7
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."index_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -108,29 +112,31 @@ WITH occ AS (
   SELECT x.person_id, $1::date AS start_date, $2::date AS end_date, NULL::text AS grp, 0 AS ev
   FROM "person_p0" x
   WHERE x.data_version <= $3::bigint
-), qual AS (
-  SELECT o.*
+), occw AS (
+  SELECT o.*, 0 AS prior,
+         min(o.grp) OVER (PARTITION BY o.person_id, o.start_date) AS gmin,
+         max(o.grp) OVER (PARTITION BY o.person_id, o.start_date) AS gmax
   FROM occ o
+), qual AS (
+  SELECT o.person_id, o.start_date, o.end_date, o.gmin, o.gmax
+  FROM occw o
   JOIN "person_p0" p ON p.person_id = o.person_id AND p.data_version <= $6::bigint
   WHERE (p.death_date IS NULL OR p.death_date >= o.start_date)
     AND EXISTS (SELECT 1 FROM "study_golden"."spells_p0" s WHERE s.person_id = o.person_id AND s.start_date <= o.start_date - $4::integer AND (s.end_date IS NULL OR s.end_date >= o.start_date + $5::integer))
 ), day AS (
   SELECT q.person_id, q.start_date AS index_date,
-         CASE WHEN bool_or(q.end_date IS NULL) THEN NULL ELSE max(q.end_date) END AS index_end
+         CASE WHEN bool_or(q.end_date IS NULL) THEN NULL ELSE max(q.end_date) END AS index_end,
+         min(q.gmin) AS gmin, max(q.gmax) AS gmax
   FROM qual q
   GROUP BY q.person_id, q.start_date
-), grp AS (
-  SELECT o.person_id, o.start_date, min(o.grp) AS grp, count(DISTINCT o.grp) AS n
-  FROM occ o
-  GROUP BY o.person_id, o.start_date
 )
 SELECT d.person_id, row_number() OVER (PARTITION BY d.person_id ORDER BY d.index_date),
        d.index_date, d.index_end,
-       CASE WHEN g.n = 1 THEN g.grp END, coalesce(g.n > 1, false)
-FROM (SELECT DISTINCT ON (d.person_id) d.* FROM day d ORDER BY d.person_id, d.index_date) AS d
-JOIN grp g ON g.person_id = d.person_id AND g.start_date = d.index_date;
+       CASE WHEN d.gmin = d.gmax THEN d.gmin END, coalesce(d.gmin <> d.gmax, false)
+FROM (SELECT DISTINCT ON (d.person_id) d.* FROM day d ORDER BY d.person_id, d.index_date) AS d;
 
 -- step criteria_p0 (criteria) after index_p0, spells_p0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."criteria_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -143,6 +149,7 @@ SELECT i.person_id,
 FROM "study_golden"."index_p0" i;
 
 -- step cohort_p0 (cohort) after index_p0, criteria_p0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."cohort_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -160,6 +167,7 @@ WHERE NOT i.two_groups;
 
 -- step attrition_p0 (attrition) after index_p0, criteria_p0
 -- $1 = "index entries"
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."attrition_p0" (
 line integer NOT NULL,
 label text NOT NULL,
@@ -183,6 +191,8 @@ SELECT 0, $1::text, count(DISTINCT t.person_id), count(*) FROM t WHERE true;
 -- $4 = "enrolment_end"
 -- $5 = "study_end"
 -- $6 = 1
+-- $7 = 1
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."followup_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -196,13 +206,15 @@ INSERT INTO "study_golden"."followup_p0"
 WITH f AS (
   SELECT c.person_id, c.entry_no, c.index_date, c.index_group, c.index_date + $6::integer AS fu_start
   FROM "study_golden"."cohort_p0" c
+  WHERE c.index_date + $7::integer IS NOT NULL
 ), e0 AS (
   SELECT f.*,
-         (SELECT p.death_date FROM "person_p0" p WHERE p.person_id = f.person_id AND p.data_version <= $1::bigint) AS e0,
-         (SELECT s.end_date FROM "study_golden"."spells_p0" s WHERE s.person_id = f.person_id AND s.start_date <= f.index_date AND (s.end_date IS NULL OR s.end_date >= f.index_date)) AS e1,
+         p.death_date AS e0,
+         s.end_date AS e1,
          $2::date AS e2
   FROM f
-  WHERE f.fu_start IS NOT NULL
+  LEFT JOIN "person_p0" p ON p.person_id = f.person_id AND p.data_version <= $1::bigint
+  LEFT JOIN "study_golden"."spells_p0" s ON s.person_id = f.person_id AND s.start_date <= f.index_date AND (s.end_date IS NULL OR s.end_date >= f.index_date)
 ), e AS (
   SELECT e0.*, least(e0.e0, e0.e1, e0.e2) AS fu_end FROM e0
 )
@@ -212,6 +224,7 @@ WHERE e.fu_end IS NULL OR e.fu_end >= e.fu_start;
 
 -- step cov_age_p0 (covariate) after cohort_p0
 -- $1 = 7
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."cov_age_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -225,6 +238,7 @@ FROM "study_golden"."cohort_p0" i;
 
 -- step cov_sex_p0 (covariate) after cohort_p0
 -- $1 = 7
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."cov_sex_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -237,6 +251,7 @@ SELECT i.person_id, i.entry_no, (SELECT p.sex FROM "person_p0" p WHERE p.person_
 FROM "study_golden"."cohort_p0" i;
 
 -- step cov_year_p0 (covariate) after cohort_p0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."cov_year_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -250,6 +265,7 @@ FROM "study_golden"."cohort_p0" i;
 
 -- step cov_asl_p0 (covariate) after cohort_p0
 -- $1 = 7
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."cov_asl_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -264,6 +280,7 @@ FROM "study_golden"."cohort_p0" i;
 -- step cov_statin_any_p0 (covariate) after cohort_p0, ev_statin_p0
 -- $1 = -365
 -- $2 = -1
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."cov_statin_any_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -278,6 +295,7 @@ FROM "study_golden"."cohort_p0" i;
 -- step cov_statin_n_p0 (covariate) after cohort_p0, ev_statin_p0
 -- $1 = -365
 -- $2 = 0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."cov_statin_n_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -291,6 +309,7 @@ FROM "study_golden"."cohort_p0" i;
 
 -- step cov_statin_days_p0 (covariate) after cohort_p0, ev_statin_p0
 -- $1 = 0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."cov_statin_days_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -308,6 +327,7 @@ FROM "study_golden"."cohort_p0" i;
 -- $3 = 65
 -- $4 = "[60,65)"
 -- $5 = ">=65"
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."cov_age_class_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -323,6 +343,7 @@ JOIN "study_golden"."cov_age_p0" v0 ON v0.person_id = i.person_id AND v0.entry_n
 -- step cov_age_agg_p0 (covariate) after cohort_p0, cov_age_class_p0
 -- $1 = []string{"<60", "[60,65)"}
 -- $2 = "<65"
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."cov_age_agg_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -338,6 +359,7 @@ JOIN "study_golden"."cov_age_class_p0" v0 ON v0.person_id = i.person_id AND v0.e
 -- step cov_diab_any_p0 (covariate) after cohort_p0, ev_diab_p0
 -- $1 = -3650
 -- $2 = 0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."cov_diab_any_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -350,6 +372,7 @@ SELECT i.person_id, i.entry_no, (SELECT count(*) > 0 FROM "study_golden"."ev_dia
 FROM "study_golden"."cohort_p0" i;
 
 -- step cov_both_p0 (covariate) after cohort_p0, cov_statin_any_p0, cov_diab_any_p0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."cov_both_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -364,6 +387,7 @@ JOIN "study_golden"."cov_statin_any_p0" v0 ON v0.person_id = i.person_id AND v0.
 JOIN "study_golden"."cov_diab_any_p0" v1 ON v1.person_id = i.person_id AND v1.entry_no = i.entry_no;
 
 -- step cov_total_p0 (covariate) after cohort_p0, cov_statin_n_p0, cov_statin_any_p0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."cov_total_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -378,6 +402,7 @@ JOIN "study_golden"."cov_statin_n_p0" v0 ON v0.person_id = i.person_id AND v0.en
 JOIN "study_golden"."cov_statin_any_p0" v1 ON v1.person_id = i.person_id AND v1.entry_no = i.entry_no;
 
 -- step cov_ratio_p0 (covariate) after cohort_p0, cov_statin_n_p0, cov_statin_days_p0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."cov_ratio_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -392,6 +417,7 @@ JOIN "study_golden"."cov_statin_n_p0" v0 ON v0.person_id = i.person_id AND v0.en
 JOIN "study_golden"."cov_statin_days_p0" v1 ON v1.person_id = i.person_id AND v1.entry_no = i.entry_no;
 
 -- step dataset_p0 (dataset) after cohort_p0, followup_p0, cov_age_p0, cov_sex_p0, cov_year_p0, cov_asl_p0, cov_statin_any_p0, cov_statin_n_p0, cov_statin_days_p0, cov_age_class_p0, cov_age_agg_p0, cov_diab_any_p0, cov_both_p0, cov_total_p0, cov_ratio_p0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."dataset_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,

@@ -7,6 +7,7 @@
 -- $4 = 7
 -- $5 = 7
 -- $6 = []string{"C09A%"}
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."ev_ace_p0" (
 person_id bigint NOT NULL,
 record_id text NOT NULL,
@@ -18,37 +19,38 @@ PRIMARY KEY (person_id, record_id)
 );
 INSERT INTO "study_golden"."ev_ace_p0"
 (person_id, record_id, start_date, end_date, ddd, daily_ddd)
-SELECT x.person_id, 'P' || x.event_id, x.dispensing_date, x.dispensing_date,
-       x.packs * coalesce((SELECT v.ddd_per_pack FROM "dict_product" v
-                           WHERE v.aic = x.aic AND v.data_version <= $1::bigint
-                           ORDER BY (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC
-                           LIMIT 1), 1),
+(SELECT DISTINCT ON (x.person_id, x.event_id)
+       x.person_id, 'P' || x.event_id, x.dispensing_date, x.dispensing_date,
+       x.packs * coalesce(v.ddd_per_pack, 1),
        NULL::double precision
 FROM "pharmacy_p0" x
+LEFT JOIN "dict_product" v ON v.aic = x.aic AND v.data_version <= $1::bigint
 WHERE x.data_version <= $2::bigint
   AND ((x.atc LIKE ANY($3::text[])))
+ORDER BY x.person_id, x.event_id, (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC)
 UNION ALL
-SELECT x.person_id, 'D' || x.event_id, x.dispensing_date, x.dispensing_date,
-       x.packs * coalesce((SELECT v.ddd_per_pack FROM "dict_product" v
-                           WHERE v.aic = x.aic AND v.data_version <= $4::bigint
-                           ORDER BY (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC
-                           LIMIT 1), 1),
+(SELECT DISTINCT ON (x.person_id, x.event_id)
+       x.person_id, 'D' || x.event_id, x.dispensing_date, x.dispensing_date,
+       x.packs * coalesce(v.ddd_per_pack, 1),
        NULL::double precision
 FROM "direct_distribution_p0" x
+LEFT JOIN "dict_product" v ON v.aic = x.aic AND v.data_version <= $4::bigint
 WHERE x.data_version <= $5::bigint
-  AND ((x.atc LIKE ANY($6::text[])));
+  AND ((x.atc LIKE ANY($6::text[])))
+ORDER BY x.person_id, x.event_id, (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC);
 
 -- step ev_arb_p0 (event)
--- $1 = 7
--- $2 = []string{"C09C%"}
--- $3 = 2
+-- $1 = []string{"C09C%"}
+-- $2 = 2
+-- $3 = 7
 -- $4 = 7
 -- $5 = []string{"C09C%"}
--- $6 = 7
--- $7 = []string{"C09C%"}
--- $8 = 2
+-- $6 = []string{"C09C%"}
+-- $7 = 2
+-- $8 = 7
 -- $9 = 7
 -- $10 = []string{"C09C%"}
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."ev_arb_p0" (
 person_id bigint NOT NULL,
 record_id text NOT NULL,
@@ -60,29 +62,30 @@ PRIMARY KEY (person_id, record_id)
 );
 INSERT INTO "study_golden"."ev_arb_p0"
 (person_id, record_id, start_date, end_date, ddd, daily_ddd)
-SELECT x.person_id, 'P' || x.event_id, x.dispensing_date, x.dispensing_date,
-       x.packs * coalesce((SELECT v.ddd_per_pack FROM "dict_product" v
-                           WHERE v.aic = x.aic AND v.data_version <= $1::bigint
-                           ORDER BY (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC
-                           LIMIT 1), 1),
-       CASE WHEN ((x.atc LIKE ANY($2::text[]))) THEN $3::double precision END
+(SELECT DISTINCT ON (x.person_id, x.event_id)
+       x.person_id, 'P' || x.event_id, x.dispensing_date, x.dispensing_date,
+       x.packs * coalesce(v.ddd_per_pack, 1),
+       CASE WHEN ((x.atc LIKE ANY($1::text[]))) THEN $2::double precision END
 FROM "pharmacy_p0" x
+LEFT JOIN "dict_product" v ON v.aic = x.aic AND v.data_version <= $3::bigint
 WHERE x.data_version <= $4::bigint
   AND ((x.atc LIKE ANY($5::text[])))
+ORDER BY x.person_id, x.event_id, (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC)
 UNION ALL
-SELECT x.person_id, 'D' || x.event_id, x.dispensing_date, x.dispensing_date,
-       x.packs * coalesce((SELECT v.ddd_per_pack FROM "dict_product" v
-                           WHERE v.aic = x.aic AND v.data_version <= $6::bigint
-                           ORDER BY (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC
-                           LIMIT 1), 1),
-       CASE WHEN ((x.atc LIKE ANY($7::text[]))) THEN $8::double precision END
+(SELECT DISTINCT ON (x.person_id, x.event_id)
+       x.person_id, 'D' || x.event_id, x.dispensing_date, x.dispensing_date,
+       x.packs * coalesce(v.ddd_per_pack, 1),
+       CASE WHEN ((x.atc LIKE ANY($6::text[]))) THEN $7::double precision END
 FROM "direct_distribution_p0" x
+LEFT JOIN "dict_product" v ON v.aic = x.aic AND v.data_version <= $8::bigint
 WHERE x.data_version <= $9::bigint
-  AND ((x.atc LIKE ANY($10::text[])));
+  AND ((x.atc LIKE ANY($10::text[])))
+ORDER BY x.person_id, x.event_id, (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC);
 
 -- step spells_p0 (spells)
 -- $1 = 7
 -- $2 = 0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."spells_p0" (
 person_id bigint NOT NULL,
 spell_no integer NOT NULL,
@@ -117,6 +120,7 @@ GROUP BY g.person_id, g.spell_no;
 -- $5 = 0
 -- $6 = 0
 -- $7 = 7
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."index_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -132,30 +136,32 @@ WITH occ AS (
   SELECT o.person_id, o.start_date, o.end_date, $1::text AS grp, 0 AS ev FROM "study_golden"."ev_ace_p0" o
   UNION ALL
   SELECT o.person_id, o.start_date, o.end_date, $2::text AS grp, 1 AS ev FROM "study_golden"."ev_arb_p0" o
-), qual AS (
-  SELECT o.*
+), occw AS (
+  SELECT o.*, 0 AS prior,
+         min(o.grp) OVER (PARTITION BY o.person_id, o.start_date) AS gmin,
+         max(o.grp) OVER (PARTITION BY o.person_id, o.start_date) AS gmax
   FROM occ o
+), qual AS (
+  SELECT o.person_id, o.start_date, o.end_date, o.gmin, o.gmax
+  FROM occw o
   JOIN "person_p0" p ON p.person_id = o.person_id AND p.data_version <= $7::bigint
   WHERE o.start_date BETWEEN $3::date AND $4::date
     AND (p.death_date IS NULL OR p.death_date >= o.start_date)
     AND EXISTS (SELECT 1 FROM "study_golden"."spells_p0" s WHERE s.person_id = o.person_id AND s.start_date <= o.start_date - $5::integer AND (s.end_date IS NULL OR s.end_date >= o.start_date + $6::integer))
 ), day AS (
   SELECT q.person_id, q.start_date AS index_date,
-         CASE WHEN bool_or(q.end_date IS NULL) THEN NULL ELSE max(q.end_date) END AS index_end
+         CASE WHEN bool_or(q.end_date IS NULL) THEN NULL ELSE max(q.end_date) END AS index_end,
+         min(q.gmin) AS gmin, max(q.gmax) AS gmax
   FROM qual q
   GROUP BY q.person_id, q.start_date
-), grp AS (
-  SELECT o.person_id, o.start_date, min(o.grp) AS grp, count(DISTINCT o.grp) AS n
-  FROM occ o
-  GROUP BY o.person_id, o.start_date
 )
 SELECT d.person_id, row_number() OVER (PARTITION BY d.person_id ORDER BY d.index_date),
        d.index_date, d.index_end,
-       CASE WHEN g.n = 1 THEN g.grp END, coalesce(g.n > 1, false)
-FROM (SELECT DISTINCT ON (d.person_id) d.* FROM day d ORDER BY d.person_id, d.index_date) AS d
-JOIN grp g ON g.person_id = d.person_id AND g.start_date = d.index_date;
+       CASE WHEN d.gmin = d.gmax THEN d.gmin END, coalesce(d.gmin <> d.gmax, false)
+FROM (SELECT DISTINCT ON (d.person_id) d.* FROM day d ORDER BY d.person_id, d.index_date) AS d;
 
 -- step criteria_p0 (criteria) after index_p0, spells_p0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."criteria_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -168,6 +174,7 @@ SELECT i.person_id,
 FROM "study_golden"."index_p0" i;
 
 -- step cohort_p0 (cohort) after index_p0, criteria_p0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."cohort_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -186,6 +193,7 @@ WHERE NOT i.two_groups;
 -- step attrition_p0 (attrition) after index_p0, criteria_p0
 -- $1 = "index entries"
 -- $2 = "one exposure group on day 0"
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."attrition_p0" (
 line integer NOT NULL,
 label text NOT NULL,
@@ -208,6 +216,7 @@ SELECT 1, $2::text, count(DISTINCT t.person_id), count(*) FROM t WHERE NOT t.two
 -- $1 = "A"
 -- $2 = "B"
 -- $3 = 10
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."discontinuation_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -258,6 +267,8 @@ GROUP BY ep.person_id, ep.entry_no;
 -- $8 = "enrolment_end"
 -- $9 = "study_end"
 -- $10 = 1
+-- $11 = 1
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."followup_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -271,15 +282,25 @@ INSERT INTO "study_golden"."followup_p0"
 WITH f AS (
   SELECT c.person_id, c.entry_no, c.index_date, c.index_group, c.index_date + $10::integer AS fu_start
   FROM "study_golden"."cohort_p0" c
+  WHERE c.index_date + $11::integer IS NOT NULL
+), x0 AS (
+  SELECT y.person_id, y.entry_no, min(y.start_date) AS d
+  FROM (SELECT f.person_id, f.entry_no, o.start_date FROM f JOIN "study_golden"."ev_ace_p0" o ON o.person_id = f.person_id WHERE o.start_date >= f.fu_start AND f.index_group IS DISTINCT FROM $2::text
+        UNION ALL
+        SELECT f.person_id, f.entry_no, o.start_date FROM f JOIN "study_golden"."ev_arb_p0" o ON o.person_id = f.person_id WHERE o.start_date >= f.fu_start AND f.index_group IS DISTINCT FROM $3::text) y
+  GROUP BY y.person_id, y.entry_no
 ), e0 AS (
   SELECT f.*,
-         (SELECT p.death_date FROM "person_p0" p WHERE p.person_id = f.person_id AND p.data_version <= $1::bigint) AS e0,
-         (SELECT min(x.start_date) FROM (SELECT o.start_date FROM "study_golden"."ev_ace_p0" o WHERE o.person_id = f.person_id AND o.start_date >= f.fu_start AND f.index_group IS DISTINCT FROM $2::text UNION ALL SELECT o.start_date FROM "study_golden"."ev_arb_p0" o WHERE o.person_id = f.person_id AND o.start_date >= f.fu_start AND f.index_group IS DISTINCT FROM $3::text) x) AS e1,
-         (SELECT d.end_date FROM "study_golden"."discontinuation_p0" d WHERE d.person_id = f.person_id AND d.entry_no = f.entry_no) AS e2,
-         (SELECT s.end_date FROM "study_golden"."spells_p0" s WHERE s.person_id = f.person_id AND s.start_date <= f.index_date AND (s.end_date IS NULL OR s.end_date >= f.index_date)) AS e3,
+         p.death_date AS e0,
+         x0.d AS e1,
+         dc.end_date AS e2,
+         s.end_date AS e3,
          $4::date AS e4
   FROM f
-  WHERE f.fu_start IS NOT NULL
+  LEFT JOIN "person_p0" p ON p.person_id = f.person_id AND p.data_version <= $1::bigint
+  LEFT JOIN x0 ON x0.person_id = f.person_id AND x0.entry_no = f.entry_no
+  LEFT JOIN "study_golden"."discontinuation_p0" dc ON dc.person_id = f.person_id AND dc.entry_no = f.entry_no
+  LEFT JOIN "study_golden"."spells_p0" s ON s.person_id = f.person_id AND s.start_date <= f.index_date AND (s.end_date IS NULL OR s.end_date >= f.index_date)
 ), e AS (
   SELECT e0.*, least(e0.e0, e0.e1, e0.e2, e0.e3, e0.e4) AS fu_end FROM e0
 )
@@ -288,6 +309,7 @@ FROM e
 WHERE e.fu_end IS NULL OR e.fu_end >= e.fu_start;
 
 -- step dataset_p0 (dataset) after cohort_p0, followup_p0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."dataset_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,

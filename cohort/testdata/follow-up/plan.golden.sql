@@ -4,6 +4,7 @@
 -- $1 = 7
 -- $2 = 7
 -- $3 = []string{"410%"}
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."ev_ami_p0" (
 person_id bigint NOT NULL,
 record_id text NOT NULL,
@@ -29,6 +30,7 @@ WHERE s.data_version <= $1::bigint
 -- $2 = 7
 -- $3 = "140"
 -- $4 = "208"
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."ev_cancer_p0" (
 person_id bigint NOT NULL,
 record_id text NOT NULL,
@@ -51,6 +53,7 @@ WHERE s.data_version <= $1::bigint
 -- step spells_p0 (spells)
 -- $1 = 7
 -- $2 = 0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."spells_p0" (
 person_id bigint NOT NULL,
 spell_no integer NOT NULL,
@@ -84,6 +87,7 @@ GROUP BY g.person_id, g.spell_no;
 -- $4 = 0
 -- $5 = 0
 -- $6 = 7
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."index_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -99,32 +103,34 @@ WITH occ AS (
   SELECT x.person_id, $1::date AS start_date, $2::date AS end_date, NULL::text AS grp, 0 AS ev
   FROM "person_p0" x
   WHERE x.data_version <= $3::bigint
-), qual AS (
-  SELECT o.*
+), occw AS (
+  SELECT o.*, 0 AS prior,
+         min(o.grp) OVER (PARTITION BY o.person_id, o.start_date) AS gmin,
+         max(o.grp) OVER (PARTITION BY o.person_id, o.start_date) AS gmax
   FROM occ o
+), qual AS (
+  SELECT o.person_id, o.start_date, o.end_date, o.gmin, o.gmax
+  FROM occw o
   JOIN "person_p0" p ON p.person_id = o.person_id AND p.data_version <= $6::bigint
   WHERE (p.death_date IS NULL OR p.death_date >= o.start_date)
     AND EXISTS (SELECT 1 FROM "study_golden"."spells_p0" s WHERE s.person_id = o.person_id AND s.start_date <= o.start_date - $4::integer AND (s.end_date IS NULL OR s.end_date >= o.start_date + $5::integer))
 ), day AS (
   SELECT q.person_id, q.start_date AS index_date,
-         CASE WHEN bool_or(q.end_date IS NULL) THEN NULL ELSE max(q.end_date) END AS index_end
+         CASE WHEN bool_or(q.end_date IS NULL) THEN NULL ELSE max(q.end_date) END AS index_end,
+         min(q.gmin) AS gmin, max(q.gmax) AS gmax
   FROM qual q
   GROUP BY q.person_id, q.start_date
-), grp AS (
-  SELECT o.person_id, o.start_date, min(o.grp) AS grp, count(DISTINCT o.grp) AS n
-  FROM occ o
-  GROUP BY o.person_id, o.start_date
 )
 SELECT d.person_id, row_number() OVER (PARTITION BY d.person_id ORDER BY d.index_date),
        d.index_date, d.index_end,
-       CASE WHEN g.n = 1 THEN g.grp END, coalesce(g.n > 1, false)
-FROM (SELECT DISTINCT ON (d.person_id) d.* FROM day d ORDER BY d.person_id, d.index_date) AS d
-JOIN grp g ON g.person_id = d.person_id AND g.start_date = d.index_date;
+       CASE WHEN d.gmin = d.gmax THEN d.gmin END, coalesce(d.gmin <> d.gmax, false)
+FROM (SELECT DISTINCT ON (d.person_id) d.* FROM day d ORDER BY d.person_id, d.index_date) AS d;
 
 -- step criteria_p0 (criteria) after index_p0, spells_p0, ev_ami_p0
 -- $1 = -365
 -- $2 = -1
 -- $3 = 0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."criteria_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -140,6 +146,7 @@ SELECT i.person_id,
 FROM "study_golden"."index_p0" i;
 
 -- step cohort_p0 (cohort) after index_p0, criteria_p0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."cohort_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -158,6 +165,7 @@ WHERE NOT i.two_groups AND k.c1;
 -- step attrition_p0 (attrition) after index_p0, criteria_p0
 -- $1 = "index entries"
 -- $2 = "no AMI in the year before"
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."attrition_p0" (
 line integer NOT NULL,
 label text NOT NULL,
@@ -187,6 +195,8 @@ SELECT 1, $2::text, count(DISTINCT t.person_id), count(*) FROM t WHERE true AND 
 -- $8 = "max_days"
 -- $9 = "study_end"
 -- $10 = 1
+-- $11 = 1
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."followup_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -200,16 +210,28 @@ INSERT INTO "study_golden"."followup_p0"
 WITH f AS (
   SELECT c.person_id, c.entry_no, c.index_date, c.index_group, c.index_date + $10::integer AS fu_start
   FROM "study_golden"."cohort_p0" c
+  WHERE c.index_date + $11::integer IS NOT NULL
+), x0 AS (
+  SELECT y.person_id, y.entry_no, min(y.start_date) AS d
+  FROM (SELECT f.person_id, f.entry_no, o.start_date FROM f JOIN "study_golden"."ev_ami_p0" o ON o.person_id = f.person_id WHERE o.start_date >= f.fu_start) y
+  GROUP BY y.person_id, y.entry_no
+), x1 AS (
+  SELECT y.person_id, y.entry_no, min(y.start_date) AS d
+  FROM (SELECT f.person_id, f.entry_no, o.start_date FROM f JOIN "study_golden"."ev_cancer_p0" o ON o.person_id = f.person_id WHERE o.start_date >= f.fu_start) y
+  GROUP BY y.person_id, y.entry_no
 ), e0 AS (
   SELECT f.*,
-         (SELECT min(x.start_date) FROM (SELECT o.start_date FROM "study_golden"."ev_ami_p0" o WHERE o.person_id = f.person_id AND o.start_date >= f.fu_start) x) AS e0,
-         (SELECT p.death_date FROM "person_p0" p WHERE p.person_id = f.person_id AND p.data_version <= $1::bigint) AS e1,
-         (SELECT min(x.start_date) FROM (SELECT o.start_date FROM "study_golden"."ev_cancer_p0" o WHERE o.person_id = f.person_id AND o.start_date >= f.fu_start) x) AS e2,
-         (SELECT s.end_date FROM "study_golden"."spells_p0" s WHERE s.person_id = f.person_id AND s.start_date <= f.index_date AND (s.end_date IS NULL OR s.end_date >= f.index_date)) AS e3,
+         x0.d AS e0,
+         p.death_date AS e1,
+         x1.d AS e2,
+         s.end_date AS e3,
          f.fu_start + $2::integer - 1 AS e4,
          $3::date AS e5
   FROM f
-  WHERE f.fu_start IS NOT NULL
+  LEFT JOIN x0 ON x0.person_id = f.person_id AND x0.entry_no = f.entry_no
+  LEFT JOIN "person_p0" p ON p.person_id = f.person_id AND p.data_version <= $1::bigint
+  LEFT JOIN x1 ON x1.person_id = f.person_id AND x1.entry_no = f.entry_no
+  LEFT JOIN "study_golden"."spells_p0" s ON s.person_id = f.person_id AND s.start_date <= f.index_date AND (s.end_date IS NULL OR s.end_date >= f.index_date)
 ), e AS (
   SELECT e0.*, least(e0.e0, e0.e1, e0.e2, e0.e3, e0.e4, e0.e5) AS fu_end FROM e0
 )
@@ -218,6 +240,7 @@ FROM e
 WHERE e.fu_end IS NULL OR e.fu_end >= e.fu_start;
 
 -- step outcome_ami_p0 (outcome) after followup_p0, ev_ami_p0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."outcome_ami_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -239,6 +262,7 @@ CROSS JOIN LATERAL (
 ) x;
 
 -- step dataset_p0 (dataset) after cohort_p0, followup_p0, outcome_ami_p0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."dataset_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,

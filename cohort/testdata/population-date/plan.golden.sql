@@ -3,6 +3,7 @@
 -- step spells_p0 (spells)
 -- $1 = 7
 -- $2 = 0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."spells_p0" (
 person_id bigint NOT NULL,
 spell_no integer NOT NULL,
@@ -38,6 +39,7 @@ GROUP BY g.person_id, g.spell_no;
 -- $6 = 730
 -- $7 = 0
 -- $8 = 7
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."index_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -53,9 +55,14 @@ WITH occ AS (
   SELECT x.person_id, $1::date AS start_date, $2::date AS end_date, NULL::text AS grp, 0 AS ev
   FROM "person_p0" x
   WHERE x.data_version <= $3::bigint
-), qual AS (
-  SELECT o.*
+), occw AS (
+  SELECT o.*, 0 AS prior,
+         min(o.grp) OVER (PARTITION BY o.person_id, o.start_date) AS gmin,
+         max(o.grp) OVER (PARTITION BY o.person_id, o.start_date) AS gmax
   FROM occ o
+), qual AS (
+  SELECT o.person_id, o.start_date, o.end_date, o.gmin, o.gmax
+  FROM occw o
   JOIN "person_p0" p ON p.person_id = o.person_id AND p.data_version <= $8::bigint
   WHERE (p.death_date IS NULL OR p.death_date >= o.start_date)
     AND extract(year FROM age(o.start_date, p.birth_date)) >= $4::integer
@@ -63,21 +70,18 @@ WITH occ AS (
     AND EXISTS (SELECT 1 FROM "study_golden"."spells_p0" s WHERE s.person_id = o.person_id AND s.start_date <= o.start_date - $6::integer AND (s.end_date IS NULL OR s.end_date >= o.start_date + $7::integer))
 ), day AS (
   SELECT q.person_id, q.start_date AS index_date,
-         CASE WHEN bool_or(q.end_date IS NULL) THEN NULL ELSE max(q.end_date) END AS index_end
+         CASE WHEN bool_or(q.end_date IS NULL) THEN NULL ELSE max(q.end_date) END AS index_end,
+         min(q.gmin) AS gmin, max(q.gmax) AS gmax
   FROM qual q
   GROUP BY q.person_id, q.start_date
-), grp AS (
-  SELECT o.person_id, o.start_date, min(o.grp) AS grp, count(DISTINCT o.grp) AS n
-  FROM occ o
-  GROUP BY o.person_id, o.start_date
 )
 SELECT d.person_id, row_number() OVER (PARTITION BY d.person_id ORDER BY d.index_date),
        d.index_date, d.index_end,
-       CASE WHEN g.n = 1 THEN g.grp END, coalesce(g.n > 1, false)
-FROM (SELECT DISTINCT ON (d.person_id) d.* FROM day d ORDER BY d.person_id, d.index_date) AS d
-JOIN grp g ON g.person_id = d.person_id AND g.start_date = d.index_date;
+       CASE WHEN d.gmin = d.gmax THEN d.gmin END, coalesce(d.gmin <> d.gmax, false)
+FROM (SELECT DISTINCT ON (d.person_id) d.* FROM day d ORDER BY d.person_id, d.index_date) AS d;
 
 -- step criteria_p0 (criteria) after index_p0, spells_p0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."criteria_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -90,6 +94,7 @@ SELECT i.person_id,
 FROM "study_golden"."index_p0" i;
 
 -- step cohort_p0 (cohort) after index_p0, criteria_p0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."cohort_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -107,6 +112,7 @@ WHERE NOT i.two_groups;
 
 -- step attrition_p0 (attrition) after index_p0, criteria_p0
 -- $1 = "index entries"
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."attrition_p0" (
 line integer NOT NULL,
 label text NOT NULL,
@@ -130,6 +136,8 @@ SELECT 0, $1::text, count(DISTINCT t.person_id), count(*) FROM t WHERE true;
 -- $4 = "enrolment_end"
 -- $5 = "study_end"
 -- $6 = 0
+-- $7 = 0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."followup_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -143,13 +151,15 @@ INSERT INTO "study_golden"."followup_p0"
 WITH f AS (
   SELECT c.person_id, c.entry_no, c.index_date, c.index_group, c.index_date + $6::integer AS fu_start
   FROM "study_golden"."cohort_p0" c
+  WHERE c.index_date + $7::integer IS NOT NULL
 ), e0 AS (
   SELECT f.*,
-         (SELECT p.death_date FROM "person_p0" p WHERE p.person_id = f.person_id AND p.data_version <= $1::bigint) AS e0,
-         (SELECT s.end_date FROM "study_golden"."spells_p0" s WHERE s.person_id = f.person_id AND s.start_date <= f.index_date AND (s.end_date IS NULL OR s.end_date >= f.index_date)) AS e1,
+         p.death_date AS e0,
+         s.end_date AS e1,
          $2::date AS e2
   FROM f
-  WHERE f.fu_start IS NOT NULL
+  LEFT JOIN "person_p0" p ON p.person_id = f.person_id AND p.data_version <= $1::bigint
+  LEFT JOIN "study_golden"."spells_p0" s ON s.person_id = f.person_id AND s.start_date <= f.index_date AND (s.end_date IS NULL OR s.end_date >= f.index_date)
 ), e AS (
   SELECT e0.*, least(e0.e0, e0.e1, e0.e2) AS fu_end FROM e0
 )
@@ -158,6 +168,7 @@ FROM e
 WHERE e.fu_end IS NULL OR e.fu_end >= e.fu_start;
 
 -- step dataset_p0 (dataset) after cohort_p0, followup_p0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."dataset_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,

@@ -7,6 +7,7 @@
 -- $4 = 7
 -- $5 = 7
 -- $6 = []string{"C09A%"}
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."ev_ace_p0" (
 person_id bigint NOT NULL,
 record_id text NOT NULL,
@@ -18,25 +19,25 @@ PRIMARY KEY (person_id, record_id)
 );
 INSERT INTO "study_golden"."ev_ace_p0"
 (person_id, record_id, start_date, end_date, ddd, daily_ddd)
-SELECT x.person_id, 'P' || x.event_id, x.dispensing_date, x.dispensing_date,
-       x.packs * coalesce((SELECT v.ddd_per_pack FROM "dict_product" v
-                           WHERE v.aic = x.aic AND v.data_version <= $1::bigint
-                           ORDER BY (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC
-                           LIMIT 1), 1),
+(SELECT DISTINCT ON (x.person_id, x.event_id)
+       x.person_id, 'P' || x.event_id, x.dispensing_date, x.dispensing_date,
+       x.packs * coalesce(v.ddd_per_pack, 1),
        NULL::double precision
 FROM "pharmacy_p0" x
+LEFT JOIN "dict_product" v ON v.aic = x.aic AND v.data_version <= $1::bigint
 WHERE x.data_version <= $2::bigint
   AND ((x.atc LIKE ANY($3::text[])))
+ORDER BY x.person_id, x.event_id, (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC)
 UNION ALL
-SELECT x.person_id, 'D' || x.event_id, x.dispensing_date, x.dispensing_date,
-       x.packs * coalesce((SELECT v.ddd_per_pack FROM "dict_product" v
-                           WHERE v.aic = x.aic AND v.data_version <= $4::bigint
-                           ORDER BY (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC
-                           LIMIT 1), 1),
+(SELECT DISTINCT ON (x.person_id, x.event_id)
+       x.person_id, 'D' || x.event_id, x.dispensing_date, x.dispensing_date,
+       x.packs * coalesce(v.ddd_per_pack, 1),
        NULL::double precision
 FROM "direct_distribution_p0" x
+LEFT JOIN "dict_product" v ON v.aic = x.aic AND v.data_version <= $4::bigint
 WHERE x.data_version <= $5::bigint
-  AND ((x.atc LIKE ANY($6::text[])));
+  AND ((x.atc LIKE ANY($6::text[])))
+ORDER BY x.person_id, x.event_id, (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC);
 
 -- step ev_statin_p0 (event)
 -- $1 = 7
@@ -45,6 +46,7 @@ WHERE x.data_version <= $5::bigint
 -- $4 = 7
 -- $5 = 7
 -- $6 = []string{"C10AA%"}
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."ev_statin_p0" (
 person_id bigint NOT NULL,
 record_id text NOT NULL,
@@ -56,28 +58,29 @@ PRIMARY KEY (person_id, record_id)
 );
 INSERT INTO "study_golden"."ev_statin_p0"
 (person_id, record_id, start_date, end_date, ddd, daily_ddd)
-SELECT x.person_id, 'P' || x.event_id, x.dispensing_date, x.dispensing_date,
-       x.packs * coalesce((SELECT v.ddd_per_pack FROM "dict_product" v
-                           WHERE v.aic = x.aic AND v.data_version <= $1::bigint
-                           ORDER BY (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC
-                           LIMIT 1), 1),
+(SELECT DISTINCT ON (x.person_id, x.event_id)
+       x.person_id, 'P' || x.event_id, x.dispensing_date, x.dispensing_date,
+       x.packs * coalesce(v.ddd_per_pack, 1),
        NULL::double precision
 FROM "pharmacy_p0" x
+LEFT JOIN "dict_product" v ON v.aic = x.aic AND v.data_version <= $1::bigint
 WHERE x.data_version <= $2::bigint
   AND ((x.atc LIKE ANY($3::text[])))
+ORDER BY x.person_id, x.event_id, (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC)
 UNION ALL
-SELECT x.person_id, 'D' || x.event_id, x.dispensing_date, x.dispensing_date,
-       x.packs * coalesce((SELECT v.ddd_per_pack FROM "dict_product" v
-                           WHERE v.aic = x.aic AND v.data_version <= $4::bigint
-                           ORDER BY (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC
-                           LIMIT 1), 1),
+(SELECT DISTINCT ON (x.person_id, x.event_id)
+       x.person_id, 'D' || x.event_id, x.dispensing_date, x.dispensing_date,
+       x.packs * coalesce(v.ddd_per_pack, 1),
        NULL::double precision
 FROM "direct_distribution_p0" x
+LEFT JOIN "dict_product" v ON v.aic = x.aic AND v.data_version <= $4::bigint
 WHERE x.data_version <= $5::bigint
-  AND ((x.atc LIKE ANY($6::text[])));
+  AND ((x.atc LIKE ANY($6::text[])))
+ORDER BY x.person_id, x.event_id, (v.valid_from <= x.dispensing_date AND (v.valid_to IS NULL OR x.dispensing_date <= v.valid_to)) DESC, v.valid_from DESC);
 
 -- step ev_adm_p0 (event)
 -- $1 = 7
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."ev_adm_p0" (
 person_id bigint NOT NULL,
 record_id text NOT NULL,
@@ -96,6 +99,7 @@ WHERE s.data_version <= $1::bigint;
 -- step spells_p0 (spells)
 -- $1 = 7
 -- $2 = 0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."spells_p0" (
 person_id bigint NOT NULL,
 spell_no integer NOT NULL,
@@ -129,6 +133,7 @@ GROUP BY g.person_id, g.spell_no;
 -- $4 = 0
 -- $5 = 0
 -- $6 = 7
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."index_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -144,29 +149,31 @@ WITH occ AS (
   SELECT x.person_id, $1::date AS start_date, $2::date AS end_date, NULL::text AS grp, 0 AS ev
   FROM "person_p0" x
   WHERE x.data_version <= $3::bigint
-), qual AS (
-  SELECT o.*
+), occw AS (
+  SELECT o.*, 0 AS prior,
+         min(o.grp) OVER (PARTITION BY o.person_id, o.start_date) AS gmin,
+         max(o.grp) OVER (PARTITION BY o.person_id, o.start_date) AS gmax
   FROM occ o
+), qual AS (
+  SELECT o.person_id, o.start_date, o.end_date, o.gmin, o.gmax
+  FROM occw o
   JOIN "person_p0" p ON p.person_id = o.person_id AND p.data_version <= $6::bigint
   WHERE (p.death_date IS NULL OR p.death_date >= o.start_date)
     AND EXISTS (SELECT 1 FROM "study_golden"."spells_p0" s WHERE s.person_id = o.person_id AND s.start_date <= o.start_date - $4::integer AND (s.end_date IS NULL OR s.end_date >= o.start_date + $5::integer))
 ), day AS (
   SELECT q.person_id, q.start_date AS index_date,
-         CASE WHEN bool_or(q.end_date IS NULL) THEN NULL ELSE max(q.end_date) END AS index_end
+         CASE WHEN bool_or(q.end_date IS NULL) THEN NULL ELSE max(q.end_date) END AS index_end,
+         min(q.gmin) AS gmin, max(q.gmax) AS gmax
   FROM qual q
   GROUP BY q.person_id, q.start_date
-), grp AS (
-  SELECT o.person_id, o.start_date, min(o.grp) AS grp, count(DISTINCT o.grp) AS n
-  FROM occ o
-  GROUP BY o.person_id, o.start_date
 )
 SELECT d.person_id, row_number() OVER (PARTITION BY d.person_id ORDER BY d.index_date),
        d.index_date, d.index_end,
-       CASE WHEN g.n = 1 THEN g.grp END, coalesce(g.n > 1, false)
-FROM (SELECT DISTINCT ON (d.person_id) d.* FROM day d ORDER BY d.person_id, d.index_date) AS d
-JOIN grp g ON g.person_id = d.person_id AND g.start_date = d.index_date;
+       CASE WHEN d.gmin = d.gmax THEN d.gmin END, coalesce(d.gmin <> d.gmax, false)
+FROM (SELECT DISTINCT ON (d.person_id) d.* FROM day d ORDER BY d.person_id, d.index_date) AS d;
 
 -- step criteria_p0 (criteria) after index_p0, spells_p0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."criteria_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -179,6 +186,7 @@ SELECT i.person_id,
 FROM "study_golden"."index_p0" i;
 
 -- step cohort_p0 (cohort) after index_p0, criteria_p0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."cohort_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -196,6 +204,7 @@ WHERE NOT i.two_groups;
 
 -- step attrition_p0 (attrition) after index_p0, criteria_p0
 -- $1 = "index entries"
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."attrition_p0" (
 line integer NOT NULL,
 label text NOT NULL,
@@ -220,6 +229,8 @@ SELECT 0, $1::text, count(DISTINCT t.person_id), count(*) FROM t WHERE true;
 -- $5 = "enrolment_end"
 -- $6 = "study_end"
 -- $7 = 1
+-- $8 = 1
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."followup_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -233,14 +244,21 @@ INSERT INTO "study_golden"."followup_p0"
 WITH f AS (
   SELECT c.person_id, c.entry_no, c.index_date, c.index_group, c.index_date + $7::integer AS fu_start
   FROM "study_golden"."cohort_p0" c
+  WHERE c.index_date + $8::integer IS NOT NULL
+), x0 AS (
+  SELECT y.person_id, y.entry_no, min(y.start_date) AS d
+  FROM (SELECT f.person_id, f.entry_no, o.start_date FROM f JOIN "study_golden"."ev_adm_p0" o ON o.person_id = f.person_id WHERE o.start_date >= f.fu_start) y
+  GROUP BY y.person_id, y.entry_no
 ), e0 AS (
   SELECT f.*,
-         (SELECT min(x.start_date) FROM (SELECT o.start_date FROM "study_golden"."ev_adm_p0" o WHERE o.person_id = f.person_id AND o.start_date >= f.fu_start) x) AS e0,
-         (SELECT p.death_date FROM "person_p0" p WHERE p.person_id = f.person_id AND p.data_version <= $1::bigint) AS e1,
-         (SELECT s.end_date FROM "study_golden"."spells_p0" s WHERE s.person_id = f.person_id AND s.start_date <= f.index_date AND (s.end_date IS NULL OR s.end_date >= f.index_date)) AS e2,
+         x0.d AS e0,
+         p.death_date AS e1,
+         s.end_date AS e2,
          $2::date AS e3
   FROM f
-  WHERE f.fu_start IS NOT NULL
+  LEFT JOIN x0 ON x0.person_id = f.person_id AND x0.entry_no = f.entry_no
+  LEFT JOIN "person_p0" p ON p.person_id = f.person_id AND p.data_version <= $1::bigint
+  LEFT JOIN "study_golden"."spells_p0" s ON s.person_id = f.person_id AND s.start_date <= f.index_date AND (s.end_date IS NULL OR s.end_date >= f.index_date)
 ), e AS (
   SELECT e0.*, least(e0.e0, e0.e1, e0.e2, e0.e3) AS fu_end FROM e0
 )
@@ -249,6 +267,7 @@ FROM e
 WHERE e.fu_end IS NULL OR e.fu_end >= e.fu_start;
 
 -- step outcome_adm_p0 (outcome) after followup_p0, ev_adm_p0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."outcome_adm_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -270,6 +289,7 @@ CROSS JOIN LATERAL (
 ) x;
 
 -- step outcome_stat_p0 (outcome) after followup_p0, ev_statin_p0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."outcome_stat_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -292,6 +312,7 @@ CROSS JOIN LATERAL (
 
 -- step tdcov_cu_p0 (timedep) after followup_p0, ev_ace_p0
 -- $1 = 0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."tdcov_cu_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -327,19 +348,21 @@ WITH d AS (
   SELECT ep.person_id, ep.entry_no, min(ep.supply_start) AS first_day, max(ep.cover_end) AS last_day
   FROM ep
   GROUP BY ep.person_id, ep.entry_no, ep.episode
-), c AS (
-  SELECT f.person_id, f.entry_no, f.fu_start AS day
+), ux AS (
+  SELECT f.person_id, f.entry_no, f.fu_start, f.fu_end, f.fu_start AS day, 0 AS delta
   FROM "study_golden"."followup_p0" f
-  UNION
-  SELECT f.person_id, f.entry_no, x.day
+  UNION ALL
+  SELECT f.person_id, f.entry_no, f.fu_start, f.fu_end, y.day, y.delta
   FROM "study_golden"."followup_p0" f
   JOIN r ON r.person_id = f.person_id AND r.entry_no = f.entry_no
-  CROSS JOIN LATERAL (VALUES (r.first_day), (r.last_day + 1)) x(day)
-  WHERE x.day > f.fu_start AND (f.fu_end IS NULL OR x.day <= f.fu_end)
+  CROSS JOIN LATERAL (VALUES (r.first_day, 1), (r.last_day + 1, -1)) y(day, delta)
+), us AS (
+  SELECT ux.*, sum(ux.delta) OVER (PARTITION BY ux.person_id, ux.entry_no ORDER BY ux.day RANGE UNBOUNDED PRECEDING) AS inside
+  FROM ux
 ), v AS (
-  SELECT c.*, EXISTS (SELECT 1 FROM r WHERE r.person_id = c.person_id AND r.entry_no = c.entry_no
-                                       AND r.first_day <= c.day AND c.day <= r.last_day) AS value
-  FROM c
+  SELECT DISTINCT us.person_id, us.entry_no, us.day, us.inside > 0 AS value
+  FROM us
+  WHERE us.day = us.fu_start OR (us.day > us.fu_start AND (us.fu_end IS NULL OR us.day <= us.fu_end))
 ), w AS (
   SELECT v.*, row_number() OVER o AS k, lag(v.value) OVER o AS prev
   FROM v
@@ -351,6 +374,7 @@ WHERE w.k = 1 OR w.value IS DISTINCT FROM w.prev;
 
 -- step tdcov_cu_nc_p0 (timedep) after followup_p0, ev_ace_p0
 -- $1 = 0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."tdcov_cu_nc_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -381,19 +405,21 @@ WITH d AS (
   SELECT ep.person_id, ep.entry_no, min(ep.supply_start) AS first_day, max(ep.cover_end) AS last_day
   FROM ep
   GROUP BY ep.person_id, ep.entry_no, ep.episode
-), c AS (
-  SELECT f.person_id, f.entry_no, f.fu_start AS day
+), ux AS (
+  SELECT f.person_id, f.entry_no, f.fu_start, f.fu_end, f.fu_start AS day, 0 AS delta
   FROM "study_golden"."followup_p0" f
-  UNION
-  SELECT f.person_id, f.entry_no, x.day
+  UNION ALL
+  SELECT f.person_id, f.entry_no, f.fu_start, f.fu_end, y.day, y.delta
   FROM "study_golden"."followup_p0" f
   JOIN r ON r.person_id = f.person_id AND r.entry_no = f.entry_no
-  CROSS JOIN LATERAL (VALUES (r.first_day), (r.last_day + 1)) x(day)
-  WHERE x.day > f.fu_start AND (f.fu_end IS NULL OR x.day <= f.fu_end)
+  CROSS JOIN LATERAL (VALUES (r.first_day, 1), (r.last_day + 1, -1)) y(day, delta)
+), us AS (
+  SELECT ux.*, sum(ux.delta) OVER (PARTITION BY ux.person_id, ux.entry_no ORDER BY ux.day RANGE UNBOUNDED PRECEDING) AS inside
+  FROM ux
 ), v AS (
-  SELECT c.*, EXISTS (SELECT 1 FROM r WHERE r.person_id = c.person_id AND r.entry_no = c.entry_no
-                                       AND r.first_day <= c.day AND c.day <= r.last_day) AS value
-  FROM c
+  SELECT DISTINCT us.person_id, us.entry_no, us.day, us.inside > 0 AS value
+  FROM us
+  WHERE us.day = us.fu_start OR (us.day > us.fu_start AND (us.fu_end IS NULL OR us.day <= us.fu_end))
 ), w AS (
   SELECT v.*, row_number() OVER o AS k, lag(v.value) OVER o AS prev
   FROM v
@@ -405,6 +431,7 @@ WHERE w.k = 1 OR w.value IS DISTINCT FROM w.prev;
 
 -- step tdcov_cu_grace_p0 (timedep) after followup_p0, ev_ace_p0
 -- $1 = 10
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."tdcov_cu_grace_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -440,19 +467,21 @@ WITH d AS (
   SELECT ep.person_id, ep.entry_no, min(ep.supply_start) AS first_day, max(ep.cover_end) AS last_day
   FROM ep
   GROUP BY ep.person_id, ep.entry_no, ep.episode
-), c AS (
-  SELECT f.person_id, f.entry_no, f.fu_start AS day
+), ux AS (
+  SELECT f.person_id, f.entry_no, f.fu_start, f.fu_end, f.fu_start AS day, 0 AS delta
   FROM "study_golden"."followup_p0" f
-  UNION
-  SELECT f.person_id, f.entry_no, x.day
+  UNION ALL
+  SELECT f.person_id, f.entry_no, f.fu_start, f.fu_end, y.day, y.delta
   FROM "study_golden"."followup_p0" f
   JOIN r ON r.person_id = f.person_id AND r.entry_no = f.entry_no
-  CROSS JOIN LATERAL (VALUES (r.first_day), (r.last_day + 1)) x(day)
-  WHERE x.day > f.fu_start AND (f.fu_end IS NULL OR x.day <= f.fu_end)
+  CROSS JOIN LATERAL (VALUES (r.first_day, 1), (r.last_day + 1, -1)) y(day, delta)
+), us AS (
+  SELECT ux.*, sum(ux.delta) OVER (PARTITION BY ux.person_id, ux.entry_no ORDER BY ux.day RANGE UNBOUNDED PRECEDING) AS inside
+  FROM ux
 ), v AS (
-  SELECT c.*, EXISTS (SELECT 1 FROM r WHERE r.person_id = c.person_id AND r.entry_no = c.entry_no
-                                       AND r.first_day <= c.day AND c.day <= r.last_day) AS value
-  FROM c
+  SELECT DISTINCT us.person_id, us.entry_no, us.day, us.inside > 0 AS value
+  FROM us
+  WHERE us.day = us.fu_start OR (us.day > us.fu_start AND (us.fu_end IS NULL OR us.day <= us.fu_end))
 ), w AS (
   SELECT v.*, row_number() OVER o AS k, lag(v.value) OVER o AS prev
   FROM v
@@ -464,6 +493,7 @@ WHERE w.k = 1 OR w.value IS DISTINCT FROM w.prev;
 
 -- step tdcov_statin_any_p0 (timedep) after followup_p0, ev_statin_p0
 -- $1 = 0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."tdcov_statin_any_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -473,18 +503,22 @@ PRIMARY KEY (person_id, entry_no, day)
 );
 INSERT INTO "study_golden"."tdcov_statin_any_p0"
 (person_id, entry_no, day, value)
-WITH c AS (
-  SELECT f.person_id, f.entry_no, f.fu_start AS day
+WITH ux AS (
+  SELECT f.person_id, f.entry_no, f.fu_start, f.fu_end, f.fu_start AS day, 0 AS delta
   FROM "study_golden"."followup_p0" f
-  UNION
-  SELECT f.person_id, f.entry_no, x.day
+  UNION ALL
+  SELECT f.person_id, f.entry_no, f.fu_start, f.fu_end, y.day, y.delta
   FROM "study_golden"."followup_p0" f
   JOIN "study_golden"."ev_statin_p0" o ON o.person_id = f.person_id
-  CROSS JOIN LATERAL (VALUES (o.start_date - $1::integer)) x(day)
-  WHERE x.day > f.fu_start AND (f.fu_end IS NULL OR x.day <= f.fu_end)
+  CROSS JOIN LATERAL (VALUES (o.start_date - $1::integer, 1), (NULL::date, -1)) y(day, delta)
+  WHERE y.day IS NOT NULL AND (f.fu_end IS NULL OR y.day <= f.fu_end)
+), us AS (
+  SELECT ux.*, sum(ux.delta) OVER (PARTITION BY ux.person_id, ux.entry_no ORDER BY ux.day RANGE UNBOUNDED PRECEDING) AS n
+  FROM ux
 ), v AS (
-  SELECT c.*, (SELECT count(*) > 0 FROM "study_golden"."ev_statin_p0" o WHERE o.person_id = c.person_id AND o.start_date <= c.day + $1::integer) AS value
-  FROM c
+  SELECT DISTINCT us.person_id, us.entry_no, us.day, us.n > 0 AS value
+  FROM us
+  WHERE us.day = us.fu_start OR (us.day > us.fu_start AND (us.fu_end IS NULL OR us.day <= us.fu_end))
 ), w AS (
   SELECT v.*, row_number() OVER o AS k, lag(v.value) OVER o AS prev
   FROM v
@@ -497,6 +531,7 @@ WHERE w.k = 1 OR w.value IS DISTINCT FROM w.prev;
 -- step tdcov_statin_n_p0 (timedep) after followup_p0, ev_statin_p0
 -- $1 = -30
 -- $2 = -1
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."tdcov_statin_n_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -506,18 +541,22 @@ PRIMARY KEY (person_id, entry_no, day)
 );
 INSERT INTO "study_golden"."tdcov_statin_n_p0"
 (person_id, entry_no, day, value)
-WITH c AS (
-  SELECT f.person_id, f.entry_no, f.fu_start AS day
+WITH ux AS (
+  SELECT f.person_id, f.entry_no, f.fu_start, f.fu_end, f.fu_start AS day, 0 AS delta
   FROM "study_golden"."followup_p0" f
-  UNION
-  SELECT f.person_id, f.entry_no, x.day
+  UNION ALL
+  SELECT f.person_id, f.entry_no, f.fu_start, f.fu_end, y.day, y.delta
   FROM "study_golden"."followup_p0" f
   JOIN "study_golden"."ev_statin_p0" o ON o.person_id = f.person_id
-  CROSS JOIN LATERAL (VALUES (o.start_date - $2::integer), (o.start_date - $1::integer + 1)) x(day)
-  WHERE x.day > f.fu_start AND (f.fu_end IS NULL OR x.day <= f.fu_end)
+  CROSS JOIN LATERAL (VALUES (o.start_date - $2::integer, 1), (o.start_date - $1::integer + 1, -1)) y(day, delta)
+  WHERE y.day IS NOT NULL AND (f.fu_end IS NULL OR y.day <= f.fu_end)
+), us AS (
+  SELECT ux.*, sum(ux.delta) OVER (PARTITION BY ux.person_id, ux.entry_no ORDER BY ux.day RANGE UNBOUNDED PRECEDING) AS n
+  FROM ux
 ), v AS (
-  SELECT c.*, (SELECT count(*)::double precision FROM "study_golden"."ev_statin_p0" o WHERE o.person_id = c.person_id AND o.start_date <= c.day + $2::integer AND o.start_date >= c.day + $1::integer) AS value
-  FROM c
+  SELECT DISTINCT us.person_id, us.entry_no, us.day, us.n::double precision AS value
+  FROM us
+  WHERE us.day = us.fu_start OR (us.day > us.fu_start AND (us.fu_end IS NULL OR us.day <= us.fu_end))
 ), w AS (
   SELECT v.*, row_number() OVER o AS k, lag(v.value) OVER o AS prev
   FROM v
@@ -529,6 +568,7 @@ WHERE w.k = 1 OR w.value IS DISTINCT FROM w.prev;
 
 -- step cov_age_p0 (covariate) after cohort_p0
 -- $1 = 7
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."cov_age_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -541,6 +581,7 @@ SELECT i.person_id, i.entry_no, (SELECT extract(year FROM age(i.index_date, p.bi
 FROM "study_golden"."cohort_p0" i;
 
 -- step dataset_p0 (dataset) after cohort_p0, followup_p0, outcome_adm_p0, outcome_stat_p0, cov_age_p0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."dataset_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -567,6 +608,7 @@ JOIN "study_golden"."cov_age_p0" v0 ON v0.person_id = i.person_id AND v0.entry_n
 
 -- step episodes_p0 (episodes) after followup_p0, tdcov_cu_p0, tdcov_cu_nc_p0, tdcov_cu_grace_p0, tdcov_statin_any_p0, tdcov_statin_n_p0
 -- $1 = "outcome"
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."episodes_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -593,22 +635,36 @@ WITH c AS (
   SELECT t.person_id, t.entry_no, t.day FROM "study_golden"."tdcov_statin_any_p0" t
   UNION
   SELECT t.person_id, t.entry_no, t.day FROM "study_golden"."tdcov_statin_n_p0" t
-), n AS (
-  SELECT c.person_id, c.entry_no, c.day, lead(c.day) OVER (PARTITION BY c.person_id, c.entry_no ORDER BY c.day) AS next,
-         row_number() OVER (PARTITION BY c.person_id, c.entry_no ORDER BY c.day)::integer AS episode_no
+), j AS (
+  SELECT c.person_id, c.entry_no, c.day, t0.value AS v0, t0.day AS d0, t1.value AS v1, t1.day AS d1, t2.value AS v2, t2.day AS d2, t3.value AS v3, t3.day AS d3, t4.value AS v4, t4.day AS d4
   FROM c
+  LEFT JOIN "study_golden"."tdcov_cu_p0" t0 ON t0.person_id = c.person_id AND t0.entry_no = c.entry_no AND t0.day = c.day
+  LEFT JOIN "study_golden"."tdcov_cu_nc_p0" t1 ON t1.person_id = c.person_id AND t1.entry_no = c.entry_no AND t1.day = c.day
+  LEFT JOIN "study_golden"."tdcov_cu_grace_p0" t2 ON t2.person_id = c.person_id AND t2.entry_no = c.entry_no AND t2.day = c.day
+  LEFT JOIN "study_golden"."tdcov_statin_any_p0" t3 ON t3.person_id = c.person_id AND t3.entry_no = c.entry_no AND t3.day = c.day
+  LEFT JOIN "study_golden"."tdcov_statin_n_p0" t4 ON t4.person_id = c.person_id AND t4.entry_no = c.entry_no AND t4.day = c.day
+), g AS (
+  SELECT j.*, count(j.d0) OVER w AS g0, count(j.d1) OVER w AS g1, count(j.d2) OVER w AS g2, count(j.d3) OVER w AS g3, count(j.d4) OVER w AS g4,
+         lead(j.day) OVER w AS next, row_number() OVER w AS episode_no
+  FROM j
+  WINDOW w AS (PARTITION BY j.person_id, j.entry_no ORDER BY j.day)
+), n AS (
+  SELECT g.person_id, g.entry_no, g.day, g.next, g.episode_no::integer AS episode_no,
+         first_value(g.v0) OVER (PARTITION BY g.person_id, g.entry_no, g.g0 ORDER BY g.day) AS td0,
+         first_value(g.v1) OVER (PARTITION BY g.person_id, g.entry_no, g.g1 ORDER BY g.day) AS td1,
+         first_value(g.v2) OVER (PARTITION BY g.person_id, g.entry_no, g.g2 ORDER BY g.day) AS td2,
+         first_value(g.v3) OVER (PARTITION BY g.person_id, g.entry_no, g.g3 ORDER BY g.day) AS td3,
+         first_value(g.v4) OVER (PARTITION BY g.person_id, g.entry_no, g.g4 ORDER BY g.day) AS td4
+  FROM g
 )
 SELECT n.person_id, n.entry_no, n.episode_no, n.day - f.fu_start, coalesce(n.next, f.fu_end + 1) - f.fu_start,
        n.next IS NULL AND f.end_reason IS NOT DISTINCT FROM $1::text,
-       (SELECT t.value FROM "study_golden"."tdcov_cu_p0" t WHERE t.person_id = n.person_id AND t.entry_no = n.entry_no AND t.day <= n.day ORDER BY t.day DESC LIMIT 1),
-       (SELECT t.value FROM "study_golden"."tdcov_cu_nc_p0" t WHERE t.person_id = n.person_id AND t.entry_no = n.entry_no AND t.day <= n.day ORDER BY t.day DESC LIMIT 1),
-       (SELECT t.value FROM "study_golden"."tdcov_cu_grace_p0" t WHERE t.person_id = n.person_id AND t.entry_no = n.entry_no AND t.day <= n.day ORDER BY t.day DESC LIMIT 1),
-       (SELECT t.value FROM "study_golden"."tdcov_statin_any_p0" t WHERE t.person_id = n.person_id AND t.entry_no = n.entry_no AND t.day <= n.day ORDER BY t.day DESC LIMIT 1),
-       (SELECT t.value FROM "study_golden"."tdcov_statin_n_p0" t WHERE t.person_id = n.person_id AND t.entry_no = n.entry_no AND t.day <= n.day ORDER BY t.day DESC LIMIT 1)
+       n.td0, n.td1, n.td2, n.td3, n.td4
 FROM n
 JOIN "study_golden"."followup_p0" f ON f.person_id = n.person_id AND f.entry_no = n.entry_no;
 
 -- step dataset_cp_adm_cu_p0 (dataset_cp) after episodes_p0, outcome_adm_p0, cov_age_p0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."dataset_cp_adm_cu_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
@@ -630,6 +686,7 @@ JOIN "study_golden"."cov_age_p0" v2 ON v2.person_id = e.person_id AND v2.entry_n
 WHERE o.time IS NULL OR e.start < o.time;
 
 -- step dataset_cp_stat_any_p0 (dataset_cp) after episodes_p0, outcome_stat_p0
+SET LOCAL jit = off;
 CREATE TABLE "study_golden"."dataset_cp_stat_any_p0" (
 person_id bigint NOT NULL,
 entry_no integer NOT NULL,
