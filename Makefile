@@ -14,7 +14,7 @@ DEMO_PERSONS ?= 50000
 # cluster and the tests; Chromium, fonts and poppler for pages and PDFs.
 DEB_PKGS  := postgresql chromium fonts-dejavu-core poppler-utils
 
-.PHONY: run test build deps bench lint fuzz clean
+.PHONY: run test build deps bench lint fuzz validate clean
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/beaver
@@ -48,6 +48,15 @@ test: deps
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./...
+
+# validate generates synthetic regions with several seeds and planted values,
+# runs the example studies on each (on a managed PostgreSQL in $(DATA_DIR),
+# one database per region) and writes docs/validation.md. About 3 minutes a
+# region at the default size.
+VALIDATE_SEEDS   ?= 1,2,3
+VALIDATE_PERSONS ?= 50000
+validate: deps build
+	$(BIN) validate --data-dir $(DATA_DIR) --seeds $(VALIDATE_SEEDS) --persons $(VALIDATE_PERSONS) --out docs/validation.md
 
 lint:
 	$(GO) vet ./...

@@ -142,7 +142,7 @@ func TestETLKillMidLoad(t *testing.T) {
 	for {
 		var copied int64
 		require.NoError(t, pool.QueryRow(ctx, `SELECT coalesce(max(tuples_processed), 0) FROM pg_stat_progress_copy
-			WHERE relid::regclass::text LIKE 'etl_stage_%_pharmacy'`).Scan(&copied))
+			WHERE relid::regclass::text ~ '^pharmacy_p[0-9]+_v[0-9]+$'`).Scan(&copied))
 		if copied > 0 {
 			break
 		}
@@ -168,4 +168,5 @@ func TestETLKillMidLoad(t *testing.T) {
 	// The product dictionary is empty, so every row is published.
 	require.EqualValues(t, before+rows, etlCount(t, pool, "SELECT count(*) FROM pharmacy"))
 	require.EqualValues(t, 0, etlCount(t, pool, "SELECT count(*) FROM pg_class WHERE relname LIKE 'etl_stage%'"))
+	require.EqualValues(t, 0, etlCount(t, pool, "SELECT count(*) FROM pg_class WHERE relname ~ '_p[0-9]+_v[0-9]+$' AND NOT relispartition"), "unattached leaves")
 }

@@ -17,7 +17,7 @@ import (
 )
 
 func init() {
-	subcommands["study"] = subcommand{"run studies: beaver study run FILE.json | status RUN | results RUN | cancel RUN", runStudy}
+	subcommands["study"] = subcommand{"run studies: beaver study run FILE.json | status RUN | results RUN | cancel RUN | delete RUN", runStudy}
 	order = append(order, "study")
 }
 
@@ -36,7 +36,7 @@ func (p paramFlags) Set(s string) error {
 
 func runStudy(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return usageErr("give run FILE.json, status RUN, results RUN or cancel RUN")
+		return usageErr("give run FILE.json, status RUN, results RUN, cancel RUN or delete RUN")
 	}
 	switch args[0] {
 	case "run":
@@ -47,21 +47,24 @@ func runStudy(ctx context.Context, args []string) error {
 		return runStudyCancel(ctx, args[1:])
 	case "results":
 		return runStudyResults(ctx, args[1:])
+	case "delete":
+		return runStudyDelete(ctx, args[1:])
 	case "-h", "--help", "help":
-		fmt.Println("Usage: beaver study run FILE.json [--param k=v ...] [--wait] [--json]\n       beaver study status RUN [--json]\n       beaver study results RUN [--json]\n       beaver study cancel RUN")
+		fmt.Println("Usage: beaver study run FILE.json [--param k=v ...] [--wait] [--json] [--explain]\n       beaver study status RUN [--json]\n       beaver study results RUN [--json]\n       beaver study cancel RUN\n       beaver study delete RUN")
 		return nil
 	}
-	return usageErr("unknown study command %q: use run, status, results or cancel", args[0])
+	return usageErr("unknown study command %q: use run, status, results, cancel or delete", args[0])
 }
 
 func runStudyRun(ctx context.Context, args []string) error {
-	fs := newFlagSet("study run", "study run FILE.json [--param NAME=VALUE ...] [--wait] [--json]")
+	fs := newFlagSet("study run", "study run FILE.json [--param NAME=VALUE ...] [--wait] [--json] [--explain]")
 	var c common
 	c.register(fs)
 	params := paramFlags{}
 	fs.Var(params, "param", "a template parameter's value, NAME=VALUE (repeatable)")
-	waitFlag := fs.Bool("wait", false, "wait until the run ends, showing progress on stderr when it is a terminal")
-	jsonOut := fs.Bool("json", false, "print the run's progress as JSON on stdout")
+	waitFlag := fs.Bool("wait", false, "wait until the run ends, showing progress on stderr when it is a terminal, then print the results")
+	jsonOut := fs.Bool("json", false, "print JSON on stdout: the results document with --wait, else the run's progress")
+	explainFlag := fs.Bool("explain", false, "keep every step's EXPLAIN (ANALYZE, BUFFERS) in the results document's profile")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -89,7 +92,7 @@ func runStudyRun(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	runID, err := study.Submit(ctx, db.Pool, client, protocol, params, 0)
+	runID, err := study.SubmitWith(ctx, db.Pool, client, protocol, study.SubmitOptions{Params: params, Explain: *explainFlag})
 	if err != nil {
 		return err
 	}
@@ -112,13 +115,20 @@ func runStudyRun(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := writeProgress(os.Stdout, p, *jsonOut); err != nil {
-		return err
-	}
 	if p.State != study.StateDone {
+		if err := writeProgress(os.Stdout, p, *jsonOut); err != nil {
+			return err
+		}
 		return fmt.Errorf("run %d %s: %s", runID, p.State, p.Error)
 	}
-	return nil
+	doc, err := study.Results(ctx, db.Pool, runID)
+	if err != nil {
+		return err
+	}
+	if !*jsonOut {
+		fmt.Fprintf(os.Stdout, "run %d: done in %s, %d steps (%d reused)\n", runID, p.Elapsed.Round(time.Millisecond), p.StepsTotal, p.StepsReused)
+	}
+	return writeResults(os.Stdout, doc, *jsonOut)
 }
 
 // waitRun polls the run's progress until it ends, drawing a bar on stderr
@@ -136,8 +146,8 @@ func waitRun(ctx context.Context, db *database, runID int64) (*study.RunProgress
 		if bar {
 			const width = 30
 			n := int(p.Percent / 100 * width)
-			fmt.Fprintf(os.Stderr, "\rrun %d [%s%s] %5.1f%% %d/%d steps, %s  ", runID,
-				strings.Repeat("#", n), strings.Repeat(".", width-n), p.Percent, p.StepsDone, p.StepsTotal, p.Elapsed.Round(time.Second))
+			fmt.Fprintf(os.Stderr, "\rrun %d [%s%s] %5.1f%% %d/%d steps, %s, %s  ", runID,
+				strings.Repeat("#", n), strings.Repeat(".", width-n), p.Percent, p.StepsDone, p.StepsTotal, p.Elapsed.Round(time.Second), etaText(p))
 			if p.Ended() {
 				fmt.Fprintln(os.Stderr)
 			}
@@ -168,8 +178,9 @@ func writeProgress(w io.Writer, p *study.RunProgress, asJSON bool) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(p)
 	}
-	fmt.Fprintf(w, "run %d: %s, %d/%d steps done (%.1f%%), %s elapsed, data version %d, schema %s\n",
-		p.RunID, p.State, p.StepsDone, p.StepsTotal, p.Percent, p.Elapsed.Round(time.Millisecond), p.DataVersion, p.Schema)
+	fmt.Fprintf(w, "run %d: %s, %d/%d steps done (%.1f%%, %d reused), %s elapsed, %s, %s on disk, data version %d, schema %s\n",
+		p.RunID, p.State, p.StepsDone, p.StepsTotal, p.Percent, p.StepsReused, p.Elapsed.Round(time.Millisecond), etaText(p),
+		bytesText(p.DiskBytes), p.DataVersion, p.Schema)
 	if p.Error != "" {
 		fmt.Fprintf(w, "error: %s\n", p.Error)
 	}
@@ -178,12 +189,39 @@ func writeProgress(w io.Writer, p *study.RunProgress, asJSON bool) error {
 		if s.Rows != nil {
 			line += fmt.Sprintf(" %8d rows", *s.Rows)
 		}
-		if s.WallMS != nil && s.State == study.StateDone {
+		if s.ReusedFrom != nil {
+			line += fmt.Sprintf(" reused from run %d", *s.ReusedFrom)
+		} else if s.WallMS != nil && s.State == study.StateDone {
 			line += fmt.Sprintf(" %6d ms", *s.WallMS)
 		}
 		fmt.Fprintln(w, line)
 	}
 	return nil
+}
+
+// etaText says the estimated time left, or that there is none yet.
+func etaText(p *study.RunProgress) string {
+	switch {
+	case p.Ended():
+		return "ended"
+	case p.ETA == nil:
+		return "time left unknown yet"
+	}
+	return "about " + p.ETA.Round(time.Second).String() + " left"
+}
+
+// bytesText prints a size in binary units.
+func bytesText(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 func runIDArg(pos []string) (int64, error) {
@@ -243,6 +281,34 @@ func runStudyCancel(ctx context.Context, args []string) error {
 		return err
 	}
 	return printProgress(ctx, db, id, false)
+}
+
+func runStudyDelete(ctx context.Context, args []string) error {
+	fs := newFlagSet("study delete", "study delete RUN")
+	var c common
+	c.register(fs)
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	id, err := runIDArg(pos)
+	if err != nil {
+		return err
+	}
+	db, logger, err := c.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	client, err := engine.NewClient(db.Pool, engine.Config{Logger: logger}, false)
+	if err != nil {
+		return err
+	}
+	if err := study.Delete(ctx, db.Pool, client, id); err != nil {
+		return err
+	}
+	fmt.Printf("run %d deleted with its tables\n", id)
+	return nil
 }
 
 func runStudyResults(ctx context.Context, args []string) error {
@@ -324,48 +390,148 @@ func writeResults(w io.Writer, doc []byte, asJSON bool) error {
 			fmt.Fprintf(w, " not computed: %s\n", a.Error)
 			continue
 		}
-		switch a.Kind {
-		case "cox":
-			var r struct {
-				N, Events    *int64
-				Coefficients []struct {
-					Term string
-					Hr   *float64 `json:"hr"`
-					Lo   *float64 `json:"hr_lower"`
-					Hi   *float64 `json:"hr_upper"`
-					P    *float64 `json:"p"`
-				}
-			}
-			_ = json.Unmarshal(a.Result, &r)
-			fmt.Fprintf(w, " %s, %s rows, %s events\n", a.Form, count(r.N), count(r.Events))
-			for _, c := range r.Coefficients {
-				fmt.Fprintf(w, "  %-32s HR %s (%s to %s), p %s\n", c.Term, fnum(c.Hr), fnum(c.Lo), fnum(c.Hi), fnum(c.P))
-			}
-		case "kaplan_meier":
-			var r struct {
-				Groups []struct {
-					Group     *string
-					N, Events *int64
-					Median    *float64
-				}
-			}
-			_ = json.Unmarshal(a.Result, &r)
-			fmt.Fprintln(w)
-			for _, g := range r.Groups {
-				name := "all"
-				if g.Group != nil {
-					name = *g.Group
-				}
-				fmt.Fprintf(w, "  %-16s %8s entries %8s events, median %s\n", name, count(g.N), count(g.Events), fnum(g.Median))
-			}
-		default:
-			fmt.Fprintln(w, " see --json")
-		}
+		writeAnalysis(w, a.Kind, a.Form, a.Result, "  ")
 	}
 	for _, x := range d.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", x)
 	}
 	return nil
+}
+
+// writeAnalysis prints the key numbers of one analysis's result after its
+// heading: HR with CI per term (cox), OR (logistic), coefficients
+// (linear), rates with CI per group, medians (Kaplan-Meier); a stratified
+// result class by class.
+func writeAnalysis(w io.Writer, kind, form string, result json.RawMessage, indent string) {
+	count := func(n *int64) string {
+		if n == nil {
+			return fmt.Sprintf("<%d", study.MinCount)
+		}
+		return strconv.FormatInt(*n, 10)
+	}
+	var strata struct {
+		StratifyBy *string `json:"stratify_by"`
+		Classes    []struct {
+			Class  string
+			N      *int64
+			Error  string
+			Result json.RawMessage
+		}
+	}
+	if json.Unmarshal(result, &strata) == nil && strata.StratifyBy != nil {
+		fmt.Fprintf(w, " stratified by %s\n", *strata.StratifyBy)
+		for _, c := range strata.Classes {
+			fmt.Fprintf(w, "%s%s = %s (%s rows):", indent, *strata.StratifyBy, c.Class, count(c.N))
+			if c.Error != "" {
+				fmt.Fprintf(w, " not computed: %s\n", c.Error)
+				continue
+			}
+			writeAnalysis(w, kind, form, c.Result, indent+"  ")
+		}
+		return
+	}
+	switch kind {
+	case "attrition":
+		fmt.Fprintln(w, " the attrition above")
+	case "cox":
+		var r struct {
+			N, Events    *int64
+			Coefficients []struct {
+				Term string
+				Hr   *float64 `json:"hr"`
+				Lo   *float64 `json:"hr_lower"`
+				Hi   *float64 `json:"hr_upper"`
+				P    *float64 `json:"p"`
+			}
+		}
+		_ = json.Unmarshal(result, &r)
+		fmt.Fprintf(w, " %s, %s rows, %s events\n", form, count(r.N), count(r.Events))
+		for _, c := range r.Coefficients {
+			fmt.Fprintf(w, "%s%-32s HR %s (%s to %s), p %s\n", indent, c.Term, fnum(c.Hr), fnum(c.Lo), fnum(c.Hi), fnum(c.P))
+		}
+	case "logistic":
+		var r struct {
+			N            *int64
+			Coefficients []struct {
+				Term string
+				OR   *float64 `json:"or"`
+				Lo   *float64 `json:"or_lower"`
+				Hi   *float64 `json:"or_upper"`
+				P    *float64 `json:"p"`
+			}
+		}
+		_ = json.Unmarshal(result, &r)
+		fmt.Fprintf(w, " %s rows\n", count(r.N))
+		for _, c := range r.Coefficients {
+			fmt.Fprintf(w, "%s%-32s OR %s (%s to %s), p %s\n", indent, c.Term, fnum(c.OR), fnum(c.Lo), fnum(c.Hi), fnum(c.P))
+		}
+	case "linear":
+		var r struct {
+			N            *int64
+			RSquared     *float64 `json:"r_squared"`
+			Coefficients []struct {
+				Term string
+				Coef *float64 `json:"coef"`
+				SE   *float64 `json:"se"`
+				P    *float64 `json:"p"`
+			}
+		}
+		_ = json.Unmarshal(result, &r)
+		fmt.Fprintf(w, " %s rows, R² %s\n", count(r.N), fnum(r.RSquared))
+		for _, c := range r.Coefficients {
+			fmt.Fprintf(w, "%s%-32s %s (SE %s), p %s\n", indent, c.Term, fnum(c.Coef), fnum(c.SE), fnum(c.P))
+		}
+	case "rates":
+		var r struct {
+			Per          float64 `json:"per"`
+			TimeUnit     string  `json:"time_unit"`
+			Standardized bool    `json:"standardized"`
+			Groups       []struct {
+				Group      *string
+				Events     *int64
+				PersonTime *float64 `json:"persontime"`
+				Crude      *float64 `json:"crude"`
+				CrudeLo    *float64 `json:"crude_lower"`
+				CrudeHi    *float64 `json:"crude_upper"`
+				Adj        *float64 `json:"adjusted"`
+				AdjLo      *float64 `json:"adjusted_lower"`
+				AdjHi      *float64 `json:"adjusted_upper"`
+			}
+		}
+		_ = json.Unmarshal(result, &r)
+		fmt.Fprintf(w, " per %s %s\n", strconv.FormatFloat(r.Per, 'f', -1, 64), r.TimeUnit)
+		for _, g := range r.Groups {
+			name := "all"
+			if g.Group != nil {
+				name = *g.Group
+			}
+			line := fmt.Sprintf("%s%-16s %8s events %10s %s, crude %s (%s to %s)", indent, name, count(g.Events), fnum(g.PersonTime),
+				r.TimeUnit, fnum(g.Crude), fnum(g.CrudeLo), fnum(g.CrudeHi))
+			if r.Standardized {
+				line += fmt.Sprintf(", standardized %s (%s to %s)", fnum(g.Adj), fnum(g.AdjLo), fnum(g.AdjHi))
+			}
+			fmt.Fprintln(w, line)
+		}
+	case "kaplan_meier":
+		var r struct {
+			Groups []struct {
+				Group     *string
+				N, Events *int64
+				Median    *float64
+			}
+		}
+		_ = json.Unmarshal(result, &r)
+		fmt.Fprintln(w)
+		for _, g := range r.Groups {
+			name := "all"
+			if g.Group != nil {
+				name = *g.Group
+			}
+			fmt.Fprintf(w, "%s%-16s %8s entries %8s events, median %s\n", indent, name, count(g.N), count(g.Events), fnum(g.Median))
+		}
+	default:
+		fmt.Fprintln(w, " see --json")
+	}
 }
 
 // fnum formats a nullable number of a results document.

@@ -59,8 +59,13 @@ func TestStudyResumesAfterKill(t *testing.T) {
 	defer pool.Close()
 	const example = "../../docs/examples/comparator-new-users.json"
 
-	// The uninterrupted run, worked in-process.
+	// The uninterrupted run, worked in-process; then deleted, or the next
+	// run would reuse all its steps and run none.
 	out, code = runBeaver(t, "", "study", "run", example, "--wait", "--database-url", url)
+	require.Equal(t, 0, code, out)
+	var ref string
+	require.NoError(t, pool.QueryRow(ctx, "SELECT (results - 'profile')::text FROM study_run WHERE id = 1").Scan(&ref))
+	out, code = runBeaver(t, "", "study", "delete", "1", "--database-url", url)
 	require.Equal(t, 0, code, out)
 
 	workerUp := func() *proc {
@@ -128,8 +133,7 @@ func TestStudyResumesAfterKill(t *testing.T) {
 	require.Contains(t, after, killed)
 	require.GreaterOrEqual(t, after[killed].Attempts, 2, "step %s", killed)
 
-	var ref, got string
-	require.NoError(t, pool.QueryRow(ctx, "SELECT (results - 'profile')::text FROM study_run WHERE id = 1").Scan(&ref))
+	var got string
 	require.NoError(t, pool.QueryRow(ctx, "SELECT (results - 'profile')::text FROM study_run WHERE id = $1", runID).Scan(&got))
 	require.Equal(t, ref, got, "results of the resumed run differ from the uninterrupted run's")
 	terminate(t, w)

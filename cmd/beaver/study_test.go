@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -11,26 +12,55 @@ import (
 )
 
 // TestStudyRunInProcess: with no serve or worker running, `beaver study
-// run` works the run itself and prints its progress as JSON.
+// run` works the run itself and, with --wait --json, prints the results
+// document; a second run of the same protocol reuses every step; status
+// shows the reuse and the disk used; delete hands the tables over.
 func TestStudyRunInProcess(t *testing.T) {
 	t.Parallel()
 	url := pgtest.URL(t)
 	out, code := runBeaver(t, "", "synth", "--persons", "300", "--years", "8", "--seed", "4", "--load", "--database-url", url)
 	require.Equal(t, 0, code, out)
-	out, code = runBeaver(t, "", "study", "run", "../../docs/examples/comparator-new-users.json", "--wait", "--json", "--database-url", url)
+	const example = "../../docs/examples/comparator-new-users.json"
+	out, code = runBeaver(t, "", "study", "run", example, "--wait", "--json", "--database-url", url)
 	require.Equal(t, 0, code, out)
-	var p struct {
-		RunID      int64  `json:"run_id"`
-		State      string `json:"state"`
-		StepsDone  int    `json:"steps_done"`
-		StepsTotal int    `json:"steps_total"`
+	var doc struct {
+		ProtocolHash string                     `json:"protocol_hash"`
+		Attrition    []json.RawMessage          `json:"attrition"`
+		Analyses     map[string]json.RawMessage `json:"analyses"`
 	}
-	require.NoError(t, json.Unmarshal([]byte(out[strings.Index(out, "{\n"):]), &p), out)
-	require.Equal(t, "done", p.State)
-	require.Equal(t, p.StepsTotal, p.StepsDone)
+	require.NoError(t, json.Unmarshal([]byte(out[strings.Index(out, "{\n"):]), &doc), out)
+	require.Len(t, doc.ProtocolHash, 64)
+	require.NotEmpty(t, doc.Attrition)
+	require.Contains(t, doc.Analyses, "adjusted")
 	out, code = runBeaver(t, "", "study", "status", "1", "--database-url", url)
 	require.Equal(t, 0, code, out)
 	require.Contains(t, out, "run 1: done")
+	require.Regexp(t, `, [0-9.]+ [KMG]iB on disk,`, out)
+
+	// The readable summary of a second run: every step reused.
+	out, code = runBeaver(t, "", "study", "run", example, "--wait", "--database-url", url)
+	require.Equal(t, 0, code, out)
+	require.Regexp(t, `run 2: done in \S+, (\d+) steps \(\d+ reused\)`, out)
+	m := regexp.MustCompile(`(\d+) steps \((\d+) reused\)`).FindStringSubmatch(out)
+	require.Equal(t, m[1], m[2], out)
+	require.Contains(t, out, "attrition:")
+	require.Regexp(t, `exposure=A +HR [0-9.]+ \([0-9.]+ to [0-9.]+\), p `, out)
+	out, code = runBeaver(t, "", "study", "status", "2", "--database-url", url)
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "reused from run 1")
+	require.Contains(t, out, ", 0 B on disk,")
+
+	out, code = runBeaver(t, "", "study", "delete", "1", "--database-url", url)
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "run 1 deleted")
+	out, code = runBeaver(t, "", "study", "status", "2", "--database-url", url)
+	require.Equal(t, 0, code, out)
+	require.Regexp(t, `, [0-9.]+ [KMG]iB on disk,`, out, "run 2 holds the tables of the deleted run 1")
+	out, code = runBeaver(t, "", "study", "results", "2", "--database-url", url)
+	require.Equal(t, 0, code, out)
+	out, code = runBeaver(t, "", "study", "status", "1", "--database-url", url)
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "no such run")
 	out, code = runBeaver(t, "", "study", "cancel", "99", "--database-url", url)
 	require.Equal(t, 1, code, out)
 	require.Contains(t, out, "no such run")

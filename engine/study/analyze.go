@@ -1,16 +1,12 @@
 package study
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/beaver-analytics/beaver/cohort"
 	"github.com/beaver-analytics/beaver/stats"
@@ -33,46 +29,6 @@ func suppress(n int64) (Count, bool) {
 	return &n, false
 }
 
-// frame is the rows of one table read from every partition, in the order
-// of the query (person_id, entry): columns by name, values as pgx decodes
-// them from the binary protocol (int32, int64, float64, bool, string,
-// time.Time, nil for NULL).
-type frame struct {
-	cols map[string][]any
-	n    int
-}
-
-// readFrame reads the tables (one per partition) with the same columns,
-// each ordered by orderBy, the partitions one after another.
-func readFrame(ctx context.Context, pool *pgxpool.Pool, tables []string, orderBy string) (*frame, error) {
-	f := &frame{cols: map[string][]any{}}
-	for _, t := range tables {
-		// t is a plan's quoted, schema-qualified table name; orderBy is a
-		// constant of this package.
-		rows, err := pool.Query(ctx, "SELECT * FROM "+t+" ORDER BY "+orderBy, pgx.QueryResultFormats{pgx.BinaryFormatCode})
-		if err != nil {
-			return nil, err
-		}
-		fds := rows.FieldDescriptions()
-		for rows.Next() {
-			vals, err := rows.Values()
-			if err != nil {
-				rows.Close()
-				return nil, err
-			}
-			for i, fd := range fds {
-				f.cols[fd.Name] = append(f.cols[fd.Name], vals[i])
-			}
-			f.n++
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-	}
-	return f, nil
-}
-
 // partitionTables returns the tables of the steps base_p0 … base_p<N-1>.
 func partitionTables(plan *cohort.Plan, base string) ([]string, error) {
 	out := make([]string, plan.Partitions)
@@ -84,54 +40,6 @@ func partitionTables(plan *cohort.Plan, base string) ([]string, error) {
 		out[i] = s.Table
 	}
 	return out, nil
-}
-
-// num reads a value as a number: ok false for NULL.
-func num(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case float32:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case int32:
-		return float64(x), true
-	case int16:
-		return float64(x), true
-	case bool:
-		if x {
-			return 1, true
-		}
-		return 0, true
-	}
-	return 0, false
-}
-
-// text reads a categorical value: ok false for NULL.
-func text(v any) (string, bool) {
-	switch x := v.(type) {
-	case string:
-		return x, true
-	case nil:
-		return "", false
-	case float64:
-		return strconv.FormatFloat(x, 'g', -1, 64), true
-	}
-	return fmt.Sprint(v), true
-}
-
-// categorical reports whether a column holds text (a categorical
-// covariate) rather than numbers or booleans.
-func categorical(col []any) bool {
-	for _, v := range col {
-		if v == nil {
-			continue
-		}
-		_, isText := v.(string)
-		return isText
-	}
-	return false
 }
 
 // AttritionLine is what remains after one line of the attrition table,
@@ -152,15 +60,15 @@ func attrition(f *frame) []AttritionLine {
 	}
 	byLine := map[int]*acc{}
 	for i := range f.n {
-		l, _ := num(f.cols["line"][i])
+		l, _ := f.cols["line"].num(i)
 		a := byLine[int(l)]
 		if a == nil {
-			label, _ := text(f.cols["label"][i])
+			label, _ := f.cols["label"].text(i)
 			a = &acc{label: label}
 			byLine[int(l)] = a
 		}
-		p, _ := num(f.cols["persons"][i])
-		e, _ := num(f.cols["entries"][i])
+		p, _ := f.cols["persons"].num(i)
+		e, _ := f.cols["entries"].num(i)
 		a.persons += int64(p)
 		a.entries += int64(e)
 	}
@@ -198,7 +106,7 @@ func design(f *frame, keep []int, covs []string, prefix string, refs map[string]
 	for _, i := range keep {
 		ok := true
 		for _, c := range covs {
-			if f.cols[prefix+c][i] == nil {
+			if f.cols[prefix+c].null(i) {
 				ok = false
 				break
 			}
@@ -218,14 +126,14 @@ func design(f *frame, keep []int, covs []string, prefix string, refs map[string]
 		if !found {
 			return nil, dropped, fmt.Errorf("covariate %q is not in the analysis dataset (not compiled yet?)", c)
 		}
-		if !categorical(data) {
-			cols = append(cols, col{c, c, func(i int) float64 { v, _ := num(data[i]); return v }})
+		if !data.categorical() {
+			cols = append(cols, col{c, c, func(i int) float64 { v, _ := data.num(i); return v }})
 			continue
 		}
 		seen := map[string]bool{}
 		var levels []string
 		for _, i := range m.rows {
-			s, _ := text(data[i])
+			s, _ := data.text(i)
 			if !seen[s] {
 				seen[s] = true
 				levels = append(levels, s)
@@ -247,7 +155,7 @@ func design(f *frame, keep []int, covs []string, prefix string, refs map[string]
 				continue
 			}
 			cols = append(cols, col{c + "=" + l, c, func(i int) float64 {
-				if s, _ := text(data[i]); s == l {
+				if s, _ := data.text(i); s == l {
 					return 1
 				}
 				return 0
@@ -281,13 +189,13 @@ func coxBaseline(f *frame, a cohort.Analysis, refs map[string]string) (*stats.Co
 	}
 	var keep []int
 	for i := range f.n {
-		if tcol[i] != nil && ecol[i] != nil {
+		if !tcol.null(i) && !ecol.null(i) {
 			keep = append(keep, i)
 		}
 	}
 	return coxFit(f, keep, a, refs, "cov_", func(i int) (float64, float64, bool) {
-		t, _ := num(tcol[i])
-		e, _ := ecol[i].(bool)
+		t, _ := tcol.num(i)
+		e := ecol.boolean(i)
 		return 0, t, e
 	}, false)
 }
@@ -298,14 +206,14 @@ func coxCountingProcess(f *frame, a cohort.Analysis, refs map[string]string) (*s
 	scol, tcol, ecol := f.cols["start"], f.cols["stop"], f.cols["event"]
 	var keep []int
 	for i := range f.n {
-		if tcol[i] != nil {
+		if !tcol.null(i) {
 			keep = append(keep, i)
 		}
 	}
 	return coxFit(f, keep, a, refs, "cov_", func(i int) (float64, float64, bool) {
-		s, _ := num(scol[i])
-		t, _ := num(tcol[i])
-		e, _ := ecol[i].(bool)
+		s, _ := scol.num(i)
+		t, _ := tcol.num(i)
+		e := ecol.boolean(i)
 		return s, t, e
 	}, true)
 }
@@ -339,7 +247,7 @@ func coxFit(f *frame, keep []int, a cohort.Analysis, refs map[string]string, pre
 		for k, i := range m.rows {
 			var key string
 			for _, s := range a.Strata {
-				v, _ := text(f.cols[prefix+s][i])
+				v, _ := f.cols[prefix+s].text(i)
 				key += s + "=" + v + ";"
 			}
 			d.Strata[k] = key
@@ -433,7 +341,7 @@ func kaplanMeier(f *frame, a cohort.Analysis) (*KMView, error) {
 	if tcol == nil || ecol == nil {
 		return nil, fmt.Errorf("outcome %q is not in the analysis dataset", a.Outcome)
 	}
-	var by []any
+	var by *column
 	if a.By != "" {
 		by = f.cols["cov_"+a.By]
 		if by == nil {
@@ -444,15 +352,15 @@ func kaplanMeier(f *frame, a cohort.Analysis) (*KMView, error) {
 	var events []bool
 	var groups []string
 	for i := range f.n {
-		if tcol[i] == nil || ecol[i] == nil {
+		if tcol.null(i) || ecol.null(i) {
 			continue
 		}
 		g, ok := groupAt(by, i)
 		if !ok {
 			continue
 		}
-		t, _ := num(tcol[i])
-		e, _ := ecol[i].(bool)
+		t, _ := tcol.num(i)
+		e := ecol.boolean(i)
 		times, events = append(times, t), append(events, e)
 		if by != nil {
 			groups = append(groups, g)
@@ -508,7 +416,7 @@ func crudeRates(f *frame, a cohort.Analysis) (*RatesView, error) {
 	if tcol == nil || ecol == nil {
 		return nil, fmt.Errorf("outcome %q is not in the analysis dataset", a.Outcome)
 	}
-	var by []any
+	var by *column
 	if a.By != "" {
 		if by = f.cols["cov_"+a.By]; by == nil {
 			return nil, fmt.Errorf("covariate %q is not in the analysis dataset (not compiled yet?)", a.By)
@@ -517,19 +425,19 @@ func crudeRates(f *frame, a cohort.Analysis) (*RatesView, error) {
 	var events, pt []float64
 	var groups []string
 	for i := range f.n {
-		if tcol[i] == nil || ecol[i] == nil {
+		if tcol.null(i) || ecol.null(i) {
 			continue
 		}
 		var g string
 		if by != nil {
 			var ok bool
-			if g, ok = text(by[i]); !ok {
+			if g, ok = by.text(i); !ok {
 				continue
 			}
 			groups = append(groups, g)
 		}
-		t, _ := num(tcol[i])
-		e, _ := num(ecol[i])
+		t, _ := tcol.num(i)
+		e, _ := ecol.num(i)
 		events, pt = append(events, e), append(pt, t/DaysPerYear)
 	}
 	if len(events) == 0 {
@@ -550,9 +458,9 @@ func crudeRates(f *frame, a cohort.Analysis) (*RatesView, error) {
 
 // groupAt returns row i's group ("" when the analysis has no groups) and
 // whether the row has one.
-func groupAt(by []any, i int) (string, bool) {
+func groupAt(by *column, i int) (string, bool) {
 	if by == nil {
 		return "", true
 	}
-	return text(by[i])
+	return by.text(i)
 }

@@ -204,14 +204,14 @@ func fptr(v float64) *stats.Float { f := stats.Float(v); return &f }
 func descriptive(f *frame, a cohort.Analysis, refs map[string]string) (*DescriptiveView, []string, error) {
 	var warns []string
 	rows := make([]int, 0, f.n)
-	var gcol []any
+	var gcol *column
 	if a.By != "" {
 		if gcol = f.cols["cov_"+a.By]; gcol == nil {
 			return nil, nil, fmt.Errorf("covariate %q is not in the analysis dataset (not compiled yet?)", a.By)
 		}
 	}
 	for i := range f.n {
-		if gcol == nil || gcol[i] != nil {
+		if gcol == nil || !gcol.null(i) {
 			rows = append(rows, i)
 		}
 	}
@@ -227,7 +227,7 @@ func descriptive(f *frame, a cohort.Analysis, refs map[string]string) (*Descript
 	if gcol != nil {
 		seen := map[string]bool{}
 		for _, i := range rows {
-			s, _ := text(gcol[i])
+			s, _ := gcol.text(i)
 			if !seen[s] {
 				seen[s] = true
 				levels = append(levels, s)
@@ -239,7 +239,7 @@ func descriptive(f *frame, a cohort.Analysis, refs map[string]string) (*Descript
 			pos[l] = k
 		}
 		for _, i := range rows {
-			s, _ := text(gcol[i])
+			s, _ := gcol.text(i)
 			gIdx[i] = pos[s]
 		}
 	}
@@ -278,16 +278,16 @@ func descriptive(f *frame, a cohort.Analysis, refs map[string]string) (*Descript
 }
 
 // describeVar summarizes one covariate per group.
-func describeVar(name string, col []any, rows, gIdx []int, ng, ref int) DescVar {
+func describeVar(name string, col *column, rows, gIdx []int, ng, ref int) DescVar {
 	typ := "continuous"
 	for _, i := range rows {
-		if col[i] == nil {
+		if col.null(i) {
 			continue
 		}
-		switch col[i].(type) {
-		case bool:
+		switch {
+		case col.binary():
 			typ = "binary"
-		case string:
+		case col.categorical():
 			typ = "categorical"
 		}
 		break
@@ -296,7 +296,7 @@ func describeVar(name string, col []any, rows, gIdx []int, ng, ref int) DescVar 
 	n := make([]int64, ng)
 	missing := make([]int64, ng)
 	for _, i := range rows {
-		if col[i] == nil {
+		if col.null(i) {
 			missing[gIdx[i]]++
 		} else {
 			n[gIdx[i]]++
@@ -324,7 +324,7 @@ func describeVar(name string, col []any, rows, gIdx []int, ng, ref int) DescVar 
 	case "continuous":
 		vals := make([][]float64, ng)
 		for _, i := range rows {
-			if x, ok := num(col[i]); ok {
+			if x, ok := col.num(i); ok {
 				vals[gIdx[i]] = append(vals[gIdx[i]], x)
 			}
 		}
@@ -359,7 +359,7 @@ func describeVar(name string, col []any, rows, gIdx []int, ng, ref int) DescVar 
 	case "binary":
 		yes := make([]int64, ng)
 		for _, i := range rows {
-			if b, ok := col[i].(bool); ok && b {
+			if col.boolean(i) {
 				yes[gIdx[i]]++
 			}
 		}
@@ -381,7 +381,7 @@ func describeVar(name string, col []any, rows, gIdx []int, ng, ref int) DescVar 
 		var lv []string
 		seen := map[string]bool{}
 		for _, i := range rows {
-			if s, ok := text(col[i]); ok && !seen[s] {
+			if s, ok := col.text(i); ok && !seen[s] {
 				seen[s] = true
 				lv = append(lv, s)
 			}
@@ -396,7 +396,7 @@ func describeVar(name string, col []any, rows, gIdx []int, ng, ref int) DescVar 
 			counts[g] = make([]int64, len(lv))
 		}
 		for _, i := range rows {
-			if s, ok := text(col[i]); ok {
+			if s, ok := col.text(i); ok {
 				counts[gIdx[i]][pos[s]]++
 			}
 		}

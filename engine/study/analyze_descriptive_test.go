@@ -53,7 +53,7 @@ func TestDescriptive(t *testing.T) {
 	grp = append(grp, "C", "C")
 	age = append(age, int32(70), nil)
 	dia = append(dia, true, false)
-	f := &frame{n: len(grp), cols: map[string][]any{"cov_exposure": grp, "cov_age": age, "cov_diabetes": dia}}
+	f := frameOf(len(grp), map[string][]any{"cov_exposure": grp, "cov_age": age, "cov_diabetes": dia})
 	a := cohort.Analysis{Name: "table1", Kind: cohort.AnalysisDescriptive, By: "exposure", Covariates: []string{"age", "diabetes"}}
 	v, warns, err := descriptive(f, a, map[string]string{"exposure": "B"})
 	require.NoError(t, err)
@@ -92,7 +92,7 @@ func TestStratified(t *testing.T) {
 		sex = append(sex, []string{"M", "F"}[(k/2)%2])
 		age = append(age, float64(40+k))
 	}
-	f := &frame{n: 40, cols: map[string][]any{"cov_exposure": grp, "cov_sex": sex, "cov_age": age}}
+	f := frameOf(40, map[string][]any{"cov_exposure": grp, "cov_sex": sex, "cov_age": age})
 	a := cohort.Analysis{Name: "t", Kind: cohort.AnalysisDescriptive, By: "exposure", Covariates: []string{"age"}, StratifyBy: "sex"}
 	res, _, err := stratified(f, a, &analysisEnv{}, false)
 	require.NoError(t, err)

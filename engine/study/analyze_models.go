@@ -48,11 +48,11 @@ func logistic(f *frame, a cohort.Analysis, refs map[string]string) (*LogisticVie
 	y := map[int]bool{}
 	short := 0
 	for i := range f.n {
-		if tcol[i] == nil || ecol[i] == nil {
+		if tcol.null(i) || ecol.null(i) {
 			continue
 		}
-		t, _ := num(tcol[i])
-		e, _ := ecol[i].(bool)
+		t, _ := tcol.num(i)
+		e := ecol.boolean(i)
 		switch {
 		case e && t <= h:
 			y[i] = true
@@ -99,13 +99,13 @@ func linear(f *frame, a cohort.Analysis, refs map[string]string) (*LinearView, [
 	if dcol == nil {
 		return nil, nil, fmt.Errorf("covariate %q is not in the analysis dataset (not compiled yet?)", a.Dependent)
 	}
-	if categorical(dcol) {
+	if dcol.categorical() {
 		return nil, nil, fmt.Errorf("the dependent covariate %q is categorical, not continuous", a.Dependent)
 	}
 	var warns []string
 	var keep []int
 	for i := range f.n {
-		if dcol[i] != nil {
+		if !dcol.null(i) {
 			keep = append(keep, i)
 		}
 	}
@@ -121,7 +121,7 @@ func linear(f *frame, a cohort.Analysis, refs map[string]string) (*LinearView, [
 	}
 	y := make([]float64, len(m.rows))
 	for k, i := range m.rows {
-		y[k], _ = num(dcol[i])
+		y[k], _ = dcol.num(i)
 	}
 	res, err := stats.Linear(y, toDesign(m))
 	if err != nil {
@@ -180,7 +180,7 @@ func standardPopulation(p *cohort.Protocol, a cohort.Analysis, f *frame) (map[st
 			if col == nil {
 				return "", false
 			}
-			return text(col[i])
+			return col.text(i)
 		})
 		if ok {
 			std[k]++
@@ -198,7 +198,7 @@ func standardPopulation(p *cohort.Protocol, a cohort.Analysis, f *frame) (map[st
 func standardize(v *RatesView, f *frame, a cohort.Analysis, std map[string]float64) []string {
 	var warns []string
 	tcol, ecol := f.cols["out_"+a.Outcome+"_time"], f.cols["out_"+a.Outcome+"_event"]
-	var by []any
+	var by *column
 	if a.By != "" {
 		by = f.cols["cov_"+a.By]
 	}
@@ -209,7 +209,7 @@ func standardize(v *RatesView, f *frame, a cohort.Analysis, std map[string]float
 	per := map[string]*rows{}
 	missing := 0
 	for i := range f.n {
-		if tcol[i] == nil || ecol[i] == nil {
+		if tcol.null(i) || ecol.null(i) {
 			continue
 		}
 		g, ok := groupAt(by, i)
@@ -221,7 +221,7 @@ func standardize(v *RatesView, f *frame, a cohort.Analysis, std map[string]float
 			if col == nil {
 				return "", false
 			}
-			return text(col[i])
+			return col.text(i)
 		})
 		if !ok {
 			missing++
@@ -232,8 +232,8 @@ func standardize(v *RatesView, f *frame, a cohort.Analysis, std map[string]float
 			r = &rows{}
 			per[g] = r
 		}
-		t, _ := num(tcol[i])
-		e, _ := num(ecol[i])
+		t, _ := tcol.num(i)
+		e, _ := ecol.num(i)
 		r.events, r.pt, r.strata = append(r.events, e), append(r.pt, t/DaysPerYear), append(r.strata, k)
 	}
 	if missing > 0 {

@@ -131,13 +131,9 @@ func compute(f *frame, a cohort.Analysis, env *analysisEnv, cp bool) (any, []str
 
 // subset returns the rows of f, in order, as a frame.
 func subset(f *frame, rows []int) *frame {
-	s := &frame{cols: make(map[string][]any, len(f.cols)), n: len(rows)}
+	s := &frame{cols: make(map[string]*column, len(f.cols)), n: len(rows)}
 	for name, col := range f.cols {
-		c := make([]any, len(rows))
-		for k, i := range rows {
-			c[k] = col[i]
-		}
-		s.cols[name] = c
+		s.cols[name] = col.take(rows)
 	}
 	return s
 }
@@ -155,7 +151,7 @@ func stratified(f *frame, a cohort.Analysis, env *analysisEnv, cp bool) (any, []
 	var warns []string
 	missing := 0
 	for i := range f.n {
-		s, ok := text(col[i])
+		s, ok := col.text(i)
 		if !ok {
 			missing++
 			continue

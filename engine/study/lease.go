@@ -128,12 +128,17 @@ func acquire(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger, take,
 	}, nil
 }
 
-// stepTx makes the step's backend notice within a second that its client
-// died even while a long query runs, so that PostgreSQL rolls the
-// transaction back and frees the step's advisory lock for the job the
-// sweeper enqueues (PostgreSQL 14 and later; otherwise the dead process's
-// query runs to its end first).
-func stepTx(ctx context.Context, tx pgx.Tx) error {
+// stepTx prepares the transaction of a step. It names the step in
+// application_name, so that Cancel finds its query in pg_stat_activity
+// from any process (cancelQueries). And it makes the step's backend notice
+// within a second that its client died even while a long query runs, so
+// that PostgreSQL rolls the transaction back and frees the step's advisory
+// lock for the job the sweeper enqueues (PostgreSQL 14 and later;
+// otherwise the dead process's query runs to its end first).
+func stepTx(ctx context.Context, tx pgx.Tx, a StepArgs) error {
+	if _, err := tx.Exec(ctx, "SELECT set_config('application_name', $1, true)", stepAppName(a.RunID, a.Step)); err != nil {
+		return err
+	}
 	major, _, _ := strings.Cut(tx.Conn().PgConn().ParameterStatus("server_version"), ".")
 	if v, err := strconv.Atoi(major); err != nil || v < 14 {
 		return nil

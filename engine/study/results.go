@@ -51,12 +51,17 @@ type Profile struct {
 	AnalysesMS int64         `json:"analyses_ms"`
 }
 
-// StepProfile is one step's wall time and rows.
+// StepProfile is one step's wall time and rows; a reused step names the
+// run whose table it took (its wall time is 0).
 type StepProfile struct {
-	Name   string `json:"name"`
-	Kind   string `json:"kind"`
-	Rows   *int64 `json:"rows"`
-	WallMS *int64 `json:"wall_ms"`
+	Name       string `json:"name"`
+	Kind       string `json:"kind"`
+	Rows       *int64 `json:"rows"`
+	WallMS     *int64 `json:"wall_ms"`
+	ReusedFrom *int64 `json:"reused_from,omitempty"`
+	// Explain is the step's EXPLAIN (ANALYZE, BUFFERS), when the run was
+	// submitted with Explain.
+	Explain *string `json:"explain,omitempty"`
 }
 
 // ResultsArgs is the job that computes a run's results once all its steps
@@ -113,7 +118,7 @@ func (w *ResultsWorker) Work(ctx context.Context, job *river.Job[ResultsArgs]) e
 		if errors.As(err, &de) {
 			msg = "analyses: " + de.msg
 		}
-		if _, err := w.Pool.Exec(ctx, `UPDATE study_run SET state = 'failed', error = $2, finished_at = now()
+		if _, err := w.Pool.Exec(ctx, `UPDATE study_run SET state = 'failed', error = $2, finished_at = clock_timestamp()
 			WHERE id = $1 AND state IN ('queued', 'running')`, runID, msg); err != nil {
 			return fmt.Errorf("study: results of run %d: record failure: %w", runID, err)
 		}
@@ -137,7 +142,7 @@ func (w *ResultsWorker) Work(ctx context.Context, job *river.Job[ResultsArgs]) e
 		if now != StateRunning && now != StateQueued {
 			return nil
 		}
-		_, err := tx.Exec(ctx, `UPDATE study_run SET results = $2, state = 'done', finished_at = now() WHERE id = $1`, runID, b)
+		_, err := tx.Exec(ctx, `UPDATE study_run SET results = $2, state = 'done', finished_at = clock_timestamp() WHERE id = $1`, runID, b)
 		if err != nil {
 			return fmt.Errorf("study: results of run %d: store: %w", runID, err)
 		}
@@ -243,13 +248,13 @@ func nilIfErr2[T any](v *T, w []string, err error) (any, []string, error) {
 
 // profile reads each step's wall time and rows.
 func profile(ctx context.Context, pool *pgxpool.Pool, runID int64) (*Profile, error) {
-	rows, err := pool.Query(ctx, "SELECT name, kind, rows, wall_ms FROM study_step WHERE run_id = $1 ORDER BY name", runID)
+	rows, err := pool.Query(ctx, "SELECT name, kind, rows, wall_ms, reused_from, explain FROM study_step WHERE run_id = $1 ORDER BY name", runID)
 	if err != nil {
 		return nil, err
 	}
 	steps, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (StepProfile, error) {
 		var s StepProfile
-		err := r.Scan(&s.Name, &s.Kind, &s.Rows, &s.WallMS)
+		err := r.Scan(&s.Name, &s.Kind, &s.Rows, &s.WallMS, &s.ReusedFrom, &s.Explain)
 		return s, err
 	})
 	if err != nil {

@@ -74,6 +74,22 @@ func SoftwareVersion() string {
 // nothing. Protocol problems come back as cohort.ValidationErrors, with
 // JSON paths. submittedBy is an app_user id, or 0 for none (the CLI).
 func Submit(ctx context.Context, pool *pgxpool.Pool, client *river.Client[pgx.Tx], protocolJSON []byte, params map[string]string, submittedBy int64) (int64, error) {
+	return SubmitWith(ctx, pool, client, protocolJSON, SubmitOptions{Params: params, SubmittedBy: submittedBy})
+}
+
+// SubmitOptions are a submission's choices besides the protocol.
+type SubmitOptions struct {
+	Params      map[string]string // template parameters
+	SubmittedBy int64             // an app_user id, or 0
+	// Explain runs every step under EXPLAIN (ANALYZE, BUFFERS) and keeps
+	// the plans in the profile of the results document (steps reused from
+	// an earlier run have none: they do not run).
+	Explain bool
+}
+
+// SubmitWith is Submit with options.
+func SubmitWith(ctx context.Context, pool *pgxpool.Pool, client *river.Client[pgx.Tx], protocolJSON []byte, o SubmitOptions) (int64, error) {
+	params, submittedBy := o.Params, o.SubmittedBy
 	p, err := cohort.DecodeBytes(protocolJSON)
 	if err != nil {
 		return 0, err
@@ -106,7 +122,7 @@ func Submit(ctx context.Context, pool *pgxpool.Pool, client *river.Client[pgx.Tx
 		if err != nil {
 			return fmt.Errorf("study: submit: read the data version: %w", err)
 		}
-		if dataEnd, err = DataEnd(ctx, tx, version, dataEnd); err != nil {
+		if dataEnd, err = cachedDataEnd(ctx, tx, version, dataEnd); err != nil {
 			return fmt.Errorf("study: submit: %w", err)
 		}
 		parts, err := schema.Partitions(ctx, tx)
@@ -121,14 +137,19 @@ func Submit(ctx context.Context, pool *pgxpool.Pool, client *river.Client[pgx.Tx
 			by = &submittedBy
 		}
 		err = tx.QueryRow(ctx, `INSERT INTO study_run (submitted_by, state, protocol, protocol_hash, data_version,
-			software_version, params, partitions, data_end) VALUES ($1, 'queued', $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-			by, boundJSON, hex.EncodeToString(sum[:]), version, SoftwareVersion(), params, parts, dataEnd).Scan(&runID)
+			software_version, params, partitions, data_end, explain) VALUES ($1, 'queued', $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+			by, boundJSON, hex.EncodeToString(sum[:]), version, SoftwareVersion(), params, parts, dataEnd, o.Explain).Scan(&runID)
 		if err != nil {
 			return fmt.Errorf("study: submit: store the run: %w", err)
 		}
 		schemaName := SchemaName(runID)
-		plan, err := cohort.Compile(bound, cohort.Options{Schema: schemaName, Partitions: parts,
-			DataVersion: version, DataEnd: dataEnd.Format(time.DateOnly)})
+		opts := cohort.Options{Schema: schemaName, Partitions: parts,
+			DataVersion: version, DataEnd: dataEnd.Format(time.DateOnly)}
+		plan, err := cohort.Compile(bound, opts)
+		if err != nil {
+			return err
+		}
+		ids, tables, err := identities(bound, opts, plan)
 		if err != nil {
 			return err
 		}
@@ -144,11 +165,23 @@ func Submit(ctx context.Context, pool *pgxpool.Pool, client *river.Client[pgx.Tx
 			if deps == nil {
 				deps = []string{}
 			}
-			rows[i] = []any{runID, s.Name, s.Kind, s.Partition, s.ID, deps}
+			rows[i] = []any{runID, s.Name, s.Kind, s.Partition, s.ID, deps, ids[s.Name], tables[s.Name], runID}
 		}
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"study_step"},
-			[]string{"run_id", "name", "kind", "partition", "step_id", "depends_on"}, pgx.CopyFromRows(rows)); err != nil {
+			[]string{"run_id", "name", "kind", "partition", "step_id", "depends_on", "identity", "table_name", "table_run"},
+			pgx.CopyFromRows(rows)); err != nil {
 			return fmt.Errorf("study: submit: store the steps: %w", err)
+		}
+		reused, err := reuseSteps(ctx, tx, runID)
+		if err != nil {
+			return err
+		}
+		if reused == len(plan.Steps) {
+			// Nothing to run: only the analyses, which may have changed.
+			if _, err := client.InsertTx(ctx, tx, ResultsArgs{RunID: runID}, nil); err != nil {
+				return fmt.Errorf("study: submit: enqueue the results of run %d: %w", runID, err)
+			}
+			return nil
 		}
 		return enqueueReady(ctx, tx, client, runID)
 	})
@@ -156,6 +189,21 @@ func Submit(ctx context.Context, pool *pgxpool.Pool, client *river.Client[pgx.Tx
 		return 0, err
 	}
 	return runID, nil
+}
+
+// FairShare is how many steps of one run are queued or running at each
+// River priority: a run's first FairShare open steps get priority 1, the
+// next FairShare priority 2, and so on to 4, River's lowest. River takes
+// available jobs by priority, then age; so the steps of a run that has
+// few open steps go before the backlog of a run that has many, and runs
+// submitted together share the workers about evenly instead of in
+// submission order (docs/results.md, "Sharing the workers between runs").
+const FairShare = 4
+
+// fairPriority is the River priority of a run's step with open steps of
+// the run queued or running before it.
+func fairPriority(open int) int {
+	return min(1+open/FairShare, 4)
 }
 
 // enqueueReady marks queued, and enqueues, every waiting step of the run
@@ -176,9 +224,18 @@ func enqueueReady(ctx context.Context, tx pgx.Tx, client *river.Client[pgx.Tx], 
 	if len(names) == 0 {
 		return nil
 	}
+	// Fairness between runs: the run's queued and running steps before
+	// these set the River priority of each new job (fairPriority).
+	var open int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM study_step WHERE run_id = $1 AND state IN ('queued', 'running')`,
+		runID).Scan(&open); err != nil {
+		return fmt.Errorf("study: count the open steps of run %d: %w", runID, err)
+	}
+	open -= len(names)
 	params := make([]river.InsertManyParams, len(names))
 	for i, n := range names {
-		params[i] = river.InsertManyParams{Args: StepArgs{RunID: runID, Step: n}}
+		params[i] = river.InsertManyParams{Args: StepArgs{RunID: runID, Step: n},
+			InsertOpts: &river.InsertOpts{Priority: fairPriority(open + i)}}
 	}
 	res, err := client.InsertManyTx(ctx, tx, params)
 	if err != nil {
@@ -193,6 +250,29 @@ func enqueueReady(ctx context.Context, tx pgx.Tx, client *river.Client[pgx.Tx], 
 		return fmt.Errorf("study: record the jobs of run %d: %w", runID, err)
 	}
 	return nil
+}
+
+// cachedDataEnd is DataEnd, computed once per data version and kept in
+// study_data_end: a published version's rows never change, and DataEnd
+// scans every flow table. Two submissions racing on a new version compute
+// it twice and store it once.
+func cachedDataEnd(ctx context.Context, tx pgx.Tx, version int64, importDate time.Time) (time.Time, error) {
+	var end time.Time
+	err := tx.QueryRow(ctx, "SELECT data_end FROM study_data_end WHERE data_version = $1", version).Scan(&end)
+	if err == nil {
+		return end, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return time.Time{}, fmt.Errorf("read the last day of data: %w", err)
+	}
+	if end, err = DataEnd(ctx, tx, version, importDate); err != nil {
+		return time.Time{}, err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO study_data_end (data_version, data_end) VALUES ($1, $2)
+		ON CONFLICT (data_version) DO NOTHING`, version, end); err != nil {
+		return time.Time{}, fmt.Errorf("store the last day of data: %w", err)
+	}
+	return end, nil
 }
 
 // DataEnd is the last day of data of a data version: the latest event

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -111,12 +112,16 @@ func (w *StepWorker) Work(ctx context.Context, job *river.Job[StepArgs]) error {
 		return fmt.Errorf("study: run %d: %w", a.RunID, err)
 	}
 
+	var explainOn bool
+	if err := w.Pool.QueryRow(ctx, "SELECT explain FROM study_run WHERE id = $1", a.RunID).Scan(&explainOn); err != nil {
+		return fmt.Errorf("study: run %d: %w", a.RunID, err)
+	}
 	began := time.Now()
 	var res StepResult
 	err = pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
 		// Two jobs of one step (at-least-once delivery, a rescued job whose
 		// first worker still runs) take turns; the second finds it done.
-		if err := stepTx(ctx, tx); err != nil {
+		if err := stepTx(ctx, tx, a); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", fmt.Sprintf("study_step/%d/%s", a.RunID, a.Step)); err != nil {
@@ -135,17 +140,42 @@ func (w *StepWorker) Work(ctx context.Context, job *river.Job[StepArgs]) error {
 		if _, err := tx.Exec(ctx, step.Create); err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, step.SQL, step.Args...)
-		if err != nil {
+		var rows int64
+		if explainOn {
+			// EXPLAIN ANALYZE executes the INSERT; the plan's text is kept
+			// with the step and its rows counted from the table.
+			plan, err := explainStep(ctx, tx, step.SQL, step.Args)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, "UPDATE study_step SET explain = $3 WHERE run_id = $1 AND name = $2", a.RunID, a.Step, plan); err != nil {
+				return err
+			}
+			if err := tx.QueryRow(ctx, "SELECT count(*) FROM "+step.Table).Scan(&rows); err != nil {
+				return err
+			}
+		} else {
+			tag, err := tx.Exec(ctx, step.SQL, step.Args...)
+			if err != nil {
+				return err
+			}
+			rows = tag.RowsAffected()
+		}
+		// Later steps join this table: without statistics the planner
+		// guesses its size and selectivities (autovacuum analyses a new
+		// table only after a delay, usually after the run), and picks nested
+		// loops over tens of thousands of rows. Sampling costs milliseconds.
+		if _, err := tx.Exec(ctx, "ANALYZE "+step.Table); err != nil {
 			return err
 		}
-		res = StepResult{Rows: tag.RowsAffected(), WallMS: time.Since(began).Milliseconds()}
+		res = StepResult{Rows: rows, WallMS: time.Since(began).Milliseconds()}
 		return w.complete(ctx, tx, client, a, res)
 	})
 	if err == nil {
 		return river.RecordOutput(ctx, res)
 	}
-	if errors.Is(err, errRunOver) {
+	if errors.Is(err, errRunOver) || w.runEnded(a.RunID) {
+		// Cancel stops the queries of a cancelled run's steps.
 		return river.RecordOutput(ctx, StepResult{Skip: "run ended"})
 	}
 	if ctx.Err() != nil || transient(err) {
@@ -154,6 +184,19 @@ func (w *StepWorker) Work(ctx context.Context, job *river.Job[StepArgs]) error {
 	}
 	logger.Error("study step failed", "run", a.RunID, "step", a.Step, "err", err)
 	return w.fail(ctx, client, a, step.Kind, explain(err))
+}
+
+// runEnded reports whether a run has failed or been cancelled (or been
+// deleted), so that the query error of its step is no failure of its own.
+func (w *StepWorker) runEnded(runID int64) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var state string
+	err := w.Pool.QueryRow(ctx, "SELECT state FROM study_run WHERE id = $1", runID).Scan(&state)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return true
+	}
+	return err == nil && (state == StateFailed || state == StateCancelled)
 }
 
 // errRunOver rolls back a step whose run failed or was cancelled meanwhile,
@@ -170,7 +213,7 @@ func (w *StepWorker) complete(ctx context.Context, tx pgx.Tx, client *river.Clie
 	if state == StateFailed || state == StateCancelled {
 		return errRunOver
 	}
-	if _, err := tx.Exec(ctx, `UPDATE study_step SET state = 'done', rows = $3, wall_ms = $4, finished_at = now(), error = NULL
+	if _, err := tx.Exec(ctx, `UPDATE study_step SET state = 'done', rows = $3, wall_ms = $4, finished_at = clock_timestamp(), error = NULL
 		WHERE run_id = $1 AND name = $2`, a.RunID, a.Step, res.Rows, res.WallMS); err != nil {
 		return err
 	}
@@ -218,11 +261,11 @@ func (w *StepWorker) fail(ctx context.Context, client *river.Client[pgx.Tx], a S
 		if _, err := tx.Exec(ctx, "SELECT 1 FROM study_run WHERE id = $1 FOR UPDATE", a.RunID); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE study_step SET state = 'failed', error = $3, finished_at = now()
+		if _, err := tx.Exec(ctx, `UPDATE study_step SET state = 'failed', error = $3, finished_at = clock_timestamp()
 			WHERE run_id = $1 AND name = $2`, a.RunID, a.Step, msg); err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, `UPDATE study_run SET state = 'failed', error = $2, finished_at = now()
+		tag, err := tx.Exec(ctx, `UPDATE study_run SET state = 'failed', error = $2, finished_at = clock_timestamp()
 			WHERE id = $1 AND state IN ('queued', 'running')`, a.RunID, msg)
 		if err != nil || tag.RowsAffected() == 0 {
 			return err
@@ -238,7 +281,7 @@ func (w *StepWorker) fail(ctx context.Context, client *river.Client[pgx.Tx], a S
 // endSteps marks every step of the run not done (but except) with state,
 // and cancels their jobs.
 func endSteps(ctx context.Context, tx pgx.Tx, client *river.Client[pgx.Tx], runID int64, except, state string) error {
-	rows, err := tx.Query(ctx, `UPDATE study_step SET state = $3, finished_at = now()
+	rows, err := tx.Query(ctx, `UPDATE study_step SET state = $3, finished_at = clock_timestamp()
 		WHERE run_id = $1 AND name <> $2 AND state IN ('waiting', 'queued', 'running') RETURNING job_id`, runID, except, state)
 	if err != nil {
 		return err
@@ -301,4 +344,18 @@ func LoadPlan(ctx context.Context, pool *pgxpool.Pool, runID int64) (*cohort.Pla
 		return nil, river.JobCancel(fmt.Errorf("study: run %d: compile: %w", runID, err))
 	}
 	return plan, nil
+}
+
+// explainStep runs a step's statement under EXPLAIN (ANALYZE, BUFFERS) and
+// returns the plan's text.
+func explainStep(ctx context.Context, tx pgx.Tx, sql string, args []any) (string, error) {
+	rows, err := tx.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+sql, args...)
+	if err != nil {
+		return "", err
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return "", err
+	}
+	return strings.Join(lines, "\n"), nil
 }
