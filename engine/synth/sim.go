@@ -246,7 +246,9 @@ func (s *sim) lifeline(asl int, mun string) {
 		death = minDay(death, s.dayAt(t))
 	}
 	if x := s.age(s.entry); x < 1 {
-		if t := x + rng.ExpFloat64()/p.InfantMortality; t < 1 {
+		// Deaths after the period's end are not seen, like the Makeham
+		// ones above: a child born in December may die in January.
+		if t := x + rng.ExpFloat64()/p.InfantMortality; t < 1 && s.dayAt(t) <= r.end {
 			death = minDay(death, s.dayAt(t))
 		}
 	}
