@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/beaver-analytics/beaver/engine/etl"
@@ -69,8 +71,11 @@ func runSynth(ctx context.Context, args []string) error {
 		return usageErr("%v", err)
 	}
 
+	if *load && *out == "" && *format == string(synth.CSV) {
+		return synthLoad(ctx, c, cfg, truth)
+	}
 	dir := *out
-	if dir == "" {
+	if dir == "" { // --load --format parquet: through files
 		tmp, err := os.MkdirTemp("", "beaver-synth-")
 		if err != nil {
 			return err
@@ -78,24 +83,14 @@ func runSynth(ctx context.Context, args []string) error {
 		defer os.RemoveAll(tmp)
 		dir = tmp
 	}
-	st, err := synth.Write(ctx, cfg, dir, synth.Format(*format), progressLine())
+	st, err := synth.Write(ctx, cfg, dir, synth.Format(*format), progressLine("synth"))
 	if err != nil {
 		return err
 	}
-	summary := map[string]any{
-		"dir": dir, "persons": st.Persons, "rows": st.Rows, "total_rows": st.TotalRows(),
-		"seconds":     round2(st.Elapsed.Seconds()),
-		"rows_per_s":  int64(float64(st.TotalRows()) / st.Elapsed.Seconds()),
-		"truth":       truth,
-		"start_year":  cfg.StartYear,
-		"years":       *years,
-		"seed":        *seed,
-		"format":      *format,
-		"anomalies":   *anomalies,
-		"flows_order": append(append([]string{}, synth.DictionaryFlows...), synth.PersonFlows[:]...),
-	}
-	if *out == "" {
-		delete(summary, "dir")
+	summary := synthSummary(cfg, truth, st)
+	summary["format"] = *format
+	if *out != "" {
+		summary["dir"] = *out
 	}
 	if *load {
 		db, logger, err := c.open(ctx)
@@ -116,9 +111,95 @@ func runSynth(ctx context.Context, args []string) error {
 		summary["load"] = res
 		summary["load_seconds"] = round2(time.Since(began).Seconds())
 	}
+	return printJSON(summary)
+}
+
+// synthLoad imports the region without writing it out: the generator runs
+// twice over the same configuration (same rows). The first pass writes the
+// dictionaries and the registry, which the import checks every event row
+// against, to a temporary directory (about 3% of the rows); the second
+// streams the event flows through one pipe each into the same validated
+// import, which reads them all at once.
+func synthLoad(ctx context.Context, c common, cfg synth.Config, truth synth.Truth) error {
+	db, logger, err := c.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	began := time.Now()
+	tmp, err := os.MkdirTemp("", "beaver-synth-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	st, err := synth.WriteRegistry(ctx, cfg, tmp, progressLine("synth registry"))
+	if err != nil {
+		return err
+	}
+	registry := time.Since(began)
+	var paths []string
+	for _, name := range append(append([]string{}, synth.DictionaryFlows...), synth.RegistryFlows...) {
+		paths = append(paths, filepath.Join(tmp, name+".csv"))
+	}
+	var streams []etl.Stream
+	writers := map[string]io.Writer{}
+	var pipes []*io.PipeWriter
+	for _, name := range synth.EventFlows {
+		pr, pw := io.Pipe()
+		streams = append(streams, etl.Stream{Name: "synth/" + name + ".csv", Flow: name, R: pr})
+		writers[name] = pw
+		pipes = append(pipes, pw)
+	}
+	produced := make(chan error, 1)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		_, err := synth.StreamEvents(ctx, cfg, writers, progressLine("synth events"))
+		for _, pw := range pipes {
+			pw.CloseWithError(err) // nil: EOF
+		}
+		produced <- err
+	}()
+	loadBegan := time.Now()
+	res, err := etl.Load(ctx, db.Pool, paths, etl.Options{Logger: logger, StartedBy: "beaver synth", Streams: streams,
+		AfterPublish: func(ctx context.Context, version int64) error { return etl.AfterPublish(ctx, db.Pool, version) }})
+	cancel()
+	perr := <-produced
+	if err != nil {
+		return fmt.Errorf("load the region: %w", err)
+	}
+	if perr != nil && res.State != etl.StatePublished && res.State != etl.StateUnchanged {
+		return fmt.Errorf("generate the region: %w", perr)
+	}
+	summary := synthSummary(cfg, truth, st)
+	summary["registry_seconds"] = round2(registry.Seconds())
+	summary["seconds"] = round2(time.Since(began).Seconds())
+	summary["rows_per_s"] = int64(float64(st.TotalRows()) / time.Since(began).Seconds())
+	summary["load"] = res
+	summary["load_seconds"] = round2(time.Since(loadBegan).Seconds())
+	return printJSON(summary)
+}
+
+// synthSummary is what beaver synth prints about the region it made.
+func synthSummary(cfg synth.Config, truth synth.Truth, st synth.Stats) map[string]any {
+	return map[string]any{
+		"persons": st.Persons, "rows": st.Rows, "total_rows": st.TotalRows(),
+		"seconds":     round2(st.Elapsed.Seconds()),
+		"rows_per_s":  int64(float64(st.TotalRows()) / st.Elapsed.Seconds()),
+		"truth":       truth,
+		"start_year":  cfg.StartYear,
+		"years":       cfg.Years,
+		"seed":        cfg.Seed,
+		"format":      "csv",
+		"anomalies":   cfg.Anomalies,
+		"flows_order": append(append([]string{}, synth.DictionaryFlows...), synth.PersonFlows[:]...),
+	}
+}
+
+func printJSON(v any) error {
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", "  ")
-	return enc.Encode(summary)
+	return enc.Encode(v)
 }
 
 func round2(v float64) float64 { return float64(int64(v*100+0.5)) / 100 }
@@ -126,7 +207,7 @@ func round2(v float64) float64 { return float64(int64(v*100+0.5)) / 100 }
 // progressLine returns a progress reporter that rewrites one line on
 // stderr when it is a terminal, and nil (quiet) otherwise: a file, a pipe,
 // or /dev/null, which is a character device but no terminal.
-func progressLine() func(synth.Progress) {
+func progressLine(label string) func(synth.Progress) {
 	fi, err := os.Stderr.Stat()
 	if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
 		return nil
@@ -140,7 +221,7 @@ func progressLine() func(synth.Progress) {
 			return
 		}
 		last = time.Now()
-		fmt.Fprintf(os.Stderr, "\r%s   ", progressText(p))
+		fmt.Fprintf(os.Stderr, "\r%s   ", progressText(label, p))
 		if p.Done == p.Total {
 			fmt.Fprintln(os.Stderr)
 		}
@@ -149,12 +230,12 @@ func progressLine() func(synth.Progress) {
 
 // progressText is the progress line: persons done, rows, rows per second
 // so far and the time left if the rest goes at the same pace.
-func progressText(p synth.Progress) string {
+func progressText(label string, p synth.Progress) string {
 	rate := float64(p.Rows) / max(p.Elapsed.Seconds(), 1e-9)
 	eta := "?"
 	if p.Done > 0 {
 		eta = time.Duration(float64(p.Elapsed) * float64(p.Total-p.Done) / float64(p.Done)).Round(time.Second).String()
 	}
-	return fmt.Sprintf("synth: %d/%d persons (%.0f%%), %d rows, %.0f rows/s, ETA %s",
+	return fmt.Sprintf("%s: %d/%d persons (%.0f%%), %d rows, %.0f rows/s, ETA %s", label,
 		p.Done, p.Total, 100*float64(p.Done)/float64(max(p.Total, 1)), p.Rows, rate, eta)
 }

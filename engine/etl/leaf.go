@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -475,6 +476,7 @@ type leafWriter struct {
 	col     map[string]int // layout column → index in vals
 	tables  []leafTable
 	copier  *copier
+	shared  bool                      // the copier serves other files too: its owner closes it
 	person  int                       // index of person_id in the values
 	version []byte                    // the data version, encoded once
 	width   map[string]map[string]int // table → column → bytes of a fixed-size type
@@ -505,7 +507,12 @@ type fieldPlan struct {
 	width int
 }
 
-func (l *loader) newLeafWriter(ctx context.Context, f *Flow) (*leafWriter, error) {
+// newLeafWriter prepares the writing of f's rows into this import's leaves
+// (creating them); the batches go to shared when it is not nil (streams
+// read at once share one copier), else to a copier of the writer's own.
+// The caller holds l.mu when other files load at the same time: it uses
+// the loader's connection.
+func (l *loader) newLeafWriter(ctx context.Context, f *Flow, shared *copier) (*leafWriter, error) {
 	w := &leafWriter{l: l, flow: f, col: map[string]int{}}
 	for i, c := range f.Columns {
 		w.col[c.Name] = i
@@ -575,7 +582,11 @@ func (l *loader) newLeafWriter(ctx context.Context, f *Flow) (*leafWriter, error
 		}
 		w.tables = append(w.tables, t)
 	}
-	w.copier = newCopier(ctx, l.pool, l.workers())
+	if shared != nil {
+		w.copier, w.shared = shared, true
+	} else {
+		w.copier = newCopier(ctx, l.pool, l.workers())
+	}
 	return w, nil
 }
 
@@ -665,11 +676,15 @@ func (w *leafWriter) flushIfFull(t *leafTable, part int, b []byte) error {
 	return w.copier.send(copyBatch{sql: t.sql[part], data: append(b, 0xff, 0xff)})
 }
 
-// close sends what the buffers hold and waits for every COPY.
+// close sends what the buffers hold and waits for every COPY (of a shared
+// copier, its owner waits).
 func (w *leafWriter) close() error {
 	if err := w.flush(); err != nil {
-		w.copier.close()
+		w.abort()
 		return err
+	}
+	if w.shared {
+		return nil
 	}
 	return w.copier.close()
 }
@@ -704,11 +719,19 @@ func (w *leafWriter) clone() *leafWriter {
 	return &c
 }
 
-// abort stops the copies after a failure.
+// abort stops the copies after a failure (of a shared copier too: the
+// import fails as a whole).
 func (w *leafWriter) abort() {
+	if w.shared {
+		w.copier.fail(errAborted)
+		return
+	}
 	w.copier.cancel()
 	w.copier.close()
 }
+
+// errAborted is a shared copier's error after one of its files failed.
+var errAborted = errors.New("stopped: another file of the import failed")
 
 // recordBatch is a run of records read from a file, handed to an encoding
 // goroutine.
@@ -727,7 +750,11 @@ const recordBatchRows = 2048
 // copier sends full buffers on its own connections. A flow with a natural
 // key is encoded by one goroutine, in file order, so that the first
 // occurrence of a key is the one kept.
-func (l *loader) loadLeafFile(ctx context.Context, fr *FileResult, ll *leafLoad) error {
+//
+// Several files may load at once (streams, with a shared copier): what
+// they share — the loader's connection, the refused rows, the warnings and
+// ll — is taken under l.mu; their flows differ, so each has its own keys.
+func (l *loader) loadLeafFile(ctx context.Context, fr *FileResult, ll *leafLoad, shared *copier) error {
 	tf, flow, closeFile, err := l.openFile(ctx, fr)
 	if err != nil {
 		return err
@@ -737,8 +764,10 @@ func (l *loader) loadLeafFile(ctx context.Context, fr *FileResult, ll *leafLoad)
 		return fmt.Errorf("%s: an import holds at most %d files", fr.Path, maxEventFile-1)
 	}
 	src := l.newFileSource(ctx, fr, tf, flow)
-	w, err := l.newLeafWriter(ctx, flow)
+	l.mu.Lock()
+	w, err := l.newLeafWriter(ctx, flow, shared)
 	if err != nil {
+		l.mu.Unlock()
 		return err
 	}
 	keys := ll.keys[flow.Name]
@@ -747,6 +776,7 @@ func (l *loader) loadLeafFile(ctx context.Context, fr *FileResult, ll *leafLoad)
 		ll.keys[flow.Name] = keys
 	}
 	checks := l.newRowChecks(flow, ll.chk, keys)
+	l.mu.Unlock()
 	encoders := l.workers()
 	if len(flow.Key) > 0 {
 		encoders = 1
@@ -760,7 +790,7 @@ func (l *loader) loadLeafFile(ctx context.Context, fr *FileResult, ll *leafLoad)
 		rows         []int64
 	}
 	done := make(chan outcome, encoders)
-	var mu sync.Mutex // guards l.rejects
+	mu := &l.mu // guards l.rejects and the loader's connection
 	for e := 0; e < encoders; e++ {
 		ew := w.clone()
 		es := *src
@@ -872,9 +902,11 @@ func (l *loader) loadLeafFile(ctx context.Context, fr *FileResult, ll *leafLoad)
 			firstErr = out.err
 		}
 		lastRejected = max(lastRejected, out.lastRejected)
+		mu.Lock()
 		for i, n := range out.rows {
 			ll.rows[w.tables[i].name] += n
 		}
+		mu.Unlock()
 	}
 	for _, err := range []error{readErr, src.err, firstErr} {
 		if err != nil {
@@ -887,13 +919,17 @@ func (l *loader) loadLeafFile(ctx context.Context, fr *FileResult, ll *leafLoad)
 		w.abort()
 		return src.err
 	}
-	if err := w.copier.close(); err != nil {
-		return fmt.Errorf("%s: copy into the leaves: %w", fr.Path, err)
+	if !w.shared {
+		if err := w.copier.close(); err != nil {
+			return fmt.Errorf("%s: copy into the leaves: %w", fr.Path, err)
+		}
 	}
 	if fr.RowsRead == 0 {
 		return &FileError{Path: fr.Path, Msg: "empty file: a header and no rows"}
 	}
-	return l.flushRejects(ctx)
+	mu.Lock()
+	defer mu.Unlock()
+	return l.flushRejectsOn(ctx, l.conn)
 }
 
 // rowChecks are the checks of one flow's rows that need the registry, the

@@ -8,12 +8,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -40,6 +42,9 @@ type Options struct {
 	// result; the import stays published.
 	AfterPublish func(ctx context.Context, version int64) error
 	Logger       *slog.Logger
+	// Streams are event flows read once, as a producer writes them (beaver
+	// synth --load), imported with the files.
+	Streams []Stream
 
 	// failBeforeCommit, set by tests, is returned last inside the publishing
 	// transaction, which it rolls back.
@@ -116,6 +121,30 @@ type FileResult struct {
 	Ignored      []string `json:"ignored_columns,omitempty"`
 	Note         string   `json:"note,omitempty"`
 	Error        string   `json:"error,omitempty"`
+	// Streamed is set for a Stream (read once; hashed as read).
+	Streamed bool `json:"streamed,omitempty"`
+
+	stream *Stream
+	hash   hash.Hash // a stream's content, as read
+}
+
+// A Stream is an event flow's rows in its CSV layout, header first, read
+// once as a producer writes them, instead of a file. Every row is checked
+// as a file's is. The streams of an import are read all at once, after the
+// registry and the dictionaries (from files), so a producer may write them
+// alternately (an io.Pipe each). Load closes R when it has read it or
+// gives up, so that a producer blocked writing to it gets an error. A
+// stream's content hash is known only once read: a stream whose content
+// was published before is dropped then, and an import whose every input
+// was is "unchanged", as with files.
+type Stream struct {
+	// Name stands for the path in the history and in messages
+	// ("synth/pharmacy.csv").
+	Name string
+	// Flow is the stream's flow, an event flow; no other file or stream
+	// of the import may have it.
+	Flow string
+	R    io.ReadCloser
 }
 
 // ErrImportRunning is returned when another import holds the import lock.
@@ -161,7 +190,12 @@ func Load(ctx context.Context, pool *pgxpool.Pool, paths []string, opts Options)
 	if opts.Flow != "" && FlowByName(opts.Flow) == nil {
 		return nil, fmt.Errorf("etl: unknown flow %q (known: %s)", opts.Flow, strings.Join(FlowNames(), ", "))
 	}
-	if len(paths) == 0 {
+	defer func() {
+		for _, st := range opts.Streams {
+			st.R.Close()
+		}
+	}()
+	if len(paths) == 0 && len(opts.Streams) == 0 {
 		return nil, errors.New("etl: no files to import")
 	}
 	res := &Result{RejectedBy: map[string]int64{}, ImportDate: opts.ImportDate.Format(time.DateOnly)}
@@ -171,6 +205,24 @@ func Load(ctx context.Context, pool *pgxpool.Pool, paths []string, opts Options)
 			return nil, fmt.Errorf("etl: %w", err)
 		}
 		res.Files = append(res.Files, &FileResult{No: i + 1, Path: p, SHA256: sum, Bytes: n, State: "loading"})
+	}
+	streamFlows := map[string]bool{}
+	for i := range opts.Streams {
+		st := &opts.Streams[i]
+		f := FlowByName(st.Flow)
+		switch {
+		case f == nil:
+			return nil, fmt.Errorf("etl: stream %s: unknown flow %q", st.Name, st.Flow)
+		case !leafFlow(f):
+			return nil, fmt.Errorf("etl: stream %s: %s is not an event flow (the registry and dictionaries load from files, before the streams)", st.Name, st.Flow)
+		case streamFlows[st.Flow]:
+			return nil, fmt.Errorf("etl: two streams of flow %s", st.Flow)
+		case opts.Flow != "" && opts.Flow != st.Flow:
+			return nil, fmt.Errorf("etl: stream %s is flow %s, not %s", st.Name, st.Flow, opts.Flow)
+		}
+		streamFlows[st.Flow] = true
+		res.Files = append(res.Files, &FileResult{No: len(res.Files) + 1, Path: st.Name, Flow: st.Flow,
+			State: "loading", Streamed: true, stream: st})
 	}
 
 	conn, err := pool.Acquire(ctx)
@@ -288,6 +340,9 @@ type loader struct {
 	parts    int              // hash partitions of the flows
 	leaves   map[string]bool  // tables with leaves in this import
 	leafRows map[string]int64 // rows copied into the leaves, by table
+	// mu guards, while several files load at once, the loader's
+	// connection, rejects, the result's warnings and the leafLoad's rows.
+	mu sync.Mutex
 }
 
 func (l *loader) stageTable(flow string) string {
@@ -306,6 +361,10 @@ func (l *loader) run(ctx context.Context) error {
 	seen := map[string]int{}
 	todo := 0
 	for _, f := range l.res.Files {
+		if f.Streamed {
+			todo++
+			continue
+		}
 		var version, importID int64
 		err := l.conn.QueryRow(ctx, `SELECT i.data_version, i.id FROM etl_import_file f JOIN etl_import i ON i.id = f.import_id
 			WHERE f.sha256 = $1 AND f.state = 'published' ORDER BY i.id DESC LIMIT 1`, f.SHA256).Scan(&version, &importID)
@@ -339,9 +398,13 @@ func (l *loader) run(ctx context.Context) error {
 	}
 	// The registry and the dictionaries load first, whatever the order of
 	// the files, so that the event rows are checked against them in memory.
-	var later []*FileResult
+	var later, streams []*FileResult
 	for _, f := range l.res.Files {
 		if f.State == "skipped" {
+			continue
+		}
+		if f.Streamed {
+			streams = append(streams, f)
 			continue
 		}
 		_, _, closeFile, err := l.openFile(ctx, f)
@@ -368,9 +431,18 @@ func (l *loader) run(ctx context.Context) error {
 	if err := l.validate(ctx); err != nil {
 		return fmt.Errorf("validate: %w", err)
 	}
-	if len(later) > 0 {
+	for _, f := range later {
+		for _, st := range streams {
+			if f.Flow == st.Flow {
+				err := &FileError{Path: f.Path, Msg: fmt.Sprintf("flow %s comes from the stream %s in this import", f.Flow, st.Path)}
+				f.State, f.Error = "failed", err.Error()
+				return err
+			}
+		}
+	}
+	if len(later)+len(streams) > 0 {
 		var flows []*Flow
-		for _, f := range later {
+		for _, f := range append(append([]*FileResult{}, later...), streams...) {
 			flows = append(flows, FlowByName(f.Flow))
 		}
 		chk, err := l.loadChecker(ctx, flows)
@@ -380,7 +452,7 @@ func (l *loader) run(ctx context.Context) error {
 		ll := &leafLoad{chk: chk, keys: map[string]map[string]lineRef{}, rows: map[string]int64{}}
 		for _, f := range later {
 			log.Info("loading file", "file", f.Path)
-			if err := l.loadLeafFile(ctx, f, ll); err != nil {
+			if err := l.loadLeafFile(ctx, f, ll, nil); err != nil {
 				f.State = "failed"
 				f.Error = err.Error()
 				return err
@@ -388,6 +460,14 @@ func (l *loader) run(ctx context.Context) error {
 			f.State = "staged"
 			l.res.RowsRead += f.RowsRead
 			log.Info("loaded file", "file", f.Path, "flow", f.Flow, "rows", f.RowsRead, "encoding", f.Encoding)
+		}
+		if err := l.loadStreams(ctx, streams, ll); err != nil {
+			return err
+		}
+		if l.res.State == StateUnchanged {
+			l.dropLeaves(ctx)
+			l.dropStaging(ctx)
+			return l.finish(ctx)
 		}
 		if err := l.refusePublishedKeys(ctx, ll); err != nil {
 			return err
@@ -441,8 +521,8 @@ func (l *loader) finishWith(ctx context.Context, ex execer) error {
 	}
 	for _, f := range l.res.Files {
 		if _, err := ex.Exec(ctx, `UPDATE etl_import_file SET flow = nullif($3, ''), state = $4, rows_read = $5,
-			rows_rejected = $6, error = nullif($7, '') WHERE import_id = $1 AND file_no = $2`,
-			l.res.ImportID, f.No, f.Flow, f.State, f.RowsRead, f.RowsRejected, f.Error); err != nil {
+			rows_rejected = $6, error = nullif($7, ''), sha256 = $8, bytes = $9 WHERE import_id = $1 AND file_no = $2`,
+			l.res.ImportID, f.No, f.Flow, f.State, f.RowsRead, f.RowsRejected, f.Error, f.SHA256, f.Bytes); err != nil {
 			return err
 		}
 	}
@@ -481,6 +561,9 @@ func (l *loader) ensureStage(ctx context.Context, f *Flow) error {
 // openFile opens a file of either format positioned at its first row and
 // finds its flow; the caller closes it with the returned function.
 func (l *loader) openFile(ctx context.Context, fr *FileResult) (*tableFile, *Flow, func(), error) {
+	if fr.stream != nil {
+		return l.openStream(fr)
+	}
 	fh, err := os.Open(fr.Path)
 	if err != nil {
 		return nil, nil, nil, err
@@ -515,6 +598,144 @@ func (l *loader) openFile(ctx context.Context, fr *FileResult) (*tableFile, *Flo
 	}
 	fr.Flow = flow.Name
 	return tf, flow, closeAll, nil
+}
+
+// openStream is openFile for a stream, which it hashes as it is read.
+func (l *loader) openStream(fr *FileResult) (*tableFile, *Flow, func(), error) {
+	fr.hash = sha256.New()
+	counted := &countWriter{w: fr.hash}
+	cf, err := openCSV(fr.Path, io.TeeReader(fr.stream.R, counted))
+	closeAll := func() {
+		fr.stream.R.Close()
+		fr.Bytes = counted.n
+	}
+	if err != nil {
+		closeAll()
+		return nil, nil, nil, err
+	}
+	tf := cf.table()
+	fr.Encoding = tf.encoding
+	fr.Delimiter = string(tf.delimiter)
+	flow, err := l.detectFlow(fr, tf)
+	if err == nil && flow.Name != fr.stream.Flow {
+		err = &FileError{Path: fr.Path, Line: 1, Msg: fmt.Sprintf("the stream of flow %s has the header of flow %s", fr.stream.Flow, flow.Name)}
+	}
+	if err != nil {
+		closeAll()
+		return nil, nil, nil, err
+	}
+	return tf, flow, closeAll, nil
+}
+
+// countWriter counts the bytes written through it.
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	c.n += int64(n)
+	return n, err
+}
+
+// loadStreams reads the streams into this import's leaves all at once, a
+// goroutine each, their batches sharing one copier (so that no stream
+// waits for a connection another holds while the producer waits for it).
+// When one fails, every stream is closed, which stops the producer and the
+// other readers. A stream read whole whose content was published before is
+// then dropped from the leaves, as a file with that content would have
+// been skipped; when every input was, the import is unchanged.
+func (l *loader) loadStreams(ctx context.Context, streams []*FileResult, ll *leafLoad) error {
+	if len(streams) == 0 {
+		return nil
+	}
+	log := l.opts.Logger.With("import", l.res.ImportID)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for _, f := range streams {
+		if fl := FlowByName(f.Flow); len(fl.Key) > 0 && ll.keys[fl.Name] == nil {
+			ll.keys[fl.Name] = map[string]lineRef{}
+		}
+	}
+	shared := newCopier(ctx, l.pool, l.workers())
+	var (
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	for _, f := range streams {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			log.Info("loading stream", "stream", f.Path, "flow", f.Flow)
+			err := l.loadLeafFile(ctx, f, ll, shared)
+			f.stream.R.Close()
+			if err == nil {
+				log.Info("loaded stream", "stream", f.Path, "flow", f.Flow, "rows", f.RowsRead)
+				return
+			}
+			f.State, f.Error = "failed", err.Error()
+			mu.Lock()
+			defer mu.Unlock()
+			if firstErr == nil {
+				firstErr = err
+				shared.fail(errAborted)
+				cancel()
+				for _, g := range streams {
+					g.stream.R.Close()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := shared.close(); err != nil && firstErr == nil {
+		firstErr = fmt.Errorf("copy into the leaves: %w", err)
+	}
+	if firstErr != nil {
+		return firstErr
+	}
+	loaded := 0
+	for _, f := range streams {
+		f.SHA256 = hex.EncodeToString(f.hash.Sum(nil))
+		var version, importID int64
+		err := l.conn.QueryRow(ctx, `SELECT i.data_version, i.id FROM etl_import_file f JOIN etl_import i ON i.id = f.import_id
+			WHERE f.sha256 = $1 AND f.state = 'published' ORDER BY i.id DESC LIMIT 1`, f.SHA256).Scan(&version, &importID)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			f.State = "staged"
+			l.res.RowsRead += f.RowsRead
+			loaded++
+			continue
+		case err != nil:
+			return fmt.Errorf("look up %s: %w", f.Path, err)
+		}
+		f.State = "skipped"
+		f.Note = fmt.Sprintf("same content already published by import %d (data version %d)", importID, version)
+		log.Info("dropping stream", "stream", f.Path, "why", f.Note)
+		fl := FlowByName(f.Flow)
+		for _, table := range leafTables(fl) {
+			for i := 0; i < l.parts; i++ {
+				if _, err := l.conn.Exec(ctx, "TRUNCATE "+ident(schema.LeafName(table, i, l.version))); err != nil {
+					return fmt.Errorf("drop the rows of %s: %w", f.Path, err)
+				}
+			}
+			ll.rows[table] = 0
+		}
+		delete(ll.keys, fl.Name)
+		if _, err := l.conn.Exec(ctx, "DELETE FROM "+ident(l.rejectTable())+" WHERE file_no = $1", f.No); err != nil {
+			return fmt.Errorf("drop the refused rows of %s: %w", f.Path, err)
+		}
+	}
+	if loaded == 0 {
+		for _, f := range l.res.Files {
+			if f.State != "skipped" {
+				return nil
+			}
+		}
+		l.res.State = StateUnchanged
+	}
+	return nil
 }
 
 // newFileSource prepares the parsing of the rows of tf as rows of flow.

@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -176,7 +178,67 @@ func WriteCSV(ctx context.Context, cfg Config, dir string, progress func(Progres
 // person-level flows) in the import layouts of docs/flows.md. progress,
 // when not nil, is called after every chunk.
 func Write(ctx context.Context, cfg Config, dir string, format Format, progress func(Progress)) (Stats, error) {
-	began := time.Now()
+	return writeDir(ctx, cfg, dir, format, PersonFlows[:], progress)
+}
+
+// RegistryFlows are the person-level flows that an import loads before the
+// event flows (their rows are checked against these).
+var RegistryFlows = []string{"person", "enrolment"}
+
+// EventFlows are the person-level flows other than the registry.
+var EventFlows = func() []string {
+	var out []string
+	for _, f := range PersonFlows {
+		if !slices.Contains(RegistryFlows, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}()
+
+// WriteRegistry writes the dictionaries and the registry flows to dir as
+// CSV, as Write does; the event flows are simulated (a person's registry
+// rows depend on their whole simulated life) but not written. With
+// StreamEvents over the same configuration it gives the same rows as
+// Write.
+func WriteRegistry(ctx context.Context, cfg Config, dir string, progress func(Progress)) (Stats, error) {
+	return writeDir(ctx, cfg, dir, CSV, RegistryFlows, progress)
+}
+
+// StreamEvents generates the region and writes the CSV rows of the event
+// flows, each header first, to the writers named by flow, chunk by chunk,
+// in person order: the bytes Write would put in <flow>.csv. Flows without
+// a writer are simulated but not written. The writers are written
+// alternately, so whoever reads them must read them all at once (an
+// io.Pipe per flow read by one goroutine each). StreamEvents does not close
+// them.
+func StreamEvents(ctx context.Context, cfg Config, w map[string]io.Writer, progress func(Progress)) (Stats, error) {
+	var sinks [numFlows]flowSink
+	for i, name := range PersonFlows {
+		wr, ok := w[name]
+		if !ok {
+			continue
+		}
+		if slices.Contains(RegistryFlows, name) {
+			return Stats{}, fmt.Errorf("synth: %s is a registry flow, not an event flow", name)
+		}
+		s := &streamSink{name: name, w: wr}
+		if err := s.write([]byte(headers[i] + "\n")); err != nil {
+			return Stats{}, err
+		}
+		sinks[i] = s
+	}
+	for name := range w {
+		if !slices.Contains(EventFlows, name) {
+			return Stats{}, fmt.Errorf("synth: no event flow %q", name)
+		}
+	}
+	return generateInto(ctx, cfg, &sinks, progress)
+}
+
+// writeDir writes the dictionaries and the person-level flows named in
+// flows to dir.
+func writeDir(ctx context.Context, cfg Config, dir string, format Format, flows []string, progress func(Progress)) (Stats, error) {
 	st := Stats{Rows: map[string]int64{}}
 	if format != CSV && format != Parquet {
 		return st, fmt.Errorf("synth: unknown format %q (csv or parquet)", format)
@@ -215,6 +277,9 @@ func Write(ctx context.Context, cfg Config, dir string, format Format, progress 
 		}
 	}()
 	for i, name := range PersonFlows {
+		if !slices.Contains(flows, name) {
+			continue
+		}
 		path := filepath.Join(dir, name+ext)
 		if format == Parquet {
 			w, err := newParquetWriter(path, name, headers[i])
@@ -232,13 +297,45 @@ func Write(ctx context.Context, cfg Config, dir string, format Format, progress 
 		s.w.WriteString(headers[i] + "\n")
 		sinks[i] = s
 	}
+	gst, err := generateInto(ctx, cfg, &sinks, progress)
+	if err != nil {
+		return st, err
+	}
+	for i, s := range sinks {
+		if s == nil {
+			continue
+		}
+		sinks[i] = nil
+		if err := s.close(); err != nil {
+			return st, err
+		}
+	}
+	for k, v := range gst.Rows {
+		st.Rows[k] = v
+	}
+	st.Persons, st.Elapsed = gst.Persons, gst.Elapsed
+	return st, nil
+}
+
+// generateInto runs the generator and hands each chunk's rows to the sinks
+// that are not nil, in person order. Stats count the rows of every flow,
+// written or not.
+func generateInto(ctx context.Context, cfg Config, sinks *[numFlows]flowSink, progress func(Progress)) (Stats, error) {
+	began := time.Now()
+	st := Stats{Rows: map[string]int64{}}
+	r, err := newRegion(cfg)
+	if err != nil {
+		return st, err
+	}
 	var rows int64
 	total := r.total()
 	done := 0
 	err = Generate(ctx, cfg, func(c *Chunk) error {
 		for i, s := range sinks {
-			if err := s.write(c.buf.b[i]); err != nil {
-				return err
+			if s != nil {
+				if err := s.write(c.buf.b[i]); err != nil {
+					return err
+				}
 			}
 			st.Rows[PersonFlows[i]] += c.buf.rows[i]
 			rows += c.buf.rows[i]
@@ -250,18 +347,25 @@ func Write(ctx context.Context, cfg Config, dir string, format Format, progress 
 		}
 		return nil
 	})
-	if err != nil {
-		return st, err
-	}
-	for i, s := range sinks {
-		sinks[i] = nil
-		if err := s.close(); err != nil {
-			return st, err
-		}
-	}
 	st.Elapsed = time.Since(began)
-	return st, nil
+	return st, err
 }
+
+// streamSink writes the rows to a writer as they come.
+type streamSink struct {
+	name string
+	w    io.Writer
+}
+
+func (s *streamSink) write(b []byte) error {
+	if _, err := s.w.Write(b); err != nil {
+		return fmt.Errorf("synth: write %s: %w", s.name, err)
+	}
+	return nil
+}
+
+func (s *streamSink) close() error { return nil }
+func (s *streamSink) abort()       {}
 
 // flowSink receives a person-level flow's encoded rows, chunk by chunk.
 type flowSink interface {
