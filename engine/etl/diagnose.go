@@ -132,6 +132,19 @@ func Diagnose(ctx context.Context, pool *pgxpool.Pool, version int64) (*Report, 
 		cfg.ConnConfig.RuntimeParams = map[string]string{}
 	}
 	cfg.ConnConfig.RuntimeParams["jit"] = "off"
+	// The per-person counts group by person_id, the hash partitions' key:
+	// aggregated partition by partition, each hash table fits in memory
+	// (measured on 49 million outpatient rows of 1,000,000 persons × 10
+	// years: 25 s with one aggregate over all partitions, sorted on disk;
+	// 13 s partition-wise with this work_mem).
+	cfg.ConnConfig.RuntimeParams["enable_partitionwise_aggregate"] = "on"
+	// The dates are checked against the registry partition by partition
+	// (flows and person share the hash partitioning): hash joins of a few
+	// hundred thousand persons each. Without it the planner, which has no
+	// statistics on the partitioned parents, chose a nested loop over the
+	// person index: 42 s instead of 9 s on those outpatient rows.
+	cfg.ConnConfig.RuntimeParams["enable_partitionwise_join"] = "on"
+	cfg.ConnConfig.RuntimeParams["work_mem"] = "128MB"
 	dpool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("etl: diagnose: %w", err)
@@ -194,21 +207,37 @@ func StoredDiagnostics(ctx context.Context, pool *pgxpool.Pool, version int64) (
 	return &rep, nil
 }
 
-func diagnoseFlow(ctx context.Context, pool *pgxpool.Pool, f *Flow, version int64, importDate time.Time) (*FlowReport, error) {
+func diagnoseFlow(ctx context.Context, dpool *pgxpool.Pool, f *Flow, version int64, importDate time.Time) (*FlowReport, error) {
 	t, d := ident(f.Table), ident(f.EventDate)
 	fr := &FlowReport{Flow: f.Name, DatesOutOfRange: map[string]int{}, Quarantined: map[string]int{}, EmptyMonths: []string{}, SuspiciousYears: []int{}, Codes: []CodeFinding{}}
-	rows, err := pool.Query(ctx, `WITH pp AS (
-			SELECT extract(year FROM `+d+`)::int AS year, person_id, count(*)::float8 AS n
-			FROM `+t+` WHERE data_version <= $1 GROUP BY 1, 2),
+	// One connection for the flow: the rows per person and year are
+	// counted once, into a temporary table that the distribution and the
+	// outliers read.
+	pool, err := dpool.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer pool.Release()
+	pp := ident("diagnose_pp_" + f.Name)
+	if _, err := pool.Exec(ctx, `CREATE TEMP TABLE `+pp+` (year integer, person_id bigint, n float8)`); err != nil {
+		return nil, err
+	}
+	defer pool.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+pp) //nolint:errcheck
+	if _, err := pool.Exec(ctx, `INSERT INTO `+pp+`
+		SELECT extract(year FROM `+d+`)::int, person_id, count(*)::float8
+		FROM `+t+` WHERE data_version <= $1 GROUP BY 1, 2`, version); err != nil {
+		return nil, err
+	}
+	rows, err := pool.Query(ctx, `WITH pp AS (SELECT * FROM `+pp+`),
 		med AS (SELECT year, percentile_cont(0.5) WITHIN GROUP (ORDER BY n) AS m FROM pp GROUP BY year),
 		mad AS (SELECT pp.year, percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(pp.n - med.m)) AS mad
 			FROM pp JOIN med USING (year) GROUP BY pp.year)
 		SELECT pp.year, sum(pp.n)::bigint, count(*), min(pp.n),
 			percentile_cont(0.5) WITHIN GROUP (ORDER BY pp.n), percentile_cont(0.9) WITHIN GROUP (ORDER BY pp.n),
 			percentile_cont(0.99) WITHIN GROUP (ORDER BY pp.n), max(pp.n),
-			min(med.m) + $2 * greatest($3 * min(mad.mad), 1)
+			min(med.m) + $1 * greatest($2 * min(mad.mad), 1)
 		FROM pp JOIN med USING (year) JOIN mad USING (year) GROUP BY pp.year ORDER BY pp.year`,
-		version, OutlierMADs, madScale)
+		OutlierMADs, madScale)
 	if err != nil {
 		return nil, err
 	}
@@ -234,11 +263,9 @@ func diagnoseFlow(ctx context.Context, pool *pgxpool.Pool, f *Flow, version int6
 		years[i], thresholds[i] = int32(y.Year), y.Threshold
 		at[y.Year] = i
 	}
-	rows, err = pool.Query(ctx, `WITH th AS (SELECT * FROM unnest($2::int[], $3::float8[]) AS th(year, threshold)),
-		pp AS (SELECT extract(year FROM `+d+`)::int AS year, person_id, count(*) AS n
-			FROM `+t+` WHERE data_version <= $1 GROUP BY 1, 2)
-		SELECT pp.year, pp.person_id, pp.n FROM pp JOIN th USING (year) WHERE pp.n > th.threshold
-		ORDER BY pp.year, pp.n DESC, pp.person_id`, version, years, thresholds)
+	rows, err = pool.Query(ctx, `WITH th AS (SELECT * FROM unnest($1::int[], $2::float8[]) AS th(year, threshold))
+		SELECT pp.year, pp.person_id, pp.n::bigint FROM `+pp+` pp JOIN th USING (year) WHERE pp.n > th.threshold
+		ORDER BY pp.year, pp.n DESC, pp.person_id`, years, thresholds)
 	if err != nil {
 		return nil, err
 	}
