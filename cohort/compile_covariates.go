@@ -156,11 +156,21 @@ func (c *compiler) covariateStep(cv *Covariate) bool {
 		// the cost and drug covariates' (compile_drugcov.go).
 		lo, hi, _ := c.observedBounds(b, cv.Window, &deps)
 		conds := []string{"o.person_id = i.person_id"}
-		if lo != "" {
-			conds = append(conds, "o.start_date >= "+lo)
-		}
-		if hi != "" {
-			conds = append(conds, "o.start_date <= "+hi)
+		switch {
+		case cv.Match == "overlap": // the occurrence's days meet the window's
+			if hi != "" {
+				conds = append(conds, "o.start_date <= "+hi)
+			}
+			if lo != "" {
+				conds = append(conds, "coalesce(o.end_date, 'infinity'::date) >= "+lo)
+			}
+		default:
+			if lo != "" {
+				conds = append(conds, "o.start_date >= "+lo)
+			}
+			if hi != "" {
+				conds = append(conds, "o.start_date <= "+hi)
+			}
 		}
 		agg := map[string]string{
 			KindPresence:      "count(*) > 0",

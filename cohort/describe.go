@@ -260,6 +260,7 @@ func (d *describer) criterion(c *Criterion) string {
 		if c.Dates != nil {
 			where = fmt.Sprintf(d.tr("between %s and %s", "tra il %s e il %s"), d.date(c.Dates.Start), d.date(c.Dates.End))
 		}
+		where += d.overlap(c.Match)
 		s := fmt.Sprintf("%s %s %s", d.count(c.Count), d.event(c.Event), where)
 		if c.Count != nil && c.Count.DistinctDates {
 			s += d.tr(" (on distinct dates)", " (in date distinte)")
@@ -375,7 +376,7 @@ func (d *describer) covariate(c *Covariate) string {
 		what = d.tr("exposure group", "gruppo di esposizione")
 	case KindPresence, KindCount, KindDaysSinceLast:
 		k := map[string][2]string{KindPresence: {"any", "almeno un evento di"}, KindCount: {"number of", "numero di"}, KindDaysSinceLast: {"days since the last", "giorni dall'ultimo evento di"}}[c.Kind]
-		what = d.tr(k[0], k[1]) + " " + d.event(c.Event) + " " + d.window(c.Window)
+		what = d.tr(k[0], k[1]) + " " + d.event(c.Event) + " " + d.window(c.Window) + d.overlap(c.Match)
 	case KindCharlson:
 		what = d.tr("Charlson comorbidity index (Quan 2005, ICD-9-CM) ", "indice di comorbidità di Charlson (Quan 2005, ICD-9-CM) ") + d.window(c.Window)
 	case KindMCS:
@@ -520,4 +521,13 @@ func lowerFirst(s string) string {
 		return s
 	}
 	return strings.ToLower(s[:1]) + s[1:]
+}
+
+// overlap says that occurrences under way in a window count, not only those
+// starting in it (match "overlap").
+func (d *describer) overlap(match string) string {
+	if match != "overlap" {
+		return ""
+	}
+	return d.tr(" (occurrences under way in it, not only those starting in it)", " (eventi in corso, non solo quelli iniziati nella finestra)")
 }

@@ -291,6 +291,7 @@ type Covariate struct {
 	Timing    string       `json:"timing,omitempty"`    // "baseline" (default) or "time_dependent"
 	Event     string       `json:"event,omitempty"`     // presence, count, days_since_last, switch (the event switched to)
 	Window    *Window      `json:"window,omitempty"`    // where the value is measured
+	Match     string       `json:"match,omitempty"`     // presence, count: "start" (default) or "overlap", as a criterion's
 	Drug      *Drug        `json:"drug,omitempty"`      // drug-exposure kinds
 	Method    string       `json:"method,omitempty"`    // adherence: "pdc" or "mpr"
 	Flows     []string     `json:"flows,omitempty"`     // cost: "hospital", "pharmacy", "direct_distribution", "outpatient"

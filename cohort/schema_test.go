@@ -116,6 +116,9 @@ func TestSchemaAndDecoderAgree(t *testing.T) {
 		{"negative count", `"count": {"at_most": 0}`, `"count": {"at_most": -1}`},
 		{"library and system", `{"name": "antidiabetics", "title": "Drugs used in diabetes", "system": "atc", "include": {"prefixes": ["A10"]}}`, `{"name": "antidiabetics", "library": "diabetes_drugs@1", "system": "atc"}`},
 		{"library without version", `{"name": "antidiabetics", "title": "Drugs used in diabetes", "system": "atc", "include": {"prefixes": ["A10"]}}`, `{"name": "antidiabetics", "library": "diabetes_drugs"}`},
+		{"match on an age", `{"name": "age", "kind": "age"}`, `{"name": "age", "kind": "age", "match": "overlap"}`},
+		{"unknown match", `"event": "diabetes_exemption", "window": {"end": -1}`, `"event": "diabetes_exemption", "window": {"end": -1}, "match": "during"`},
+		{"overlap of a time-dependent covariate", `"event": "diabetes_exemption", "window": {"end": -1}`, `"event": "diabetes_exemption", "window": {"end": -1}, "match": "overlap", "timing": "time_dependent"`},
 		{"missing population accrual", `"accrual": {"start": "2013-01-01", "end": "2018-12-31"},`, ``},
 	}
 	require.NoError(t, schemaValidate(t, []byte(base)))

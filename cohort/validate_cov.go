@@ -15,8 +15,8 @@ var covFields = map[string]struct{ allowed, required []string }{
 	KindGP:              {allowed: []string{"reference"}},
 	KindCalendarYear:    {allowed: []string{"reference"}},
 	KindIndexGroup:      {allowed: []string{"reference"}},
-	KindPresence:        {allowed: []string{"timing"}, required: []string{"event", "window"}},
-	KindCount:           {allowed: []string{"timing"}, required: []string{"event", "window"}},
+	KindPresence:        {allowed: []string{"timing", "match"}, required: []string{"event", "window"}},
+	KindCount:           {allowed: []string{"timing", "match"}, required: []string{"event", "window"}},
 	KindDaysSinceLast:   {required: []string{"event", "window"}},
 	KindCharlson:        {required: []string{"window"}},
 	KindMCS:             {required: []string{"window"}},
@@ -40,13 +40,13 @@ var CovariateKinds = []string{KindAge, KindSex, KindASL, KindMunicipality, KindG
 
 func covSet(c *Covariate) map[string]bool {
 	return map[string]bool{
-		"timing": c.Timing != "", "event": c.Event != "", "window": c.Window != nil, "drug": c.Drug != nil,
+		"timing": c.Timing != "", "event": c.Event != "", "window": c.Window != nil, "match": c.Match != "", "drug": c.Drug != nil,
 		"method": c.Method != "", "flows": len(c.Flows) > 0, "of": len(c.Of) > 0, "cuts": len(c.Cuts) > 0,
 		"labels": len(c.Labels) > 0, "classes": len(c.Classes) > 0, "op": c.Op != "", "reference": c.Reference != "",
 	}
 }
 
-var covFieldOrder = []string{"timing", "event", "window", "drug", "method", "flows", "of", "cuts", "labels", "classes", "op", "reference"}
+var covFieldOrder = []string{"timing", "event", "window", "match", "drug", "method", "flows", "of", "cuts", "labels", "classes", "op", "reference"}
 
 func isTransform(kind string) bool {
 	return kind == KindClassify || kind == KindAggregate || kind == KindCombine || kind == KindSum
@@ -76,6 +76,9 @@ func (v *validator) covariate(path string, c *Covariate) {
 		if c.Kind == KindAdherence && (c.Window.Start == nil || c.Window.End == nil) {
 			v.e.add(field(path, "window"), "adherence needs a closed window (start and end)")
 		}
+	}
+	if c.Match != "" && v.oneOf(field(path, "match"), c.Match, "start", "overlap") && td && c.Match == "overlap" {
+		v.e.add(field(path, "match"), `"overlap" is for baseline covariates; a time-dependent one counts the occurrences starting in its window`)
 	}
 	if c.Event != "" {
 		v.eventRef(field(path, "event"), c.Event)

@@ -371,6 +371,21 @@ INSERT INTO "study_golden"."cov_diab_any_p0"
 SELECT i.person_id, i.entry_no, (SELECT count(*) > 0 FROM "study_golden"."ev_diab_p0" o WHERE o.person_id = i.person_id AND o.start_date >= i.index_date + $1::integer AND o.start_date <= i.index_date + $2::integer)
 FROM "study_golden"."cohort_p0" i;
 
+-- step cov_diab_active_p0 (covariate) after cohort_p0, ev_diab_p0
+-- $1 = 0
+-- $2 = 0
+SET LOCAL jit = off;
+CREATE TABLE "study_golden"."cov_diab_active_p0" (
+person_id bigint NOT NULL,
+entry_no integer NOT NULL,
+value boolean,
+PRIMARY KEY (person_id, entry_no)
+);
+INSERT INTO "study_golden"."cov_diab_active_p0"
+(person_id, entry_no, value)
+SELECT i.person_id, i.entry_no, (SELECT count(*) > 0 FROM "study_golden"."ev_diab_p0" o WHERE o.person_id = i.person_id AND o.start_date <= i.index_date + $2::integer AND coalesce(o.end_date, 'infinity'::date) >= i.index_date + $1::integer)
+FROM "study_golden"."cohort_p0" i;
+
 -- step cov_both_p0 (covariate) after cohort_p0, cov_statin_any_p0, cov_diab_any_p0
 SET LOCAL jit = off;
 CREATE TABLE "study_golden"."cov_both_p0" (
@@ -416,7 +431,7 @@ FROM "study_golden"."cohort_p0" i
 JOIN "study_golden"."cov_statin_n_p0" v0 ON v0.person_id = i.person_id AND v0.entry_no = i.entry_no
 JOIN "study_golden"."cov_statin_days_p0" v1 ON v1.person_id = i.person_id AND v1.entry_no = i.entry_no;
 
--- step dataset_p0 (dataset) after cohort_p0, followup_p0, cov_age_p0, cov_sex_p0, cov_year_p0, cov_asl_p0, cov_statin_any_p0, cov_statin_n_p0, cov_statin_days_p0, cov_age_class_p0, cov_age_agg_p0, cov_diab_any_p0, cov_both_p0, cov_total_p0, cov_ratio_p0
+-- step dataset_p0 (dataset) after cohort_p0, followup_p0, cov_age_p0, cov_sex_p0, cov_year_p0, cov_asl_p0, cov_statin_any_p0, cov_statin_n_p0, cov_statin_days_p0, cov_age_class_p0, cov_age_agg_p0, cov_diab_any_p0, cov_diab_active_p0, cov_both_p0, cov_total_p0, cov_ratio_p0
 SET LOCAL jit = off;
 CREATE TABLE "study_golden"."dataset_p0" (
 person_id bigint NOT NULL,
@@ -436,14 +451,15 @@ end_reason text,
 "cov_age_class" text,
 "cov_age_agg" text,
 "cov_diab_any" boolean,
+"cov_diab_active" boolean,
 "cov_both" boolean,
 "cov_total" double precision,
 "cov_ratio" double precision,
 PRIMARY KEY (person_id, entry_no)
 );
 INSERT INTO "study_golden"."dataset_p0"
-(person_id, entry_no, index_date, index_group, fu_start, fu_end, end_reason, "cov_age", "cov_sex", "cov_year", "cov_asl", "cov_statin_any", "cov_statin_n", "cov_statin_days", "cov_age_class", "cov_age_agg", "cov_diab_any", "cov_both", "cov_total", "cov_ratio")
-SELECT i.person_id, i.entry_no, i.index_date, i.index_group, f.fu_start, f.fu_end, f.end_reason, v0.value, v1.value, v2.value, v3.value, v4.value, v5.value, v6.value, v7.value, v8.value, v9.value, v10.value, v11.value, v12.value
+(person_id, entry_no, index_date, index_group, fu_start, fu_end, end_reason, "cov_age", "cov_sex", "cov_year", "cov_asl", "cov_statin_any", "cov_statin_n", "cov_statin_days", "cov_age_class", "cov_age_agg", "cov_diab_any", "cov_diab_active", "cov_both", "cov_total", "cov_ratio")
+SELECT i.person_id, i.entry_no, i.index_date, i.index_group, f.fu_start, f.fu_end, f.end_reason, v0.value, v1.value, v2.value, v3.value, v4.value, v5.value, v6.value, v7.value, v8.value, v9.value, v10.value, v11.value, v12.value, v13.value
 FROM "study_golden"."cohort_p0" i
 LEFT JOIN "study_golden"."followup_p0" f ON f.person_id = i.person_id AND f.entry_no = i.entry_no
 JOIN "study_golden"."cov_age_p0" v0 ON v0.person_id = i.person_id AND v0.entry_no = i.entry_no
@@ -456,6 +472,7 @@ JOIN "study_golden"."cov_statin_days_p0" v6 ON v6.person_id = i.person_id AND v6
 JOIN "study_golden"."cov_age_class_p0" v7 ON v7.person_id = i.person_id AND v7.entry_no = i.entry_no
 JOIN "study_golden"."cov_age_agg_p0" v8 ON v8.person_id = i.person_id AND v8.entry_no = i.entry_no
 JOIN "study_golden"."cov_diab_any_p0" v9 ON v9.person_id = i.person_id AND v9.entry_no = i.entry_no
-JOIN "study_golden"."cov_both_p0" v10 ON v10.person_id = i.person_id AND v10.entry_no = i.entry_no
-JOIN "study_golden"."cov_total_p0" v11 ON v11.person_id = i.person_id AND v11.entry_no = i.entry_no
-JOIN "study_golden"."cov_ratio_p0" v12 ON v12.person_id = i.person_id AND v12.entry_no = i.entry_no;
+JOIN "study_golden"."cov_diab_active_p0" v10 ON v10.person_id = i.person_id AND v10.entry_no = i.entry_no
+JOIN "study_golden"."cov_both_p0" v11 ON v11.person_id = i.person_id AND v11.entry_no = i.entry_no
+JOIN "study_golden"."cov_total_p0" v12 ON v12.person_id = i.person_id AND v12.entry_no = i.entry_no
+JOIN "study_golden"."cov_ratio_p0" v13 ON v13.person_id = i.person_id AND v13.entry_no = i.entry_no;
