@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"math"
 	"strconv"
 	"strings"
@@ -369,17 +370,33 @@ func (l *loader) loadChecker(ctx context.Context, flows []*Flow) (*checker, erro
 	return chk, nil
 }
 
-// lineRef is where a row came from.
-type lineRef struct {
-	fileNo int32
-	line   int64
+// lineRef is where a row came from: its file number (< maxEventFile) and
+// line (< maxEventLine) in one word.
+type lineRef uint64
+
+func newLineRef(fileNo int, line int64) lineRef { return lineRef(uint64(fileNo)<<32 | uint64(line)) }
+func (r lineRef) fileNo() int                   { return int(r >> 32) }
+func (r lineRef) line() int64                   { return int64(r & (1<<32 - 1)) }
+
+// keyHash is a natural key's text hashed to 128 bits. An import holds
+// every key of its keyed flows (sdo, er: millions) in memory, to refuse a
+// repeated key with the line of its first occurrence: 16 bytes a key and
+// no pointer for the garbage collector to follow, instead of the text.
+// Two keys collide with odds below 10^-22 for 10^8 keys (the seeds are
+// random, per process; the map never leaves it).
+type keyHash [2]uint64
+
+var keySeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+
+func hashKey(s string) keyHash {
+	return keyHash{maphash.String(keySeeds[0], s), maphash.String(keySeeds[1], s)}
 }
 
 // leafLoad is the state of the event flows' load in one import.
 type leafLoad struct {
 	chk  *checker
-	keys map[string]map[string]lineRef // flow → natural key text → first row
-	rows map[string]int64              // table → rows copied
+	keys map[string]map[keyHash]lineRef // flow → natural key → first row
+	rows map[string]int64               // table → rows copied
 }
 
 // copyHeader starts a binary COPY stream: signature, flags, extension length.
@@ -772,7 +789,7 @@ func (l *loader) loadLeafFile(ctx context.Context, fr *FileResult, ll *leafLoad,
 	}
 	keys := ll.keys[flow.Name]
 	if len(flow.Key) > 0 && keys == nil {
-		keys = map[string]lineRef{}
+		keys = map[keyHash]lineRef{}
 		ll.keys[flow.Name] = keys
 	}
 	checks := l.newRowChecks(flow, ll.chk, keys)
@@ -937,7 +954,7 @@ func (l *loader) loadLeafFile(ctx context.Context, fr *FileResult, ll *leafLoad,
 // they read.
 type rowChecks struct {
 	chk    *checker
-	keys   map[string]lineRef
+	keys   map[keyHash]lineRef
 	key    []int // natural key values
 	keyCol string
 	person int
@@ -951,7 +968,7 @@ type codeCheck struct {
 	dict         map[string][]span
 }
 
-func (l *loader) newRowChecks(f *Flow, chk *checker, keys map[string]lineRef) *rowChecks {
+func (l *loader) newRowChecks(f *Flow, chk *checker, keys map[keyHash]lineRef) *rowChecks {
 	at := func(name string) int {
 		for i, c := range f.Columns {
 			if c.Name == name {
@@ -1005,10 +1022,11 @@ func (l *loader) checkRow(s *fileSource, rc *rowChecks) bool {
 			parts[i] = keyText(vals[k])
 		}
 		key := strings.Join(parts, "|")
-		if _, dup := rc.keys[key]; dup {
+		h := hashKey(key)
+		if _, dup := rc.keys[h]; dup {
 			fail(rc.keyCol, ReasonDuplicateKey, key, "key appears earlier in this import")
 		} else {
-			rc.keys[key] = lineRef{int32(s.fr.No), line}
+			rc.keys[h] = newLineRef(s.fr.No, line)
 		}
 	}
 	id := vals[rc.person].(int64)
@@ -1101,11 +1119,11 @@ func (l *loader) refusePublishedKeys(ctx context.Context, ll *leafLoad) error {
 			}
 			ll.rows[f.Table] -= int64(len(refused))
 			for _, key := range refused {
-				at, ok := keys[key]
+				at, ok := keys[hashKey(key)]
 				if !ok {
 					return fmt.Errorf("%s: published key %q not among the rows read", f.Name, key)
 				}
-				l.rejects = append(l.rejects, reject{int(at.fileNo), at.line, strings.Join(f.Key, "+"), ReasonPublished, key, "key already in the published data"})
+				l.rejects = append(l.rejects, reject{at.fileNo(), at.line(), strings.Join(f.Key, "+"), ReasonPublished, key, "key already in the published data"})
 			}
 			if len(refused) == 0 {
 				continue

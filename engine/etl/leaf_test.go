@@ -155,3 +155,19 @@ func TestSmallPoolManyRejects(t *testing.T) {
 	require.EqualValues(t, 6000, scalar(t, pool, "SELECT count(*) FROM pharmacy"))
 	require.EqualValues(t, 6000, scalar(t, pool, "SELECT count(DISTINCT line) FROM etl_quarantine"))
 }
+
+// TestLineRefAndKeyHash: a row's file and line survive their packing at
+// the largest values an import allows, and keys hash apart and alike.
+func TestLineRefAndKeyHash(t *testing.T) {
+	for _, c := range []struct {
+		file int
+		line int64
+	}{{1, 1}, {maxEventFile - 1, maxEventLine - 1}, {7, 1 << 31}} {
+		r := newLineRef(c.file, c.line)
+		require.Equal(t, c.file, r.fileNo())
+		require.Equal(t, c.line, r.line())
+	}
+	require.Equal(t, hashKey("12|H1-0001"), hashKey("12|H1-0001"))
+	require.NotEqual(t, hashKey("12|H1-0001"), hashKey("12|H1-0002"))
+	require.NotEqual(t, hashKey("1|2H1-0001"), hashKey("12|H1-0001"))
+}

@@ -449,7 +449,7 @@ func (l *loader) run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		ll := &leafLoad{chk: chk, keys: map[string]map[string]lineRef{}, rows: map[string]int64{}}
+		ll := &leafLoad{chk: chk, keys: map[string]map[keyHash]lineRef{}, rows: map[string]int64{}}
 		for _, f := range later {
 			log.Info("loading file", "file", f.Path)
 			if err := l.loadLeafFile(ctx, f, ll, nil); err != nil {
@@ -655,7 +655,7 @@ func (l *loader) loadStreams(ctx context.Context, streams []*FileResult, ll *lea
 	defer cancel()
 	for _, f := range streams {
 		if fl := FlowByName(f.Flow); len(fl.Key) > 0 && ll.keys[fl.Name] == nil {
-			ll.keys[fl.Name] = map[string]lineRef{}
+			ll.keys[fl.Name] = map[keyHash]lineRef{}
 		}
 	}
 	shared := newCopier(ctx, l.pool, l.workers())
