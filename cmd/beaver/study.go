@@ -257,34 +257,28 @@ func runStudyStatus(ctx context.Context, args []string) error {
 }
 
 func runStudyCancel(ctx context.Context, args []string) error {
-	fs := newFlagSet("study cancel", "study cancel RUN")
-	var c common
-	c.register(fs)
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return err
-	}
-	id, err := runIDArg(pos)
-	if err != nil {
-		return err
-	}
-	db, logger, err := c.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	client, err := engine.NewClient(db.Pool, engine.Config{Logger: logger}, false)
-	if err != nil {
-		return err
-	}
-	if err := study.Cancel(ctx, db.Pool, client, id); err != nil {
-		return err
-	}
-	return printProgress(ctx, db, id, false)
+	return onRun(ctx, "cancel", args, func(db *database, client *engine.Client, id int64) error {
+		if err := study.Cancel(ctx, db.Pool, client, id); err != nil {
+			return err
+		}
+		return printProgress(ctx, db, id, false)
+	})
 }
 
 func runStudyDelete(ctx context.Context, args []string) error {
-	fs := newFlagSet("study delete", "study delete RUN")
+	return onRun(ctx, "delete", args, func(db *database, client *engine.Client, id int64) error {
+		if err := study.Delete(ctx, db.Pool, client, id); err != nil {
+			return err
+		}
+		fmt.Printf("run %d deleted with its tables\n", id)
+		return nil
+	})
+}
+
+// onRun is `beaver study VERB RUN`: it opens the database and an insert-only
+// River client, and calls fn with the run's id.
+func onRun(ctx context.Context, verb string, args []string, fn func(*database, *engine.Client, int64) error) error {
+	fs := newFlagSet("study "+verb, "study "+verb+" RUN")
 	var c common
 	c.register(fs)
 	pos, err := parseInterleaved(fs, args)
@@ -304,11 +298,7 @@ func runStudyDelete(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := study.Delete(ctx, db.Pool, client, id); err != nil {
-		return err
-	}
-	fmt.Printf("run %d deleted with its tables\n", id)
-	return nil
+	return fn(db, client, id)
 }
 
 func runStudyResults(ctx context.Context, args []string) error {

@@ -6,9 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/beaver-analytics/beaver/engine/etl"
 	"github.com/beaver-analytics/beaver/engine/synth"
@@ -103,8 +106,7 @@ func runSynth(ctx context.Context, args []string) error {
 			return err
 		}
 		began := time.Now()
-		res, err := etl.Load(ctx, db.Pool, paths, etl.Options{Logger: logger, StartedBy: "beaver synth",
-			AfterPublish: func(ctx context.Context, version int64) error { return etl.AfterPublish(ctx, db.Pool, version) }})
+		res, err := etl.Load(ctx, db.Pool, paths, synthImport(db.Pool, logger, nil))
 		if err != nil {
 			return fmt.Errorf("load the region: %w", err)
 		}
@@ -161,15 +163,11 @@ func synthLoad(ctx context.Context, c common, cfg synth.Config, truth synth.Trut
 		produced <- err
 	}()
 	loadBegan := time.Now()
-	res, err := etl.Load(ctx, db.Pool, paths, etl.Options{Logger: logger, StartedBy: "beaver synth", Streams: streams,
-		AfterPublish: func(ctx context.Context, version int64) error { return etl.AfterPublish(ctx, db.Pool, version) }})
+	res, err := etl.Load(ctx, db.Pool, paths, synthImport(db.Pool, logger, streams))
 	cancel()
-	perr := <-produced
+	<-produced // a generator's failure reaches the import through its pipes
 	if err != nil {
 		return fmt.Errorf("load the region: %w", err)
-	}
-	if perr != nil && res.State != etl.StatePublished && res.State != etl.StateUnchanged {
-		return fmt.Errorf("generate the region: %w", perr)
 	}
 	summary := synthSummary(cfg, truth, st)
 	summary["registry_seconds"] = round2(registry.Seconds())
@@ -178,6 +176,13 @@ func synthLoad(ctx context.Context, c common, cfg synth.Config, truth synth.Trut
 	summary["load"] = res
 	summary["load_seconds"] = round2(time.Since(loadBegan).Seconds())
 	return printJSON(summary)
+}
+
+// synthImport is the import of a generated region: diagnostics and areas
+// after the publish, as after any import.
+func synthImport(pool *pgxpool.Pool, logger *slog.Logger, streams []etl.Stream) etl.Options {
+	return etl.Options{Logger: logger, StartedBy: "beaver synth", Streams: streams,
+		AfterPublish: func(ctx context.Context, version int64) error { return etl.AfterPublish(ctx, pool, version) }}
 }
 
 // synthSummary is what beaver synth prints about the region it made.

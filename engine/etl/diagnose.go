@@ -216,22 +216,22 @@ func diagnoseFlow(ctx context.Context, dpool *pgxpool.Pool, f *Flow, version int
 	// One connection for the flow: the rows per person and year are
 	// counted once, into a temporary table that the distribution and the
 	// outliers read.
-	pool, err := dpool.Acquire(ctx)
+	conn, err := dpool.Acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer pool.Release()
+	defer conn.Release()
 	pp := ident("diagnose_pp_" + f.Name)
-	if _, err := pool.Exec(ctx, `CREATE TEMP TABLE `+pp+` (year integer, person_id bigint, n float8)`); err != nil {
+	if _, err := conn.Exec(ctx, `CREATE TEMP TABLE `+pp+` (year integer, person_id bigint, n float8)`); err != nil {
 		return nil, err
 	}
-	defer pool.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+pp) //nolint:errcheck
-	if _, err := pool.Exec(ctx, `INSERT INTO `+pp+`
+	defer conn.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+pp) //nolint:errcheck
+	if _, err := conn.Exec(ctx, `INSERT INTO `+pp+`
 		SELECT extract(year FROM `+d+`)::int, person_id, count(*)::float8
 		FROM `+t+` WHERE data_version <= $1 GROUP BY 1, 2`, version); err != nil {
 		return nil, err
 	}
-	rows, err := pool.Query(ctx, `WITH pp AS (SELECT * FROM `+pp+`),
+	rows, err := conn.Query(ctx, `WITH pp AS (SELECT * FROM `+pp+`),
 		med AS (SELECT year, percentile_cont(0.5) WITHIN GROUP (ORDER BY n) AS m FROM pp GROUP BY year),
 		mad AS (SELECT pp.year, percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(pp.n - med.m)) AS mad
 			FROM pp JOIN med USING (year) GROUP BY pp.year)
@@ -266,7 +266,7 @@ func diagnoseFlow(ctx context.Context, dpool *pgxpool.Pool, f *Flow, version int
 		years[i], thresholds[i] = int32(y.Year), y.Threshold
 		at[y.Year] = i
 	}
-	rows, err = pool.Query(ctx, `WITH th AS (SELECT * FROM unnest($1::int[], $2::float8[]) AS th(year, threshold))
+	rows, err = conn.Query(ctx, `WITH th AS (SELECT * FROM unnest($1::int[], $2::float8[]) AS th(year, threshold))
 		SELECT pp.year, pp.person_id, pp.n::bigint FROM `+pp+` pp JOIN th USING (year) WHERE pp.n > th.threshold
 		ORDER BY pp.year, pp.n DESC, pp.person_id`, years, thresholds)
 	if err != nil {
@@ -305,7 +305,7 @@ func diagnoseFlow(ctx context.Context, dpool *pgxpool.Pool, f *Flow, version int
 		}
 	}
 
-	rows, err = pool.Query(ctx, `WITH m AS (SELECT DISTINCT date_trunc('month', `+d+`)::date AS month FROM `+t+` WHERE data_version <= $1)
+	rows, err = conn.Query(ctx, `WITH m AS (SELECT DISTINCT date_trunc('month', `+d+`)::date AS month FROM `+t+` WHERE data_version <= $1)
 		SELECT to_char(g, 'YYYY-MM') FROM generate_series((SELECT min(month) FROM m), (SELECT max(month) FROM m), interval '1 month') g
 		WHERE g::date NOT IN (SELECT month FROM m) ORDER BY g`, version)
 	if err != nil {
@@ -323,7 +323,7 @@ func diagnoseFlow(ctx context.Context, dpool *pgxpool.Pool, f *Flow, version int
 	}
 
 	var future, old, beforeBirth, afterDeath int
-	err = pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE e.`+d+` > $2), count(*) FILTER (WHERE e.`+d+` < DATE '1900-01-01'),
+	err = conn.QueryRow(ctx, `SELECT count(*) FILTER (WHERE e.`+d+` > $2), count(*) FILTER (WHERE e.`+d+` < DATE '1900-01-01'),
 		count(*) FILTER (WHERE e.`+d+` < p.birth_date), count(*) FILTER (WHERE e.`+d+` > p.death_date)
 		FROM `+t+` e LEFT JOIN person p ON p.person_id = e.person_id WHERE e.data_version <= $1`, version, importDate).
 		Scan(&future, &old, &beforeBirth, &afterDeath)
@@ -332,7 +332,7 @@ func diagnoseFlow(ctx context.Context, dpool *pgxpool.Pool, f *Flow, version int
 	}
 	fr.DatesOutOfRange = map[string]int{"future": future, "before_1900": old, "before_birth": beforeBirth, "after_death": afterDeath}
 
-	rows, err = pool.Query(ctx, `SELECT q.reason, count(DISTINCT (q.import_id, q.file_no, q.line))
+	rows, err = conn.Query(ctx, `SELECT q.reason, count(DISTINCT (q.import_id, q.file_no, q.line))
 		FROM etl_quarantine q JOIN etl_import_file fl ON fl.import_id = q.import_id AND fl.file_no = q.file_no
 		JOIN etl_import i ON i.id = q.import_id
 		WHERE fl.flow = $1 AND i.data_version <= $2 GROUP BY q.reason`, f.Name, version)
@@ -368,7 +368,7 @@ func diagnoseFlow(ctx context.Context, dpool *pgxpool.Pool, f *Flow, version int
 		// thousand pairs for millions of rows), and each pair is looked up
 		// in the dictionary once.
 		col, at := ident(chk[1]), ident(chk[3])
-		err = pool.QueryRow(ctx, `WITH e AS (SELECT `+col+` AS code, `+at+` AS at, count(*) AS n
+		err = conn.QueryRow(ctx, `WITH e AS (SELECT `+col+` AS code, `+at+` AS at, count(*) AS n
 				FROM `+ident(chk[0])+` WHERE data_version <= $1 GROUP BY 1, 2)
 			SELECT
 			coalesce(sum(e.n) FILTER (WHERE NOT EXISTS (SELECT 1 FROM (`+src+`) d WHERE d.code = e.code)), 0)::bigint,
@@ -388,7 +388,7 @@ func diagnoseFlow(ctx context.Context, dpool *pgxpool.Pool, f *Flow, version int
 			continue
 		}
 		cf := CodeFinding{Table: f.Table, Column: c.Name, System: c.Code, TopOffenders: []CodeCount{}}
-		rows, err := pool.Query(ctx, `SELECT q.value, count(*) FROM etl_quarantine q
+		rows, err := conn.Query(ctx, `SELECT q.value, count(*) FROM etl_quarantine q
 			JOIN etl_import_file fl ON fl.import_id = q.import_id AND fl.file_no = q.file_no
 			JOIN etl_import i ON i.id = q.import_id
 			WHERE fl.flow = $1 AND q.column_name = $2 AND q.reason IN ($3, $4) AND i.data_version <= $5

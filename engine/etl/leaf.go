@@ -74,23 +74,10 @@ func (l *loader) reserveVersion(ctx context.Context) error {
 // dropLeftoverLeaves drops the unattached leaves of imports that did not
 // publish. The caller holds the import lock.
 func dropLeftoverLeaves(ctx context.Context, conn *pgx.Conn) error {
-	rows, err := conn.Query(ctx, `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+	return dropFound(ctx, conn, "leaves", `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 		WHERE n.nspname = current_schema() AND c.relkind = 'r' AND NOT c.relispartition
 		AND c.relname ~ '_p[0-9]+_v[0-9]+$' AND substring(c.relname FROM '^(.*)_p[0-9]+_v[0-9]+$') = ANY ($1)`,
 		schema.VersionedTables)
-	if err != nil {
-		return fmt.Errorf("etl: find leftover leaves: %w", err)
-	}
-	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return fmt.Errorf("etl: find leftover leaves: %w", err)
-	}
-	for _, n := range names {
-		if _, err := conn.Exec(ctx, "DROP TABLE IF EXISTS "+ident(n)); err != nil {
-			return fmt.Errorf("etl: drop leftover leaf %s: %w", n, err)
-		}
-	}
-	return nil
 }
 
 // createLeaves creates the unattached leaves of table for this import, one
@@ -807,7 +794,6 @@ func (l *loader) loadLeafFile(ctx context.Context, fr *FileResult, ll *leafLoad,
 		rows         []int64
 	}
 	done := make(chan outcome, encoders)
-	mu := &l.mu // guards l.rejects and the loader's connection
 	for e := 0; e < encoders; e++ {
 		ew := w.clone()
 		es := *src
@@ -824,14 +810,7 @@ func (l *loader) loadLeafFile(ctx context.Context, fr *FileResult, ll *leafLoad,
 				for _, r := range local {
 					out.lastRejected = max(out.lastRejected, r.line)
 				}
-				mu.Lock()
-				defer mu.Unlock()
-				l.rejects = append(l.rejects, local...)
-				local = local[:0]
-				if len(l.rejects) >= 4096 {
-					return l.flushRejectsOn(ctx, l.conn)
-				}
-				return nil
+				return l.addRejects(ctx, &local)
 			}
 			for b := range batches {
 				if out.err != nil {
@@ -867,16 +846,7 @@ func (l *loader) loadLeafFile(ctx context.Context, fr *FileResult, ll *leafLoad,
 	var readErr error
 	var readerRejects []reject // field-count refusals of the reader
 	src.sink = &readerRejects
-	mergeReader := func() error {
-		mu.Lock()
-		defer mu.Unlock()
-		l.rejects = append(l.rejects, readerRejects...)
-		readerRejects = readerRejects[:0]
-		if len(l.rejects) >= 4096 {
-			return l.flushRejectsOn(ctx, l.conn)
-		}
-		return nil
-	}
+	mergeReader := func() error { return l.addRejects(ctx, &readerRejects) }
 	b := &recordBatch{}
 	for {
 		rec, line, ok := src.nextRecord()
@@ -919,11 +889,11 @@ func (l *loader) loadLeafFile(ctx context.Context, fr *FileResult, ll *leafLoad,
 			firstErr = out.err
 		}
 		lastRejected = max(lastRejected, out.lastRejected)
-		mu.Lock()
+		l.mu.Lock()
 		for i, n := range out.rows {
 			ll.rows[w.tables[i].name] += n
 		}
-		mu.Unlock()
+		l.mu.Unlock()
 	}
 	for _, err := range []error{readErr, src.err, firstErr} {
 		if err != nil {
@@ -944,9 +914,23 @@ func (l *loader) loadLeafFile(ctx context.Context, fr *FileResult, ll *leafLoad,
 	if fr.RowsRead == 0 {
 		return &FileError{Path: fr.Path, Msg: "empty file: a header and no rows"}
 	}
-	mu.Lock()
-	defer mu.Unlock()
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	return l.flushRejectsOn(ctx, l.conn)
+}
+
+// addRejects moves a goroutine's refused rows to the loader's, which it
+// records once they are many, on the loader's connection (under l.mu, as
+// several files may load at once).
+func (l *loader) addRejects(ctx context.Context, local *[]reject) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.rejects = append(l.rejects, *local...)
+	*local = (*local)[:0]
+	if len(l.rejects) >= 4096 {
+		return l.flushRejectsOn(ctx, l.conn)
+	}
+	return nil
 }
 
 // rowChecks are the checks of one flow's rows that need the registry, the

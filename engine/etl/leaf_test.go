@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -170,4 +171,26 @@ func TestLineRefAndKeyHash(t *testing.T) {
 	require.Equal(t, hashKey("12|H1-0001"), hashKey("12|H1-0001"))
 	require.NotEqual(t, hashKey("12|H1-0001"), hashKey("12|H1-0002"))
 	require.NotEqual(t, hashKey("1|2H1-0001"), hashKey("12|H1-0001"))
+}
+
+// BenchmarkKeyMemory measures what an import holds per natural key of a
+// keyed flow (docs/flows.md): the heap of a map of 1,000,000 keys, as
+// checkRow fills it, divided by the keys.
+//
+//	go test ./engine/etl -run '^$' -bench KeyMemory -benchtime 1x
+func BenchmarkKeyMemory(b *testing.B) {
+	const n = 1_000_000
+	for range b.N {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		keys := map[keyHash]lineRef{}
+		for i := range n {
+			keys[hashKey(strconv.Itoa(100000000+i)+"|0300112"+strconv.Itoa(i))] = newLineRef(1, int64(i+2))
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "bytes/key")
+		runtime.KeepAlive(keys)
+	}
 }

@@ -301,28 +301,36 @@ func hashFile(path string) (string, int64, error) {
 // unattached leaves, and marks them abandoned. The caller holds the import
 // lock, so no import is live.
 func cleanup(ctx context.Context, conn *pgx.Conn) error {
-	rows, err := conn.Query(ctx, `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-		WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.relname LIKE 'etl\_stage\_%'`)
+	if err := dropFound(ctx, conn, "staging tables", `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.relname LIKE 'etl\_stage\_%'`); err != nil {
+		return err
+	}
+	if err := dropLeftoverLeaves(ctx, conn); err != nil {
+		return err
+	}
+	_, err := conn.Exec(ctx, `UPDATE etl_import SET state = 'abandoned', finished_at = now(),
+		error = 'the importing process stopped before publishing (killed or crashed); nothing was published'
+		WHERE state = 'loading'`)
 	if err != nil {
-		return fmt.Errorf("etl: find leftover staging tables: %w", err)
+		return fmt.Errorf("etl: mark abandoned imports: %w", err)
+	}
+	return nil
+}
+
+// dropFound drops the tables the query names (what says which, in errors).
+func dropFound(ctx context.Context, conn *pgx.Conn, what, query string, args ...any) error {
+	rows, err := conn.Query(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("etl: find leftover %s: %w", what, err)
 	}
 	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return fmt.Errorf("etl: find leftover staging tables: %w", err)
+		return fmt.Errorf("etl: find leftover %s: %w", what, err)
 	}
 	for _, n := range names {
 		if _, err := conn.Exec(ctx, "DROP TABLE IF EXISTS "+ident(n)); err != nil {
 			return fmt.Errorf("etl: drop leftover %s: %w", n, err)
 		}
-	}
-	if err := dropLeftoverLeaves(ctx, conn); err != nil {
-		return err
-	}
-	_, err = conn.Exec(ctx, `UPDATE etl_import SET state = 'abandoned', finished_at = now(),
-		error = 'the importing process stopped before publishing (killed or crashed); nothing was published'
-		WHERE state = 'loading'`)
-	if err != nil {
-		return fmt.Errorf("etl: mark abandoned imports: %w", err)
 	}
 	return nil
 }
@@ -365,15 +373,12 @@ func (l *loader) run(ctx context.Context) error {
 			todo++
 			continue
 		}
-		var version, importID int64
-		err := l.conn.QueryRow(ctx, `SELECT i.data_version, i.id FROM etl_import_file f JOIN etl_import i ON i.id = f.import_id
-			WHERE f.sha256 = $1 AND f.state = 'published' ORDER BY i.id DESC LIMIT 1`, f.SHA256).Scan(&version, &importID)
+		published, err := l.publishedNote(ctx, f)
 		switch {
-		case err == nil:
-			f.State = "skipped"
-			f.Note = fmt.Sprintf("same content already published by import %d (data version %d)", importID, version)
-		case !errors.Is(err, pgx.ErrNoRows):
-			return fmt.Errorf("look up %s: %w", f.Path, err)
+		case err != nil:
+			return err
+		case published != "":
+			f.State, f.Note = "skipped", published
 		case seen[f.SHA256] != 0:
 			f.State = "skipped"
 			f.Note = fmt.Sprintf("same content as file %d of this import", seen[f.SHA256])
@@ -489,6 +494,21 @@ func (l *loader) run(ctx context.Context) error {
 	return nil
 }
 
+// publishedNote says which import published f's content (its SHA256)
+// before, or "" when none did.
+func (l *loader) publishedNote(ctx context.Context, f *FileResult) (string, error) {
+	var version, importID int64
+	err := l.conn.QueryRow(ctx, `SELECT i.data_version, i.id FROM etl_import_file f JOIN etl_import i ON i.id = f.import_id
+		WHERE f.sha256 = $1 AND f.state = 'published' ORDER BY i.id DESC LIMIT 1`, f.SHA256).Scan(&version, &importID)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return "", nil
+	case err != nil:
+		return "", fmt.Errorf("look up %s: %w", f.Path, err)
+	}
+	return fmt.Sprintf("same content already published by import %d (data version %d)", importID, version), nil
+}
+
 func (l *loader) recordFiles(ctx context.Context) error {
 	for _, f := range l.res.Files {
 		_, err := l.conn.Exec(ctx, `INSERT INTO etl_import_file (import_id, file_no, path, sha256, bytes, state)
@@ -561,69 +581,61 @@ func (l *loader) ensureStage(ctx context.Context, f *Flow) error {
 // openFile opens a file of either format positioned at its first row and
 // finds its flow; the caller closes it with the returned function.
 func (l *loader) openFile(ctx context.Context, fr *FileResult) (*tableFile, *Flow, func(), error) {
-	if fr.stream != nil {
-		return l.openStream(fr)
-	}
-	fh, err := os.Open(fr.Path)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	var tf *tableFile
-	if strings.EqualFold(filepath.Ext(fr.Path), ".parquet") {
-		tf, err = openParquet(ctx, fr.Path, fh)
-	} else {
+	var (
+		tf     *tableFile
+		source func() // closes what tf reads from
+		err    error
+	)
+	switch {
+	case fr.stream != nil: // CSV, hashed as it is read
+		fr.hash = sha256.New()
+		counted := &countWriter{w: fr.hash}
+		source = func() {
+			fr.stream.R.Close()
+			fr.Bytes = counted.n
+		}
 		var cf *csvFile
-		if cf, err = openCSV(fr.Path, fh); err == nil {
+		if cf, err = openCSV(fr.Path, io.TeeReader(fr.stream.R, counted)); err == nil {
 			tf = cf.table()
+		}
+	default:
+		fh, ferr := os.Open(fr.Path)
+		if ferr != nil {
+			return nil, nil, nil, ferr
+		}
+		source = func() { fh.Close() }
+		if strings.EqualFold(filepath.Ext(fr.Path), ".parquet") {
+			tf, err = openParquet(ctx, fr.Path, fh)
+		} else {
+			var cf *csvFile
+			if cf, err = openCSV(fr.Path, fh); err == nil {
+				tf = cf.table()
+			}
 		}
 	}
 	if err != nil {
-		fh.Close()
+		source()
 		return nil, nil, nil, err
 	}
 	closeAll := func() {
 		if tf.close != nil {
 			tf.close()
 		}
-		fh.Close()
+		source()
 	}
 	fr.Encoding = tf.encoding
 	if tf.delimiter != 0 {
 		fr.Delimiter = string(tf.delimiter)
 	}
 	flow, err := l.detectFlow(fr, tf)
-	if err != nil {
-		closeAll()
-		return nil, nil, nil, err
-	}
-	fr.Flow = flow.Name
-	return tf, flow, closeAll, nil
-}
-
-// openStream is openFile for a stream, which it hashes as it is read.
-func (l *loader) openStream(fr *FileResult) (*tableFile, *Flow, func(), error) {
-	fr.hash = sha256.New()
-	counted := &countWriter{w: fr.hash}
-	cf, err := openCSV(fr.Path, io.TeeReader(fr.stream.R, counted))
-	closeAll := func() {
-		fr.stream.R.Close()
-		fr.Bytes = counted.n
-	}
-	if err != nil {
-		closeAll()
-		return nil, nil, nil, err
-	}
-	tf := cf.table()
-	fr.Encoding = tf.encoding
-	fr.Delimiter = string(tf.delimiter)
-	flow, err := l.detectFlow(fr, tf)
-	if err == nil && flow.Name != fr.stream.Flow {
+	if err == nil && fr.stream != nil && flow.Name != fr.stream.Flow {
 		err = &FileError{Path: fr.Path, Line: 1, Msg: fmt.Sprintf("the stream of flow %s has the header of flow %s", fr.stream.Flow, flow.Name)}
 	}
 	if err != nil {
 		closeAll()
 		return nil, nil, nil, err
 	}
+	fr.Flow = flow.Name
 	return tf, flow, closeAll, nil
 }
 
@@ -653,11 +665,6 @@ func (l *loader) loadStreams(ctx context.Context, streams []*FileResult, ll *lea
 	log := l.opts.Logger.With("import", l.res.ImportID)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	for _, f := range streams {
-		if fl := FlowByName(f.Flow); len(fl.Key) > 0 && ll.keys[fl.Name] == nil {
-			ll.keys[fl.Name] = map[keyHash]lineRef{}
-		}
-	}
 	shared := newCopier(ctx, l.pool, l.workers())
 	var (
 		mu       sync.Mutex
@@ -698,20 +705,17 @@ func (l *loader) loadStreams(ctx context.Context, streams []*FileResult, ll *lea
 	loaded := 0
 	for _, f := range streams {
 		f.SHA256 = hex.EncodeToString(f.hash.Sum(nil))
-		var version, importID int64
-		err := l.conn.QueryRow(ctx, `SELECT i.data_version, i.id FROM etl_import_file f JOIN etl_import i ON i.id = f.import_id
-			WHERE f.sha256 = $1 AND f.state = 'published' ORDER BY i.id DESC LIMIT 1`, f.SHA256).Scan(&version, &importID)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows):
+		published, err := l.publishedNote(ctx, f)
+		if err != nil {
+			return err
+		}
+		if published == "" {
 			f.State = "staged"
 			l.res.RowsRead += f.RowsRead
 			loaded++
 			continue
-		case err != nil:
-			return fmt.Errorf("look up %s: %w", f.Path, err)
 		}
-		f.State = "skipped"
-		f.Note = fmt.Sprintf("same content already published by import %d (data version %d)", importID, version)
+		f.State, f.Note = "skipped", published
 		log.Info("dropping stream", "stream", f.Path, "why", f.Note)
 		fl := FlowByName(f.Flow)
 		for _, table := range leafTables(fl) {

@@ -233,7 +233,11 @@ func StreamEvents(ctx context.Context, cfg Config, w map[string]io.Writer, progr
 			return Stats{}, fmt.Errorf("synth: no event flow %q", name)
 		}
 	}
-	return generateInto(ctx, cfg, &sinks, progress)
+	total, err := Total(cfg)
+	if err != nil {
+		return Stats{}, err
+	}
+	return generateInto(ctx, cfg, total, &sinks, progress)
 }
 
 // writeDir writes the dictionaries and the person-level flows named in
@@ -297,7 +301,7 @@ func writeDir(ctx context.Context, cfg Config, dir string, format Format, flows 
 		s.w.WriteString(headers[i] + "\n")
 		sinks[i] = s
 	}
-	gst, err := generateInto(ctx, cfg, &sinks, progress)
+	gst, err := generateInto(ctx, cfg, r.total(), &sinks, progress)
 	if err != nil {
 		return st, err
 	}
@@ -318,19 +322,15 @@ func writeDir(ctx context.Context, cfg Config, dir string, format Format, flows 
 }
 
 // generateInto runs the generator and hands each chunk's rows to the sinks
-// that are not nil, in person order. Stats count the rows of every flow,
-// written or not.
-func generateInto(ctx context.Context, cfg Config, sinks *[numFlows]flowSink, progress func(Progress)) (Stats, error) {
+// that are not nil, in person order; total is the persons Generate will
+// simulate, for the progress. Stats count the rows of every flow, written
+// or not.
+func generateInto(ctx context.Context, cfg Config, total int, sinks *[numFlows]flowSink, progress func(Progress)) (Stats, error) {
 	began := time.Now()
 	st := Stats{Rows: map[string]int64{}}
-	r, err := newRegion(cfg)
-	if err != nil {
-		return st, err
-	}
 	var rows int64
-	total := r.total()
 	done := 0
-	err = Generate(ctx, cfg, func(c *Chunk) error {
+	err := Generate(ctx, cfg, func(c *Chunk) error {
 		for i, s := range sinks {
 			if s != nil {
 				if err := s.write(c.buf.b[i]); err != nil {

@@ -205,11 +205,11 @@ func runScenario(ctx context.Context, cfg Config, n int, sc Scenario, protocols 
 	}
 	base := Row{Scenario: n, Seed: sc.Seed, Persons: sc.Persons, Years: sc.Years}
 	var rows []Row
-	r1, err := comparatorRow(base, truth, docs["comparator-new-users.json"])
+	r1, err := coxRow(base, comparatorTruth, truth.HRComparator, docs["comparator-new-users.json"])
 	if err != nil {
 		return nil, tm, fmt.Errorf("comparator-new-users: %w", err)
 	}
-	r2, err := currentUseRow(base, truth, docs["current-use.json"])
+	r2, err := coxRow(base, currentUseTruth, truth.HRCurrentUse, docs["current-use.json"])
 	if err != nil {
 		return nil, tm, fmt.Errorf("current-use: %w", err)
 	}
@@ -355,36 +355,33 @@ func (d *document) hr(analysis, term string) (est, lo, hi float64, events *float
 
 func covers(lo, hi, v float64) bool { return lo <= v && v <= hi }
 
-// comparatorRow is truth T1: the adjusted Cox HR of A vs B covers the
-// planted value; the crude one is biased.
-func comparatorRow(base Row, truth synth.Truth, d *document) (Row, error) {
-	r := base
-	r.Truth, r.Study, r.Analysis, r.Term, r.Planted = "T1", "comparator-new-users", "adjusted", "exposure=A", truth.HRComparator
-	var err error
-	if r.Estimate, r.Lower, r.Upper, r.Events, err = d.hr("adjusted", "exposure=A"); err != nil {
-		return r, err
-	}
-	r.Covers = covers(r.Lower, r.Upper, r.Planted)
-	r.BiasedAnalysis = "crude"
-	if r.Biased, r.BiasedLower, r.BiasedUpper, _, err = d.hr("crude", "exposure=A"); err != nil {
-		return r, err
-	}
-	r.BiasedCovers = covers(r.BiasedLower, r.BiasedUpper, r.Planted)
-	return r, nil
+// coxTruth is a truth a Cox analysis recovers, with the analysis of the
+// same study that should not.
+type coxTruth struct {
+	truth, study, analysis, term    string
+	biasedLabel, biased, biasedTerm string
 }
 
-// currentUseRow is truth T2: the time-dependent Cox HR of current use
-// covers the planted value; use at index does not.
-func currentUseRow(base Row, truth synth.Truth, d *document) (Row, error) {
+var (
+	// T1: the adjusted HR of A vs B covers the planted value; the crude
+	// one is biased.
+	comparatorTruth = coxTruth{"T1", "comparator-new-users", "adjusted", "exposure=A", "crude", "crude", "exposure=A"}
+	// T2: the time-dependent HR of current use covers the planted value;
+	// use at index does not.
+	currentUseTruth = coxTruth{"T2", "current-use", "time-dependent", "current_use", "baseline (use_at_index)", "baseline", "use_at_index"}
+)
+
+// coxRow is the row of truth t planted at value in the results d.
+func coxRow(base Row, t coxTruth, planted float64, d *document) (Row, error) {
 	r := base
-	r.Truth, r.Study, r.Analysis, r.Term, r.Planted = "T2", "current-use", "time-dependent", "current_use", truth.HRCurrentUse
+	r.Truth, r.Study, r.Analysis, r.Term, r.Planted = t.truth, t.study, t.analysis, t.term, planted
 	var err error
-	if r.Estimate, r.Lower, r.Upper, r.Events, err = d.hr("time-dependent", "current_use"); err != nil {
+	if r.Estimate, r.Lower, r.Upper, r.Events, err = d.hr(t.analysis, t.term); err != nil {
 		return r, err
 	}
 	r.Covers = covers(r.Lower, r.Upper, r.Planted)
-	r.BiasedAnalysis = "baseline (use_at_index)"
-	if r.Biased, r.BiasedLower, r.BiasedUpper, _, err = d.hr("baseline", "use_at_index"); err != nil {
+	r.BiasedAnalysis = t.biasedLabel
+	if r.Biased, r.BiasedLower, r.BiasedUpper, _, err = d.hr(t.biased, t.biasedTerm); err != nil {
 		return r, err
 	}
 	r.BiasedCovers = covers(r.BiasedLower, r.BiasedUpper, r.Planted)
