@@ -38,6 +38,8 @@ var messages = map[string][2]string{
 	"or":             {"OR", "OR"},
 	"rr":             {"RR", "RR"},
 	"estimate_ci":    {"(95% CI)", "(IC 95%)"},
+	"attrition":      {"Attrition", "Selezione della coorte"},
+	"log_scale":      {"log scale", "scala logaritmica"},
 	"page_of":        {"Page %s of %s", "Pagina %s di %s"},
 	// design diagram
 	"day0":              {"Day 0", "Giorno 0"},
