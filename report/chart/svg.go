@@ -253,7 +253,13 @@ func textWidth(str string, size float64, bold bool) float64 {
 // wrap breaks str into lines no wider than width px (a word longer than
 // the width stands alone on its line).
 func wrap(str string, width, size float64, bold bool) []string {
-	words := strings.Fields(str)
+	// split on plain spaces only: a no-break space (U+00A0) keeps its words
+	var words []string
+	for _, w := range strings.Split(str, " ") {
+		if w != "" {
+			words = append(words, w)
+		}
+	}
 	var lines []string
 	cur := ""
 	for _, w := range words {
