@@ -36,9 +36,10 @@ const NA = "NA"
 
 // Number writes v with the given number of decimals: a decimal point in
 // English and a comma in Italian; digits grouped by three (",", Italian
-// ".") when the integer part has five digits or more, so that years and
-// four-digit counts stay as they are. NaN and infinities are NA. It is the
-// one function through which every number of a report is written.
+// ".") from 1,000 on, so that a column of counts reads alike (years are
+// labels, not numbers: do not write them with it). NaN and infinities are
+// NA. It is the one function through which every number of a report is
+// written.
 func Number(lang Lang, v float64, decimals int) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return NA
@@ -59,7 +60,7 @@ func Number(lang Lang, v float64, decimals int) string {
 	if lang == IT {
 		point, sep = ",", "."
 	}
-	if len(intPart) >= 5 {
+	if len(intPart) >= 4 {
 		var b strings.Builder
 		for i, c := range intPart {
 			if i > 0 && (len(intPart)-i)%3 == 0 {
