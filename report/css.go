@@ -12,9 +12,10 @@ h2 { font-size: 12.5pt; margin: 16pt 0 6pt; border-bottom: 0.5pt solid #888; }
 h3 { font-size: 10.5pt; margin: 12pt 0 4pt; }
 h1, h2, h3, h4, caption { break-after: avoid; page-break-after: avoid; }
 p { margin: 0 0 6pt; orphans: 3; widows: 3; }
-table { border-collapse: collapse; margin: 4pt 0 10pt; font-size: 8.5pt; }
+table { border-collapse: collapse; width: 100%; margin: 4pt 0 10pt; font-size: 8.5pt; }
 th, td { padding: 2pt 6pt; text-align: left; vertical-align: top; border-bottom: 0.4pt solid #ccc; }
 th { border-bottom: 0.8pt solid #000; font-weight: bold; }
+td.sub { padding-left: 16pt; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr, figure, svg, .keep { break-inside: avoid; page-break-inside: avoid; }
 thead { display: table-header-group; }

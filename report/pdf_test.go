@@ -267,3 +267,34 @@ func BenchmarkPDFParallel20(b *testing.B) {
 		wg.Wait()
 	}
 }
+
+// TestReportPDF prints the fixture report (html_test.go) in both
+// languages: the title, the adjusted hazard ratio and its interval exactly
+// as the HTML writes them, "<5" for a suppressed count; pages as PNG
+// artefacts.
+func TestReportPDF(t *testing.T) {
+	t.Parallel()
+	r := newTestRenderer(t, RendererConfig{})
+	dir := artefactDir(t)
+	for _, lang := range []format.Lang{format.EN, format.IT} {
+		rep := fixtureReport(t, lang)
+		doc, err := RenderHTML(rep, HTMLOptions{Lang: lang})
+		require.NoError(t, err)
+		pdf, err := r.PDF(context.Background(), doc, PDFOptions{Lang: lang, Title: rep.Title})
+		require.NoError(t, err)
+		path := filepath.Join(dir, "comparator_"+string(lang)+".pdf")
+		require.NoError(t, os.WriteFile(path, pdf, 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "comparator_"+string(lang)+".html"), doc, 0o644))
+		if _, err := exec.LookPath("pdftotext"); err != nil {
+			t.Skip("poppler-utils not installed")
+		}
+		text := run(t, "pdftotext", path, "-")
+		hr := format.RatioCI(lang, 1.4871, 1.1802, 1.8738)
+		require.Contains(t, string(doc), hr)
+		require.Contains(t, text, hr)
+		require.Contains(t, text, "<5")
+		require.Contains(t, text, "New users of ACE inhibitors")
+		run(t, "pdftoppm", "-png", "-r", "70", path, filepath.Join(dir, "comparator_"+string(lang)))
+	}
+	t.Logf("artefacts (PDF, HTML, every page as PNG) in %s", dir)
+}

@@ -75,7 +75,7 @@ func TestMessagesComplete(t *testing.T) {
 		require.NotEmpty(t, m[0], "key %q has no English text", k)
 		require.NotEmpty(t, m[1], "key %q has no Italian text", k)
 	}
-	re := regexp.MustCompile(`\.T\("([a-z0-9_]+)"\)`)
+	re := regexp.MustCompile(`\.[tT]\("([a-z0-9_]+)"\)`)
 	files, err := filepath.Glob("../*.go")
 	require.NoError(t, err)
 	more, err := filepath.Glob("../chart/*.go")
