@@ -104,6 +104,22 @@ func TestDesignNil(t *testing.T) {
 	wellFormed(t, got)
 }
 
+// TestDesignLongLabels: a protocol with a 200 kB criterion name and
+// covariate list draws (clipped) without quadratic work.
+func TestDesignLongLabels(t *testing.T) {
+	t.Parallel()
+	p, err := cohort.DecodeBytes(readExample(t, "comparator-new-users.json"))
+	require.NoError(t, err)
+	p.Phases.Criteria[0].Name = strings.Repeat("very long name ", 14000)
+	for i := 0; i < 3000; i++ {
+		p.Phases.Covariates = append(p.Phases.Covariates, cohort.Covariate{Name: "c" + strings.Repeat("x", i%50), Kind: "age"})
+	}
+	got, err := Design(p, DesignOptions{})
+	require.NoError(t, err)
+	wellFormed(t, got)
+	require.Less(t, len(got), 20_000, "labels are clipped to three lines")
+}
+
 func BenchmarkDesign(b *testing.B) {
 	p, err := cohort.DecodeBytes(readExample(b, "comparator-new-users.json"))
 	require.NoError(b, err)

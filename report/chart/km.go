@@ -317,10 +317,9 @@ func stairs(ts, ys, alt []float64, sc scale, xmax float64) []int32 {
 			}
 			v = alt[i]
 		}
-		x := sc.px(t)
-		p.add(x, prev)
-		prev = sc.py(v)
-		p.add(x, prev)
+		y := sc.py(v)
+		p.addStep(sc.px(t), prev, y)
+		prev = y
 	}
 	return p.points()
 }

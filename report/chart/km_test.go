@@ -126,9 +126,15 @@ func TestPolylineKeepsDrawing(t *testing.T) {
 		n := 1 + r.IntN(3000)
 		for i := 0; i < n; i++ {
 			x += r.Float64() * 0.3 * float64(1+r.IntN(3)*r.IntN(2)*10)
-			add(x, y)
+			y0 := y
 			y += (r.Float64() - 0.3) * 2 // not monotone, as a band limit may be
-			add(x, y)
+			if i%2 == 0 {
+				add(x, y0)
+				add(x, y)
+			} else { // the same through addStep, as stairs draws
+				p.addStep(x, y0, y)
+				full = append(full, q(x), q(y0), q(x), q(y))
+			}
 		}
 		got := p.points()
 		require.LessOrEqual(t, len(got), 4*2*(int(q(x))+1))

@@ -46,6 +46,33 @@ func (p *polyline) add(x, y float64) {
 	p.n, p.loAt, p.hiAt = 0, 0, 0
 }
 
+// addStep appends the two points of a step at x: (x, from) then (x, to),
+// with one rounding of x.
+func (p *polyline) addStep(x, from, to float64) {
+	cx, cf, ct := q(x), q(from), q(to)
+	if !p.open || cx != p.col {
+		p.flush()
+		p.open, p.col, p.first, p.last, p.lo, p.hi = true, cx, cf, cf, cf, cf
+		p.n, p.loAt, p.hiAt = 0, 0, 0
+	} else {
+		p.n++
+		if cf < p.lo {
+			p.lo, p.loAt = cf, p.n
+		}
+		if cf > p.hi {
+			p.hi, p.hiAt = cf, p.n
+		}
+	}
+	p.n++
+	if ct < p.lo {
+		p.lo, p.loAt = ct, p.n
+	}
+	if ct > p.hi {
+		p.hi, p.hiAt = ct, p.n
+	}
+	p.last = ct
+}
+
 // flush writes the current column's first, extreme and last points.
 func (p *polyline) flush() {
 	if !p.open {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Font is the font family of every chart: DejaVu Sans, installed with
@@ -232,13 +233,27 @@ func (s *svg) poly(pts []float64, extra string) {
 	s.b.WriteString(`" ` + extra + "/>\n")
 }
 
+// latin1Widths holds dejavuWidths below U+0100, for speed.
+var latin1Widths = func() (t [256][2]uint16) {
+	for r, w := range dejavuWidths {
+		if r < 256 {
+			t[r] = w
+		}
+	}
+	return t
+}()
+
 // textWidth estimates the width in px of str in DejaVu Sans at size px,
 // from the font's advance widths (no kerning).
 func textWidth(str string, size float64, bold bool) float64 {
 	var w int
 	for _, r := range str {
-		a, ok := dejavuWidths[r]
-		if !ok {
+		var a [2]uint16
+		if r < 256 && latin1Widths[r][0] != 0 {
+			a = latin1Widths[r]
+		} else if x, ok := dejavuWidths[r]; ok {
+			a = x
+		} else {
 			a = [2]uint16{700, 760}
 		}
 		if bold {
@@ -251,48 +266,56 @@ func textWidth(str string, size float64, bold bool) float64 {
 }
 
 // wrap breaks str into lines no wider than width px (a word longer than
-// the width stands alone on its line).
+// the width stands alone on its line). Linear in the length of str.
 func wrap(str string, width, size float64, bold bool) []string {
-	// split on plain spaces only: a no-break space (U+00A0) keeps its words
-	var words []string
-	for _, w := range strings.Split(str, " ") {
-		if w != "" {
-			words = append(words, w)
-		}
-	}
+	space := textWidth(" ", size, bold)
 	var lines []string
-	cur := ""
-	for _, w := range words {
-		try := w
-		if cur != "" {
-			try = cur + " " + w
-		}
-		if cur != "" && textWidth(try, size, bold) > width {
-			lines = append(lines, cur)
-			cur = w
+	var cur strings.Builder
+	curW := 0.0
+	// split on plain spaces only: a no-break space (U+00A0) keeps its words
+	for _, w := range strings.Split(str, " ") {
+		if w == "" {
 			continue
 		}
-		cur = try
+		ww := textWidth(w, size, bold)
+		if cur.Len() > 0 && curW+space+ww > width {
+			lines = append(lines, cur.String())
+			cur.Reset()
+			curW = 0
+		}
+		if cur.Len() > 0 {
+			cur.WriteByte(' ')
+			curW += space
+		}
+		cur.WriteString(w)
+		curW += ww
 	}
-	if cur != "" || len(lines) == 0 {
-		lines = append(lines, cur)
+	if cur.Len() > 0 || len(lines) == 0 {
+		lines = append(lines, cur.String())
 	}
 	return lines
 }
 
-// clip shortens str with an ellipsis to fit width px.
+// clip shortens str with an ellipsis to fit width px. Linear in the
+// length of str.
 func clip(str string, width, size float64, bold bool) string {
 	if textWidth(str, size, bold) <= width {
 		return str
 	}
-	rs := []rune(str)
-	for n := len(rs) - 1; n > 0; n-- {
-		t := strings.TrimSpace(string(rs[:n])) + "…"
-		if textWidth(t, size, bold) <= width {
-			return t
+	room := width - textWidth("…", size, bold)
+	w := 0.0
+	end := 0
+	for i, r := range str {
+		w += textWidth(string(r), size, bold)
+		if w > room {
+			break
 		}
+		end = i + utf8.RuneLen(r)
 	}
-	return "…"
+	if end == 0 {
+		return "…"
+	}
+	return strings.TrimSpace(str[:end]) + "…"
 }
 
 // niceTicks returns about n round tick values covering [lo, hi]
