@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -218,7 +219,6 @@ func TestCheckPDF(t *testing.T) {
 	require.ErrorContains(t, checkPDF([]byte("%PDF-1.4\n1 0 obj << /Type /Pages >>\n%%EOF")), "no page")
 	require.NoError(t, checkPDF([]byte("%PDF-1.4\n1 0 obj << /Type /Page >>\n%%EOF")))
 	require.Equal(t, 2, pageCount([]byte("/Type /Pages /Type /Page /Type/Page")))
-	_ = strings.TrimSpace
 }
 
 // BenchmarkPDFWarm prints the sample report with a warm browser.
@@ -251,10 +251,14 @@ func BenchmarkPDFCold(b *testing.B) {
 	}
 }
 
-// BenchmarkPDFParallel20 prints 20 reports at once (4 tabs).
+// BenchmarkPDFParallel20 prints 20 comparator reports at once (4 tabs)
+// and reports the browser's largest memory (all its processes, their
+// proportional set sizes summed: shared pages divided among them).
 func BenchmarkPDFParallel20(b *testing.B) {
 	r := newTestRenderer(b, RendererConfig{MaxTabs: 4, Timeout: 60 * time.Second})
-	doc := sampleHTML(b, "bench")
+	doc, err := RenderHTML(fixtureReport(b, format.EN), HTMLOptions{})
+	require.NoError(b, err)
+	peak := 0.0
 	for b.Loop() {
 		var wg sync.WaitGroup
 		for range 20 {
@@ -264,8 +268,87 @@ func BenchmarkPDFParallel20(b *testing.B) {
 				}
 			})
 		}
+		stop := make(chan struct{})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for {
+				peak = max(peak, browserRSSMB(r))
+				select {
+				case <-stop:
+					return
+				case <-time.After(50 * time.Millisecond):
+				}
+			}
+		}()
 		wg.Wait()
+		close(stop)
+		<-done
 	}
+	b.ReportMetric(peak, "browser-MB")
+}
+
+// BenchmarkReportPDFWarm prints the comparator fixture report (ten pages,
+// six charts) with a warm browser.
+func BenchmarkReportPDFWarm(b *testing.B) {
+	r := newTestRenderer(b, RendererConfig{})
+	doc, err := RenderHTML(fixtureReport(b, format.EN), HTMLOptions{})
+	require.NoError(b, err)
+	for b.Loop() {
+		if _, err := r.PDF(context.Background(), doc, PDFOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// browserRSSMB sums the PSS (smaps_rollup) of the renderer's browser and
+// its descendants, in MB.
+func browserRSSMB(r *Renderer) float64 {
+	r.mu.Lock()
+	b := r.browser
+	r.mu.Unlock()
+	if b == nil {
+		return 0
+	}
+	c := chromedp.FromContext(b.ctx)
+	if c == nil || c.Browser == nil || c.Browser.Process() == nil {
+		return 0
+	}
+	root := c.Browser.Process().Pid
+	parent := map[int]int{}
+	rss := map[int]float64{}
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		st, err := os.ReadFile(filepath.Join("/proc", e.Name(), "status"))
+		if err != nil {
+			continue
+		}
+		sm, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "smaps_rollup"))
+		for _, line := range strings.Split(string(st)+string(sm), "\n") {
+			f := strings.Fields(line)
+			if len(f) >= 2 && f[0] == "PPid:" {
+				parent[pid], _ = strconv.Atoi(f[1])
+			}
+			if len(f) >= 2 && f[0] == "Pss:" {
+				kb, _ := strconv.ParseFloat(f[1], 64)
+				rss[pid] = kb / 1024
+			}
+		}
+	}
+	total := 0.0
+	for pid, mb := range rss {
+		for p := pid; p > 1; p = parent[p] {
+			if p == root {
+				total += mb
+				break
+			}
+		}
+	}
+	return total
 }
 
 // TestReportPDF prints the fixture report (html_test.go) in both
