@@ -288,12 +288,7 @@ func (h *htmlWriter) results() {
 		h.w("<div class=\"keep\">")
 		h.el("h3", ` id="attrition"`, h.t("attrition"))
 		h.w("\n")
-		steps := make([]chart.AttritionStep, len(r.Attrition))
-		for i, a := range r.Attrition {
-			steps[i] = chart.AttritionStep{Label: a.Label, Persons: countInt(a.Persons), Entries: countInt(a.Entries)}
-		}
-		svg, err := chart.Attrition(steps, chart.AttritionOptions{Lang: h.lang, MinCount: h.k})
-		if err == nil {
+		if svg, err := attritionChart(r.Attrition, h.lang, h.k); err == nil {
 			h.figure(svg, h.t("attrition_caption"))
 		}
 		h.w("</div>\n")
@@ -307,16 +302,11 @@ func (h *htmlWriter) results() {
 		h.tableEnd()
 	}
 	for i := range r.Sections {
-		h.section(&r.Sections[i], 3)
+		if s := &r.Sections[i]; s.Kind != "attrition" || s.Error != "" {
+			h.section(s, 3) // the attrition analysis is the table above
+		}
 	}
 	h.w("</section>\n")
-}
-
-func countInt(n *int64) int {
-	if n == nil {
-		return -1
-	}
-	return int(*n)
 }
 
 func (h *htmlWriter) section(s *Section, level int) {
@@ -481,7 +471,7 @@ func (h *htmlWriter) countPct(n *int64, pct float64) string {
 }
 
 func (h *htmlWriter) km(s *Section, k *KMView) {
-	svg, err := chart.KaplanMeier(k.Series, chart.KMOptions{Lang: h.lang, Bands: true, MinCount: h.k, CumulativeIncidence: true})
+	svg, err := kmChart(k, h.lang, h.k)
 	if err == nil {
 		h.figure(svg, fmt.Sprintf(h.t("km_caption"), s.Outcome))
 	} else {
@@ -504,7 +494,7 @@ func (h *htmlWriter) km(s *Section, k *KMView) {
 }
 
 func (h *htmlWriter) model(s *Section, m *ModelView) {
-	measure := map[string]string{"cox": "HR", "logistic": "OR"}[m.Model]
+	measure := measureOf(m.Model)
 	caption := fmt.Sprintf(h.t("model_"+m.Model), s.Outcome)
 	h.tableStart(caption)
 	if measure != "" {
@@ -513,11 +503,9 @@ func (h *htmlWriter) model(s *Section, m *ModelView) {
 		h.th(h.t("term"), h.t("coef"), h.t("se"), h.t("ci_col"), "p")
 	}
 	h.w("<tbody>\n")
-	var rows []chart.ForestRow
 	for _, t := range m.Terms {
 		if measure != "" {
 			h.tr(t.Term, h.num(t.Coef, 3), h.num(t.SE, 3), format.RatioCI(h.lang, t.Ratio, t.Lower, t.Upper), format.P(h.lang, t.P))
-			rows = append(rows, chart.ForestRow{Label: t.Term, Estimate: t.Ratio, Lower: t.Lower, Upper: t.Upper})
 		} else {
 			h.tr(t.Term, h.num(t.Coef, 3), h.num(t.SE, 3), format.CI(h.lang, t.Lower, t.Upper, 3), format.P(h.lang, t.P))
 		}
@@ -560,11 +548,8 @@ func (h *htmlWriter) model(s *Section, m *ModelView) {
 		h.w("</tbody>\n")
 		h.tableEnd()
 	}
-	if len(rows) > 0 {
-		svg, err := chart.Forest(rows, chart.ForestOptions{Lang: h.lang, Measure: measure})
-		if err == nil {
-			h.figure(svg, fmt.Sprintf(h.t("forest_caption"), measure, s.Outcome))
-		}
+	if svg, err := modelChart(m, h.lang); err == nil && svg != nil {
+		h.figure(svg, fmt.Sprintf(h.t("forest_caption"), measure, s.Outcome))
 	}
 }
 
@@ -590,13 +575,7 @@ func (h *htmlWriter) rates(s *Section, rv *RatesView) {
 	head = append(head, h.t("rate_ratio"))
 	h.th(head...)
 	h.w("<tbody>\n")
-	cats := make([]string, len(rv.Groups))
-	crude := chart.Series{Label: h.t("crude"), Values: make([]float64, len(rv.Groups)), Lower: make([]float64, len(rv.Groups)), Upper: make([]float64, len(rv.Groups))}
-	adj := chart.Series{Label: h.t("standardized"), Values: make([]float64, len(rv.Groups)), Lower: make([]float64, len(rv.Groups)), Upper: make([]float64, len(rv.Groups))}
 	for i, g := range rv.Groups {
-		cats[i] = g.Label
-		crude.Values[i], crude.Lower[i], crude.Upper[i] = g.Crude, g.CrudeLower, g.CrudeUpper
-		adj.Values[i], adj.Lower[i], adj.Upper[i] = g.Adjusted, g.AdjustedLower, g.AdjustedUpper
 		row := []string{g.Label, h.count(g.Events), h.num(g.PersonTime, 0), h.num(g.Crude, 2) + " " + format.CI(h.lang, g.CrudeLower, g.CrudeUpper, 2)}
 		if std {
 			row = append(row, h.num(g.Adjusted, 2)+" "+format.CI(h.lang, g.AdjustedLower, g.AdjustedUpper, 2))
@@ -611,11 +590,7 @@ func (h *htmlWriter) rates(s *Section, rv *RatesView) {
 	}
 	h.w("</tbody>\n")
 	h.tableEnd()
-	series := []chart.Series{crude}
-	if std {
-		series = append(series, adj)
-	}
-	svg, err := chart.Bars(cats, series, chart.XYOptions{Lang: h.lang, YLabel: fmt.Sprintf(h.t("per_py"), per)})
+	svg, err := ratesChart(rv, h.lang)
 	if err == nil {
 		h.figure(svg, fmt.Sprintf(h.t("rates_figure"), s.Outcome))
 	}

@@ -214,3 +214,23 @@ func TestHTMLWellFormed(t *testing.T) {
 		}
 	}
 }
+
+// TestChartSVG: the chart served for an analysis is byte for byte the one
+// inlined in the report.
+func TestChartSVG(t *testing.T) {
+	t.Parallel()
+	r := fixtureReport(t, format.EN)
+	r.Sections = append(r.Sections, Section{Name: "attrition", Kind: "attrition"})
+	page, err := RenderHTML(r, HTMLOptions{Lang: format.EN})
+	require.NoError(t, err)
+	for _, name := range []string{"attrition", "km", "crude", "adjusted", "rates", "by-sex/F"} {
+		svg, err := ChartSVG(r, name, HTMLOptions{Lang: format.EN})
+		require.NoError(t, err, name)
+		require.True(t, bytes.HasPrefix(svg, []byte("<svg")), name)
+		require.True(t, bytes.Contains(page, svg), "%s: the served chart is the report's", name)
+	}
+	for _, name := range []string{"table1", "logit", "nope", "by-sex/M", "by-sex/X"} {
+		_, err := ChartSVG(r, name, HTMLOptions{})
+		require.ErrorIs(t, err, ErrNoChart, name)
+	}
+}

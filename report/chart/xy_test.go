@@ -56,3 +56,21 @@ func TestXYErrors(t *testing.T) {
 		wellFormed(t, got)
 	}
 }
+
+func TestRowsPerYear(t *testing.T) {
+	t.Parallel()
+	counts := []YearCount{
+		{"sdo", 2013, 10512}, {"pharmacy", 2013, 120345}, {"sdo", 2014, 10877},
+		{"pharmacy", 2014, 123456}, {"pharmacy", 2016, 126789}, {"sdo", 2016, 11020}, {"sdo", 2016, 5},
+	}
+	got, err := RowsPerYear(counts, XYOptions{Lang: format.IT, Title: "Righe per anno"})
+	require.NoError(t, err)
+	golden(t, "rows_per_year_it.svg", got)
+	s := string(got)
+	require.Contains(t, s, ">2015</text>", "the missing year is on the axis")
+	require.Equal(t, 2, strings.Count(s, "<polyline"), "2015 breaks both lines: 2013-2014 drawn, 2016 a lone marker")
+	require.Contains(t, s, ">Anno</text>")
+	empty, err := RowsPerYear(nil, XYOptions{})
+	require.NoError(t, err)
+	wellFormed(t, empty)
+}
