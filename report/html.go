@@ -518,7 +518,7 @@ func (h *htmlWriter) model(s *Section, m *ModelView) {
 		parts = append(parts, "n = "+h.count(m.N))
 	}
 	if m.Model != "linear" {
-		parts = append(parts, h.t("events")+" = "+h.count(m.Events))
+		parts = append(parts, h.t("events_lc")+" = "+h.count(m.Events))
 	}
 	if m.Model == "cox" && m.Ties != "" {
 		parts = append(parts, h.t("ties")+": "+m.Ties)

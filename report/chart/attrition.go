@@ -120,12 +120,15 @@ func Attrition(steps []AttritionStep, opts AttritionOptions) ([]byte, error) {
 	return s.bytes(), nil
 }
 
-// excluded is the difference of two shown counts, "<k" below k, or ""
-// when either count was suppressed (or below k).
+// excluded is the difference of two shown counts, "<k" when it is from 1
+// to k-1, or "" when either count was suppressed (or below k).
 func excluded(lang format.Lang, before, after, k int) string {
 	if before < 0 || after < 0 || before < k || after < k {
 		return ""
 	}
 	d := before - after
+	if d == 0 {
+		return "0" // two equal shown counts: nothing to hide
+	}
 	return format.Count(lang, &d, k)
 }

@@ -46,3 +46,12 @@ func TestAttritionEmpty(t *testing.T) {
 	require.NoError(t, err)
 	wellFormed(t, got)
 }
+
+// TestAttritionNoneExcluded: two equal shown counts exclude 0, which is
+// shown (it hides nothing), not "<5".
+func TestAttritionNoneExcluded(t *testing.T) {
+	t.Parallel()
+	got, err := Attrition([]AttritionStep{{Label: "a", Persons: 18, Entries: 18}, {Label: "b", Persons: 18, Entries: 18}}, AttritionOptions{MinCount: 5})
+	require.NoError(t, err)
+	require.Contains(t, string(got), "Excluded: 0 persons")
+}

@@ -110,6 +110,7 @@ var messages = map[string][2]string{
 	"km_table":            {"Kaplan-Meier estimates for %s.", "Stime di Kaplan-Meier per %s."},
 	"group":               {"Group", "Gruppo"},
 	"events":              {"Events", "Eventi"},
+	"events_lc":           {"events", "eventi"},
 	"median_ci":           {"Median, days (95% CI)", "Mediana, giorni (IC 95%)"},
 	"not_reached":         {"not reached", "non raggiunta"},
 	"model_cox":           {"Cox proportional hazards model for %s.", "Modello di Cox a rischi proporzionali per %s."},
@@ -151,6 +152,8 @@ var messages = map[string][2]string{
 	"kind_logistic":       {"Logistic model", "Modello logistico"},
 	"kind_linear":         {"Linear model", "Modello lineare"},
 	"kind_rates":          {"Rates", "Tassi"},
+	"missing_result":      {"missing from the results document", "assente dal documento dei risultati"},
+	"all":                 {"all", "tutti"},
 	"protocol_json":       {"Protocol", "Protocollo"},
 	"any_time":            {"any time", "qualsiasi momento"},
 }

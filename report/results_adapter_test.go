@@ -1,0 +1,109 @@
+//go:build beaver_results
+
+// This file needs report/results (the typed results document, branch
+// h16). When that package is on main, delete the build line above.
+
+package report
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/beaver-analytics/beaver/cohort"
+	"github.com/beaver-analytics/beaver/report/format"
+	"github.com/beaver-analytics/beaver/report/results"
+)
+
+// exampleRun reads a results document of report/results/testdata and its
+// example protocol (bound with its defaults, as a run stores it).
+func exampleRun(t testing.TB, name string) (*results.Document, *cohort.Protocol) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("results", "testdata", name+".json"))
+	require.NoError(t, err)
+	doc, err := results.Decode(b)
+	require.NoError(t, err)
+	pb, err := os.ReadFile(filepath.Join("..", "docs", "examples", name+".json"))
+	require.NoError(t, err)
+	p, err := cohort.DecodeBytes(pb)
+	require.NoError(t, err)
+	p, err = p.Bind(nil)
+	require.NoError(t, err)
+	return doc, p
+}
+
+// TestHTMLFromResults renders the report of each example's results
+// document in both languages; every number checked is read from the
+// document and formatted here, then looked for in the page.
+func TestHTMLFromResults(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"comparator-new-users", "current-use", "hip-fracture-rates"} {
+		doc, p := exampleRun(t, name)
+		for _, lang := range []format.Lang{format.EN, format.IT} {
+			page, err := HTML(doc, p, Meta{Author: "test", RunID: "1", RunDate: "2026-12-04"}, HTMLOptions{Lang: lang})
+			require.NoError(t, err, name)
+			s := string(page)
+			require.NotContains(t, s, "%!", name)
+			require.Contains(t, s, doc.ProtocolHash, name)
+			for _, an := range p.Phases.Analyses {
+				if an.Kind == "attrition" {
+					require.Contains(t, s, `id="attrition"`, name)
+					continue
+				}
+				require.Contains(t, s, `id="analysis-`+an.Name+`"`, "%s: analysis %s", name, an.Name)
+			}
+			// every Cox term's HR and interval, as formatted
+			for _, an := range doc.Analyses {
+				if cox, ok := an.Result.(*results.Cox); ok && cox.CoxResult != nil {
+					for _, term := range cox.Coefficients {
+						require.Contains(t, s, format.RatioCI(lang, float64(term.HR), float64(term.HRLower), float64(term.HRUpper)), "%s %s", name, term.Term)
+					}
+				}
+			}
+			// a suppressed count shows as <5, never as a number
+			supp := false
+			for _, a := range doc.Analyses {
+				if km, ok := a.Result.(*results.KaplanMeier); ok {
+					for _, g := range km.Groups {
+						supp = supp || g.Events == nil
+					}
+				}
+			}
+			if supp {
+				require.Contains(t, s, "&lt;5", name)
+			}
+		}
+	}
+}
+
+// TestPDFFromResults prints the comparator example's report and finds
+// its adjusted hazard ratio, as the HTML writes it, in the PDF's text.
+func TestPDFFromResults(t *testing.T) {
+	t.Parallel()
+	r := newTestRenderer(t, RendererConfig{})
+	doc, p := exampleRun(t, "comparator-new-users")
+	page, err := HTML(doc, p, Meta{}, HTMLOptions{Lang: format.EN})
+	require.NoError(t, err)
+	pdf, err := r.PDF(context.Background(), page, PDFOptions{Title: p.Title, Key: &CacheKey{ContentHash: doc.ProtocolHash, Lang: format.EN, MinCount: doc.MinCount}})
+	require.NoError(t, err)
+	dir := artefactDir(t)
+	path := filepath.Join(dir, "comparator-results_en.pdf")
+	require.NoError(t, os.WriteFile(path, pdf, 0o644))
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		t.Skip("poppler-utils not installed")
+	}
+	cox := doc.Analyses["adjusted"].Result.(*results.Cox)
+	hr := format.RatioCI(format.EN, float64(cox.Coefficients[0].HR), float64(cox.Coefficients[0].HRLower), float64(cox.Coefficients[0].HRUpper))
+	require.Contains(t, string(page), hr)
+	text := run(t, "pdftotext", path, "-")
+	require.Contains(t, text, hr)
+	require.Contains(t, text, "New users of ACE inhibitors")
+	require.True(t, strings.Contains(text, "<5"), "the suppressed counts")
+	run(t, "pdftoppm", "-png", "-r", "70", path, filepath.Join(dir, "comparator-results_en"))
+	t.Logf("artefacts in %s", dir)
+}
