@@ -124,6 +124,7 @@ type Renderer struct {
 	dirs chromiumDirs
 
 	mu      sync.Mutex
+	closed  bool
 	browser *browserProc // nil until started, or after a failure
 	gen     int          // browser generations started
 	cacheMu sync.Mutex
@@ -170,10 +171,15 @@ func NewRenderer(cfg RendererConfig) (*Renderer, error) {
 	return r, nil
 }
 
-// Close stops the browser. Reports in flight fail.
+// ErrClosed is returned by PDF after Close (cached PDFs are still served).
+var ErrClosed = errors.New("report: pdf: the renderer is closed")
+
+// Close stops the browser. Reports in flight fail; later ones return
+// ErrClosed unless cached.
 func (r *Renderer) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.closed = true
 	if r.browser != nil {
 		r.browser.cancel()
 		r.browser = nil
@@ -235,6 +241,9 @@ func (r *Renderer) start() (*browserProc, error) {
 func (r *Renderer) acquireBrowser() (*browserProc, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.closed {
+		return nil, ErrClosed
+	}
 	b := r.browser
 	if b != nil && (b.ctx.Err() != nil || b.reports >= r.cfg.RecycleAfter) {
 		r.retire(b)

@@ -176,6 +176,8 @@ func TestPDFCache(t *testing.T) {
 	again, err := r.PDF(context.Background(), []byte("not even HTML"), PDFOptions{Key: key})
 	require.NoError(t, err)
 	require.Equal(t, first, again)
+	_, err = r.PDF(context.Background(), sampleHTML(t, "closed"), PDFOptions{})
+	require.ErrorIs(t, err, ErrClosed)
 	require.NotEqual(t, r.cachePath(*key), r.cachePath(CacheKey{ContentHash: "abc", Lang: format.IT, MinCount: 5}))
 	require.NotEqual(t, r.cachePath(*key), r.cachePath(CacheKey{ContentHash: "abc", Lang: format.EN, MinCount: 10}))
 }
