@@ -363,6 +363,8 @@ func TestReportPDF(t *testing.T) {
 	dir := artefactDir(t)
 	for _, lang := range []format.Lang{format.EN, format.IT} {
 		rep := fixtureReport(t, lang)
+		// a count below the minimum that the document did not null
+		rep.Attrition = append(rep.Attrition, AttritionRow{Label: "tiny step", Persons: n64(4), Entries: n64(4)})
 		doc, err := RenderHTML(rep, HTMLOptions{Lang: lang})
 		require.NoError(t, err)
 		pdf, err := r.PDF(context.Background(), doc, PDFOptions{Lang: lang, Title: rep.Title})
@@ -379,6 +381,9 @@ func TestReportPDF(t *testing.T) {
 		require.Contains(t, text, hr)
 		require.Contains(t, text, "<5")
 		require.Contains(t, text, "New users of ACE inhibitors")
+		layout := run(t, "pdftotext", "-layout", path, "-")
+		require.Regexp(t, `tiny step\s+<5\s+<5`, layout, "the small count shows as <5")
+		require.NotRegexp(t, `tiny step\s+4`, layout, "and never as itself")
 		run(t, "pdftoppm", "-png", "-r", "70", path, filepath.Join(dir, "comparator_"+string(lang)))
 	}
 	t.Logf("artefacts (PDF, HTML, every page as PNG) in %s", dir)
