@@ -2,6 +2,7 @@ package chart
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -123,6 +124,28 @@ func TestDesignLongLabels(t *testing.T) {
 func BenchmarkDesign(b *testing.B) {
 	p, err := cohort.DecodeBytes(readExample(b, "comparator-new-users.json"))
 	require.NoError(b, err)
+	for b.Loop() {
+		if _, err := Design(p, DesignOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDesign200 draws a protocol with 200 criteria and 100
+// covariates, the editor's large case (issue 13).
+func BenchmarkDesign200(b *testing.B) {
+	p, err := cohort.DecodeBytes(readExample(b, "comparator-new-users.json"))
+	require.NoError(b, err)
+	base := p.Phases.Criteria[0]
+	for i := range 200 {
+		c := base
+		c.Name = fmt.Sprintf("criterion %d", i)
+		c.Window = &cohort.Window{Start: cohort.I(-1 - i*7), End: cohort.I(-1)}
+		p.Phases.Criteria = append(p.Phases.Criteria, c)
+	}
+	for i := range 100 {
+		p.Phases.Covariates = append(p.Phases.Covariates, cohort.Covariate{Name: fmt.Sprintf("cov%d", i), Kind: "presence", Event: "ami_admission", Window: &cohort.Window{Start: cohort.I(-30 * (i%10 + 1)), End: cohort.I(-1)}})
+	}
 	for b.Loop() {
 		if _, err := Design(p, DesignOptions{}); err != nil {
 			b.Fatal(err)
