@@ -68,7 +68,7 @@ var messages = map[string][2]string{
 	"end_death":         {"death", "decesso"},
 	"end_enrolment":     {"end of enrolment", "fine iscrizione"},
 	"end_study":         {"study end %s", "fine studio %s"},
-	"end_max_days":      {"%s days", "%s giorni"},
+	"end_max_days":      {"%s\u00a0days", "%s\u00a0giorni"},
 	"end_censoring":     {"censoring: %s", "censura: %s"},
 	"end_discont":       {"discontinuation (grace %s days)", "interruzione (tolleranza %s giorni)"},
 	"end_switch":        {"switch", "cambio di terapia"},
