@@ -191,12 +191,11 @@ func (r *Renderer) Close() error {
 func (r *Renderer) start() (*browserProc, error) {
 	r.gen++
 	profile := filepath.Join(r.dirs.root, "profile-"+strconv.Itoa(r.gen))
-	// profiles of earlier generations are of dead browsers
-	if old, _ := filepath.Glob(filepath.Join(r.dirs.root, "profile-*")); len(old) > 0 {
+	if r.gen == 1 {
+		// profiles left by an earlier process are of dead browsers
+		old, _ := filepath.Glob(filepath.Join(r.dirs.root, "profile-*"))
 		for _, o := range old {
-			if o != profile {
-				os.RemoveAll(o)
-			}
+			os.RemoveAll(o)
 		}
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -218,7 +217,19 @@ func (r *Renderer) start() (*browserProc, error) {
 	}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	cancel := func() { cancelCtx(); cancelAlloc() }
+	// stopping the browser also removes its profile (a retired browser
+	// keeps its own until its last report ends)
+	cancel := func() {
+		cancelCtx()
+		cancelAlloc()
+		if c := chromedp.FromContext(ctx); c != nil {
+			if ea, ok := c.Allocator.(*chromedp.ExecAllocator); ok {
+				go func() { ea.Wait(); os.RemoveAll(profile) }() // once the process is gone
+				return
+			}
+		}
+		os.RemoveAll(profile)
+	}
 	startCtx, stop := context.WithTimeout(context.Background(), 30*time.Second)
 	defer stop()
 	errc := make(chan error, 1)
