@@ -1,6 +1,7 @@
 package format
 
 import (
+	"flag"
 	"math"
 	"os"
 	"path/filepath"
@@ -91,3 +92,7 @@ func TestMessagesComplete(t *testing.T) {
 	}
 	require.Positive(t, used)
 }
+
+// update is accepted (go test ./report/... -update) though this package
+// has no golden files.
+var _ = flag.Bool("update", false, "no golden files in this package")
