@@ -99,6 +99,9 @@ func (c RendererConfig) WithDefaults() RendererConfig {
 type PDFOptions struct {
 	Lang  format.Lang
 	Title string // the running header (the study's name)
+	// Timeout, when positive, replaces RendererConfig.Timeout for this
+	// report.
+	Timeout time.Duration
 	// Key, when set, caches the PDF under (content hash, language,
 	// minimum cell count, software version); a later call with the same
 	// key returns the cached bytes without printing.
@@ -352,7 +355,11 @@ func (r *Renderer) PDF(ctx context.Context, htmlDoc []byte, opts PDFOptions) ([]
 
 // print renders htmlDoc in a new tab of b.
 func (r *Renderer) print(ctx context.Context, b *browserProc, htmlDoc []byte, opts PDFOptions) ([]byte, error) {
-	tctx, cancel := context.WithTimeout(b.ctx, r.cfg.Timeout)
+	timeout := r.cfg.Timeout
+	if opts.Timeout > 0 {
+		timeout = opts.Timeout
+	}
+	tctx, cancel := context.WithTimeout(b.ctx, timeout)
 	defer cancel()
 	stop := context.AfterFunc(ctx, cancel) // the caller's cancellation too
 	defer stop()
@@ -377,7 +384,7 @@ func (r *Renderer) print(ctx context.Context, b *browserProc, htmlDoc []byte, op
 	}
 	if res.err != nil {
 		if errors.Is(res.err, context.DeadlineExceeded) || errors.Is(tctx.Err(), context.DeadlineExceeded) {
-			return nil, fmt.Errorf("report: pdf: the report took longer than %s: %w", r.cfg.Timeout, context.DeadlineExceeded)
+			return nil, fmt.Errorf("report: pdf: the report took longer than %s: %w", timeout, context.DeadlineExceeded)
 		}
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("report: pdf: %w", ctx.Err())

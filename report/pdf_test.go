@@ -122,9 +122,9 @@ func TestPDFItalianFooter(t *testing.T) {
 // error, and the next report on the same renderer still prints.
 func TestPDFHungPage(t *testing.T) {
 	t.Parallel()
-	r := newTestRenderer(t, RendererConfig{Timeout: 3 * time.Second, MaxTabs: 1})
+	r := newTestRenderer(t, RendererConfig{MaxTabs: 1})
 	hung := []byte(`<!DOCTYPE html><html><body><p>x</p><script>for(;;){}</script></body></html>`)
-	_, err := r.PDF(context.Background(), hung, PDFOptions{})
+	_, err := r.PDF(context.Background(), hung, PDFOptions{Timeout: 3 * time.Second})
 	require.Error(t, err)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	require.Contains(t, err.Error(), "took longer than 3s")
