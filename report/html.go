@@ -13,9 +13,14 @@ import (
 	"github.com/beaver-analytics/beaver/report/format"
 )
 
-// HTMLOptions configures RenderHTML.
+// HTMLOptions configures the HTML report: its language and the title
+// block's fields that the results document does not hold (HTML and
+// FromResults copy them into the Report; RenderHTML reads only Lang).
 type HTMLOptions struct {
-	Lang format.Lang
+	Lang    format.Lang
+	Author  string
+	RunID   string
+	RunDate string // "2026-12-04"
 }
 
 // NewReport fills the protocol's parts of a report: title, name, the

@@ -17,17 +17,10 @@ import (
 	"github.com/beaver-analytics/beaver/stats"
 )
 
-// Meta is what the report's title block shows that the results document
-// does not hold.
-type Meta struct {
-	Author  string
-	RunID   string
-	RunDate string // "2026-12-04"
-}
-
 // FromResults builds the report of a run: the protocol's parts (NewReport)
 // and the results document's, analyses in the protocol's order.
-func FromResults(doc *results.Document, p *cohort.Protocol, meta Meta, lang format.Lang) (*Report, error) {
+func FromResults(doc *results.Document, p *cohort.Protocol, opts HTMLOptions) (*Report, error) {
+	lang := opts.Lang
 	if doc == nil {
 		return nil, fmt.Errorf("report: no results document")
 	}
@@ -35,7 +28,7 @@ func FromResults(doc *results.Document, p *cohort.Protocol, meta Meta, lang form
 	if err != nil {
 		return nil, err
 	}
-	r.Author, r.RunID, r.RunDate = meta.Author, meta.RunID, meta.RunDate
+	r.Author, r.RunID, r.RunDate = opts.Author, opts.RunID, opts.RunDate
 	r.DataVersion, r.DataEnd = doc.DataVersion, doc.DataEnd
 	r.ProtocolHash, r.SoftwareVersion = doc.ProtocolHash, doc.SoftwareVersion
 	r.Scope, r.MinCount = doc.Scope, doc.MinCount
@@ -95,9 +88,9 @@ func FromResults(doc *results.Document, p *cohort.Protocol, meta Meta, lang form
 }
 
 // HTML is the report of a run as one HTML page: FromResults, then
-// RenderHTML.
-func HTML(doc *results.Document, p *cohort.Protocol, meta Meta, opts HTMLOptions) ([]byte, error) {
-	r, err := FromResults(doc, p, meta, opts.Lang)
+// RenderHTML. p is the run's bound protocol.
+func HTML(doc *results.Document, p *cohort.Protocol, opts HTMLOptions) ([]byte, error) {
+	r, err := FromResults(doc, p, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -45,7 +45,7 @@ func TestHTMLFromResults(t *testing.T) {
 	for _, name := range []string{"comparator-new-users", "current-use", "hip-fracture-rates"} {
 		doc, p := exampleRun(t, name)
 		for _, lang := range []format.Lang{format.EN, format.IT} {
-			page, err := HTML(doc, p, Meta{Author: "test", RunID: "1", RunDate: "2026-12-04"}, HTMLOptions{Lang: lang})
+			page, err := HTML(doc, p, HTMLOptions{Lang: lang, Author: "test", RunID: "1", RunDate: "2026-12-04"})
 			require.NoError(t, err, name)
 			s := string(page)
 			require.NotContains(t, s, "%!", name)
@@ -87,7 +87,7 @@ func TestPDFFromResults(t *testing.T) {
 	t.Parallel()
 	r := newTestRenderer(t, RendererConfig{})
 	doc, p := exampleRun(t, "comparator-new-users")
-	page, err := HTML(doc, p, Meta{}, HTMLOptions{Lang: format.EN})
+	page, err := HTML(doc, p, HTMLOptions{Lang: format.EN})
 	require.NoError(t, err)
 	pdf, err := r.PDF(context.Background(), page, PDFOptions{Title: p.Title, Key: &CacheKey{ContentHash: doc.ProtocolHash, Lang: format.EN, MinCount: doc.MinCount}})
 	require.NoError(t, err)
