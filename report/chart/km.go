@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"sync"
 
 	"github.com/beaver-analytics/beaver/report/format"
 )
@@ -172,6 +173,8 @@ func KaplanMeier(series []KMSeries, opts KMOptions) ([]byte, error) {
 	}
 	s.text(left+pw/2, top+ph+36, "middle", "", xlab)
 
+	paths := seriesPaths(series, sc, xmax, opts.Bands)
+
 	// bands under the curves
 	if opts.Bands {
 		for i, se := range series {
@@ -179,9 +182,7 @@ func KaplanMeier(series []KMSeries, opts KMOptions) ([]byte, error) {
 				continue
 			}
 			st := styleOf(i)
-			up := stairs(se.Time, se.Upper, se.Surv, sc, xmax)
-			lo := stairs(se.Time, se.Lower, se.Surv, sc, xmax)
-			pts := append(up, reversePts(lo)...)
+			pts := append(paths[i].up, reversePts(paths[i].lo)...)
 			s.raw(`<path d="`)
 			appendPath(&s.b, pts, true)
 			s.raw(`" fill="` + st.fill + `" fill-opacity="0.45" stroke="none"/>` + "\n")
@@ -190,7 +191,7 @@ func KaplanMeier(series []KMSeries, opts KMOptions) ([]byte, error) {
 	// curves
 	for i, se := range series {
 		st := styleOf(i)
-		pts := stairs(se.Time, se.Surv, nil, sc, xmax)
+		pts := paths[i].curve
 		s.raw(`<path d="`)
 		appendPath(&s.b, pts, false)
 		s.raw(`" fill="none" stroke="` + st.color + `" stroke-width="1.6"`)
@@ -296,6 +297,35 @@ func (c scale) disp(v float64) float64 {
 		v = c.ymax
 	}
 	return c.y0 + v*c.yk
+}
+
+// kmPaths are the downsampled paths of one series.
+type kmPaths struct{ curve, up, lo []int32 }
+
+// seriesPaths computes every series' paths; the three paths of a long
+// series (over 50,000 steps) are computed in parallel.
+func seriesPaths(series []KMSeries, sc scale, xmax float64, bands bool) []kmPaths {
+	out := make([]kmPaths, len(series))
+	var wg sync.WaitGroup
+	for i := range series {
+		se := &series[i]
+		p := &out[i]
+		jobs := []func(){func() { p.curve = stairs(se.Time, se.Surv, nil, sc, xmax) }}
+		if bands && se.Lower != nil && se.Upper != nil {
+			jobs = append(jobs,
+				func() { p.up = stairs(se.Time, se.Upper, se.Surv, sc, xmax) },
+				func() { p.lo = stairs(se.Time, se.Lower, se.Surv, sc, xmax) })
+		}
+		for _, job := range jobs {
+			if len(se.Time) > 50_000 {
+				wg.Go(job)
+			} else {
+				job()
+			}
+		}
+	}
+	wg.Wait()
+	return out
 }
 
 // stairs returns the downsampled step path of ys (NaN: the value of alt at
