@@ -281,6 +281,9 @@ func (d *designer) criterion(c *cohort.Criterion) {
 		name = c.Event
 	}
 	row := designRow{kind: kind, label: prefix + ": " + name}
+	if g := c.Gap; g != nil {
+		row.label += " (" + fmt.Sprintf(d.t("gap_days"), d.intBound(&g.Days).String(), g.Event) + ")"
+	}
 	switch {
 	case c.Group != nil:
 		start, end, anyWindow := d.groupSpan(c.Group)

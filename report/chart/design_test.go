@@ -152,3 +152,21 @@ func BenchmarkDesign200(b *testing.B) {
 		}
 	}
 }
+
+// TestDesignCriteria draws the compiler's criteria test protocol: a gap
+// says its length, a group spans the union of its members' windows (an
+// open start and a demographic condition at day 0).
+func TestDesignCriteria(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile(filepath.Join("..", "..", "cohort", "testdata", "criteria", "protocol.json"))
+	require.NoError(t, err)
+	p, err := cohort.DecodeBytes(b)
+	require.NoError(t, err)
+	got, err := Design(p, DesignOptions{})
+	require.NoError(t, err)
+	s := strings.ReplaceAll(string(got), "\u00a0", " ")
+	require.Contains(t, s, "Exclusion: c5 (180 days without statin) [-365, -1]")
+	require.Contains(t, s, "Exclusion: c1 [-365, -1]")
+	require.Contains(t, s, "Inclusion: c3 [0, 0]")
+	require.Contains(t, s, "Criterion: c6 (-∞, 0]")
+}

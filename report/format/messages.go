@@ -57,6 +57,7 @@ var messages = map[string][2]string{
 	"inclusion":         {"Inclusion", "Inclusione"},
 	"exclusion":         {"Exclusion", "Esclusione"},
 	"criterion":         {"Criterion", "Criterio"},
+	"gap_days":          {"%s\u00a0days without %s", "%s\u00a0giorni senza %s"},
 	"demographics_at0":  {"age, sex, residence at day 0", "età, sesso, residenza al giorno 0"},
 	"covariates":        {"Covariates", "Covariate"},
 	"covariates_td":     {"Time-dependent covariates", "Covariate tempo-dipendenti"},
