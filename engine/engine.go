@@ -17,6 +17,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/beaver-analytics/beaver/engine/access"
 	"github.com/beaver-analytics/beaver/engine/study"
 )
 
@@ -193,9 +194,9 @@ type MaintenanceResult struct {
 
 // Work deletes expired sessions and records how many.
 func (w *MaintenanceWorker) Work(ctx context.Context, job *river.Job[MaintenanceArgs]) error {
-	tag, err := w.Pool.Exec(ctx, "DELETE FROM app_session WHERE expires_at < now()")
+	n, err := (&access.Service{Pool: w.Pool}).DeleteExpiredSessions(ctx)
 	if err != nil {
-		return fmt.Errorf("maintenance: delete expired sessions: %w", err)
+		return fmt.Errorf("engine: maintenance: %w", err)
 	}
-	return river.RecordOutput(ctx, MaintenanceResult{SessionsDeleted: tag.RowsAffected()})
+	return river.RecordOutput(ctx, MaintenanceResult{SessionsDeleted: n})
 }

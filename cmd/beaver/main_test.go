@@ -25,6 +25,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/beaver-analytics/beaver/engine"
+	"github.com/beaver-analytics/beaver/engine/access"
 	"github.com/beaver-analytics/beaver/schema"
 	"github.com/beaver-analytics/beaver/schema/pgtest"
 )
@@ -268,7 +269,7 @@ func TestWorkerProcessWorksInsertedJob(t *testing.T) {
 	pool, err := pgxpool.New(ctx, url)
 	require.NoError(t, err)
 	defer pool.Close()
-	u, err := engine.CreateUser(ctx, pool, "w", engine.RoleAnalyst, "password-123")
+	u, err := (&access.Service{Pool: pool}).CreateUser(ctx, access.NewUser{Name: "w", Role: access.RoleAnalyst, Password: "password-123"})
 	require.NoError(t, err)
 	_, err = pool.Exec(ctx, "INSERT INTO app_session (token_hash, user_id, expires_at) VALUES ('\\x01', $1, now() - interval '1 day'), ('\\x02', $1, now() + interval '1 day')", u.ID)
 	require.NoError(t, err)

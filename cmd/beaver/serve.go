@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/beaver-analytics/beaver/engine"
+	"github.com/beaver-analytics/beaver/engine/access"
 	"github.com/beaver-analytics/beaver/schema"
 	"github.com/beaver-analytics/beaver/web"
 )
@@ -92,6 +93,7 @@ func runServe(ctx context.Context, args []string) error {
 	srv := &http.Server{
 		Handler: web.New(web.Config{
 			Pool: db.Pool, Logger: logger, MetricsToken: *metricsToken,
+			River: workers.client, DataDir: c.dataDir,
 			Ready: readiness(db, workers),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -173,15 +175,16 @@ func readiness(db *database, w *workerSet) func(ctx context.Context) []web.Check
 // firstAdmin creates the "admin" user on a database with no users, and
 // prints its password once.
 func firstAdmin(ctx context.Context, db *database, addr string) error {
-	n, err := engine.CountUsers(ctx, db.Pool)
+	accounts := &access.Service{Pool: db.Pool}
+	n, err := accounts.CountUsers(ctx)
 	if err != nil {
 		return fmt.Errorf("count users: %w", err)
 	}
 	if n > 0 {
 		return nil
 	}
-	password := engine.GeneratePassword()
-	if _, err := engine.CreateUser(ctx, db.Pool, "admin", engine.RoleAdmin, password); err != nil {
+	password := access.GeneratePassword()
+	if _, err := accounts.CreateUser(ctx, access.NewUser{Name: "admin", Role: access.RoleAdmin, Password: password}); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "\nFirst start: log in at http://%s as user \"admin\" with password %s\n"+
