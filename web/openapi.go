@@ -18,11 +18,13 @@ import (
 // their JSON Schemas are derived by reflection, so the document follows the
 // code.
 var schemaTypes = map[string]any{
-	"Status":       map[string]any{},
-	"Any":          nil,
-	"Login":        LoginRequest{},
-	"SessionInfo":  SessionInfo{},
-	"Tokens":       struct{ Tokens []access.Token `json:"tokens"` }{},
+	"Status":      map[string]any{},
+	"Any":         nil,
+	"Login":       LoginRequest{},
+	"SessionInfo": SessionInfo{},
+	"Tokens": struct {
+		Tokens []access.Token `json:"tokens"`
+	}{},
 	"NewToken":     NewTokenRequest{},
 	"CreatedToken": access.NewToken{},
 	"StudyList": struct {
@@ -31,22 +33,34 @@ var schemaTypes = map[string]any{
 		Limit   int         `json:"limit"`
 		Offset  int         `json:"offset"`
 	}{},
-	"StudyDraft":   catalog.Draft{},
-	"Study":        catalog.Study{},
-	"StudyUpdate":  StudyUpdate{},
-	"Versions":     struct{ Versions []catalog.Version `json:"versions"` }{},
+	"StudyDraft":  catalog.Draft{},
+	"Study":       catalog.Study{},
+	"StudyUpdate": StudyUpdate{},
+	"Versions": struct {
+		Versions []catalog.Version `json:"versions"`
+	}{},
 	"ShareRequest": ShareRequest{},
-	"Shares":       struct{ Shares []catalog.Share `json:"shares"` }{},
-	"Validation":   Validation{},
-	"RunRequest":   RunRequest{},
+	"Shares": struct {
+		Shares []catalog.Share `json:"shares"`
+	}{},
+	"Validation": Validation{},
+	"RunRequest": RunRequest{},
 	"RunAccepted": struct {
 		ID    int64  `json:"id"`
 		State string `json:"state"`
 	}{},
-	"Runs":       struct{ Runs []RunSummary `json:"runs"` }{},
-	"Run":        RunView{},
-	"Codes":      struct{ Codes []Code `json:"codes"`; More bool `json:"more"`; System string `json:"system"` }{},
-	"Users":      struct{ Users []access.User `json:"users"` }{},
+	"Runs": struct {
+		Runs []RunSummary `json:"runs"`
+	}{},
+	"Run": RunView{},
+	"Codes": struct {
+		Codes  []Code `json:"codes"`
+		More   bool   `json:"more"`
+		System string `json:"system"`
+	}{},
+	"Users": struct {
+		Users []access.User `json:"users"`
+	}{},
 	"NewUser":    NewUserRequest{},
 	"User":       access.User{},
 	"UserChange": access.UserChange{},

@@ -22,12 +22,12 @@ var staticFS embed.FS
 // asset is an embedded static file served under a URL that carries its
 // content hash, so that it can be cached for a year.
 type asset struct {
-	body []byte
+	body  []byte
 	ctype string
 }
 
 var (
-	assets    = map[string]asset{} // by hashed name: app.3f2a….css
+	assets    = map[string]asset{}  // by hashed name: app.3f2a….css
 	assetURLs = map[string]string{} // plain name → /static/hashed name
 	indexPage []byte
 )

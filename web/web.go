@@ -277,9 +277,9 @@ type apiError struct {
 }
 
 type apiErrorBody struct {
-	Code    string         `json:"code"`
-	Message string         `json:"message"`
-	Path    string         `json:"path,omitempty"`
+	Code    string          `json:"code"`
+	Message string          `json:"message"`
+	Path    string          `json:"path,omitempty"`
 	Details []ProtocolIssue `json:"details,omitempty"`
 }
 

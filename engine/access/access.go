@@ -46,9 +46,9 @@ func (r Role) CanRun() bool { return r == RoleAnalyst || r == RoleAdmin }
 
 // User is an account of the web application.
 type User struct {
-	ID       int64  `json:"id"`
-	Name     string `json:"username"`
-	Role     Role   `json:"role"`
+	ID   int64  `json:"id"`
+	Name string `json:"username"`
+	Role Role   `json:"role"`
 	// Scope lists the ASLs the user's runs are restricted to; empty for
 	// the whole region.
 	Scope    []string   `json:"scope"`
