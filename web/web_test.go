@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -10,7 +11,9 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -94,22 +97,50 @@ type fixture struct {
 	// to one ASL).
 	admin, ana, bob, vic, sam *client
 	accounts                  *access.Service
+	// rec keeps every response body any client of the fixture received.
+	rec *recorder
+}
+
+// recorder is a transport that keeps a copy of every response body.
+type recorder struct {
+	mu     sync.Mutex
+	bodies [][]byte
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	r.bodies = append(r.bodies, b)
+	r.mu.Unlock()
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	return resp, nil
 }
 
 type fixtureOpts struct {
 	ready  func(context.Context) []web.Check
 	region bool // load a small synthetic region and run workers
-	limit  *web.RateLimit
+	// idOffset is added to every person id of the region, so that ids
+	// are distinctive strings a leak test can look for.
+	idOffset int64
+	limit    *web.RateLimit
 }
 
 func newFixture(t *testing.T, o fixtureOpts) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	pool := pgtest.Pool(t)
-	f := &fixture{pool: pool, accounts: &access.Service{Pool: pool}}
+	f := &fixture{pool: pool, accounts: &access.Service{Pool: pool}, rec: &recorder{}}
 	var river *engine.Client
 	if o.region {
-		loadRegion(t, pool)
+		loadRegion(t, pool, o.idOffset)
 		var err error
 		river, err = engine.NewClient(pool, engine.Config{Workers: 2, Logger: slog.New(slog.DiscardHandler)}, true)
 		require.NoError(t, err)
@@ -134,7 +165,7 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 		Ready: o.ready, MetricsToken: "scrape-me", DataDir: t.TempDir(), LoginLimit: o.limit})
 	f.srv = httptest.NewServer(f.server)
 	t.Cleanup(f.srv.Close)
-	f.anon = &client{name: "anonymous", http: &http.Client{}, base: f.srv.URL}
+	f.anon = &client{name: "anonymous", http: &http.Client{Transport: f.rec}, base: f.srv.URL}
 	f.admin = f.login(t, "root")
 	f.ana = f.login(t, "ana")
 	f.bob = f.login(t, "bob")
@@ -147,7 +178,7 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 func (f *fixture) login(t *testing.T, name string) *client {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
-	c := &client{name: name, http: &http.Client{Jar: jar}, base: f.srv.URL}
+	c := &client{name: name, http: &http.Client{Jar: jar, Transport: f.rec}, base: f.srv.URL}
 	var info web.SessionInfo
 	c.json(t, http.MethodPost, "/api/v1/session", map[string]string{"username": name, "password": name + "-password"}, http.StatusOK, &info)
 	require.NotEmpty(t, info.CSRFToken)
@@ -155,8 +186,9 @@ func (f *fixture) login(t *testing.T, name string) *client {
 	return c
 }
 
-// loadRegion loads a small synthetic region (400 persons, 8 years).
-func loadRegion(t *testing.T, pool *pgxpool.Pool) {
+// loadRegion loads a small synthetic region (400 persons, 8 years), its
+// person ids shifted by offset.
+func loadRegion(t *testing.T, pool *pgxpool.Pool, offset int64) {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -164,9 +196,48 @@ func loadRegion(t *testing.T, pool *pgxpool.Pool) {
 	require.NoError(t, err)
 	paths, err := synth.Files(dir)
 	require.NoError(t, err)
+	if offset != 0 {
+		for _, p := range paths {
+			shiftPersonIDs(t, p, offset)
+		}
+	}
 	_, err = etl.Load(ctx, pool, paths, etl.Options{StartedBy: "test", Partitions: 2, Logger: slog.New(slog.DiscardHandler),
 		AfterPublish: func(ctx context.Context, v int64) error { return etl.AfterPublish(ctx, pool, v) }})
 	require.NoError(t, err)
+}
+
+// shiftPersonIDs adds offset to the person id columns of a CSV file.
+func shiftPersonIDs(t *testing.T, path string, offset int64) {
+	t.Helper()
+	in, err := os.Open(path)
+	require.NoError(t, err)
+	rows, err := csv.NewReader(in).ReadAll()
+	in.Close()
+	require.NoError(t, err)
+	var cols []int
+	for i, h := range rows[0] {
+		if h == "person_id" || h == "newborn_person_id" {
+			cols = append(cols, i)
+		}
+	}
+	if len(cols) == 0 {
+		return
+	}
+	for _, r := range rows[1:] {
+		for _, i := range cols {
+			if r[i] == "" {
+				continue
+			}
+			n, err := strconv.ParseInt(r[i], 10, 64)
+			require.NoError(t, err)
+			r[i] = strconv.FormatInt(n+offset, 10)
+		}
+	}
+	out, err := os.Create(path)
+	require.NoError(t, err)
+	w := csv.NewWriter(out)
+	require.NoError(t, w.WriteAll(rows))
+	require.NoError(t, out.Close())
 }
 
 // example reads an example protocol of docs/examples.
