@@ -100,6 +100,7 @@ func NewClient(pool *pgxpool.Pool, cfg Config, work bool) (*Client, error) {
 	river.AddWorker(workers, &study.StepWorker{Pool: pool, Logger: cfg.Logger})
 	river.AddWorker(workers, &study.LeasedResultsWorker{ResultsWorker: study.ResultsWorker{Pool: pool, Logger: cfg.Logger}})
 	river.AddWorker(workers, &study.SweepWorker{Pool: pool, Logger: cfg.Logger})
+	river.AddWorker(workers, &UploadWorker{Pool: pool, Logger: cfg.Logger})
 	rc := &river.Config{
 		Logger:               riverLogger(cfg.Logger),
 		JobTimeout:           cfg.JobTimeout,

@@ -106,6 +106,11 @@ func (s *Server) routeTable() []route {
 		{Method: http.MethodPatch, Path: "/api/v1/users/{id}", Access: adminOnly, Handler: s.updateUser, Tag: "admin", Summary: "Change a user's role, scope, password or disable them (ends their sessions).", Request: "UserChange", Response: "User"},
 		{Method: http.MethodGet, Path: "/api/v1/settings", Access: adminOnly, Handler: s.getSettings, Tag: "admin", Summary: "The settings (minimum cell count k).", Response: "Settings"},
 		{Method: http.MethodPut, Path: "/api/v1/settings", Access: adminOnly, Handler: s.putSettings, Tag: "admin", Summary: "Change the settings.", Request: "Settings", Response: "Settings"},
+		{Method: http.MethodPost, Path: "/api/v1/imports", Access: adminOnly, Handler: s.importUpload, Tag: "admin", Summary: "Upload flow files (multipart/form-data, one part per file): written under the data dir, then imported by a job.", Response: "Any", Status: http.StatusAccepted, MaxBody: s.cfg.MaxUpload},
+		{Method: http.MethodGet, Path: "/api/v1/imports", Access: adminOnly, Handler: s.listImports, Tag: "admin", Summary: "The uploads with their imports, and the whole import history (command line and inbox too).", Response: "Any"},
+		{Method: http.MethodGet, Path: "/api/v1/imports/{id}", Access: adminOnly, Handler: s.getImport, Tag: "admin", Summary: "An upload: state, files, rows read, published and refused, refusals by reason.", Response: "Any"},
+		{Method: http.MethodGet, Path: "/api/v1/imports/{id}/quarantine", Access: adminOnly, Handler: s.importQuarantine, Tag: "admin", Summary: "The refused values of an upload's import (file, line, column, reason, value): the one route showing rows, of files the admin sent.", Query: []string{"reason", "limit", "offset"}, Response: "Any"},
+		{Method: http.MethodGet, Path: "/api/v1/data/diagnostics", Access: adminOnly, Handler: s.diagnostics, Tag: "admin", Summary: "The data diagnostics of a data version (default: the latest), counts below k suppressed, no person ids.", Query: []string{"version"}, Response: "Any"},
 		{Method: http.MethodGet, Path: "/api/v1/audit", Access: adminOnly, Handler: s.auditLog, Tag: "admin", Summary: "The audit log, newest first.", Query: []string{"user_id", "action", "since", "before", "limit"}, Response: "Any"},
 	}
 	for i := range rt {

@@ -131,6 +131,8 @@ type fixtureOpts struct {
 	// are distinctive strings a leak test can look for.
 	idOffset int64
 	limit    *web.RateLimit
+	// maxUpload bounds an upload's bytes (0: the server's default).
+	maxUpload int64
 }
 
 func newFixture(t *testing.T, o fixtureOpts) *fixture {
@@ -162,7 +164,7 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 		require.NoError(t, err)
 	}
 	f.server = web.New(web.Config{Pool: pool, River: river, Logger: slog.New(slog.DiscardHandler),
-		Ready: o.ready, MetricsToken: "scrape-me", DataDir: t.TempDir(), LoginLimit: o.limit})
+		Ready: o.ready, MetricsToken: "scrape-me", DataDir: t.TempDir(), LoginLimit: o.limit, MaxUpload: o.maxUpload})
 	f.srv = httptest.NewServer(f.server)
 	t.Cleanup(f.srv.Close)
 	f.anon = &client{name: "anonymous", http: &http.Client{Transport: f.rec}, base: f.srv.URL}
@@ -273,3 +275,5 @@ func TestReadyzFailing(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	require.JSONEq(t, `{"status":"ok"}`, string(body))
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
