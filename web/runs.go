@@ -180,6 +180,9 @@ func (s *Server) submitRun(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if s.cfg.River == nil {
+		return fmt.Errorf("%w: this server cannot start runs (no job queue)", errs.Unavailable)
+	}
 	runID, err := study.SubmitWith(ctx, s.cfg.Pool, s.cfg.River, st.Protocol, study.SubmitOptions{Params: req.Params, SubmittedBy: u.ID})
 	if err != nil {
 		return asProtocolErrors(err)

@@ -16,6 +16,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -105,7 +106,7 @@ func New(cfg Config) *Server {
 		e.IPExtractor = echo.ExtractIPDirect()
 	}
 	e.HTTPErrorHandler = s.handleError
-	e.Use(s.secureHeaders, s.observe, s.authenticate)
+	e.Use(s.secureHeaders, s.observe, s.recoverPanic, s.authenticate)
 	s.routes = s.routeTable()
 	for _, rt := range s.routes {
 		e.Add(rt.Method, echoPath(rt.Path), rt.Handler, s.guard(rt))
@@ -144,6 +145,21 @@ func (s *Server) secureHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		if strings.HasPrefix(c.Request().URL.Path, "/api/") {
 			h.Set("Cache-Control", "no-store")
 		}
+		return next(c)
+	}
+}
+
+// recoverPanic turns a handler's panic into a logged internal error: one
+// bad request never takes the server down.
+func (s *Server) recoverPanic(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				s.cfg.Logger.Error("panic in handler", "method", c.Request().Method, "path", c.Request().URL.Path,
+					"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				err = errors.New("web: panic")
+			}
+		}()
 		return next(c)
 	}
 }
