@@ -48,6 +48,10 @@ func runServe(ctx context.Context, args []string) error {
 	var nf notifyFlags
 	nf.register(fs)
 	metricsToken := fs.String("metrics-token", "", "bearer token that may read /metrics (env BEAVER_METRICS_TOKEN or BEAVER_METRICS_TOKEN_FILE)")
+	tlsCert := fs.String("tls-cert", envOr("BEAVER_TLS_CERT", ""), "serve HTTPS with this certificate file (PEM; env BEAVER_TLS_CERT)")
+	tlsKey := fs.String("tls-key", envOr("BEAVER_TLS_KEY", ""), "the certificate's private key file (PEM; env BEAVER_TLS_KEY)")
+	trustProxy := fs.Bool("trust-proxy", false, "behind a TLS-terminating proxy: take the client address from X-Forwarded-For and mark cookies Secure")
+	maxUpload := fs.Int64("max-upload", 2<<30, "largest import upload through the web, in bytes")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -56,6 +60,9 @@ func runServe(ctx context.Context, args []string) error {
 	}
 	if *metricsToken == "" {
 		*metricsToken = envFile("BEAVER_METRICS_TOKEN")
+	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return usageErr("--tls-cert and --tls-key go together")
 	}
 	// Listen first: a port in use is reported before anything starts.
 	ln, err := net.Listen("tcp", *addr)
@@ -94,14 +101,21 @@ func runServe(ctx context.Context, args []string) error {
 		Handler: web.New(web.Config{
 			Pool: db.Pool, Logger: logger, MetricsToken: *metricsToken,
 			River: workers.client, DataDir: c.dataDir,
+			SecureCookies: *tlsCert != "" || *trustProxy, TrustProxy: *trustProxy, MaxUpload: *maxUpload,
 			Ready: readiness(db, workers),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-	logger.Info("beaver is serving", "url", "http://"+ln.Addr().String(), "version", version)
-	fmt.Fprintf(os.Stderr, "Beaver is ready at http://%s\n", ln.Addr())
+	scheme := "http"
+	if *tlsCert != "" {
+		scheme = "https"
+		go func() { serveErr <- srv.ServeTLS(ln, *tlsCert, *tlsKey) }()
+	} else {
+		go func() { serveErr <- srv.Serve(ln) }()
+	}
+	logger.Info("beaver is serving", "url", scheme+"://"+ln.Addr().String(), "version", version)
+	fmt.Fprintf(os.Stderr, "Beaver is ready at %s://%s\n", scheme, ln.Addr())
 
 	select {
 	case <-ctx.Done():
