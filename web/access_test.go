@@ -25,7 +25,7 @@ type world struct {
 }
 
 // createStudy saves the comparator example as one of c's studies.
-func createStudy(t *testing.T, c *client, name string) (int64, int) {
+func createStudy(t testing.TB, c *client, name string) (int64, int) {
 	t.Helper()
 	var st struct {
 		ID      int64 `json:"id"`
@@ -37,7 +37,7 @@ func createStudy(t *testing.T, c *client, name string) (int64, int) {
 }
 
 // submit runs a study and returns the run's id.
-func submit(t *testing.T, c *client, studyID int64) int64 {
+func submit(t testing.TB, c *client, studyID int64) int64 {
 	t.Helper()
 	var acc struct {
 		ID    int64  `json:"id"`
@@ -50,7 +50,7 @@ func submit(t *testing.T, c *client, studyID int64) int64 {
 
 // follow reads a run's /events stream to its end and returns the states
 // seen, the last first-class event's run view and the number of events.
-func follow(t *testing.T, c *client, runID int64) (states []string, last web.RunView) {
+func follow(t testing.TB, c *client, runID int64) (states []string, last web.RunView) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -88,10 +88,10 @@ func follow(t *testing.T, c *client, runID int64) (states []string, last web.Run
 
 // request is how the access test calls one route: a path with ids filled
 // in and a body, made fresh for each call (a delete needs its own object).
-type request func(t *testing.T, w *world) (path string, body any)
+type request func(t testing.TB, w *world) (path string, body any)
 
 func fixed(path string, body any) request {
-	return func(*testing.T, *world) (string, any) { return path, body }
+	return func(testing.TB, *world) (string, any) { return path, body }
 }
 
 // requests has an entry for every route of the table; a route without one
@@ -108,65 +108,65 @@ var requests = map[string]request{
 	"GET /api/v1/me":           fixed("/api/v1/me", nil),
 	"GET /api/v1/tokens":       fixed("/api/v1/tokens", nil),
 	"POST /api/v1/tokens":      fixed("/api/v1/tokens", map[string]any{"name": "t"}),
-	"DELETE /api/v1/tokens/{id}": func(t *testing.T, w *world) (string, any) {
+	"DELETE /api/v1/tokens/{id}": func(t testing.TB, w *world) (string, any) {
 		return "/api/v1/tokens/999999", nil // nobody's: 404 for every signed-in caller
 	},
 	"GET /api/v1/studies":  fixed("/api/v1/studies?q=comparator", nil),
 	"POST /api/v1/studies": fixed("/api/v1/studies", map[string]any{"name": "new", "protocol": map[string]any{"version": 1}}),
-	"GET /api/v1/studies/{id}": func(t *testing.T, w *world) (string, any) {
+	"GET /api/v1/studies/{id}": func(t testing.TB, w *world) (string, any) {
 		return fmt.Sprintf("/api/v1/studies/%d", w.studyID), nil
 	},
-	"PUT /api/v1/studies/{id}": func(t *testing.T, w *world) (string, any) {
+	"PUT /api/v1/studies/{id}": func(t testing.TB, w *world) (string, any) {
 		id, v := createStudy(t, w.f.ana, "to edit")
 		return fmt.Sprintf("/api/v1/studies/%d", id), map[string]any{"name": "edited", "version": v, "protocol": map[string]any{"version": 1}}
 	},
-	"DELETE /api/v1/studies/{id}": func(t *testing.T, w *world) (string, any) {
+	"DELETE /api/v1/studies/{id}": func(t testing.TB, w *world) (string, any) {
 		id, _ := createStudy(t, w.f.ana, "to delete")
 		return fmt.Sprintf("/api/v1/studies/%d", id), nil
 	},
-	"GET /api/v1/studies/{id}/versions": func(t *testing.T, w *world) (string, any) {
+	"GET /api/v1/studies/{id}/versions": func(t testing.TB, w *world) (string, any) {
 		return fmt.Sprintf("/api/v1/studies/%d/versions", w.studyID), nil
 	},
-	"POST /api/v1/studies/{id}/share": func(t *testing.T, w *world) (string, any) {
+	"POST /api/v1/studies/{id}/share": func(t testing.TB, w *world) (string, any) {
 		return fmt.Sprintf("/api/v1/studies/%d/share", w.studyID), map[string]string{"username": "vic", "access": "read"}
 	},
-	"GET /api/v1/studies/{id}/shares": func(t *testing.T, w *world) (string, any) {
+	"GET /api/v1/studies/{id}/shares": func(t testing.TB, w *world) (string, any) {
 		return fmt.Sprintf("/api/v1/studies/%d/shares", w.studyID), nil
 	},
 	"POST /api/v1/protocols/validate": fixed("/api/v1/protocols/validate", map[string]any{"version": 1}),
-	"POST /api/v1/studies/{id}/runs": func(t *testing.T, w *world) (string, any) {
+	"POST /api/v1/studies/{id}/runs": func(t testing.TB, w *world) (string, any) {
 		return fmt.Sprintf("/api/v1/studies/%d/runs", w.studyID), map[string]any{}
 	},
-	"GET /api/v1/studies/{id}/runs": func(t *testing.T, w *world) (string, any) {
+	"GET /api/v1/studies/{id}/runs": func(t testing.TB, w *world) (string, any) {
 		return fmt.Sprintf("/api/v1/studies/%d/runs", w.studyID), nil
 	},
-	"GET /api/v1/runs/{id}": func(t *testing.T, w *world) (string, any) { return fmt.Sprintf("/api/v1/runs/%d", w.runID), nil },
-	"GET /api/v1/runs/{id}/events": func(t *testing.T, w *world) (string, any) {
+	"GET /api/v1/runs/{id}": func(t testing.TB, w *world) (string, any) { return fmt.Sprintf("/api/v1/runs/%d", w.runID), nil },
+	"GET /api/v1/runs/{id}/events": func(t testing.TB, w *world) (string, any) {
 		return fmt.Sprintf("/api/v1/runs/%d/events", w.runID), nil
 	},
-	"POST /api/v1/runs/{id}/cancel": func(t *testing.T, w *world) (string, any) {
+	"POST /api/v1/runs/{id}/cancel": func(t testing.TB, w *world) (string, any) {
 		return fmt.Sprintf("/api/v1/runs/%d/cancel", w.runID), nil // ended: cancelling changes nothing
 	},
-	"DELETE /api/v1/runs/{id}": func(t *testing.T, w *world) (string, any) {
+	"DELETE /api/v1/runs/{id}": func(t testing.TB, w *world) (string, any) {
 		return fmt.Sprintf("/api/v1/runs/%d", submit(t, w.f.ana, w.studyID)), nil
 	},
-	"GET /api/v1/runs/{id}/results": func(t *testing.T, w *world) (string, any) {
+	"GET /api/v1/runs/{id}/results": func(t testing.TB, w *world) (string, any) {
 		return fmt.Sprintf("/api/v1/runs/%d/results", w.runID), nil
 	},
-	"GET /api/v1/runs/{id}/results.csv": func(t *testing.T, w *world) (string, any) {
+	"GET /api/v1/runs/{id}/results.csv": func(t testing.TB, w *world) (string, any) {
 		return fmt.Sprintf("/api/v1/runs/%d/results.csv", w.runID), nil
 	},
-	"GET /api/v1/runs/{id}/results.xlsx": func(t *testing.T, w *world) (string, any) {
+	"GET /api/v1/runs/{id}/results.xlsx": func(t testing.TB, w *world) (string, any) {
 		return fmt.Sprintf("/api/v1/runs/%d/results.xlsx", w.runID), nil
 	},
 	"GET /api/v1/codes":     fixed("/api/v1/codes?system=icd9cm_dx&q=infarto", nil),
 	"GET /api/v1/codelists": fixed("/api/v1/codelists", nil),
 	"GET /api/v1/areas":     fixed("/api/v1/areas", nil),
 	"GET /api/v1/users":     fixed("/api/v1/users", nil),
-	"POST /api/v1/users": func(t *testing.T, w *world) (string, any) {
+	"POST /api/v1/users": func(t testing.TB, w *world) (string, any) {
 		return "/api/v1/users", map[string]any{"username": fmt.Sprintf("u%d", time.Now().UnixNano()), "role": "viewer", "password": "long-enough-1"}
 	},
-	"PATCH /api/v1/users/{id}": func(t *testing.T, w *world) (string, any) {
+	"PATCH /api/v1/users/{id}": func(t testing.TB, w *world) (string, any) {
 		return fmt.Sprintf("/api/v1/users/%d", w.f.bob.user.ID), map[string]any{"scope": []string{}}
 	},
 	"POST /api/v1/imports":                nil, // multipart: TestUploads

@@ -13,7 +13,7 @@ import (
 )
 
 // multipartBody builds a multipart body with one part per file.
-func multipartBody(t *testing.T, files map[string][]byte) (string, []byte) {
+func multipartBody(t testing.TB, files map[string][]byte) (string, []byte) {
 	t.Helper()
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
@@ -27,7 +27,7 @@ func multipartBody(t *testing.T, files map[string][]byte) (string, []byte) {
 	return w.FormDataContentType(), buf.Bytes()
 }
 
-func upload(t *testing.T, c *client, files map[string][]byte) (int, []byte) {
+func upload(t testing.TB, c *client, files map[string][]byte) (int, []byte) {
 	t.Helper()
 	ctype, body := multipartBody(t, files)
 	req, err := http.NewRequest(http.MethodPost, c.base+"/api/v1/imports", bytes.NewReader(body))
@@ -55,7 +55,7 @@ type importView struct {
 }
 
 // waitImport polls an upload until its import has ended.
-func waitImport(t *testing.T, c *client, id int64) importView {
+func waitImport(t testing.TB, c *client, id int64) importView {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for {

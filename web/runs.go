@@ -64,14 +64,60 @@ type runs struct {
 
 	mu       sync.Mutex
 	watchers map[int64]*watcher
+
+	cacheMu sync.Mutex
+	cache   map[int64]cachedView
+	studies map[int64]int64 // run → study
 }
 
-func newRuns(s *Server) *runs { return &runs{s: s, watchers: map[int64]*watcher{}} }
+// cachedView is a run's view as last read: an ended run's never changes
+// (until deleted); a live run's is read again after liveViewTTL.
+type cachedView struct {
+	v  *RunView
+	at time.Time
+}
+
+// liveViewTTL is how long a live run's view is served from memory: many
+// clients polling one run cost one read of its progress per TTL.
+const liveViewTTL = 250 * time.Millisecond
+
+func newRuns(s *Server) *runs {
+	return &runs{s: s, watchers: map[int64]*watcher{}, cache: map[int64]cachedView{}, studies: map[int64]int64{}}
+}
+
+// cachedView returns the run's view, from memory when fresh.
+func (r *runs) cachedView(ctx context.Context, runID, studyID int64) (*RunView, error) {
+	r.cacheMu.Lock()
+	cv, ok := r.cache[runID]
+	r.cacheMu.Unlock()
+	if ok && (ended(cv.v.State) || time.Since(cv.at) < liveViewTTL) {
+		return cv.v, nil
+	}
+	v, err := r.view(ctx, runID, studyID)
+	if err != nil {
+		return nil, err
+	}
+	r.cacheMu.Lock()
+	if len(r.cache) > 10_000 {
+		clear(r.cache)
+	}
+	r.cache[runID] = cachedView{v: v, at: time.Now()}
+	r.cacheMu.Unlock()
+	return v, nil
+}
+
+// forget drops a run's cached view (after a cancel or delete).
+func (r *runs) forget(runID int64) {
+	r.cacheMu.Lock()
+	delete(r.cache, runID)
+	delete(r.studies, runID)
+	r.cacheMu.Unlock()
+}
 
 // visibleRun returns the run's study after checking that u may see it; a
 // run of another user's study is NotFound.
 func (r *runs) visibleRun(ctx context.Context, u *access.User, runID int64) (*catalog.Study, *RunSummary, error) {
-	sum, err := r.summary(ctx, runID)
+	sum, err := r.studyOf(ctx, runID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -91,6 +137,28 @@ func (r *runs) summary(ctx context.Context, runID int64) (*RunSummary, error) {
 		return nil, fmt.Errorf("%w: run %d", errs.NotFound, runID)
 	}
 	return &list[0], nil
+}
+
+// studyOf returns a summary with the run's study (a run never changes
+// study: the answer is kept in memory).
+func (r *runs) studyOf(ctx context.Context, runID int64) (*RunSummary, error) {
+	r.cacheMu.Lock()
+	sid, ok := r.studies[runID]
+	r.cacheMu.Unlock()
+	if ok {
+		return &RunSummary{ID: runID, StudyID: sid}, nil
+	}
+	sum, err := r.summary(ctx, runID)
+	if err != nil {
+		return nil, err
+	}
+	r.cacheMu.Lock()
+	if len(r.studies) > 100_000 {
+		clear(r.studies)
+	}
+	r.studies[runID] = sum.StudyID
+	r.cacheMu.Unlock()
+	return sum, nil
 }
 
 // last returns the newest run of a study, or nil.
@@ -224,7 +292,7 @@ func (s *Server) getRun(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v, err := s.runs.view(ctx, id, sum.StudyID)
+	v, err := s.runs.cachedView(ctx, id, sum.StudyID)
 	if err != nil {
 		return err
 	}
@@ -256,6 +324,7 @@ func (s *Server) cancelRun(c *echo.Context) error {
 	if err := study.Cancel(c.Request().Context(), s.cfg.Pool, s.cfg.River, id); err != nil {
 		return err
 	}
+	s.runs.forget(id)
 	s.audit(c, "run_cancel", st.Name, map[string]any{"study_id": st.ID, "run_id": id})
 	v, err := s.runs.view(c.Request().Context(), id, st.ID)
 	if err != nil {
@@ -272,6 +341,7 @@ func (s *Server) deleteRun(c *echo.Context) error {
 	if err := study.Delete(c.Request().Context(), s.cfg.Pool, s.cfg.River, id); err != nil {
 		return err
 	}
+	s.runs.forget(id)
 	s.audit(c, "run_delete", st.Name, map[string]any{"study_id": st.ID, "run_id": id})
 	return c.NoContent(http.StatusNoContent)
 }

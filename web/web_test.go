@@ -43,7 +43,7 @@ type client struct {
 }
 
 // do sends a request and returns the status and body.
-func (c *client) do(t *testing.T, method, path string, body any) (int, []byte) {
+func (c *client) do(t testing.TB, method, path string, body any) (int, []byte) {
 	t.Helper()
 	var r io.Reader
 	ctype := ""
@@ -78,7 +78,7 @@ func (c *client) do(t *testing.T, method, path string, body any) (int, []byte) {
 }
 
 // json sends a request, requires the status and decodes the answer.
-func (c *client) json(t *testing.T, method, path string, body any, want int, into any) {
+func (c *client) json(t testing.TB, method, path string, body any, want int, into any) {
 	t.Helper()
 	status, b := c.do(t, method, path, body)
 	require.Equal(t, want, status, "%s %s as %s: %s", method, path, c.name, b)
@@ -135,7 +135,7 @@ type fixtureOpts struct {
 	maxUpload int64
 }
 
-func newFixture(t *testing.T, o fixtureOpts) *fixture {
+func newFixture(t testing.TB, o fixtureOpts) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	pool := pgtest.Pool(t)
@@ -177,7 +177,7 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 }
 
 // login signs a user in with a cookie jar and keeps the CSRF token.
-func (f *fixture) login(t *testing.T, name string) *client {
+func (f *fixture) login(t testing.TB, name string) *client {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	c := &client{name: name, http: &http.Client{Jar: jar, Transport: f.rec}, base: f.srv.URL}
@@ -190,7 +190,7 @@ func (f *fixture) login(t *testing.T, name string) *client {
 
 // loadRegion loads a small synthetic region (400 persons, 8 years), its
 // person ids shifted by offset.
-func loadRegion(t *testing.T, pool *pgxpool.Pool, offset int64) {
+func loadRegion(t testing.TB, pool *pgxpool.Pool, offset int64) {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -209,7 +209,7 @@ func loadRegion(t *testing.T, pool *pgxpool.Pool, offset int64) {
 }
 
 // shiftPersonIDs adds offset to the person id columns of a CSV file.
-func shiftPersonIDs(t *testing.T, path string, offset int64) {
+func shiftPersonIDs(t testing.TB, path string, offset int64) {
 	t.Helper()
 	in, err := os.Open(path)
 	require.NoError(t, err)
@@ -243,7 +243,7 @@ func shiftPersonIDs(t *testing.T, path string, offset int64) {
 }
 
 // example reads an example protocol of docs/examples.
-func example(t *testing.T, name string) json.RawMessage {
+func example(t testing.TB, name string) json.RawMessage {
 	t.Helper()
 	b, err := os.ReadFile("../docs/examples/" + name)
 	require.NoError(t, err)

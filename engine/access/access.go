@@ -379,28 +379,43 @@ func scanUserHash(row pgx.Row, hash *string) (*User, error) {
 	return u, nil
 }
 
-// SessionUser returns the session of a live token and slides its idle
-// expiry (never past its absolute one).
+// SessionUser returns the session of a live token. It slides the idle
+// expiry (never past the absolute one) at most once a minute, so that a
+// busy client's requests read rather than write.
 func (s *Service) SessionUser(ctx context.Context, token string) (*Session, error) {
 	if token == "" || len(token) > 100 {
 		return nil, fmt.Errorf("%w: no session", errs.Unauthorized)
 	}
 	sess := &Session{Token: token}
-	var hash string
-	u, err := scanUserHash(s.Pool.QueryRow(ctx, `
-		UPDATE app_session s SET last_seen_at = now(),
-		       expires_at = least(now() + $2::interval, s.absolute_expires_at)
-		FROM app_user u
+	var csrf string
+	var stale bool
+	h := hashToken(token)
+	u := &User{}
+	var role string
+	var created time.Time
+	err := s.Pool.QueryRow(ctx, `
+		SELECT u.id, u.name, u.role, u.scope, u.created_at, s.csrf_token, s.last_seen_at < now() - interval '1 minute'
+		FROM app_session s JOIN app_user u ON u.id = s.user_id
 		WHERE s.token_hash = $1 AND s.expires_at > now() AND s.absolute_expires_at > now()
-		  AND u.id = s.user_id AND u.disabled_at IS NULL AND s.created_at >= u.password_changed_at
-		RETURNING u.id, u.name, u.role, u.scope, false, u.created_at, s.csrf_token`, hashToken(token), SessionIdle.String()), &hash)
+		  AND u.disabled_at IS NULL AND s.created_at >= u.password_changed_at`, h).
+		Scan(&u.ID, &u.Name, &role, &u.Scope, &created, &csrf, &stale)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("%w: the session has ended: sign in again", errs.Unauthorized)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("access: read session: %w", err)
 	}
-	sess.User, sess.CSRF = u, hash
+	u.Role, u.Created = Role(role), &created
+	if u.Scope == nil {
+		u.Scope = []string{}
+	}
+	if stale {
+		if _, err := s.Pool.Exec(ctx, `UPDATE app_session SET last_seen_at = now(),
+			expires_at = least(now() + $2::interval, absolute_expires_at) WHERE token_hash = $1`, h, SessionIdle.String()); err != nil {
+			return nil, fmt.Errorf("access: extend session: %w", err)
+		}
+	}
+	sess.User, sess.CSRF = u, csrf
 	return sess, nil
 }
 
