@@ -1,12 +1,14 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -81,5 +83,53 @@ func BenchmarkCodeSearch(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		loadTest(b, f.ana, "/api/v1/codes?system=icd9cm_dx&q=diabetes+mellitus", 4, 2000)
+	}
+}
+
+// cpuTime is the process's user and system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkEventStreams holds 200 /events streams open on one live run
+// for 5 s and reports the CPU the process (server and clients) spends,
+// in cores (issue #11: less than one core). The run stays queued: the
+// streams are the watchers' cost alone.
+func BenchmarkEventStreams(b *testing.B) {
+	f := newFixture(b, fixtureOpts{region: true, idle: true})
+	id, _ := createStudy(b, f.ana, "bench")
+	run := submit(b, f.ana, id)
+	b.ResetTimer()
+	for range b.N {
+		ctx, cancel := context.WithCancel(context.Background())
+		var opened sync.WaitGroup
+		var wg sync.WaitGroup
+		tr := &http.Transport{MaxIdleConnsPerHost: 300}
+		hc := &http.Client{Transport: tr, Jar: f.ana.http.Jar}
+		for range 200 {
+			opened.Add(1)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/api/v1/runs/%d/events", f.ana.base, run), nil)
+				resp, err := hc.Do(req)
+				opened.Done()
+				if err != nil {
+					return
+				}
+				defer resp.Body.Close()
+				_, _ = io.Copy(io.Discard, resp.Body)
+			}()
+		}
+		opened.Wait()
+		time.Sleep(500 * time.Millisecond)
+		c0, t0 := cpuTime(), time.Now()
+		time.Sleep(5 * time.Second)
+		cores := float64(cpuTime()-c0) / float64(time.Since(t0))
+		cancel()
+		wg.Wait()
+		b.ReportMetric(cores, "cores")
 	}
 }

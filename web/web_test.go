@@ -127,6 +127,8 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 type fixtureOpts struct {
 	ready  func(context.Context) []web.Check
 	region bool // load a small synthetic region and run workers
+	// idle enqueues without working: runs stay queued.
+	idle bool
 	// idOffset is added to every person id of the region, so that ids
 	// are distinctive strings a leak test can look for.
 	idOffset int64
@@ -144,14 +146,18 @@ func newFixture(t testing.TB, o fixtureOpts) *fixture {
 	if o.region {
 		loadRegion(t, pool, o.idOffset)
 		var err error
-		river, err = engine.NewClient(pool, engine.Config{Workers: 2, Logger: slog.New(slog.DiscardHandler)}, true)
+		river, err = engine.NewClient(pool, engine.Config{Workers: 2, Logger: slog.New(slog.DiscardHandler)}, !o.idle)
 		require.NoError(t, err)
-		require.NoError(t, river.Start(ctx))
-		t.Cleanup(func() {
-			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			_ = engine.Stop(sctx, river, time.Second)
-		})
+		if !o.idle {
+			require.NoError(t, river.Start(ctx))
+		}
+		if !o.idle {
+			t.Cleanup(func() {
+				sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				_ = engine.Stop(sctx, river, time.Second)
+			})
+		}
 	}
 	users := []struct {
 		name  string
