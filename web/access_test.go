@@ -101,7 +101,7 @@ var requests = map[string]request{
 	"GET /readyz":              fixed("/readyz", nil),
 	"GET /metrics":             fixed("/metrics", nil),
 	"GET /":                    fixed("/", nil),
-	"GET /static/{file}":       fixed("/static/nope.js", nil),
+	"GET /static/*":       fixed("/static/nope.js", nil),
 	"GET /api/v1/openapi.json": fixed("/api/v1/openapi.json", nil),
 	"POST /api/v1/session":     fixed("/api/v1/session", map[string]string{"username": "nobody", "password": "x"}),
 	"DELETE /api/v1/session":   nil, // signs the caller out: tested in TestCSRFAndTokens
@@ -183,7 +183,7 @@ var requests = map[string]request{
 // the route table: a route whose rule differs fails TestAccessMatrix.
 var wantAccess = map[string]string{
 	"GET /healthz": "public", "GET /readyz": "public", "GET /metrics": "public", "GET /": "public",
-	"GET /static/{file}": "public", "GET /api/v1/openapi.json": "public", "POST /api/v1/session": "public",
+	"GET /static/*": "public", "GET /api/v1/openapi.json": "public", "POST /api/v1/session": "public",
 	"DELETE /api/v1/session": "any signed-in user", "GET /api/v1/me": "any signed-in user",
 	"GET /api/v1/tokens": "any signed-in user", "POST /api/v1/tokens": "any signed-in user", "DELETE /api/v1/tokens/{id}": "any signed-in user",
 	"GET /api/v1/studies": "any signed-in user", "POST /api/v1/studies": "analysts and admins",
@@ -304,7 +304,7 @@ func TestAccessMatrix(t *testing.T) {
 			}
 		}
 		switch key {
-		case "GET /static/{file}", "DELETE /api/v1/tokens/{id}", "GET /api/v1/imports/{id}", "GET /api/v1/imports/{id}/quarantine":
+		case "GET /static/*", "DELETE /api/v1/tokens/{id}", "GET /api/v1/imports/{id}", "GET /api/v1/imports/{id}/quarantine":
 			success = http.StatusNotFound // no such file or token, for anybody
 		case "POST /api/v1/session":
 			success = http.StatusUnauthorized // a wrong password

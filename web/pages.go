@@ -2,6 +2,8 @@ package web
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"embed"
 	"encoding/hex"
 	"fmt"
@@ -27,40 +29,64 @@ type asset struct {
 }
 
 var (
-	assets    = map[string]asset{}  // by hashed name: app.3f2a….css
-	assetURLs = map[string]string{} // plain name → /static/hashed name
+	assets    = map[string]asset{}  // by hashed path: app.3f2a….css, vendor/preact.1a2b….js
+	assetURLs = map[string]string{} // plain path → /static/hashed path
 	indexPage []byte
+	// importMapHash is the CSP source of the page's one inline script, its
+	// import map (sha256-…): no other inline script may run.
+	importMapHash string
 )
 
 func init() {
-	entries, err := fs.ReadDir(staticFS, "static")
-	if err != nil {
-		panic("web: read embedded static files: " + err.Error())
-	}
-	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() || name == "index.html" {
-			continue
+	err := fs.WalkDir(staticFS, "static", func(p string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
 		}
-		b, err := staticFS.ReadFile("static/" + name)
+		name := strings.TrimPrefix(p, "static/")
+		if name == "index.html" {
+			return nil
+		}
+		b, err := staticFS.ReadFile(p)
 		if err != nil {
-			panic("web: read embedded " + name + ": " + err.Error())
+			return err
 		}
 		sum := sha256.Sum256(b)
 		ext := path.Ext(name)
 		hashed := strings.TrimSuffix(name, ext) + "." + hex.EncodeToString(sum[:6]) + ext
 		ctype := mime.TypeByExtension(ext)
-		if ext == ".js" {
+		switch ext {
+		case ".js", ".mjs":
 			ctype = "text/javascript; charset=utf-8"
+		case ".svg":
+			ctype = "image/svg+xml"
 		}
 		assets[hashed] = asset{body: b, ctype: ctype}
 		assetURLs[name] = "/static/" + hashed
+		return nil
+	})
+	if err != nil {
+		panic("web: read embedded static files: " + err.Error())
 	}
+	// Modules import each other by their plain paths ("./editor.js"); the
+	// import map sends each to its hashed URL, so every asset is cached for
+	// good and a new build is fetched anew.
+	imports := map[string]string{}
+	for name, url := range assetURLs {
+		if strings.HasSuffix(name, ".js") || strings.HasSuffix(name, ".mjs") {
+			imports["/static/"+name] = url
+		}
+	}
+	im, err := json.Marshal(map[string]any{"imports": imports})
+	if err != nil {
+		panic(err)
+	}
+	sum := sha256.Sum256(im)
+	importMapHash = "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
 	page, err := staticFS.ReadFile("static/index.html")
 	if err != nil {
 		panic("web: read embedded index.html: " + err.Error())
 	}
-	s := string(page)
+	s := strings.ReplaceAll(string(page), "{{importmap}}", `<script type="importmap">`+string(im)+`</script>`)
 	for name, url := range assetURLs {
 		s = strings.ReplaceAll(s, "{{"+name+"}}", url)
 	}
@@ -76,7 +102,7 @@ func (s *Server) index(c *echo.Context) error {
 }
 
 func (s *Server) static(c *echo.Context) error {
-	a, ok := assets[c.Param("file")]
+	a, ok := assets[strings.TrimPrefix(c.Request().URL.Path, "/static/")]
 	if !ok {
 		return fmt.Errorf("%w: no such file", errs.NotFound)
 	}

@@ -62,7 +62,7 @@ func (s *Server) routeTable() []route {
 		{Method: http.MethodGet, Path: "/readyz", Access: public, Handler: s.readyz, Tag: "operations", Summary: "Readiness: database, schema and workers (503 when failing).", Response: "Status"},
 		{Method: http.MethodGet, Path: "/metrics", Access: public, Handler: s.metricsHandler, Tag: "operations", Summary: "Prometheus metrics: an admin session or the metrics bearer token (checked by the handler).", Produces: "text/plain"},
 		{Method: http.MethodGet, Path: "/", Access: public, Handler: s.index, Tag: "pages", Summary: "The application's page.", Produces: "text/html"},
-		{Method: http.MethodGet, Path: "/static/{file}", Access: public, Handler: s.static, Tag: "pages", Summary: "The application's scripts and styles, by content hash.", Produces: "application/octet-stream"},
+		{Method: http.MethodGet, Path: "/static/*", Access: public, Handler: s.static, Tag: "pages", Summary: "The application's scripts and styles, by content hash.", Produces: "application/octet-stream"},
 		{Method: http.MethodGet, Path: "/api/v1/openapi.json", Access: public, Handler: s.openapi, Tag: "operations", Summary: "This API's OpenAPI 3.1 document.", Response: "Any"},
 
 		// Sessions and tokens.

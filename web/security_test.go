@@ -102,7 +102,7 @@ func TestHeadersLimitsAndErrors(t *testing.T) {
 		require.NoError(t, err)
 		resp.Body.Close()
 		csp := resp.Header.Get("Content-Security-Policy")
-		require.Contains(t, csp, "script-src 'self';", path)
+		require.Regexp(t, `script-src 'self' 'sha256-[A-Za-z0-9+/=]+';`, csp, path)
 		require.NotContains(t, csp, "unsafe-inline", path)
 		require.Contains(t, csp, "frame-ancestors 'none'", path)
 		require.Equal(t, "nosniff", resp.Header.Get("X-Content-Type-Options"), path)
@@ -112,6 +112,7 @@ func TestHeadersLimitsAndErrors(t *testing.T) {
 	status, page := f.anon.do(t, http.MethodGet, "/", nil)
 	require.Equal(t, http.StatusOK, status)
 	require.NotContains(t, string(page), "<script>")
+	require.Equal(t, 1, strings.Count(string(page), "<script type=\"importmap\">"), "the import map is the one inline script")
 	require.Regexp(t, `/static/login\.[0-9a-f]{12}\.js`, string(page))
 
 	// A 5 MB user name is refused before anything reads it whole.
