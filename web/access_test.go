@@ -101,7 +101,7 @@ var requests = map[string]request{
 	"GET /readyz":              fixed("/readyz", nil),
 	"GET /metrics":             fixed("/metrics", nil),
 	"GET /":                    fixed("/", nil),
-	"GET /static/*":       fixed("/static/nope.js", nil),
+	"GET /static/*":            fixed("/static/nope.js", nil),
 	"GET /api/v1/openapi.json": fixed("/api/v1/openapi.json", nil),
 	"POST /api/v1/session":     fixed("/api/v1/session", map[string]string{"username": "nobody", "password": "x"}),
 	"DELETE /api/v1/session":   nil, // signs the caller out: tested in TestCSRFAndTokens

@@ -2,10 +2,10 @@ package web
 
 import (
 	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
 	"embed"
+	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"mime"
