@@ -93,7 +93,9 @@ type CoxResult struct {
 	ScoreTest    Test       `json:"score_test"`  // fit$score; with a cluster fit$rscore (summary's robust score test)
 	Iterations   int        `json:"iterations"`  // fit$iter
 	Converged    bool       `json:"converged"`
-	ZPH          *ZPHResult `json:"zph,omitempty"` // cox.zph(fit), when asked for
+	Dropped      []string   `json:"dropped,omitempty"`  // covariate columns left out (no variation, or aliased): coefficient NA, as coxph
+	Warnings     []string   `json:"warnings,omitempty"` // what the fit left out or could not do, in words
+	ZPH          *ZPHResult `json:"zph,omitempty"`      // cox.zph(fit), when asked for
 
 	Coef       []float64 `json:"-"` // coefficients
 	Var        []float64 `json:"-"` // fit$var, row-major P×P: robust with a cluster, else model-based
@@ -117,17 +119,42 @@ var ErrCoxNoEvents = errors.New("cox: no events: a Cox model needs at least one 
 
 // coxPrep holds validated, recoded data shared by Cox and CoxZPH.
 type coxPrep struct {
-	n, p    int
-	names   []string
-	terms   []string
-	strata  []int
-	nstrat  int
-	cluster []int
-	ncl     int
-	events  int
-	means   []float64
-	scale   []float64
-	x       []float64 // centered and scaled copy
+	n, p     int
+	names    []string
+	terms    []string
+	strata   []int
+	nstrat   int
+	cluster  []int
+	ncl      int
+	events   int
+	means    []float64
+	scale    []float64
+	x        []float64 // centered and scaled copy
+	constant []bool    // per column: no variation among the rows
+}
+
+// subset returns pr restricted to the columns cols (in order).
+func (pr *coxPrep) subset(cols []int) *coxPrep {
+	if len(cols) == pr.p {
+		return pr
+	}
+	q := len(cols)
+	s := *pr
+	s.p = q
+	s.names, s.terms = make([]string, q), make([]string, q)
+	s.means, s.scale, s.constant = make([]float64, q), make([]float64, q), make([]bool, q)
+	for k, j := range cols {
+		s.names[k], s.terms[k] = pr.names[j], pr.terms[j]
+		s.means[k], s.scale[k], s.constant[k] = pr.means[j], pr.scale[j], pr.constant[j]
+	}
+	s.x = make([]float64, pr.n*q)
+	for i := 0; i < pr.n; i++ {
+		row, out := pr.x[i*pr.p:(i+1)*pr.p], s.x[i*q:(i+1)*q]
+		for k, j := range cols {
+			out[k] = row[j]
+		}
+	}
+	return &s
 }
 
 // checkCoxData panics on misuse (inconsistent lengths) and returns an
@@ -212,7 +239,8 @@ func prepCox(d CoxData) (*coxPrep, error) {
 	pr.cluster, pr.ncl = coxCodes(d.Cluster)
 
 	// center and scale as coxph does (nocenter = c(-1, 0, 1): a column whose
-	// values are all -1, 0 or 1 is left alone); a constant column is an error.
+	// values are all -1, 0 or 1 is left alone); a constant column is marked
+	// (and centered to zeros) so that Cox drops it.
 	p := d.P
 	pr.means = make([]float64, p)
 	pr.scale = make([]float64, p)
@@ -242,6 +270,7 @@ func prepCox(d CoxData) (*coxPrep, error) {
 		}
 	})
 	center := make([]bool, p)
+	pr.constant = make([]bool, p)
 	for j := 0; j < p; j++ {
 		varies, sum := false, 0.0
 		for k := range cs {
@@ -250,10 +279,15 @@ func prepCox(d CoxData) (*coxPrep, error) {
 			sum += cs[k].sum[j]
 		}
 		if !varies {
-			return nil, fmt.Errorf("cox: covariate %q has no variation (all values are %v)", pr.names[j], first[j])
+			// left out of the fit, as coxph's NA (see coxAliased)
+			pr.constant[j] = true
+			center[j] = true
 		}
 		if center[j] {
 			pr.means[j] = sum / float64(n)
+			if pr.constant[j] {
+				pr.means[j] = first[j]
+			}
 		}
 	}
 	coxSplit(parts, n, func(k, from, to int) {
@@ -313,6 +347,11 @@ var coxCholTol = math.Pow(0x1p-52, 0.75)
 // Cox fits a Cox proportional-hazards model by Newton-Raphson on the
 // partial likelihood, as survival::coxph does (same start, step-halving,
 // convergence test and iteration count).
+//
+// As coxph, a covariate column with no variation among the rows, or one that
+// is a linear combination of the columns before it (aliased), is left out of
+// the fit: its coefficient is NA (null in JSON), the rest is fitted, and the
+// result names it in Dropped and Warnings.
 func Cox(d CoxData, opts CoxOptions) (*CoxResult, error) {
 	opts = opts.WithDefaults()
 	if err := opts.validate(); err != nil {
@@ -322,9 +361,118 @@ func Cox(d CoxData, opts CoxOptions) (*CoxResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	keep, why, eng, err := coxAliased(pr, d, opts)
+	if err != nil {
+		return nil, err
+	}
+	fp := pr.subset(keep)
+	if eng == nil {
+		eng = newCoxEngine(fp.x, fp.n, fp.p, d.Start, d.Stop, d.Event, fp.strata, fp.nstrat, opts.Ties == "efron")
+	}
+	res, err := coxFit(eng, fp, d, opts)
+	if err != nil {
+		return nil, err
+	}
+	if len(keep) < pr.p {
+		coxExpand(res, pr, keep, why)
+	}
+	return res, nil
+}
+
+// coxAliased decides which columns enter the fit, as coxph's NA
+// coefficients: not a column with no variation, nor one whose pivot in
+// survival's Cholesky of the information at beta = 0 is zeroed (a linear
+// combination of the columns before it). It returns the columns kept, the
+// reason each other column was dropped and, when none was dropped for
+// aliasing, the engine built for the kept columns.
+func coxAliased(pr *coxPrep, d CoxData, opts CoxOptions) ([]int, map[int]string, *coxEngine, error) {
+	why := map[int]string{}
+	var cols []int
+	for j := 0; j < pr.p; j++ {
+		if pr.constant[j] {
+			why[j] = fmt.Sprintf("it has no variation (all values are %v)", pr.means[j])
+			continue
+		}
+		cols = append(cols, j)
+	}
+	if len(cols) == 0 {
+		return nil, nil, nil, fmt.Errorf("cox: no covariate varies among the %d rows used (%s)", pr.n, coxDroppedList(pr, why))
+	}
+	sub := pr.subset(cols)
+	q := len(cols)
+	eng := newCoxEngine(sub.x, sub.n, q, d.Start, d.Stop, d.Event, sub.strata, sub.nstrat, opts.Ties == "efron")
+	u, imat := make([]float64, q), make([]float64, q*q)
+	if ll := eng.eval(make([]float64, q), u, imat); math.IsNaN(ll) || math.IsInf(ll, 0) {
+		return nil, nil, nil, errors.New("cox: log-likelihood at beta = 0 is not finite")
+	}
+	if coxCholesky(imat, q, coxCholTol) == q {
+		return cols, why, eng, nil
+	}
+	var keep []int
+	for k, j := range cols {
+		if imat[k*q+k] == 0 {
+			why[j] = "it is a linear combination of the covariates before it (aliased)"
+			continue
+		}
+		keep = append(keep, j)
+	}
+	if len(keep) == 0 {
+		return nil, nil, nil, fmt.Errorf("cox: no covariate carries information among the %d rows used (%s)", pr.n, coxDroppedList(pr, why))
+	}
+	return keep, why, nil, nil
+}
+
+// coxDroppedList lists the dropped columns and why, for a message.
+func coxDroppedList(pr *coxPrep, why map[int]string) string {
+	var s []string
+	for j := 0; j < pr.p; j++ {
+		if w, ok := why[j]; ok {
+			s = append(s, fmt.Sprintf("%q: %s", pr.names[j], w))
+		}
+	}
+	return strings.Join(s, "; ")
+}
+
+// coxExpand puts the columns dropped before the fit back into res, as R
+// reports them: coefficient NA, a zero row and column in the variance.
+func coxExpand(res *CoxResult, pr *coxPrep, keep []int, why map[int]string) {
+	p, q := pr.p, len(keep)
+	coef := make([]float64, p)
+	terms := make([]CoxTerm, p)
+	for j := 0; j < p; j++ {
+		coef[j] = math.NaN()
+		terms[j] = CoxTerm{Term: pr.names[j], Coef: NA, SE: NA, RobustSE: NA, Z: NA, P: NA, HR: NA, HRLower: NA, HRUpper: NA}
+	}
+	for k, j := range keep {
+		coef[j] = res.Coef[k]
+		terms[j] = res.Coefficients[k]
+	}
+	expand := func(v []float64) []float64 {
+		if v == nil {
+			return nil
+		}
+		out := make([]float64, p*p)
+		for k, j := range keep {
+			for l, i := range keep {
+				out[j*p+i] = v[k*q+l]
+			}
+		}
+		return out
+	}
+	res.Coef, res.Coefficients = coef, terms
+	res.Var, res.NaiveVar = expand(res.Var), expand(res.NaiveVar)
+	for j := 0; j < p; j++ {
+		if w, ok := why[j]; ok {
+			res.Dropped = append(res.Dropped, pr.names[j])
+			res.Warnings = append(res.Warnings, fmt.Sprintf("covariate %q was left out of the model: %s; its coefficient is NA, as R's coxph reports it", pr.names[j], w))
+		}
+	}
+}
+
+// coxFit fits the model on the prepared columns of pr with the engine eng.
+func coxFit(eng *coxEngine, pr *coxPrep, d CoxData, opts CoxOptions) (*CoxResult, error) {
 	n, p := pr.n, pr.p
 	efron := opts.Ties == "efron"
-	eng := newCoxEngine(pr.x, n, p, d.Start, d.Stop, d.Event, pr.strata, pr.nstrat, efron)
 	counting := d.Start != nil
 
 	beta := make([]float64, p)
@@ -446,7 +594,7 @@ func Cox(d CoxData, opts CoxOptions) (*CoxResult, error) {
 		for i := 0; i < n; i++ {
 			lp := 0.0
 			for j := 0; j < p; j++ {
-				lp += beta[j] * (d.X[i*p+j] - pr.means[j])
+				lp += beta[j] / pr.scale[j] * pr.x[i*p+j]
 			}
 			maxlp = math.Max(maxlp, lp)
 		}

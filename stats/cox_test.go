@@ -2,6 +2,7 @@ package stats
 
 import (
 	"encoding/csv"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -14,8 +15,10 @@ import (
 )
 
 // coxRef holds the values of one case of testdata/cox/reference.csv, made
-// by testdata/cox/make_reference.R (R 4.2.2, survival 3.5-3); each case
-// records its exact R call in the quantity "call".
+// by testdata/cox/make_reference.R (R 4.2.2, survival 3.5-3), or of the
+// other *reference.csv files of testdata/cox, each made by the R script
+// named in coxRefFiles; each case records its exact R call in the quantity
+// "call".
 type coxRef struct {
 	call   string
 	scalar map[string]float64
@@ -23,15 +26,27 @@ type coxRef struct {
 	text   map[string]string
 }
 
+// coxRefFiles are the reference files of testdata/cox and the R scripts
+// that wrote them (R 4.2.2, survival 3.5-3).
+var coxRefFiles = map[string]string{
+	"reference.csv":         "make_reference.R",
+	"dropped_reference.csv": "make_dropped.R",
+}
+
 func loadCoxRefs(t *testing.T) map[string]*coxRef {
 	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", "cox", "reference.csv"))
-	require.NoError(t, err)
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	require.NoError(t, err)
+	var rows [][]string
+	for file := range coxRefFiles {
+		f, err := os.Open(filepath.Join("testdata", "cox", file))
+		require.NoError(t, err)
+		recs, err := csv.NewReader(f).ReadAll()
+		f.Close()
+		require.NoError(t, err)
+		rows = append(rows, recs[1:]...)
+	}
 	refs := map[string]*coxRef{}
-	for _, r := range rows[1:] {
+	var err error
+	for _, r := range rows {
 		c, q, term, v := r[0], r[1], r[2], r[3]
 		ref := refs[c]
 		if ref == nil {
@@ -92,6 +107,10 @@ var coxCases = map[string]coxSpec{
 	"single_event":     {csv: "single.csv", time: "time", event: "status", covariates: []string{"x"}},
 	"lung_iter2":       {csv: "lung.csv", time: "time", event: "dead", covariates: []string{"age", "sex", "ph.ecog"}, maxIter: 2},
 	"heart_iter2":      {csv: "heart.csv", start: "start", time: "stop", event: "event", covariates: []string{"age", "year", "surgery", "transplant"}, maxIter: 2},
+	// columns coxph gives NA (make_dropped.R): k is constant, al = age + 2*sex
+	"lung_constant":       {csv: "lung_dropped.csv", time: "time", event: "dead", covariates: []string{"age", "k", "sex", "ph.ecog"}, zph: true},
+	"lung_aliased":        {csv: "lung_dropped.csv", time: "time", event: "dead", covariates: []string{"age", "sex", "al", "ph.ecog"}, zph: true},
+	"lung_aliased_strata": {csv: "lung_dropped.csv", time: "time", event: "dead", covariates: []string{"age", "k", "al", "ph.ecog", "sex"}, strata: "inst", zph: true},
 }
 
 // loadCoxData reads a case's CSV and applies na.omit over the used columns.
@@ -189,7 +208,11 @@ func TestCoxMatchesR(t *testing.T) {
 				assert.False(t, fit.Converged)
 				return
 			}
+			var dropped []string
 			for k, c := range fit.Coefficients {
+				if math.IsNaN(ref.vec["coef"][k]) {
+					dropped = append(dropped, c.Term)
+				}
 				assertRel(t, ref.vec["coef"][k], float64(c.Coef), tol, ref.call+" coef "+c.Term)
 				assertRel(t, ref.vec["se"][k], float64(c.SE), tol, ref.call+" se "+c.Term)
 				if rse, ok := ref.vec["robust_se"]; ok {
@@ -221,6 +244,12 @@ func TestCoxMatchesR(t *testing.T) {
 			assert.Equal(t, spec.maxIter == 0, fit.Converged)
 			assert.Equal(t, int(ref.scalar["n"]), fit.N, ref.call+" n")
 			assert.Equal(t, int(ref.scalar["events"]), fit.Events, ref.call+" events")
+			// the terms R reports as NA are named, each in a warning
+			assert.Equal(t, dropped, fit.Dropped, ref.call+" dropped")
+			require.Len(t, fit.Warnings, len(dropped))
+			for k, w := range fit.Warnings {
+				assert.Contains(t, w, fmt.Sprintf("covariate %q was left out", dropped[k]))
+			}
 
 			if !spec.zph {
 				return
