@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/gonum/stat/distuv"
@@ -469,13 +470,26 @@ func coxExpand(res *CoxResult, pr *coxPrep, keep []int, why map[int]string) {
 	}
 }
 
-// coxFit fits the model on the prepared columns of pr with the engine eng.
-func coxFit(eng *coxEngine, pr *coxPrep, d CoxData, opts CoxOptions) (*CoxResult, error) {
-	n, p := pr.n, pr.p
-	efron := opts.Ties == "efron"
-	counting := d.Start != nil
+// coxNewton is the state of a Newton-Raphson run on the partial likelihood,
+// in the scaled units of the engine.
+type coxNewton struct {
+	beta      []float64 // the estimate: the last good one when not converged
+	u         []float64 // score at beta
+	imat      []float64 // information at beta, decomposed by coxCholesky
+	ll0, ll   float64   // log-likelihood at init and at beta
+	sctest    float64   // score test at init
+	rank0     int       // rank of the information at init
+	iter      int
+	converged bool
+}
 
-	beta := make([]float64, p)
+// coxNewtonRaphson maximizes the partial likelihood from init as survival's
+// coxfit6 (right-censored) and agfit4 (counting process) do: Newton steps
+// solved with survival's Cholesky, step-halving when the log-likelihood
+// drops or is not finite, convergence when |1 - ll_old/ll| <= eps (agfit4
+// also wants no halving in progress and a stable rank).
+func coxNewtonRaphson(eng *coxEngine, p int, init []float64, maxIter int, eps float64, counting bool) (*coxNewton, error) {
+	beta := append([]float64(nil), init...)
 	newbeta := make([]float64, p)
 	u := make([]float64, p)
 	imat := make([]float64, p*p)
@@ -483,13 +497,10 @@ func coxFit(eng *coxEngine, pr *coxPrep, d CoxData, opts CoxOptions) (*CoxResult
 
 	ll0 := eng.eval(beta, u, imat)
 	if math.IsNaN(ll0) || math.IsInf(ll0, 0) {
-		return nil, errors.New("cox: log-likelihood at beta = 0 is not finite")
+		return nil, errors.New("log-likelihood at the start is not finite")
 	}
 	copy(step, u)
 	rank0 := coxCholesky(imat, p, coxCholTol)
-	if rank0 < p {
-		return nil, coxSingular(imat, p, pr.names)
-	}
 	coxCholSolve(imat, p, step)
 	sctest := 0.0
 	for j := range u {
@@ -504,7 +515,7 @@ func coxFit(eng *coxEngine, pr *coxPrep, d CoxData, opts CoxOptions) (*CoxResult
 	converged := false
 	iter := 0
 	var newlk float64
-	for iter = 1; iter <= opts.MaxIter; iter++ {
+	for iter = 1; iter <= maxIter; iter++ {
 		newlk = eng.eval(newbeta, u, imat)
 		rank := coxCholesky(imat, p, coxCholTol)
 		notfinite := math.IsNaN(newlk) || math.IsInf(newlk, 0)
@@ -514,8 +525,8 @@ func coxFit(eng *coxEngine, pr *coxPrep, d CoxData, opts CoxOptions) (*CoxResult
 		for k := 0; k < p*p && !notfinite; k++ {
 			notfinite = math.IsNaN(imat[k]) || math.IsInf(imat[k], 0)
 		}
-		ok := !notfinite && math.Abs(1-best/newlk) <= opts.Eps
-		if counting { // agfit4 also wants no step-halving in progress and a stable rank
+		ok := !notfinite && math.Abs(1-best/newlk) <= eps
+		if counting {
 			ok = ok && halving == 0 && rank == rank0
 		}
 		if ok {
@@ -541,14 +552,133 @@ func coxFit(eng *coxEngine, pr *coxPrep, d CoxData, opts CoxOptions) (*CoxResult
 	}
 	if !converged {
 		// as coxfit6: report the last good beta with its information
-		iter = opts.MaxIter
+		iter = maxIter
 		newlk = eng.eval(beta, u, imat)
 		coxCholesky(imat, p, coxCholTol)
 	}
+	return &coxNewton{beta: beta, u: u, imat: imat, ll0: ll0, ll: newlk, sctest: sctest, rank0: rank0, iter: iter, converged: converged}, nil
+}
+
+// coxInfinite applies R's check for infinite coefficients (coxph.fit): the
+// next Newton step u·var is still large relative to the coefficient. v is
+// the inverse information, all in the same units as beta.
+func coxInfinite(u, v, beta []float64, p int, eps float64, counting bool) []int {
+	toler := math.Sqrt(eps)
+	var out []int
+	for k := 0; k < p; k++ {
+		inf := 0.0
+		for l := 0; l < p; l++ {
+			inf += u[l] * v[l*p+k]
+		}
+		inf = math.Abs(inf)
+		var bad bool
+		if counting {
+			bad = inf > toler*(1+math.Abs(beta[k]))
+		} else {
+			bad = inf > eps && inf > toler*math.Abs(beta[k])
+		}
+		if bad || math.IsNaN(inf) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// CoxSeparationError reports coefficients that diverge to ±infinity: the
+// partial likelihood keeps rising as they grow (monotone likelihood, e.g.
+// no events, or only events, in one level of a covariate). R warns
+// "Loglik converged before variable ...; coefficient may be infinite" or
+// "one or more coefficients may be infinite" and returns meaningless
+// estimates; Cox returns this error instead.
+type CoxSeparationError struct {
+	Terms      []string // the covariate columns whose coefficients diverge
+	Converged  bool     // the log-likelihood converged (R's "Loglik converged before variable")
+	Iterations int      // iterations allowed when it did not converge
+}
+
+func (e *CoxSeparationError) Error() string {
+	q := make([]string, len(e.Terms))
+	for k, t := range e.Terms {
+		q[k] = strconv.Quote(t)
+	}
+	how := "log-likelihood converged before it"
+	if !e.Converged {
+		how = fmt.Sprintf("no convergence in %d iterations: the log-likelihood keeps rising as it grows; R warns \"one or more coefficients may be infinite\"", e.Iterations)
+	}
+	return fmt.Sprintf("cox: monotone likelihood (separation): the coefficient of %s diverges to infinity (%s; e.g. all events, or none, in one level of a covariate); leave the term out, merge its levels or stratify on it",
+		strings.Join(q, ", "), how)
+}
+
+// coxSeparation returns the separation error naming the columns idx of pr.
+func coxSeparation(pr *coxPrep, idx []int, converged bool, iter int) error {
+	e := &CoxSeparationError{Converged: converged, Iterations: iter}
+	for _, k := range idx {
+		e.Terms = append(e.Terms, pr.names[k])
+	}
+	return e
+}
+
+// coxZeroPivots returns the columns whose pivot of the decomposed imat is
+// zero.
+func coxZeroPivots(imat []float64, p int) []int {
+	var out []int
 	for k := 0; k < p; k++ {
 		if imat[k*p+k] == 0 {
-			return nil, coxSingular(imat, p, pr.names)
+			out = append(out, k)
 		}
+	}
+	return out
+}
+
+// coxProbeSteps is how many more Newton-Raphson iterations coxProbe takes
+// from a fit that ran out of iterations.
+const coxProbeSteps = 50
+
+// coxProbe tells a fit that ran out of iterations because a coefficient
+// diverges from one that is only slow: it continues Newton-Raphson from st
+// for coxProbeSteps more iterations and returns the columns that then fail
+// R's check for infinite coefficients, whose information collapses (zero
+// pivot) or whose estimate is not finite.
+func coxProbe(eng *coxEngine, p int, st *coxNewton, opts CoxOptions, counting bool) []int {
+	more, err := coxNewtonRaphson(eng, p, st.beta, coxProbeSteps, opts.Eps, counting)
+	if err != nil {
+		return nil
+	}
+	if z := coxZeroPivots(more.imat, p); len(z) > 0 {
+		return z
+	}
+	for k, b := range more.beta {
+		if math.IsNaN(b) || math.IsInf(b, 0) {
+			return []int{k}
+		}
+	}
+	v := append([]float64(nil), more.imat...)
+	coxCholInverse(v, p)
+	return coxInfinite(more.u, v, more.beta, p, opts.Eps, counting)
+}
+
+// coxFit fits the model on the prepared columns of pr with the engine eng.
+func coxFit(eng *coxEngine, pr *coxPrep, d CoxData, opts CoxOptions) (*CoxResult, error) {
+	n, p := pr.n, pr.p
+	efron := opts.Ties == "efron"
+	counting := d.Start != nil
+
+	st, err := coxNewtonRaphson(eng, p, make([]float64, p), opts.MaxIter, opts.Eps, counting)
+	if err != nil {
+		return nil, fmt.Errorf("cox: %w", err)
+	}
+	if st.rank0 < p {
+		return nil, coxSingular(st.imat, p, pr.names)
+	}
+	beta, u, imat, newlk, ll0, sctest, iter, converged := st.beta, st.u, st.imat, st.ll, st.ll0, st.sctest, st.iter, st.converged
+	// the information was of full rank at beta = 0 (coxAliased): a pivot
+	// that is zero now collapsed as a coefficient ran off to infinity
+	if z := coxZeroPivots(imat, p); len(z) > 0 {
+		return nil, coxSeparation(pr, z, converged, opts.MaxIter)
+	}
+	var probe []int
+	if !converged {
+		probe = coxProbe(eng, p, st, opts, counting)
 	}
 	coxCholInverse(imat, p)
 	// back to the original scale
@@ -561,45 +691,16 @@ func coxFit(eng *coxEngine, pr *coxPrep, d CoxData, opts CoxOptions) (*CoxResult
 	}
 	for k := 0; k < p; k++ {
 		if math.IsNaN(beta[k]) || math.IsInf(beta[k], 0) || math.IsNaN(imat[k*p+k]) || math.IsInf(imat[k*p+k], 0) {
-			return nil, fmt.Errorf("cox: coefficient of %q diverges (fit overflowed)", pr.names[k])
+			return nil, coxSeparation(pr, []int{k}, converged, opts.MaxIter)
 		}
 	}
-	// R's check for infinite coefficients: the next Newton step u·var is
-	// still large relative to the coefficient.
-	toler := math.Sqrt(opts.Eps)
-	var diverging []string
-	for k := 0; k < p; k++ {
-		inf := 0.0
-		for l := 0; l < p; l++ {
-			inf += u[l] * imat[l*p+k]
+	if converged {
+		if inf := coxInfinite(u, imat, beta, p, opts.Eps, counting); len(inf) > 0 {
+			return nil, coxSeparation(pr, inf, true, opts.MaxIter)
 		}
-		inf = math.Abs(inf)
-		var bad bool
-		if counting {
-			bad = inf > toler*(1+math.Abs(beta[k]))
-		} else {
-			bad = inf > opts.Eps && inf > toler*math.Abs(beta[k])
-		}
-		if bad || math.IsNaN(inf) {
-			diverging = append(diverging, fmt.Sprintf("%q", pr.names[k]))
-		}
-	}
-	if len(diverging) > 0 && converged {
-		return nil, fmt.Errorf("cox: monotone likelihood: the coefficient of %s diverges to infinity (log-likelihood converged before it; e.g. all events in one group of a covariate)", strings.Join(diverging, ", "))
-	}
-	if !converged {
-		// R only warns "one or more coefficients may be infinite" here when
-		// the linear predictor exceeds 500 or the step is not finite.
-		maxlp := 0.0
-		for i := 0; i < n; i++ {
-			lp := 0.0
-			for j := 0; j < p; j++ {
-				lp += beta[j] / pr.scale[j] * pr.x[i*p+j]
-			}
-			maxlp = math.Max(maxlp, lp)
-		}
-		if maxlp > 500 {
-			return nil, fmt.Errorf("cox: no convergence in %d iterations and the linear predictor reaches %.0f: some coefficient diverges to infinity", opts.MaxIter, maxlp)
+	} else {
+		if len(probe) > 0 {
+			return nil, coxSeparation(pr, probe, false, opts.MaxIter)
 		}
 		if !counting {
 			iter = opts.MaxIter + 1 // coxfit6 counts one past iter.max (fit$iter)
@@ -617,6 +718,9 @@ func coxFit(eng *coxEngine, pr *coxPrep, d CoxData, opts CoxOptions) (*CoxResult
 		Coef:       beta,
 		Var:        imat,
 		Efron:      efron,
+	}
+	if !converged {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the fit did not converge in %d iterations (R: \"Ran out of iterations and did not converge\"); the estimates are those of the last iteration", opts.MaxIter))
 	}
 	res.ModelScore = chi2Test(sctest, p)
 	res.ScoreTest = res.ModelScore

@@ -57,6 +57,7 @@ type coxEngine struct {
 	hcum   []float64    // cumulated h within each stratum
 	xdead  []float64    // sum of x over deaths (constant)
 	a0, a2 []float64    // scratch p
+	mbuf   []float64    // scratch p
 	etaDed []float64    // per part: sum of eta over deaths
 }
 
@@ -156,6 +157,7 @@ func newCoxEngine(x []float64, n, p int, start, stop []float64, event []bool, st
 	}
 	e.a0 = make([]float64, p)
 	e.a2 = make([]float64, p)
+	e.mbuf = make([]float64, p)
 	return e
 }
 
@@ -322,9 +324,35 @@ func (e *coxEngine) timeTerms(u []float64, corr []float64, wt []float64) float64
 				}
 			}
 			if corr != nil {
-				for k := 0; k < p; k++ {
-					for l := 0; l <= k; l++ {
-						corr[k*p+l] += w * (q0*a0[k]*a0[l] + q1*(a0[k]*a2[l]+a2[k]*a0[l]) + q2*a2[k]*a2[l])
+				// Σ over the Efron terms of m m', m = (a0 + f a2)/den: the
+				// means are formed before the product, as survival's C code
+				// does, so that den² cannot overflow when a coefficient is
+				// large (q0 would be 0 and the information far too large)
+				if !e.efron || d == 1 {
+					den, m := S[0], e.mbuf
+					for k := 0; k < p; k++ {
+						m[k] = a0[k] / den
+					}
+					for k := 0; k < p; k++ {
+						for l := 0; l <= k; l++ {
+							corr[k*p+l] += w * d * m[k] * m[l]
+						}
+					}
+				} else {
+					d0, d2 := S[0]-D[0], D[0]
+					m := e.mbuf
+					nd := int(d)
+					for r := 0; r < nd; r++ {
+						f := float64(r+1) / d
+						den := d0 + f*d2
+						for k := 0; k < p; k++ {
+							m[k] = (a0[k] + f*a2[k]) / den
+						}
+						for k := 0; k < p; k++ {
+							for l := 0; l <= k; l++ {
+								corr[k*p+l] += w * m[k] * m[l]
+							}
+						}
 					}
 				}
 			}

@@ -36,7 +36,7 @@ func TestCoxDegenerateData(t *testing.T) {
 		want string
 		row  int // 1-based row named by a *CoxRowError, 0 if none
 	}{
-		{"separation", sep, `coefficient of "g" diverges`, 0},
+		{"separation", sep, `cox: monotone likelihood (separation): the coefficient of "g" diverges to infinity (log-likelihood converged before it;`, 0},
 		{"no events", with(func(d *CoxData) { d.Event = make([]bool, 4) }), "no events", 0},
 		{"constant covariate", with(func(d *CoxData) { d.X = []float64{2, 2, 2, 2} }), `cox: no covariate varies among the 4 rows used ("x": it has no variation (all values are 2))`, 0},
 		{"negative time", with(func(d *CoxData) { d.Stop[2] = -1 }), "negative time", 3},
@@ -73,6 +73,72 @@ func TestCoxDegenerateData(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCoxSeparationNamed checks that a coefficient running off to infinity
+// is named (issue 14, point 15), whether the information collapses (R: NA
+// without a warning) or the fit runs out of iterations (R: "one or more
+// coefficients may be infinite"; Beaver returned converged:false with no
+// warning), and that a fit only slow to converge is not taken for one.
+func TestCoxSeparationNamed(t *testing.T) {
+	t.Parallel()
+	refs := loadCoxRefs(t)
+	// R: coxph(Surv(time, status) ~ x, data = d) (testdata/cox/make_separation.R)
+	require.True(t, math.IsNaN(refs["separation_collapse"].vec["coef"][0]))
+	require.Contains(t, refs["separation_noconv"].text["warning"], "one or more coefficients may be infinite")
+	for _, c := range []struct {
+		name      string
+		converged bool
+	}{{"separation_collapse", false}, {"separation_noconv", false}} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			d := loadCoxData(t, coxSpec{csv: c.name + ".csv", time: "time", event: "status", covariates: []string{"x"}})
+			for _, cp := range []bool{false, true} {
+				if cp { // the same data as counting-process intervals (0, time]
+					d.Start = make([]float64, len(d.Stop))
+				}
+				fit, err := Cox(d, CoxOptions{})
+				require.Error(t, err, "counting process %v: %+v", cp, fit)
+				var se *CoxSeparationError
+				require.True(t, errors.As(err, &se), "%v", err)
+				assert.Equal(t, []string{"x"}, se.Terms)
+				assert.Contains(t, err.Error(), `the coefficient of "x" diverges to infinity`)
+			}
+		})
+	}
+	// lung with iter.max = 2 runs out of iterations without diverging
+	fit, err := Cox(loadCoxData(t, coxCases["lung_iter2"]), CoxOptions{MaxIter: 2})
+	require.NoError(t, err)
+	assert.False(t, fit.Converged)
+}
+
+// TestCoxEngineLargeRiskScores checks the information where risk scores
+// exceed 1e150 (x·beta up to 400): den² overflowed, the a a'/den² term
+// vanished and the information came out 33,000 times too large, so that
+// Newton-Raphson crawled in steps of 0.002 (coefficient 2.54 after 10
+// iterations where R reaches 3.44).
+func TestCoxEngineLargeRiskScores(t *testing.T) {
+	t.Parallel()
+	refs := loadCoxRefs(t)
+	d := loadCoxData(t, coxSpec{csv: "separation_noconv.csv", time: "time", event: "status", covariates: []string{"x"}})
+	pr, err := prepCox(d)
+	require.NoError(t, err)
+	for _, ties := range []string{"efron", "breslow"} {
+		// R: coxph(Surv(time, status) ~ x, data = d, ties = ties, init = 2.54185284799016, iter.max = 0)
+		ref := refs["separation_noconv_init_"+ties]
+		eng := newCoxEngine(pr.x, pr.n, 1, nil, d.Stop, d.Event, pr.strata, pr.nstrat, ties == "efron")
+		u, imat := make([]float64, 1), make([]float64, 1)
+		ll := eng.eval([]float64{2.541852847990159 / pr.scale[0]}, u, imat)
+		assertRel(t, ref.scalar["loglik"], ll, 1e-9, ref.call+" loglik")
+		assertRel(t, ref.vec["info"][0], imat[0]/(pr.scale[0]*pr.scale[0]), 1e-6, ref.call+" 1/var")
+	}
+	// R: coxph(Surv(time, status) ~ x, data = d, iter.max = 10)
+	ref := refs["separation_noconv_iter10"]
+	eng := newCoxEngine(pr.x, pr.n, 1, nil, d.Stop, d.Event, pr.strata, pr.nstrat, true)
+	st, err := coxNewtonRaphson(eng, 1, []float64{0}, 10, 1e-9, false)
+	require.NoError(t, err)
+	assertRel(t, ref.vec["coef"][0], st.beta[0]*pr.scale[0], 1e-6, ref.call+" coef")
+	assertRel(t, ref.scalar["loglik"], st.ll, 1e-9, ref.call+" loglik")
 }
 
 func TestCoxMisusePanics(t *testing.T) {

@@ -111,6 +111,10 @@ func TestCoxCommandErrors(t *testing.T) {
 		{"unknown column", []string{"--csv", lung, "--time", "time", "--event", "dead", "--covariates", "agee"}, 1, `column "agee" not found`},
 		{"negative time", []string{"--csv", neg, "--time", "t", "--event", "e", "--covariates", "x"}, 1, `column "t", line 4: negative time -3`},
 		{"separation", []string{"--csv", sep, "--time", "time", "--event", "status", "--covariates", "x,g"}, 1, `coefficient of "g" diverges`},
+		// R runs out of iterations ("one or more coefficients may be infinite",
+		// testdata/cox/make_separation.R); Beaver printed converged:false, no warning
+		{"separation, no convergence", []string{"--csv", filepath.Join(coxTestdata, "separation_noconv.csv"), "--time", "time", "--event", "status", "--covariates", "x"}, 1,
+			`cox: monotone likelihood (separation): the coefficient of "x" diverges to infinity (no convergence in 20 iterations`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
