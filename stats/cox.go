@@ -225,8 +225,8 @@ func prepCox(d CoxData) (*coxPrep, error) {
 			}
 		}
 		for j := 0; j < d.P; j++ {
-			if v := d.X[i*d.P+j]; math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, &CoxRowError{i, pr.names[j], fmt.Sprintf("covariate %q is %v", pr.names[j], v)}
+			if msg := valueProblem(d.X[i*d.P+j]); msg != "" {
+				return nil, &CoxRowError{i, pr.names[j], fmt.Sprintf("covariate %q: %s", pr.names[j], msg)}
 			}
 		}
 		if d.Event[i] {

@@ -43,7 +43,10 @@ func TestCoxDegenerateData(t *testing.T) {
 		{"NaN time", with(func(d *CoxData) { d.Stop[1] = math.NaN() }), "not a finite number", 2},
 		{"stop before start", with(func(d *CoxData) { d.Start = []float64{0, 0, 3, 1} }), "stop time 3 is not after start time 3", 3},
 		{"negative start", with(func(d *CoxData) { d.Start = []float64{0, -1, 0, 0} }), "negative start time", 2},
-		{"infinite covariate", with(func(d *CoxData) { d.X[3] = math.Inf(1) }), `covariate "x" is +Inf`, 4},
+		{"infinite covariate", with(func(d *CoxData) { d.X[3] = math.Inf(1) }), `covariate "x": +Inf is not a finite number`, 4},
+		// issue 14 point 17: 1e308 gave "log-likelihood at beta = 0 is not finite", 1e-320 "singular"
+		{"huge covariate", with(func(d *CoxData) { d.X[1] = 1e308 }), `covariate "x": 1e+308 is too large: values must be 0 or of magnitude 1e-100 to 1e+100; rescale the column`, 2},
+		{"subnormal covariate", with(func(d *CoxData) { d.X = []float64{0, 1e-320, 0, 3e-320} }), `covariate "x": 1e-320 is too small`, 2},
 		{"empty", CoxData{P: 1}, "no rows", 0},
 		{"no covariates", CoxData{Stop: []float64{1}, Event: []bool{true}}, "no covariates", 0},
 	}

@@ -220,3 +220,59 @@ func subsetDesign(d *Design, cols []int) *Design {
 	}
 	return s
 }
+
+// The magnitudes of covariate values (and of a linear model's outcome) the
+// fitters accept: 0, or between MinMagnitude and MaxMagnitude. Squares and
+// sums over a billion rows of such values stay far from overflow and from
+// subnormal numbers; outside, a fit fails with "singular" or a non-finite
+// log-likelihood, so the value is refused up front with its column and row.
+const (
+	MaxMagnitude = 1e100
+	MinMagnitude = 1e-100
+)
+
+// valueProblem says what is wrong with a covariate value, or "" when it is
+// fine: not finite, or outside the magnitudes the fitters accept.
+func valueProblem(v float64) string {
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return fmt.Sprintf("%v is not a finite number", v)
+	case v == 0:
+		return ""
+	case math.Abs(v) > MaxMagnitude:
+		return fmt.Sprintf("%v is too large: values must be 0 or of magnitude %g to %g; rescale the column", v, MinMagnitude, MaxMagnitude)
+	case math.Abs(v) < MinMagnitude:
+		return fmt.Sprintf("%v is too small: values must be 0 or of magnitude %g to %g (subnormal and near-zero values lose precision); rescale the column", v, MinMagnitude, MaxMagnitude)
+	}
+	return ""
+}
+
+// RowError reports an invalid value of a linear or logistic fit's input in
+// one row (0-based index into the outcome and the design's rows), so that a
+// caller can name the line of its file.
+type RowError struct {
+	Model  string // "linear" or "logistic"
+	Row    int
+	Column string // the outcome's role "outcome", or the design column's name
+	Msg    string
+}
+
+func (e *RowError) Error() string {
+	return fmt.Sprintf("%s: column %q, row %d: %s", e.Model, e.Column, e.Row+1, e.Msg)
+}
+
+// checkValues returns a *RowError for the first value of d (and of y, when
+// not nil) that valueProblem refuses.
+func checkValues(model string, y []float64, d *Design) error {
+	for i, v := range y {
+		if msg := valueProblem(v); msg != "" {
+			return &RowError{Model: model, Row: i, Column: "outcome", Msg: msg}
+		}
+	}
+	for k, v := range d.X {
+		if msg := valueProblem(v); msg != "" {
+			return &RowError{Model: model, Row: k / d.P, Column: d.Names[k%d.P], Msg: msg}
+		}
+	}
+	return nil
+}

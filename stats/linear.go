@@ -50,11 +50,8 @@ func Linear(y []float64, d *Design) (*LinearResult, error) {
 	if n == 0 {
 		return nil, errors.New("linear: no rows")
 	}
-	if i := firstNonFinite(y); i >= 0 {
-		return nil, fmt.Errorf("linear: outcome at row %d is not finite", i)
-	}
-	if i := firstNonFinite(d.X); i >= 0 {
-		return nil, fmt.Errorf("linear: term %q at row %d is not finite", d.Names[i%d.P], i/d.P)
+	if err := checkValues("linear", y, d); err != nil {
+		return nil, err
 	}
 	al := dropAliased(d, "lm", func(dd *Design) int {
 		r, norms := tsqr(dd, y)
@@ -162,16 +159,6 @@ func checkDesign(fn string, ny int, d *Design) {
 	if ny != d.N || len(d.X) != d.N*d.P || len(d.Names) != d.P {
 		panic(fmt.Sprintf("stats: %s: outcome has %d rows, design is %d×%d with %d values and %d names", fn, ny, d.N, d.P, len(d.X), len(d.Names)))
 	}
-}
-
-// firstNonFinite returns the index of the first NaN or infinite value, or -1.
-func firstNonFinite(v []float64) int {
-	for i, x := range v {
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return i
-		}
-	}
-	return -1
 }
 
 // tsqrBlock is the number of rows a worker stacks under its running R.

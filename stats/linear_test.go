@@ -195,16 +195,27 @@ func TestLinearErrors(t *testing.T) {
 			"linear: essentially perfect fit (residuals are zero); standard errors would be meaningless"},
 		{"nan outcome", []float64{1, math.NaN(), 3, 4},
 			&Design{Names: []string{"a"}, N: 4, P: 1, X: []float64{1, 2, 3, 5}},
-			"linear: outcome at row 1 is not finite"},
+			`linear: column "outcome", row 2: NaN is not a finite number`},
 		{"inf covariate", []float64{1, 2, 3, 4},
 			&Design{Names: []string{"a", "b"}, N: 4, P: 2, X: []float64{1, 2, 3, 5, 1, math.Inf(1), 0, 0}},
-			`linear: term "b" at row 2 is not finite`},
+			`linear: column "b", row 3: +Inf is not a finite number`},
+		// issue 14 point 17: these gave "singular" or a non-finite fit
+		{"huge covariate", []float64{1, 2, 3, 4, 5},
+			&Design{Names: []string{"a"}, N: 5, P: 1, X: []float64{1, 2, 1e308, 5, 3}},
+			`linear: column "a", row 3: 1e+308 is too large: values must be 0 or of magnitude 1e-100 to 1e+100; rescale the column`},
+		{"subnormal covariate", []float64{1, 2, 3, 4, 5},
+			&Design{Names: []string{"a"}, N: 5, P: 1, X: []float64{1e-320, 2e-320, 0, 5e-320, 3e-320}},
+			`linear: column "a", row 1: 1e-320 is too small: values must be 0 or of magnitude 1e-100 to 1e+100 (subnormal and near-zero values lose precision); rescale the column`},
+		{"huge outcome", []float64{1, 2, -1e200, 4, 5},
+			&Design{Names: []string{"a"}, N: 5, P: 1, X: []float64{1, 2, 3, 5, 3}},
+			`linear: column "outcome", row 3: -1e+200 is too large`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			_, err := Linear(tt.y, tt.d)
-			assert.EqualError(t, err, tt.want)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
 		})
 	}
 	assert.PanicsWithValue(t, "stats: Linear: outcome has 3 rows, design is 2×1 with 2 values and 1 names", func() {

@@ -78,8 +78,8 @@ func Logistic(y []bool, d *Design, opts LogisticOptions) (*LogisticResult, error
 	if n == 0 {
 		return nil, errors.New("logistic: no rows")
 	}
-	if i := firstNonFinite(d.X); i >= 0 {
-		return nil, fmt.Errorf("logistic: term %q at row %d is not finite", d.Names[i%d.P], i/d.P)
+	if err := checkValues("logistic", nil, d); err != nil {
+		return nil, err
 	}
 	var n1 int
 	for _, v := range y {

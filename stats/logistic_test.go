@@ -90,7 +90,12 @@ func TestLogisticErrors(t *testing.T) {
 			"logistic: 2 rows for 2 coefficients; need more rows than coefficients"},
 		{"empty", nil, &Design{Names: []string{"a"}, P: 1}, "logistic: no rows"},
 		{"nan", b(0, 1, 0), &Design{Names: []string{"a"}, N: 3, P: 1, X: []float64{1, math.NaN(), 3}},
-			`logistic: term "a" at row 1 is not finite`},
+			`logistic: column "a", row 2: NaN is not a finite number`},
+		// issue 14 point 17: these gave "singular" or a non-finite fit
+		{"huge", b(0, 1, 0, 1, 1), &Design{Names: []string{"a"}, N: 5, P: 1, X: []float64{1, 2, 3, 1e308, 2}},
+			`logistic: column "a", row 4: 1e+308 is too large: values must be 0 or of magnitude 1e-100 to 1e+100; rescale the column`},
+		{"subnormal", b(0, 1, 0, 1, 1), &Design{Names: []string{"a"}, N: 5, P: 1, X: []float64{0, 1e-320, 0, 2e-320, 0}},
+			`logistic: column "a", row 2: 1e-320 is too small: values must be 0 or of magnitude 1e-100 to 1e+100 (subnormal and near-zero values lose precision); rescale the column`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

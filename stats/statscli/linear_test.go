@@ -174,3 +174,26 @@ func TestGLMCLIDropped(t *testing.T) {
 		})
 	}
 }
+
+// TestCLIExtremeValues checks that a covariate or outcome value outside the
+// magnitudes the fitters accept is refused naming column and line (issue 14,
+// point 17: 1e308 gave "singular" or a non-finite log-likelihood).
+func TestCLIExtremeValues(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "extreme.csv")
+	require.NoError(t, os.WriteFile(file, []byte("y,e,t,x,tiny\n1,0,1,1,0\n2,1,2,2,1e-320\n3,0,3,1e308,0\n4,1,4,3,0\n5,1,5,4,0\n6,0,6,2,0\n"), 0o600))
+	for _, c := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"linear", "--csv", file, "--outcome", "y", "--covariates", "x"}, `linear: column "x", line 4: 1e+308 is too large`},
+		{[]string{"logistic", "--csv", file, "--outcome", "e", "--covariates", "tiny"}, `logistic: column "tiny", line 3: 1e-320 is too small`},
+		{[]string{"linear", "--csv", file, "--outcome", "x", "--covariates", "y"}, `linear: column "x", line 4: 1e+308 is too large`},
+		{[]string{"cox", "--csv", file, "--time", "t", "--event", "e", "--covariates", "y,x"}, `cox: column "x", line 4: covariate "x": 1e+308 is too large`},
+	} {
+		var out, errb bytes.Buffer
+		assert.Equal(t, 1, Run(c.args, &out, &errb), errb.String())
+		assert.Contains(t, errb.String(), c.msg)
+	}
+}
