@@ -118,6 +118,33 @@ func (e *CoxRowError) Error() string { return fmt.Sprintf("cox: row %d: %s", e.R
 // ErrCoxNoEvents is returned when no row has an event.
 var ErrCoxNoEvents = errors.New("cox: no events: a Cox model needs at least one event")
 
+// CoxMaxLevels is the most levels a categorical term (a term spanning
+// several columns of CoxData.X, one per non-reference level) may have in a
+// Cox fit. Each level is a coefficient: the information matrix grows as its
+// square and the fit's time with it (a 1,500-level term took 52 s and did
+// not converge), and levels with few events make estimates that mean
+// little. A term with more levels is better merged or used as a stratum.
+const CoxMaxLevels = 100
+
+// coxCheckLevels refuses a categorical term with more than CoxMaxLevels
+// levels.
+func coxCheckLevels(terms []string) error {
+	cols := map[string]int{}
+	var order []string
+	for _, t := range terms {
+		if cols[t] == 0 {
+			order = append(order, t)
+		}
+		cols[t]++
+	}
+	for _, t := range order {
+		if levels := cols[t] + 1; cols[t] > 1 && levels > CoxMaxLevels {
+			return fmt.Errorf("cox: categorical term %q has %d levels; a Cox model takes at most %d (each level is a coefficient): merge rare levels, or make it a stratum (a separate baseline hazard per level)", t, levels, CoxMaxLevels)
+		}
+	}
+	return nil
+}
+
 // coxPrep holds validated, recoded data shared by Cox and CoxZPH.
 type coxPrep struct {
 	n, p     int
@@ -203,6 +230,9 @@ func prepCox(d CoxData) (*coxPrep, error) {
 	}
 	if d.P == 0 {
 		return nil, errors.New("cox: no covariates to fit")
+	}
+	if err := coxCheckLevels(pr.terms); err != nil {
+		return nil, err
 	}
 	for i := 0; i < n; i++ {
 		t := d.Stop[i]

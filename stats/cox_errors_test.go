@@ -2,6 +2,7 @@ package stats
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -142,6 +143,39 @@ func TestCoxEngineLargeRiskScores(t *testing.T) {
 	require.NoError(t, err)
 	assertRel(t, ref.vec["coef"][0], st.beta[0]*pr.scale[0], 1e-6, ref.call+" coef")
 	assertRel(t, ref.scalar["loglik"], st.ll, 1e-9, ref.call+" loglik")
+}
+
+// TestCoxLevelLimit checks that a categorical term with more than
+// CoxMaxLevels levels is refused before fitting (issue 14, point 16: a
+// 1,500-level term ran 52 s and did not converge), and that one with
+// CoxMaxLevels levels is fitted.
+func TestCoxLevelLimit(t *testing.T) {
+	t.Parallel()
+	build := func(levels int) CoxData {
+		n, p := 4*levels, levels-1
+		d := CoxData{P: p, X: make([]float64, n*p)}
+		for i := 0; i < n; i++ {
+			l := i % levels
+			d.Stop = append(d.Stop, float64(1+(i*7919)%97))
+			d.Event = append(d.Event, i%4 != 3)
+			if l > 0 {
+				d.X[i*p+l-1] = 1
+			}
+		}
+		for l := 1; l < levels; l++ {
+			d.Names = append(d.Names, fmt.Sprintf("site=%d", l))
+			d.Terms = append(d.Terms, "site")
+		}
+		return d
+	}
+	_, err := Cox(build(CoxMaxLevels+1), CoxOptions{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `cox: categorical term "site" has 101 levels; a Cox model takes at most 100`)
+	_, err = Cox(build(CoxMaxLevels), CoxOptions{})
+	var se *CoxSeparationError
+	if err != nil && !errors.As(err, &se) {
+		t.Fatalf("100 levels: %v", err)
+	}
 }
 
 func TestCoxMisusePanics(t *testing.T) {

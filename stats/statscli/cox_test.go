@@ -1,8 +1,10 @@
 package statscli
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -98,6 +100,13 @@ func TestCoxCommandErrors(t *testing.T) {
 	require.NoError(t, os.WriteFile(neg, []byte("t,e,x\n1,1,0.5\n2,0,1\n-3,1,2\n4,1,0\n"), 0o600))
 	lung := filepath.Join(coxTestdata, "lung.csv")
 	sep := filepath.Join(coxTestdata, "separation.csv")
+	many := filepath.Join(dir, "many.csv")
+	var b strings.Builder
+	b.WriteString("t,e,site\n")
+	for i := 0; i < 600; i++ {
+		fmt.Fprintf(&b, "%d,%d,s%d\n", 1+i%37, i%2, i%150)
+	}
+	require.NoError(t, os.WriteFile(many, []byte(b.String()), 0o600))
 	cases := []struct {
 		name string
 		args []string
@@ -110,6 +119,8 @@ func TestCoxCommandErrors(t *testing.T) {
 		{"categorical not covariate", []string{"--csv", lung, "--time", "time", "--event", "dead", "--covariates", "age", "--categorical", "sex"}, 2, "--categorical"},
 		{"unknown column", []string{"--csv", lung, "--time", "time", "--event", "dead", "--covariates", "agee"}, 1, `column "agee" not found`},
 		{"negative time", []string{"--csv", neg, "--time", "t", "--event", "e", "--covariates", "x"}, 1, `column "t", line 4: negative time -3`},
+		{"too many levels", []string{"--csv", many, "--time", "t", "--event", "e", "--covariates", "site", "--categorical", "site"}, 1,
+			`cox: categorical term "site" has 150 levels; a Cox model takes at most 100`},
 		{"separation", []string{"--csv", sep, "--time", "time", "--event", "status", "--covariates", "x,g"}, 1, `coefficient of "g" diverges`},
 		// R runs out of iterations ("one or more coefficients may be infinite",
 		// testdata/cox/make_separation.R); Beaver printed converged:false, no warning
