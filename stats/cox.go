@@ -82,27 +82,27 @@ type CoxTerm struct {
 // CoxResult is a fitted Cox model. Its JSON encoding is the output of
 // `beaver stats cox`.
 type CoxResult struct {
-	Model        string     `json:"model"` // "cox"
-	N            int        `json:"n"`     // rows (intervals) used
-	Events       int        `json:"events"`
-	Ties         string     `json:"ties"`
-	Coefficients []CoxTerm  `json:"coefficients"`
-	LoglikNull   Float      `json:"loglik_null"` // fit$loglik[1]
-	Loglik       Float      `json:"loglik"`      // fit$loglik[2]
-	LRTest       Test       `json:"lr_test"`     // summary(fit)$logtest
-	WaldTest     Test       `json:"wald_test"`   // fit$wald.test (unrounded; summary rounds it to 2 decimals), robust variance with a cluster
-	ScoreTest    Test       `json:"score_test"`  // fit$score; with a cluster fit$rscore (summary's robust score test)
-	Iterations   int        `json:"iterations"`  // fit$iter
-	Converged    bool       `json:"converged"`
-	Dropped      []string   `json:"dropped,omitempty"`  // covariate columns left out (no variation, or aliased): coefficient NA, as coxph
-	Warnings     []string   `json:"warnings,omitempty"` // what the fit left out or could not do, in words
-	ZPH          *ZPHResult `json:"zph,omitempty"`      // cox.zph(fit), when asked for
+	Model           string     `json:"model"` // "cox"
+	N               int        `json:"n"`     // rows (intervals) used
+	Events          int        `json:"events"`
+	Ties            string     `json:"ties"`
+	Coefficients    []CoxTerm  `json:"coefficients"`
+	LoglikNull      Float      `json:"loglik_null"`                 // fit$loglik[1]
+	Loglik          Float      `json:"loglik"`                      // fit$loglik[2]
+	LRTest          Test       `json:"lr_test"`                     // summary(fit)$logtest
+	WaldTest        Test       `json:"wald_test"`                   // fit$wald.test (unrounded; summary rounds it to 2 decimals), robust variance with a cluster
+	ScoreTest       Test       `json:"score_test"`                  // fit$score: the model-based score test, also with a cluster (summary's "Score (logrank) test")
+	Iterations      int        `json:"iterations"`                  // fit$iter
+	RobustScoreTest *Test      `json:"robust_score_test,omitempty"` // fit$rscore with a cluster (summary's "Robust" score test); absent without
+	Converged       bool       `json:"converged"`
+	Dropped         []string   `json:"dropped,omitempty"`  // covariate columns left out (no variation, or aliased): coefficient NA, as coxph
+	Warnings        []string   `json:"warnings,omitempty"` // what the fit left out or could not do, in words
+	ZPH             *ZPHResult `json:"zph,omitempty"`      // cox.zph(fit), when asked for
 
-	Coef       []float64 `json:"-"` // coefficients
-	Var        []float64 `json:"-"` // fit$var, row-major P×P: robust with a cluster, else model-based
-	NaiveVar   []float64 `json:"-"` // fit$naive.var (model-based) with a cluster, else nil
-	ModelScore Test      `json:"-"` // the model-based score test (fit$score), also with a cluster
-	Efron      bool      `json:"-"` // ties handled by Efron's method
+	Coef     []float64 `json:"-"` // coefficients
+	Var      []float64 `json:"-"` // fit$var, row-major P×P: robust with a cluster, else model-based
+	NaiveVar []float64 `json:"-"` // fit$naive.var (model-based) with a cluster, else nil
+	Efron    bool      `json:"-"` // ties handled by Efron's method
 }
 
 // CoxRowError reports invalid data in one row (0-based index into the
@@ -752,8 +752,7 @@ func coxFit(eng *coxEngine, pr *coxPrep, d CoxData, opts CoxOptions) (*CoxResult
 	if !converged {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("the fit did not converge in %d iterations (R: \"Ran out of iterations and did not converge\"); the estimates are those of the last iteration", opts.MaxIter))
 	}
-	res.ModelScore = chi2Test(sctest, p)
-	res.ScoreTest = res.ModelScore
+	res.ScoreTest = chi2Test(sctest, p)
 	res.LRTest = chi2Test(2*(newlk-ll0), p)
 	if pr.cluster != nil {
 		naive := imat
@@ -763,7 +762,8 @@ func coxFit(eng *coxEngine, pr *coxPrep, d CoxData, opts CoxOptions) (*CoxResult
 		}
 		res.NaiveVar = naive
 		res.Var = robust
-		res.ScoreTest = chi2Test(rscore, p)
+		rs := chi2Test(rscore, p)
+		res.RobustScoreTest = &rs
 	}
 	wald, err := coxQuadForm(res.Var, p, beta)
 	if err != nil {

@@ -204,7 +204,7 @@ func TestCoxMatchesR(t *testing.T) {
 					assertRel(t, seInfo[k], float64(c.SE), tol, ref.call+" se (inverse information) "+c.Term)
 				}
 				assertRel(t, ref.scalar["loglik"], float64(fit.Loglik), tol, ref.call+" loglik")
-				assertRel(t, ref.scalar["score_chi2"], float64(fit.ModelScore.Chi2), tol, ref.call+" score")
+				assertRel(t, ref.scalar["score_chi2"], float64(fit.ScoreTest.Chi2), tol, ref.call+" score")
 				assert.Equal(t, int(ref.scalar["iter"]), fit.Iterations, ref.call+" iterations")
 				assert.False(t, fit.Converged)
 				return
@@ -234,12 +234,15 @@ func TestCoxMatchesR(t *testing.T) {
 			assert.Equal(t, int(ref.scalar["df"]), fit.LRTest.DF)
 			assertRel(t, ref.scalar["wald_chi2"], float64(fit.WaldTest.Chi2), tol, ref.call+" Wald")
 			assertRel(t, ref.scalar["wald_p"], float64(fit.WaldTest.P), tol, ref.call+" Wald p")
-			assertRel(t, ref.scalar["score_chi2"], float64(fit.ModelScore.Chi2), tol, ref.call+" score")
-			if rs, ok := ref.scalar["rscore_chi2"]; ok {
-				assertRel(t, rs, float64(fit.ScoreTest.Chi2), tol, ref.call+" robust score")
-				assertRel(t, ref.scalar["rscore_p"], float64(fit.ScoreTest.P), tol, ref.call+" robust score p")
+			assertRel(t, ref.scalar["score_chi2"], float64(fit.ScoreTest.Chi2), tol, ref.call+" score")
+			assertRel(t, ref.scalar["score_p"], float64(fit.ScoreTest.P), tol, ref.call+" score p")
+			if rs, ok := ref.scalar["rscore_chi2"]; ok { // fit$rscore, summary(fit)$robscore
+				require.NotNil(t, fit.RobustScoreTest, ref.call+" robust score")
+				assertRel(t, rs, float64(fit.RobustScoreTest.Chi2), tol, ref.call+" robust score")
+				assertRel(t, ref.scalar["rscore_p"], float64(fit.RobustScoreTest.P), tol, ref.call+" robust score p")
+				assert.Equal(t, fit.ScoreTest.DF, fit.RobustScoreTest.DF)
 			} else {
-				assertRel(t, ref.scalar["score_p"], float64(fit.ScoreTest.P), tol, ref.call+" score p")
+				assert.Nil(t, fit.RobustScoreTest, "robust score test without a cluster")
 			}
 			assert.Equal(t, int(ref.scalar["iter"]), fit.Iterations, ref.call+" iterations")
 			assert.Equal(t, spec.maxIter == 0, fit.Converged)

@@ -91,6 +91,16 @@ func TestCoxCommandCountingProcessCluster(t *testing.T) {
 	treat = doc["coefficients"].([]any)[0].(map[string]any)
 	assert.InDelta(t, -1.11911126534026, treat["coef"], 1e-8)
 	assert.InDelta(t, 0.310177188716868, treat["robust_se"], 1e-8)
+	// both of the score tests summary(fit) prints (testdata/cox/reference.csv,
+	// case cgd): fit$score 24.8373092494001 and fit$rscore 11.1648330440562
+	assert.InDelta(t, 24.8373092494001, doc["score_test"].(map[string]any)["chi2"], 1e-5)
+	assert.InDelta(t, 11.1648330440562, doc["robust_score_test"].(map[string]any)["chi2"], 1e-5)
+
+	// without a cluster there is no robust score test
+	code, doc, stderr = runJSON(t, "cox", "--csv", filepath.Join(coxTestdata, "cgd.csv"), "--start", "tstart", "--time", "tstop",
+		"--event", "status", "--covariates", "treat,sex,age", "--categorical", "treat,sex")
+	require.Equal(t, 0, code, stderr)
+	assert.NotContains(t, doc, "robust_score_test")
 }
 
 func TestCoxCommandErrors(t *testing.T) {
