@@ -30,6 +30,7 @@ type CoxOptions struct {
 	MaxIter   int     // Newton-Raphson iterations, default 20 (coxph.control iter.max)
 	Eps       float64 // convergence on the relative change in log-likelihood, default 1e-9
 	ConfLevel float64 // hazard-ratio interval level, default 0.95
+	CI        string  // hazard-ratio interval: "wald" (default, summary.coxph's) or "profile" (profile likelihood)
 }
 
 // WithDefaults returns o with zero fields replaced by coxph's defaults.
@@ -46,6 +47,9 @@ func (o CoxOptions) WithDefaults() CoxOptions {
 	if o.ConfLevel == 0 {
 		o.ConfLevel = 0.95
 	}
+	if o.CI == "" {
+		o.CI = "wald"
+	}
 	return o
 }
 
@@ -59,6 +63,9 @@ func (o CoxOptions) validate() error {
 	}
 	if !(o.Eps > 0) {
 		return fmt.Errorf("cox: eps %g: want a positive number", o.Eps)
+	}
+	if o.CI != "wald" && o.CI != "profile" {
+		return fmt.Errorf("cox: ci %q: want wald or profile", o.CI)
 	}
 	if !(o.ConfLevel > 0 && o.ConfLevel < 1) {
 		return fmt.Errorf("cox: confidence level %g: want a number in (0, 1)", o.ConfLevel)
@@ -86,6 +93,7 @@ type CoxResult struct {
 	N               int        `json:"n"`     // rows (intervals) used
 	Events          int        `json:"events"`
 	Ties            string     `json:"ties"`
+	CI              string     `json:"ci,omitempty"` // "profile" when hr_lower/hr_upper are profile-likelihood limits; absent for Wald
 	Coefficients    []CoxTerm  `json:"coefficients"`
 	LoglikNull      Float      `json:"loglik_null"`                 // fit$loglik[1]
 	Loglik          Float      `json:"loglik"`                      // fit$loglik[2]
@@ -387,6 +395,9 @@ func Cox(d CoxData, opts CoxOptions) (*CoxResult, error) {
 	opts = opts.WithDefaults()
 	if err := opts.validate(); err != nil {
 		return nil, err
+	}
+	if opts.CI == "profile" && d.Cluster != nil {
+		return nil, errors.New("cox: profile-likelihood intervals use the model-based likelihood; with a cluster the intervals are Wald intervals on the robust variance (ci \"wald\")")
 	}
 	pr, err := prepCox(d)
 	if err != nil {
@@ -788,6 +799,9 @@ func coxFit(eng *coxEngine, pr *coxPrep, d CoxData, opts CoxOptions) (*CoxResult
 		t.HRLower = Float(math.Exp(beta[k] - z*se))
 		t.HRUpper = Float(math.Exp(beta[k] + z*se))
 		res.Coefficients[k] = t
+	}
+	if opts.CI == "profile" {
+		coxProfileCI(eng, pr, res, opts.ConfLevel)
 	}
 	return res, nil
 }

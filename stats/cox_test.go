@@ -32,6 +32,7 @@ var coxRefFiles = map[string]string{
 	"reference.csv":            "make_reference.R",
 	"dropped_reference.csv":    "make_dropped.R",
 	"separation_reference.csv": "make_separation.R",
+	"profile_reference.csv":    "make_profile.R", // cases named profile_<case>
 }
 
 func loadCoxRefs(t *testing.T) map[string]*coxRef {
@@ -43,7 +44,12 @@ func loadCoxRefs(t *testing.T) map[string]*coxRef {
 		recs, err := csv.NewReader(f).ReadAll()
 		f.Close()
 		require.NoError(t, err)
-		rows = append(rows, recs[1:]...)
+		for _, r := range recs[1:] {
+			if file == "profile_reference.csv" {
+				r[0] = "profile_" + r[0]
+			}
+			rows = append(rows, r)
+		}
 	}
 	refs := map[string]*coxRef{}
 	var err error

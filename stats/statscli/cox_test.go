@@ -103,6 +103,25 @@ func TestCoxCommandCountingProcessCluster(t *testing.T) {
 	assert.NotContains(t, doc, "robust_score_test")
 }
 
+func TestCoxCommandProfileCI(t *testing.T) {
+	t.Parallel()
+	// testdata/cox/make_profile.R, case lung_efron: a direct profile of
+	// coxph(Surv(time, dead) ~ age + sex + ph.ecog, data = data, ties = "efron")
+	code, doc, stderr := runJSON(t, "cox", "--csv", filepath.Join(coxTestdata, "lung.csv"), "--time", "time", "--event", "dead",
+		"--covariates", "age,sex,ph.ecog", "--ci", "profile")
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, "profile", doc["ci"])
+	sex := doc["coefficients"].([]any)[1].(map[string]any)
+	assert.Equal(t, "sex", sex["term"])
+	assert.InEpsilon(t, 0.411318672955236, sex["hr_lower"], 1e-6)
+	assert.InEpsilon(t, 0.795048493061089, sex["hr_upper"], 1e-6)
+
+	code, doc, stderr = runJSON(t, "cox", "--csv", filepath.Join(coxTestdata, "lung.csv"), "--time", "time", "--event", "dead",
+		"--covariates", "age,sex,ph.ecog")
+	require.Equal(t, 0, code, stderr)
+	assert.NotContains(t, doc, "ci")
+}
+
 func TestCoxCommandErrors(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -129,6 +148,8 @@ func TestCoxCommandErrors(t *testing.T) {
 		{"categorical not covariate", []string{"--csv", lung, "--time", "time", "--event", "dead", "--covariates", "age", "--categorical", "sex"}, 2, "--categorical"},
 		{"unknown column", []string{"--csv", lung, "--time", "time", "--event", "dead", "--covariates", "agee"}, 1, `column "agee" not found`},
 		{"negative time", []string{"--csv", neg, "--time", "t", "--event", "e", "--covariates", "x"}, 1, `column "t", line 4: negative time -3`},
+		{"bad ci", []string{"--csv", lung, "--time", "time", "--event", "dead", "--covariates", "age", "--ci", "exact"}, 2, `--ci "exact": want wald or profile`},
+		{"profile with cluster", []string{"--csv", lung, "--time", "time", "--event", "dead", "--covariates", "age", "--cluster", "inst", "--ci", "profile"}, 2, "--ci profile"},
 		{"too many levels", []string{"--csv", many, "--time", "t", "--event", "e", "--covariates", "site", "--categorical", "site"}, 1,
 			`cox: categorical term "site" has 150 levels; a Cox model takes at most 100`},
 		{"separation", []string{"--csv", sep, "--time", "time", "--event", "status", "--covariates", "x,g"}, 1, `coefficient of "g" diverges`},
