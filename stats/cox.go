@@ -239,9 +239,6 @@ func prepCox(d CoxData) (*coxPrep, error) {
 	if d.P == 0 {
 		return nil, errors.New("cox: no covariates to fit")
 	}
-	if err := coxCheckLevels(pr.terms); err != nil {
-		return nil, err
-	}
 	for i := 0; i < n; i++ {
 		t := d.Stop[i]
 		if math.IsNaN(t) || math.IsInf(t, 0) {
@@ -394,27 +391,37 @@ var coxCholTol = math.Pow(0x1p-52, 0.75)
 func Cox(d CoxData, opts CoxOptions) (*CoxResult, error) {
 	opts = opts.WithDefaults()
 	if err := opts.validate(); err != nil {
-		return nil, err
+		return nil, coxStage("options", err)
 	}
 	if opts.CI == "profile" && d.Cluster != nil {
-		return nil, errors.New("cox: profile-likelihood intervals use the model-based likelihood; with a cluster the intervals are Wald intervals on the robust variance (ci \"wald\")")
+		return nil, coxStage("options", errors.New("profile-likelihood intervals use the model-based likelihood; with a cluster the intervals are Wald intervals on the robust variance (ci \"wald\")"))
 	}
 	pr, err := prepCox(d)
 	if err != nil {
-		return nil, err
+		return nil, coxStage("data", err)
+	}
+	if err := coxCheckLevels(pr.terms); err != nil {
+		return nil, coxStage("design", err)
 	}
 	keep, why, eng, err := coxAliased(pr, d, opts)
 	if err != nil {
-		return nil, err
+		return nil, coxStage("design", err)
 	}
 	fp := pr.subset(keep)
 	if eng == nil {
 		eng = newCoxEngine(fp.x, fp.n, fp.p, d.Start, d.Stop, d.Event, fp.strata, fp.nstrat, opts.Ties == "efron")
 	}
-	res, err := coxFit(eng, fp, d, opts)
+	res, st, err := coxMaximize(eng, fp, d, opts)
 	if err != nil {
-		return nil, err
+		return nil, coxStage("newton-raphson", err)
 	}
+	if err := coxVariance(eng, fp, d, res); err != nil {
+		return nil, coxStage("variance", err)
+	}
+	if err := coxTests(res, st, fp.p); err != nil {
+		return nil, coxStage("tests", err)
+	}
+	coxIntervals(eng, fp, res, opts)
 	if len(keep) < pr.p {
 		coxExpand(res, pr, keep, why)
 	}
@@ -698,24 +705,25 @@ func coxProbe(eng *coxEngine, p int, st *coxNewton, opts CoxOptions, counting bo
 	return coxInfinite(more.u, v, more.beta, p, opts.Eps, counting)
 }
 
-// coxFit fits the model on the prepared columns of pr with the engine eng.
-func coxFit(eng *coxEngine, pr *coxPrep, d CoxData, opts CoxOptions) (*CoxResult, error) {
-	n, p := pr.n, pr.p
-	efron := opts.Ties == "efron"
+// coxMaximize is the "newton-raphson" stage: it maximizes the partial
+// likelihood from beta = 0 and checks that no coefficient diverges. It
+// returns the fit with beta, u and the inverse information (Var) on the
+// original scale; res.Coefficients is not filled yet.
+func coxMaximize(eng *coxEngine, pr *coxPrep, d CoxData, opts CoxOptions) (*CoxResult, *coxNewton, error) {
+	p := pr.p
 	counting := d.Start != nil
-
 	st, err := coxNewtonRaphson(eng, p, make([]float64, p), opts.MaxIter, opts.Eps, counting)
 	if err != nil {
-		return nil, fmt.Errorf("cox: %w", err)
+		return nil, nil, err
 	}
 	if st.rank0 < p {
-		return nil, coxSingular(st.imat, p, pr.names)
+		return nil, nil, coxSingular(st.imat, p, pr.names)
 	}
-	beta, u, imat, newlk, ll0, sctest, iter, converged := st.beta, st.u, st.imat, st.ll, st.ll0, st.sctest, st.iter, st.converged
+	beta, u, imat, iter, converged := st.beta, st.u, st.imat, st.iter, st.converged
 	// the information was of full rank at beta = 0 (coxAliased): a pivot
 	// that is zero now collapsed as a coefficient ran off to infinity
 	if z := coxZeroPivots(imat, p); len(z) > 0 {
-		return nil, coxSeparation(pr, z, converged, opts.MaxIter)
+		return nil, nil, coxSeparation(pr, z, converged, opts.MaxIter)
 	}
 	var probe []int
 	if !converged {
@@ -732,16 +740,16 @@ func coxFit(eng *coxEngine, pr *coxPrep, d CoxData, opts CoxOptions) (*CoxResult
 	}
 	for k := 0; k < p; k++ {
 		if math.IsNaN(beta[k]) || math.IsInf(beta[k], 0) || math.IsNaN(imat[k*p+k]) || math.IsInf(imat[k*p+k], 0) {
-			return nil, coxSeparation(pr, []int{k}, converged, opts.MaxIter)
+			return nil, nil, coxSeparation(pr, []int{k}, converged, opts.MaxIter)
 		}
 	}
 	if converged {
 		if inf := coxInfinite(u, imat, beta, p, opts.Eps, counting); len(inf) > 0 {
-			return nil, coxSeparation(pr, inf, true, opts.MaxIter)
+			return nil, nil, coxSeparation(pr, inf, true, opts.MaxIter)
 		}
 	} else {
 		if len(probe) > 0 {
-			return nil, coxSeparation(pr, probe, false, opts.MaxIter)
+			return nil, nil, coxSeparation(pr, probe, false, opts.MaxIter)
 		}
 		if !counting {
 			iter = opts.MaxIter + 1 // coxfit6 counts one past iter.max (fit$iter)
@@ -749,39 +757,57 @@ func coxFit(eng *coxEngine, pr *coxPrep, d CoxData, opts CoxOptions) (*CoxResult
 	}
 	res := &CoxResult{
 		Model:      "cox",
-		N:          n,
+		N:          pr.n,
 		Events:     pr.events,
 		Ties:       opts.Ties,
-		LoglikNull: Float(ll0),
-		Loglik:     Float(newlk),
+		LoglikNull: Float(st.ll0),
+		Loglik:     Float(st.ll),
 		Iterations: iter,
 		Converged:  converged,
 		Coef:       beta,
 		Var:        imat,
-		Efron:      efron,
+		Efron:      opts.Ties == "efron",
 	}
 	if !converged {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("the fit did not converge in %d iterations (R: \"Ran out of iterations and did not converge\"); the estimates are those of the last iteration", opts.MaxIter))
 	}
-	res.ScoreTest = chi2Test(sctest, p)
-	res.LRTest = chi2Test(2*(newlk-ll0), p)
-	if pr.cluster != nil {
-		naive := imat
-		robust, rscore, err := coxRobust(eng, pr, d, beta, naive)
-		if err != nil {
-			return nil, err
-		}
-		res.NaiveVar = naive
-		res.Var = robust
-		rs := chi2Test(rscore, p)
-		res.RobustScoreTest = &rs
+	return res, st, nil
+}
+
+// coxVariance is the "variance" stage: with a cluster, the robust
+// (sandwich) variance replaces the model-based one, kept as NaiveVar, and
+// the robust score test is computed.
+func coxVariance(eng *coxEngine, pr *coxPrep, d CoxData, res *CoxResult) error {
+	if pr.cluster == nil {
+		return nil
 	}
-	wald, err := coxQuadForm(res.Var, p, beta)
+	robust, rscore, err := coxRobust(eng, pr, d, res.Coef, res.Var)
 	if err != nil {
-		return nil, fmt.Errorf("cox: Wald test: %w", err)
+		return err
+	}
+	res.NaiveVar, res.Var = res.Var, robust
+	rs := chi2Test(rscore, pr.p)
+	res.RobustScoreTest = &rs
+	return nil
+}
+
+// coxTests is the "tests" stage: likelihood-ratio, score and Wald tests.
+func coxTests(res *CoxResult, st *coxNewton, p int) error {
+	res.ScoreTest = chi2Test(st.sctest, p)
+	res.LRTest = chi2Test(2*(st.ll-st.ll0), p)
+	wald, err := coxQuadForm(res.Var, p, res.Coef)
+	if err != nil {
+		return fmt.Errorf("Wald test: %w", err)
 	}
 	res.WaldTest = chi2Test(wald, p)
+	return nil
+}
 
+// coxIntervals is the "intervals" stage: the coefficient table of
+// summary.coxph, with Wald or profile-likelihood hazard-ratio limits.
+func coxIntervals(eng *coxEngine, pr *coxPrep, res *CoxResult, opts CoxOptions) {
+	p := pr.p
+	beta := res.Coef
 	z := distuv.UnitNormal.Quantile((1 + opts.ConfLevel) / 2)
 	res.Coefficients = make([]CoxTerm, p)
 	for k := 0; k < p; k++ {
@@ -803,7 +829,31 @@ func coxFit(eng *coxEngine, pr *coxPrep, d CoxData, opts CoxOptions) (*CoxResult
 	if opts.CI == "profile" {
 		coxProfileCI(eng, pr, res, opts.ConfLevel)
 	}
-	return res, nil
+}
+
+// CoxStageError is an error of one stage of a Cox fit: "options", "data"
+// (checking and recoding the rows), "design" (columns dropped as aliased,
+// levels), "newton-raphson" (maximization and divergence), "variance"
+// (cluster-robust variance) or "tests". Its message names the stage; Unwrap
+// gives the cause (a *CoxRowError, a *CoxSeparationError, ErrCoxNoEvents).
+type CoxStageError struct {
+	Stage string
+	Err   error
+}
+
+func (e *CoxStageError) Error() string {
+	return "cox: " + e.Stage + ": " + strings.TrimPrefix(e.Err.Error(), "cox: ")
+}
+
+// Unwrap returns the cause.
+func (e *CoxStageError) Unwrap() error { return e.Err }
+
+// coxStage wraps err, when not nil, as an error of the named stage.
+func coxStage(stage string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &CoxStageError{Stage: stage, Err: err}
 }
 
 // chi2Test returns the chi-square test of statistic x on df degrees of

@@ -37,9 +37,9 @@ func TestCoxDegenerateData(t *testing.T) {
 		want string
 		row  int // 1-based row named by a *CoxRowError, 0 if none
 	}{
-		{"separation", sep, `cox: monotone likelihood (separation): the coefficient of "g" diverges to infinity (log-likelihood converged before it;`, 0},
+		{"separation", sep, `cox: newton-raphson: monotone likelihood (separation): the coefficient of "g" diverges to infinity (log-likelihood converged before it;`, 0},
 		{"no events", with(func(d *CoxData) { d.Event = make([]bool, 4) }), "no events", 0},
-		{"constant covariate", with(func(d *CoxData) { d.X = []float64{2, 2, 2, 2} }), `cox: no covariate varies among the 4 rows used ("x": it has no variation (all values are 2))`, 0},
+		{"constant covariate", with(func(d *CoxData) { d.X = []float64{2, 2, 2, 2} }), `cox: design: no covariate varies among the 4 rows used ("x": it has no variation (all values are 2))`, 0},
 		{"negative time", with(func(d *CoxData) { d.Stop[2] = -1 }), "negative time", 3},
 		{"NaN time", with(func(d *CoxData) { d.Stop[1] = math.NaN() }), "not a finite number", 2},
 		{"stop before start", with(func(d *CoxData) { d.Start = []float64{0, 0, 3, 1} }), "stop time 3 is not after start time 3", 3},
@@ -170,11 +170,58 @@ func TestCoxLevelLimit(t *testing.T) {
 	}
 	_, err := Cox(build(CoxMaxLevels+1), CoxOptions{})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), `cox: categorical term "site" has 101 levels; a Cox model takes at most 100`)
+	assert.Contains(t, err.Error(), `cox: design: categorical term "site" has 101 levels; a Cox model takes at most 100`)
 	_, err = Cox(build(CoxMaxLevels), CoxOptions{})
 	var se *CoxSeparationError
 	if err != nil && !errors.As(err, &se) {
 		t.Fatalf("100 levels: %v", err)
+	}
+}
+
+// TestCoxStageErrors checks that a failed fit says which stage failed
+// (issue 16) and keeps its cause reachable with errors.As / errors.Is.
+func TestCoxStageErrors(t *testing.T) {
+	t.Parallel()
+	base := CoxData{Stop: []float64{1, 2, 3, 4}, Event: []bool{true, false, true, true}, X: []float64{1, 2, 3, 5}, P: 1, Names: []string{"x"}}
+	sep := loadCoxData(t, coxSpec{csv: "separation.csv", time: "time", event: "status", covariates: []string{"x", "g"}})
+	one := loadCoxData(t, coxCases["lung_efron"])
+	one.Cluster = make([]string, len(one.Stop)) // a single cluster
+	noEvents := base
+	noEvents.Event = make([]bool, 4)
+	negative := base
+	negative.Stop = []float64{1, -2, 3, 4}
+	constant := base
+	constant.X = []float64{7, 7, 7, 7}
+	cases := []struct {
+		name, stage string
+		data        CoxData
+		opts        CoxOptions
+		cause       any // a pointer to the cause's type for errors.As, or an error for errors.Is
+	}{
+		{"bad ties", "options", base, CoxOptions{Ties: "exact"}, nil},
+		{"no events", "data", noEvents, CoxOptions{}, ErrCoxNoEvents},
+		{"negative time", "data", negative, CoxOptions{}, new(*CoxRowError)},
+		{"nothing varies", "design", constant, CoxOptions{}, nil},
+		{"separation", "newton-raphson", sep, CoxOptions{}, new(*CoxSeparationError)},
+		{"one cluster", "variance", one, CoxOptions{}, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Cox(c.data, c.opts)
+			require.Error(t, err)
+			var se *CoxStageError
+			require.True(t, errors.As(err, &se), "%v", err)
+			assert.Equal(t, c.stage, se.Stage)
+			assert.Regexp(t, "^cox: "+c.stage+": ", err.Error())
+			switch cause := c.cause.(type) {
+			case error:
+				assert.ErrorIs(t, err, cause)
+			case nil:
+			default:
+				assert.True(t, errors.As(err, cause), "cause %T of %v", cause, err)
+			}
+		})
 	}
 }
 

@@ -151,12 +151,12 @@ func TestCoxCommandErrors(t *testing.T) {
 		{"bad ci", []string{"--csv", lung, "--time", "time", "--event", "dead", "--covariates", "age", "--ci", "exact"}, 2, `--ci "exact": want wald or profile`},
 		{"profile with cluster", []string{"--csv", lung, "--time", "time", "--event", "dead", "--covariates", "age", "--cluster", "inst", "--ci", "profile"}, 2, "--ci profile"},
 		{"too many levels", []string{"--csv", many, "--time", "t", "--event", "e", "--covariates", "site", "--categorical", "site"}, 1,
-			`cox: categorical term "site" has 150 levels; a Cox model takes at most 100`},
+			`cox: design: categorical term "site" has 150 levels; a Cox model takes at most 100`},
 		{"separation", []string{"--csv", sep, "--time", "time", "--event", "status", "--covariates", "x,g"}, 1, `coefficient of "g" diverges`},
 		// R runs out of iterations ("one or more coefficients may be infinite",
 		// testdata/cox/make_separation.R); Beaver printed converged:false, no warning
 		{"separation, no convergence", []string{"--csv", filepath.Join(coxTestdata, "separation_noconv.csv"), "--time", "time", "--event", "status", "--covariates", "x"}, 1,
-			`cox: monotone likelihood (separation): the coefficient of "x" diverges to infinity (no convergence in 20 iterations`},
+			`cox: newton-raphson: monotone likelihood (separation): the coefficient of "x" diverges to infinity (no convergence in 20 iterations`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
