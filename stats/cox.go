@@ -651,7 +651,7 @@ func (e *CoxSeparationError) Error() string {
 	}
 	how := "log-likelihood converged before it"
 	if !e.Converged {
-		how = fmt.Sprintf("no convergence in %d iterations: the log-likelihood keeps rising as it grows; R warns \"one or more coefficients may be infinite\"", e.Iterations)
+		how = fmt.Sprintf("the fit did not converge in %d iterations: the log-likelihood keeps rising as it grows; R warns \"one or more coefficients may be infinite\"", e.Iterations)
 	}
 	return fmt.Sprintf("cox: monotone likelihood (separation): the coefficient of %s diverges to infinity (%s; e.g. all events, or none, in one level of a covariate); leave the term out, merge its levels or stratify on it",
 		strings.Join(q, ", "), how)

@@ -156,7 +156,7 @@ func TestCoxCommandErrors(t *testing.T) {
 		// R runs out of iterations ("one or more coefficients may be infinite",
 		// testdata/cox/make_separation.R); Beaver printed converged:false, no warning
 		{"separation, no convergence", []string{"--csv", filepath.Join(coxTestdata, "separation_noconv.csv"), "--time", "time", "--event", "status", "--covariates", "x"}, 1,
-			`cox: newton-raphson: monotone likelihood (separation): the coefficient of "x" diverges to infinity (no convergence in 20 iterations`},
+			`cox: newton-raphson: monotone likelihood (separation): the coefficient of "x" diverges to infinity (the fit did not converge in 20 iterations`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
