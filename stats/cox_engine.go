@@ -58,6 +58,7 @@ type coxEngine struct {
 	xdead  []float64    // sum of x over deaths (constant)
 	a0, a2 []float64    // scratch p
 	mbuf   []float64    // scratch p
+	a2s    []float64    // scratch p
 	etaDed []float64    // per part: sum of eta over deaths
 }
 
@@ -158,6 +159,7 @@ func newCoxEngine(x []float64, n, p int, start, stop []float64, event []bool, st
 	e.a0 = make([]float64, p)
 	e.a2 = make([]float64, p)
 	e.mbuf = make([]float64, p)
+	e.a2s = make([]float64, p)
 	return e
 }
 
@@ -324,35 +326,37 @@ func (e *coxEngine) timeTerms(u []float64, corr []float64, wt []float64) float64
 				}
 			}
 			if corr != nil {
-				// Σ over the Efron terms of m m', m = (a0 + f a2)/den: the
-				// means are formed before the product, as survival's C code
-				// does, so that den² cannot overflow when a coefficient is
-				// large (q0 would be 0 and the information far too large)
+				// Σ_k m_k m_k' with m_k = (a0 + f_k a2)/den_k, as
+				// q0 a0 a0' + q1 (a0 a2' + a2 a0') + q2 a2 a2', but with a0
+				// and a2 divided by the risk-set total S[0] and the q's
+				// multiplied by S[0]²: (S[0]/den_k)² ≤ d², where den_k² alone
+				// overflows once risk scores pass 1e154 (the term then
+				// vanished and the information came out far too large).
+				// survival's C code avoids it likewise, forming means first.
+				tot := S[0]
+				var s0, s1, s2 float64
 				if !e.efron || d == 1 {
-					den, m := S[0], e.mbuf
-					for k := 0; k < p; k++ {
-						m[k] = a0[k] / den
-					}
-					for k := 0; k < p; k++ {
-						for l := 0; l <= k; l++ {
-							corr[k*p+l] += w * d * m[k] * m[l]
-						}
-					}
+					s0 = d
+					s1, s2 = s0, s0
 				} else {
 					d0, d2 := S[0]-D[0], D[0]
-					m := e.mbuf
 					nd := int(d)
 					for r := 0; r < nd; r++ {
 						f := float64(r+1) / d
-						den := d0 + f*d2
-						for k := 0; k < p; k++ {
-							m[k] = (a0[k] + f*a2[k]) / den
-						}
-						for k := 0; k < p; k++ {
-							for l := 0; l <= k; l++ {
-								corr[k*p+l] += w * m[k] * m[l]
-							}
-						}
+						v := tot / (d0 + f*d2)
+						v *= v
+						s0 += v
+						s1 += f * v
+						s2 += f * f * v
+					}
+				}
+				m0, m2 := e.mbuf, e.a2s
+				for k := 0; k < p; k++ {
+					m0[k], m2[k] = a0[k]/tot, a2[k]/tot
+				}
+				for k := 0; k < p; k++ {
+					for l := 0; l <= k; l++ {
+						corr[k*p+l] += w * (s0*m0[k]*m0[l] + s1*(m0[k]*m2[l]+m2[k]*m0[l]) + s2*m2[k]*m2[l])
 					}
 				}
 			}
