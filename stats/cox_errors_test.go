@@ -136,6 +136,26 @@ func TestCoxEngineLargeRiskScores(t *testing.T) {
 		assertRel(t, ref.scalar["loglik"], ll, 1e-9, ref.call+" loglik")
 		assertRel(t, ref.vec["info"][0], imat[0]/(pr.scale[0]*pr.scale[0]), 1e-6, ref.call+" 1/var")
 	}
+	// the cluster-robust variance there (score residuals, same overflow):
+	// R: coxph(..., init = 2.54185284799016, iter.max = 0, cluster = id), id = (row - 1) %/% 4
+	for _, ties := range []string{"efron", "breslow"} {
+		ref := refs["separation_noconv_robust_"+ties]
+		dc := d
+		dc.Cluster = make([]string, len(d.Stop))
+		for i := range dc.Cluster {
+			dc.Cluster[i] = fmt.Sprint(i / 4)
+		}
+		prc, err := prepCox(dc)
+		require.NoError(t, err)
+		eng := newCoxEngine(prc.x, prc.n, 1, nil, dc.Stop, dc.Event, prc.strata, prc.nstrat, ties == "efron")
+		beta := []float64{2.541852847990159}
+		u, imat := make([]float64, 1), make([]float64, 1)
+		eng.eval([]float64{beta[0] / prc.scale[0]}, u, imat)
+		naive := []float64{prc.scale[0] * prc.scale[0] / imat[0]}
+		robust, _, err := coxRobust(eng, prc, dc, beta, naive)
+		require.NoError(t, err)
+		assertRel(t, ref.vec["robust_var"][0], robust[0], 1e-6, ref.call+" robust var")
+	}
 	// R: coxph(Surv(time, status) ~ x, data = d, iter.max = 10)
 	ref := refs["separation_noconv_iter10"]
 	eng := newCoxEngine(pr.x, pr.n, 1, nil, d.Stop, d.Event, pr.strata, pr.nstrat, true)

@@ -37,6 +37,14 @@ for (ties in c("efron", "breslow")) {
   emit(paste0("separation_noconv_init_", ties), "loglik", "", cform(f$loglik[2]))
   emit(paste0("separation_noconv_init_", ties), "info", "x", cform(1 / f$var))
 }
+# the robust variance there (score residuals), clusters of 4 consecutive rows
+d$id <- (seq_len(nrow(d)) - 1) %/% 4
+for (ties in c("efron", "breslow")) {
+  call <- substitute(coxph(Surv(time, status) ~ x, data = d, ties = T, init = 2.541852847990159, iter.max = 0, cluster = id), list(T = ties))
+  f <- eval(call)
+  emit(paste0("separation_noconv_robust_", ties), "call", "", deparse1(call))
+  emit(paste0("separation_noconv_robust_", ties), "robust_var", "x", cform(f$var))
+}
 call <- quote(coxph(Surv(time, status) ~ x, data = d, iter.max = 10))
 f <- suppressWarnings(eval(call))
 emit("separation_noconv_iter10", "call", "", deparse1(call))
