@@ -48,3 +48,22 @@ func TestCoxProfileCIOptions(t *testing.T) {
 	_, err = Cox(d, CoxOptions{CI: "likelihood"})
 	assert.ErrorContains(t, err, `ci "likelihood": want wald or profile`)
 }
+
+// TestCoxProfileCIDropped checks that profile intervals are those of the
+// model without a dropped (constant) column: lung_constant is lung_efron
+// plus k = 3, whose coefficient is NA.
+func TestCoxProfileCIDropped(t *testing.T) {
+	t.Parallel()
+	refs := loadCoxRefs(t)
+	ref := refs["profile_lung_efron"] // make_profile.R
+	fit, err := Cox(loadCoxData(t, coxCases["lung_constant"]), CoxOptions{CI: "profile"})
+	require.NoError(t, err)
+	require.Equal(t, []string{"k"}, fit.Dropped)
+	kept := []int{0, 2, 3} // age, sex, ph.ecog around k
+	for r, k := range kept {
+		c := fit.Coefficients[k]
+		assertRel(t, ref.vec["hr_lower"][r], float64(c.HRLower), 1e-6, ref.call+" profile hr_lower "+c.Term)
+		assertRel(t, ref.vec["hr_upper"][r], float64(c.HRUpper), 1e-6, ref.call+" profile hr_upper "+c.Term)
+	}
+	assert.True(t, fit.Coefficients[1].HRLower.IsNA())
+}
