@@ -893,6 +893,9 @@ func (l *loader) loadLeafFile(ctx context.Context, fr *FileResult, ll *leafLoad,
 		for i, n := range out.rows {
 			ll.rows[w.tables[i].name] += n
 		}
+		if len(out.rows) > 0 {
+			fr.RowsPublished += out.rows[0]
+		}
 		l.mu.Unlock()
 	}
 	for _, err := range []error{readErr, src.err, firstErr} {
@@ -1108,6 +1111,7 @@ func (l *loader) refusePublishedKeys(ctx context.Context, ll *leafLoad) error {
 					return fmt.Errorf("%s: published key %q not among the rows read", f.Name, key)
 				}
 				l.rejects = append(l.rejects, reject{at.fileNo(), at.line(), strings.Join(f.Key, "+"), ReasonPublished, key, "key already in the published data"})
+				l.res.Files[at.fileNo()-1].RowsPublished--
 			}
 			if len(refused) == 0 {
 				continue

@@ -3,7 +3,6 @@ package etl
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -108,19 +107,22 @@ type Timings struct {
 
 // FileResult is what an import did with one file.
 type FileResult struct {
-	No           int      `json:"file_no"`
-	Path         string   `json:"path"`
-	Flow         string   `json:"flow,omitempty"`
-	SHA256       string   `json:"sha256"`
-	Bytes        int64    `json:"bytes"`
-	Encoding     string   `json:"encoding,omitempty"`
-	Delimiter    string   `json:"delimiter,omitempty"`
-	State        string   `json:"state"`
-	RowsRead     int64    `json:"rows_read"`
-	RowsRejected int64    `json:"rows_rejected"`
-	Ignored      []string `json:"ignored_columns,omitempty"`
-	Note         string   `json:"note,omitempty"`
-	Error        string   `json:"error,omitempty"`
+	No        int    `json:"file_no"`
+	Path      string `json:"path"`
+	Flow      string `json:"flow,omitempty"`
+	SHA256    string `json:"sha256"`
+	Bytes     int64  `json:"bytes"`
+	Encoding  string `json:"encoding,omitempty"`
+	Delimiter string `json:"delimiter,omitempty"`
+	State     string `json:"state"`
+	RowsRead  int64  `json:"rows_read"`
+	// RowsPublished + RowsRejected = RowsRead for every file an import
+	// publishes (checked before it commits).
+	RowsPublished int64    `json:"rows_published"`
+	RowsRejected  int64    `json:"rows_rejected"`
+	Ignored       []string `json:"ignored_columns,omitempty"`
+	Note          string   `json:"note,omitempty"`
+	Error         string   `json:"error,omitempty"`
 	// Streamed is set for a Stream (read once; hashed as read).
 	Streamed bool `json:"streamed,omitempty"`
 
@@ -876,37 +878,43 @@ func (s *fileSource) nextRecord() ([]string, int64, bool) {
 	for {
 		rec, line, err := s.tf.next()
 		if err == io.EOF {
+			s.checkLines()
 			return nil, 0, false
 		}
-		var fieldCount bool
-		if err != nil {
-			var pe *csv.ParseError
+		var re *rowError
+		if err != nil && !errors.As(err, &re) {
 			var fe *FileError
-			switch {
-			case errors.As(err, &fe):
-				s.err = fe
-				return nil, 0, false
-			case errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount):
-				fieldCount = true
-				line = pe.StartLine
-			default:
-				s.err = &FileError{Path: s.fr.Path, Line: s.lastLine + 1, Msg: err.Error()}
-				return nil, 0, false
+			if !errors.As(err, &fe) {
+				fe = &FileError{Path: s.fr.Path, Line: s.lastLine + 1, Msg: err.Error()}
 			}
+			s.err = fe
+			return nil, 0, false
 		}
 		s.fr.RowsRead++
 		s.lastLine = int64(line)
-		if fieldCount {
-			if len(rec) == 1 && strings.ContainsRune(rec[0], otherDelimiter(s.tf.delimiter)) {
+		if re != nil {
+			if re.reason == ReasonFieldCount && len(rec) == 1 && strings.ContainsRune(rec[0], otherDelimiter(s.tf.delimiter)) {
 				s.err = &FileError{Path: s.fr.Path, Line: int64(line), Msg: fmt.Sprintf(
 					"wrong delimiter: the header is separated by %q but this line by %q", s.tf.delimiter, otherDelimiter(s.tf.delimiter))}
 				return nil, 0, false
 			}
-			s.rejectRow(int64(line), "*", ReasonFieldCount, "", fmt.Sprintf("%d fields, the header has %d", len(rec), len(s.tf.header)))
+			s.rejectRow(int64(line), re.column, re.reason, re.value, re.detail)
 			continue
 		}
 		s.lastRejected = false
 		return rec, int64(line), true
+	}
+}
+
+// checkLines fails the file when the rows read differ from the rows the
+// file holds by an independent count (tableFile.dataLines): no line may be
+// lost, or read twice, between the file and the import.
+func (s *fileSource) checkLines() {
+	if s.tf.dataLines == nil {
+		return
+	}
+	if n := s.tf.dataLines(); n != s.fr.RowsRead {
+		s.err = fmt.Errorf("%s: %d rows read, but the file holds %d data lines", s.fr.Path, s.fr.RowsRead, n)
 	}
 }
 

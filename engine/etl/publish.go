@@ -118,6 +118,29 @@ func (l *loader) summarize(ctx context.Context, tx pgx.Tx) error {
 			return err
 		}
 		l.res.RowsRejected += f.RowsRejected
+		if fl := FlowByName(f.Flow); !leafFlow(fl) {
+			// The staging table holds, after validate, exactly the rows
+			// that publish.
+			if err := tx.QueryRow(ctx, "SELECT count(*) FROM "+ident(l.stageTable(fl.Name))+" WHERE file_no = $1", f.No).Scan(&f.RowsPublished); err != nil {
+				return err
+			}
+		}
+	}
+	return l.checkCounts()
+}
+
+// checkCounts fails the import when a file's rows read are not its rows
+// published plus its rows rejected: a row lost (or counted twice) between
+// the file and the tables is a bug that must not publish.
+func (l *loader) checkCounts() error {
+	for _, f := range l.res.Files {
+		if f.State != "staged" {
+			continue
+		}
+		if f.RowsPublished+f.RowsRejected != f.RowsRead {
+			return fmt.Errorf("%s: %d rows read, but %d published and %d rejected: rows lost between the file and the tables",
+				f.Path, f.RowsRead, f.RowsPublished, f.RowsRejected)
+		}
 	}
 	return nil
 }

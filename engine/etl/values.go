@@ -14,6 +14,7 @@ import (
 // counts rows by them and docs/flows.md lists them.
 const (
 	ReasonFieldCount     = "field_count"          // the line has more or fewer fields than the header
+	ReasonBadQuote       = "bad_quote"            // a quoted field not closed on its line, or text after its closing quote
 	ReasonRequired       = "required"             // a required value is empty
 	ReasonBadInteger     = "bad_integer"          // not an integer, or out of range
 	ReasonBadNumber      = "bad_number"           // not a number

@@ -1,0 +1,57 @@
+package etl_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/beaver-analytics/beaver/engine/etl"
+	"github.com/beaver-analytics/beaver/schema/pgtest"
+)
+
+// A stray double quote costs its own line only: the line is quarantined
+// with the quoting error, every following line is read, and quoted fields
+// that hold the delimiter or a doubled quote still read as one field
+// (issue 14, point 1: the rest of the file was read as one field).
+func TestLoadStrayQuoteCostsOneLine(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	var b strings.Builder
+	b.WriteString("person_id,dispensing_date,aic,atc,packs,prescriber_id,cost,copay\n")
+	b.WriteString("1,2022-03-01,012345678,A10BA02,1,GP1,4.50,2.00\n")
+	b.WriteString("1,2022-03-02,012345678,A10BA02,1,\"GP1,4.50,2.00\n") // line 3: stray quote
+	for i := 0; i < 200; i++ {
+		fmt.Fprintf(&b, "%d,2022-04-%02d,012345678,A10BA02,1,GP%d,4.50,2.00\n", 1+i%4, 1+i%28, i)
+	}
+	b.WriteString("2,2022-05-01,012345678,A10BA02,1,\"GP,7\",\"4.50\",2.00\n")     // line 204: quoted, with the delimiter
+	b.WriteString("2,2022-05-02,012345678,A10BA02,1,\"GP \"\"8\"\"\",4.50,2.00\n") // line 205: doubled quotes
+	b.WriteString("2,2022-05-03,012345678,A10BA02,1,\"GP9\"x,4.50,2.00\n")         // line 206: text after the closing quote
+	b.WriteString("2,2022-05-04,012345678,A10BA02,1,5\" GP,4.50,2.00\n")           // line 207: a quote inside an unquoted field
+	b.WriteString("\n")                                                            // line 208: blank, skipped
+	b.WriteString("3,2022-05-05,012345678,A10BA02,1,GPlast,4.50,2.00\n")           // line 209
+	paths := write(t, "person.csv", persons, "product.csv", products, "pharmacy.csv", b.String())
+	res, err := etl.Load(ctx, pool, paths, opts())
+	require.NoError(t, err)
+	ph := res.Files[2]
+	require.Equal(t, "pharmacy", ph.Flow)
+	require.EqualValues(t, 207, ph.RowsRead, "every non-blank data line is a row")
+	require.EqualValues(t, 2, ph.RowsRejected)
+	require.EqualValues(t, 205, ph.RowsPublished)
+	require.EqualValues(t, 205, count(t, pool, "SELECT count(*) FROM pharmacy"))
+	require.Equal(t, []quarantined{
+		{"pharmacy.csv", 3, "prescriber_id", etl.ReasonBadQuote},
+		{"pharmacy.csv", 206, "prescriber_id", etl.ReasonBadQuote},
+	}, quarantine(t, pool, res.ImportID))
+	require.EqualValues(t, 1, count(t, pool, "SELECT count(*) FROM etl_quarantine WHERE import_id = $1 AND line = 3 AND detail LIKE '%not closed on this line%'", res.ImportID))
+	require.EqualValues(t, 1, count(t, pool, "SELECT count(*) FROM pharmacy WHERE prescriber_id = 'GP,7' AND cost = 4.5"))
+	require.EqualValues(t, 1, count(t, pool, `SELECT count(*) FROM pharmacy WHERE prescriber_id = 'GP "8"'`))
+	require.EqualValues(t, 1, count(t, pool, `SELECT count(*) FROM pharmacy WHERE prescriber_id = '5" GP'`))
+	require.EqualValues(t, 1, count(t, pool, "SELECT count(*) FROM pharmacy WHERE prescriber_id = 'GPlast'"))
+	for _, f := range res.Files {
+		require.Equal(t, f.RowsRead, f.RowsPublished+f.RowsRejected, f.Path)
+	}
+}
