@@ -789,9 +789,8 @@ func (l *loader) loadLeafFile(ctx context.Context, fr *FileResult, ll *leafLoad,
 	batches := make(chan *recordBatch, 2*encoders)
 	free := make(chan *recordBatch, 4*encoders)
 	type outcome struct {
-		err          error
-		lastRejected int64 // the greatest line this encoder refused
-		rows         []int64
+		err  error
+		rows []int64
 	}
 	done := make(chan outcome, encoders)
 	for e := 0; e < encoders; e++ {
@@ -806,9 +805,6 @@ func (l *loader) loadLeafFile(ctx context.Context, fr *FileResult, ll *leafLoad,
 			merge := func() error {
 				if len(local) == 0 {
 					return nil
-				}
-				for _, r := range local {
-					out.lastRejected = max(out.lastRejected, r.line)
 				}
 				return l.addRejects(ctx, &local)
 			}
@@ -881,14 +877,12 @@ func (l *loader) loadLeafFile(ctx context.Context, fr *FileResult, ll *leafLoad,
 	if err := mergeReader(); err != nil && readErr == nil {
 		readErr = err
 	}
-	var lastRejected int64
 	var firstErr error
 	for e := 0; e < encoders; e++ {
 		out := <-done
 		if out.err != nil && firstErr == nil {
 			firstErr = out.err
 		}
-		lastRejected = max(lastRejected, out.lastRejected)
 		l.mu.Lock()
 		for i, n := range out.rows {
 			ll.rows[w.tables[i].name] += n
@@ -903,11 +897,6 @@ func (l *loader) loadLeafFile(ctx context.Context, fr *FileResult, ll *leafLoad,
 			w.abort()
 			return err
 		}
-	}
-	src.checkTruncated(src.lastRejected || (src.lastLine > 0 && lastRejected == src.lastLine))
-	if src.err != nil {
-		w.abort()
-		return src.err
 	}
 	if !w.shared {
 		if err := w.copier.close(); err != nil {

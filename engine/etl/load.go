@@ -846,23 +846,18 @@ type fileSource struct {
 	err  error
 	sink *[]reject // where refused values go
 
-	lastLine     int64
-	lastRejected bool
+	lastLine int64
 }
 
 func (s *fileSource) Next() bool {
 	for {
 		rec, line, ok := s.nextRecord()
 		if !ok {
-			if s.err == nil {
-				s.checkTruncated(s.lastRejected)
-			}
 			return false
 		}
 		if s.parse(line, rec) {
 			return true
 		}
-		s.lastRejected = true
 		if len(s.l.rejects) >= 4096 {
 			if s.err = s.l.flushRejects(s.ctx); s.err != nil {
 				return false
@@ -879,6 +874,7 @@ func (s *fileSource) nextRecord() ([]string, int64, bool) {
 		rec, line, err := s.tf.next()
 		if err == io.EOF {
 			s.checkLines()
+			s.warnUnterminated()
 			return nil, 0, false
 		}
 		var re *rowError
@@ -901,7 +897,6 @@ func (s *fileSource) nextRecord() ([]string, int64, bool) {
 			s.rejectRow(int64(line), re.column, re.reason, re.value, re.detail)
 			continue
 		}
-		s.lastRejected = false
 		return rec, int64(line), true
 	}
 }
@@ -918,13 +913,17 @@ func (s *fileSource) checkLines() {
 	}
 }
 
-// checkTruncated sets the whole-file error of a last row that was refused
-// and has no final newline: the file was cut.
-func (s *fileSource) checkTruncated(lastRejected bool) {
-	if lastRejected && s.tf.complete != nil && !s.tf.complete() {
-		s.err = &FileError{Path: s.fr.Path, Line: s.lastLine,
-			Msg: "truncated last line: it has no final newline and does not hold a complete row"}
+// warnUnterminated warns of a last line without a final newline: it was
+// checked as every line is, but the file may have been cut in its last
+// field (…,117.20,1 for …,117.20,1.00), which no check can see.
+func (s *fileSource) warnUnterminated() {
+	if s.err != nil || s.lastLine == 0 || s.tf.complete == nil || s.tf.complete() {
+		return
 	}
+	s.l.mu.Lock()
+	defer s.l.mu.Unlock()
+	s.l.warn(fmt.Sprintf("%s: line %d, the last, has no final newline: the file may have been cut, and its last field (%s) truncated; the line was checked as the others",
+		s.fr.Path, s.lastLine, s.tf.header[len(s.tf.header)-1]))
 }
 
 func otherDelimiter(d rune) rune {
@@ -935,7 +934,6 @@ func otherDelimiter(d rune) rune {
 }
 
 func (s *fileSource) rejectRow(line int64, column, reason, value, detail string) {
-	s.lastRejected = true
 	s.fr.RowsRejected++
 	if len(value) > 200 {
 		value = value[:200]

@@ -55,3 +55,40 @@ func TestLoadStrayQuoteCostsOneLine(t *testing.T) {
 		require.Equal(t, f.RowsRead, f.RowsPublished+f.RowsRejected, f.Path)
 	}
 }
+
+// A last line without a final newline is checked as every line is, and a
+// warning names it: a file cut inside its last field may still give a
+// valid row (…;117.20;1 for …;117.20;1.00), which no check can see
+// (issue 14, point 6: it published silently, and a refused last line
+// failed the whole file).
+func TestLoadLastLineWithoutNewline(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	const head = "person_id;dispensing_date;aic;packs;cost;copay\n1;2022-01-01;012345678;1;117.20;1.00\n"
+	cases := []struct {
+		name, last            string
+		published, rejected int64
+	}{
+		{"cut to a valid row", "2;2022-01-02;012345678;1;117.20;1", 2, 0},
+		{"cut to a short row", "2;2022-01", 1, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			paths := write(t, "person.csv", persons, "product.csv", products, "pharmacy.csv", head+tc.last)
+			res, err := etl.Load(ctx, pool, paths, opts())
+			require.NoError(t, err)
+			ph := res.Files[2]
+			require.Equal(t, []int64{2, tc.published, tc.rejected}, []int64{ph.RowsRead, ph.RowsPublished, ph.RowsRejected})
+			var cut []string
+			for _, w := range res.Warnings {
+				if strings.Contains(w, "final newline") {
+					cut = append(cut, w)
+				}
+			}
+			require.Len(t, cut, 1, res.Warnings)
+			require.Contains(t, cut[0], "pharmacy.csv: line 3, the last, has no final newline")
+			require.Contains(t, cut[0], "(copay)")
+		})
+	}
+}
