@@ -67,7 +67,7 @@ func TestLoadLastLineWithoutNewline(t *testing.T) {
 	pool := pgtest.Pool(t)
 	const head = "person_id;dispensing_date;aic;packs;cost;copay\n1;2022-01-01;012345678;1;117.20;1.00\n"
 	cases := []struct {
-		name, last            string
+		name, last          string
 		published, rejected int64
 	}{
 		{"cut to a valid row", "2;2022-01-02;012345678;1;117.20;1", 2, 0},
@@ -91,4 +91,35 @@ func TestLoadLastLineWithoutNewline(t *testing.T) {
 			require.Contains(t, cut[0], "(copay)")
 		})
 	}
+}
+
+// Fields longer than their column type allows are quarantined, and so is a
+// line longer than 1 MiB, without reading it whole (issue 14, point 5: a
+// 20 MB field was published as is).
+func TestLoadCapsFieldLength(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	var b strings.Builder
+	b.WriteString("person_id;dispensing_date;aic;packs;prescriber_id\n")
+	b.WriteString("1;2022-01-01;012345678;1;GP1\n")
+	b.WriteString("1;2022-01-02;012345678;1;" + strings.Repeat("x", 1000) + "\n") // line 3: text at its cap
+	b.WriteString("1;2022-01-03;012345678;1;" + strings.Repeat("x", 1001) + "\n") // line 4: text over its cap
+	b.WriteString("1;2022-01-04;0123456789012345678901234567890123;1;GP1\n")      // line 5: a 34-byte code
+	b.WriteString("1;2022-01-05;012345678;1;" + strings.Repeat("y", 3<<20) + "\n") // line 6: a 3 MiB line
+	b.WriteString("2;2022-01-06;012345678;1;GP2\n")
+	paths := write(t, "person.csv", persons, "product.csv", products, "pharmacy.csv", b.String())
+	res, err := etl.Load(ctx, pool, paths, opts())
+	require.NoError(t, err)
+	require.Equal(t, []quarantined{
+		{"pharmacy.csv", 4, "prescriber_id", etl.ReasonFieldTooLong},
+		{"pharmacy.csv", 5, "aic", etl.ReasonFieldTooLong},
+		{"pharmacy.csv", 6, "*", etl.ReasonFieldTooLong},
+	}, quarantine(t, pool, res.ImportID))
+	ph := res.Files[2]
+	require.Equal(t, []int64{6, 3, 3}, []int64{ph.RowsRead, ph.RowsPublished, ph.RowsRejected})
+	require.EqualValues(t, 1, count(t, pool, "SELECT count(*) FROM pharmacy WHERE length(prescriber_id) = 1000"))
+	require.EqualValues(t, 1, count(t, pool, "SELECT count(*) FROM pharmacy WHERE prescriber_id = 'GP2'"))
+	require.EqualValues(t, 1, count(t, pool, "SELECT count(*) FROM etl_quarantine WHERE import_id = $1 AND line = 4 AND detail = '1001 bytes, a text column holds at most 1000'", res.ImportID))
+	require.EqualValues(t, 0, count(t, pool, "SELECT count(*) FROM etl_quarantine WHERE length(value) > 200"))
 }

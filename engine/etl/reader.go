@@ -229,44 +229,61 @@ type csvFile struct {
 	delimiter rune
 	line      int   // physical lines read, the header included
 	blank     int64 // empty data lines, skipped
-	long      []byte
 	rec       []string
 }
 
+// maxLine is the longest line read whole: a longer line is quarantined
+// (field_too_long) and skipped, unread, without holding it in memory.
+const maxLine = 1 << 20
+
 // readLine returns the next physical line without its line break (and a
-// final carriage return), or io.EOF.
-func (cf *csvFile) readLine() (string, error) {
+// final carriage return), or io.EOF. A line longer than maxLine is
+// returned cut to its first 200 bytes, with long set.
+func (cf *csvFile) readLine() (line string, long bool, err error) {
 	b, err := cf.br.ReadSlice('\n')
 	if errors.Is(err, bufio.ErrBufferFull) {
-		cf.long = append(cf.long[:0], b...)
+		// The reader's buffer is maxLine: this line is longer.
+		head := string(b[:200])
 		for errors.Is(err, bufio.ErrBufferFull) {
-			b, err = cf.br.ReadSlice('\n')
-			cf.long = append(cf.long, b...)
+			_, err = cf.br.ReadSlice('\n')
 		}
-		b = cf.long
+		if err != nil && err != io.EOF {
+			return "", false, cf.readErr(err)
+		}
+		cf.line++
+		return head, true, nil
 	}
 	if err != nil && err != io.EOF {
-		var fe *FileError
-		if errors.As(err, &fe) {
-			return "", fe
-		}
-		return "", &FileError{Path: cf.path, Line: int64(cf.line + 1), Msg: "read: " + err.Error()}
+		return "", false, cf.readErr(err)
 	}
 	if len(b) == 0 && err == io.EOF {
-		return "", io.EOF
+		return "", false, io.EOF
 	}
 	cf.line++
 	b = bytes.TrimSuffix(b, []byte("\n"))
 	b = bytes.TrimSuffix(b, []byte("\r"))
-	return string(b), nil
+	return string(b), false, nil
+}
+
+// readErr is the file's error when reading the next line failed.
+func (cf *csvFile) readErr(err error) error {
+	var fe *FileError
+	if errors.As(err, &fe) {
+		return fe
+	}
+	return &FileError{Path: cf.path, Line: int64(cf.line + 1), Msg: "read: " + err.Error()}
 }
 
 // next returns the next non-blank line's fields and line number.
 func (cf *csvFile) next() ([]string, int, error) {
 	for {
-		s, err := cf.readLine()
+		s, long, err := cf.readLine()
 		if err != nil {
 			return nil, 0, err
+		}
+		if long {
+			return nil, cf.line, &rowError{line: cf.line, column: "*", reason: ReasonFieldTooLong, value: s,
+				detail: fmt.Sprintf("the line is longer than %d bytes", maxLine)}
 		}
 		if s == "" {
 			cf.blank++
@@ -365,7 +382,7 @@ func openCSV(path string, src io.Reader) (*csvFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	br := bufio.NewReaderSize(dec, 1<<20)
+	br := bufio.NewReaderSize(dec, maxLine)
 	var first []byte
 	for size := 4096; ; size *= 2 {
 		b, err := br.Peek(size)
@@ -402,7 +419,7 @@ func openCSV(path string, src io.Reader) (*csvFile, error) {
 		delim = ','
 	}
 	cf := &csvFile{path: path, dec: dec, br: br, delimiter: delim}
-	text, err := cf.readLine()
+	text, _, err := cf.readLine()
 	if err != nil {
 		return nil, err
 	}

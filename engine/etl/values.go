@@ -15,6 +15,7 @@ import (
 const (
 	ReasonFieldCount     = "field_count"          // the line has more or fewer fields than the header
 	ReasonBadQuote       = "bad_quote"            // a quoted field not closed on its line, or text after its closing quote
+	ReasonFieldTooLong   = "field_too_long"       // a field longer than its column type allows (Type.MaxLen), or a line longer than 1 MiB
 	ReasonRequired       = "required"             // a required value is empty
 	ReasonBadInteger     = "bad_integer"          // not an integer, or out of range
 	ReasonBadNumber      = "bad_number"           // not a number
@@ -131,6 +132,9 @@ func parseBool(s string) (bool, bool) {
 // parseValue converts one field of column c. It returns the value to copy
 // (nil for an empty optional field) or the reason and detail of a refusal.
 func parseValue(c *Column, s string, importDate time.Time) (any, string, string) {
+	if len(s) > c.Type.MaxLen() {
+		return nil, ReasonFieldTooLong, fmt.Sprintf("%d bytes, a %s column holds at most %d", len(s), c.Type, c.Type.MaxLen())
+	}
 	if s == "" {
 		if c.Required {
 			return nil, ReasonRequired, "empty"
