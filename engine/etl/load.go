@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -953,7 +954,14 @@ func (s *fileSource) parse(line int64, rec []string) bool {
 		if j := s.idx[i]; j >= 0 {
 			raw = strings.TrimSpace(rec[j])
 		}
-		v, reason, detail := parseValue(c, raw, s.l.opts.ImportDate)
+		var v any
+		reason, detail := "", ""
+		if s.tf.checkText {
+			reason, detail = checkText(raw)
+		}
+		if reason == "" {
+			v, reason, detail = parseValue(c, raw, s.l.opts.ImportDate)
+		}
 		if reason != "" {
 			if ok {
 				s.fr.RowsRejected++
@@ -979,6 +987,29 @@ func (s *fileSource) parse(line int64, rec []string) bool {
 		}
 	}
 	return true
+}
+
+// storable is a refused value as the quarantine can hold it: a value cut
+// at 200 bytes inside a character, an invalid byte (written as U+FFFD) or
+// a NUL byte (written as \0) would fail the COPY of the refused rows.
+func storable(v string) string {
+	v = strings.ToValidUTF8(v, "\uFFFD")
+	if strings.IndexByte(v, 0) >= 0 {
+		v = strings.ReplaceAll(v, "\x00", `\0`)
+	}
+	return v
+}
+
+// checkText refuses a string PostgreSQL would refuse (and fail the whole
+// COPY with SQLSTATE 22021): invalid UTF-8, or a NUL byte.
+func checkText(raw string) (reason, detail string) {
+	if i := strings.IndexByte(raw, 0); i >= 0 {
+		return ReasonBadText, fmt.Sprintf("a NUL byte at byte %d", i+1)
+	}
+	if !utf8.ValidString(raw) {
+		return ReasonBadText, "not valid UTF-8"
+	}
+	return "", ""
 }
 
 func (s *fileSource) value(name string) any {
@@ -1010,7 +1041,7 @@ func (l *loader) flushRejectsOn(ctx context.Context, dst copyFromer) error {
 	}
 	rows := make([][]any, len(l.rejects))
 	for i, r := range l.rejects {
-		rows[i] = []any{int32(r.fileNo), r.line, r.column, r.reason, r.value, r.detail}
+		rows[i] = []any{int32(r.fileNo), r.line, r.column, r.reason, storable(r.value), r.detail}
 	}
 	_, err := dst.CopyFrom(ctx, pgx.Identifier{l.rejectTable()},
 		[]string{"file_no", "line", "column_name", "reason", "value", "detail"}, pgx.CopyFromRows(rows))

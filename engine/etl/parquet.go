@@ -45,7 +45,7 @@ func openParquet(ctx context.Context, path string, fh *os.File) (*tableFile, err
 	}
 	p := &parquetRows{path: path, rr: rr, rec: make([]string, len(header))}
 	rows := pf.NumRows()
-	return &tableFile{header: header, encoding: "parquet", next: p.next, close: rr.Release,
+	return &tableFile{header: header, encoding: "parquet", next: p.next, close: rr.Release, checkText: true,
 		dataLines: func() int64 { return rows }}, nil
 }
 

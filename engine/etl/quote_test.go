@@ -103,11 +103,12 @@ func TestLoadCapsFieldLength(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("person_id;dispensing_date;aic;packs;prescriber_id\n")
 	b.WriteString("1;2022-01-01;012345678;1;GP1\n")
-	b.WriteString("1;2022-01-02;012345678;1;" + strings.Repeat("x", 1000) + "\n") // line 3: text at its cap
-	b.WriteString("1;2022-01-03;012345678;1;" + strings.Repeat("x", 1001) + "\n") // line 4: text over its cap
-	b.WriteString("1;2022-01-04;0123456789012345678901234567890123;1;GP1\n")      // line 5: a 34-byte code
+	b.WriteString("1;2022-01-02;012345678;1;" + strings.Repeat("x", 1000) + "\n")  // line 3: text at its cap
+	b.WriteString("1;2022-01-03;012345678;1;" + strings.Repeat("x", 1001) + "\n")  // line 4: text over its cap
+	b.WriteString("1;2022-01-04;0123456789012345678901234567890123;1;GP1\n")       // line 5: a 34-byte code
 	b.WriteString("1;2022-01-05;012345678;1;" + strings.Repeat("y", 3<<20) + "\n") // line 6: a 3 MiB line
 	b.WriteString("2;2022-01-06;012345678;1;GP2\n")
+	b.WriteString("2;2022-01-07;012345678;1;x" + strings.Repeat("é", 600) + "\n") // line 8: cut at 200 bytes inside a character
 	paths := write(t, "person.csv", persons, "product.csv", products, "pharmacy.csv", b.String())
 	res, err := etl.Load(ctx, pool, paths, opts())
 	require.NoError(t, err)
@@ -115,9 +116,10 @@ func TestLoadCapsFieldLength(t *testing.T) {
 		{"pharmacy.csv", 4, "prescriber_id", etl.ReasonFieldTooLong},
 		{"pharmacy.csv", 5, "aic", etl.ReasonFieldTooLong},
 		{"pharmacy.csv", 6, "*", etl.ReasonFieldTooLong},
+		{"pharmacy.csv", 8, "prescriber_id", etl.ReasonFieldTooLong},
 	}, quarantine(t, pool, res.ImportID))
 	ph := res.Files[2]
-	require.Equal(t, []int64{6, 3, 3}, []int64{ph.RowsRead, ph.RowsPublished, ph.RowsRejected})
+	require.Equal(t, []int64{7, 3, 4}, []int64{ph.RowsRead, ph.RowsPublished, ph.RowsRejected})
 	require.EqualValues(t, 1, count(t, pool, "SELECT count(*) FROM pharmacy WHERE length(prescriber_id) = 1000"))
 	require.EqualValues(t, 1, count(t, pool, "SELECT count(*) FROM pharmacy WHERE prescriber_id = 'GP2'"))
 	require.EqualValues(t, 1, count(t, pool, "SELECT count(*) FROM etl_quarantine WHERE import_id = $1 AND line = 4 AND detail = '1001 bytes, a text column holds at most 1000'", res.ImportID))

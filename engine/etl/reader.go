@@ -177,6 +177,9 @@ type tableFile struct {
 	// rows in a Parquet file's metadata), less the blank lines skipped: the
 	// rows read must equal it.
 	dataLines func() int64
+	// checkText asks for every field to be checked for valid UTF-8 and NUL
+	// bytes (Parquet strings: a CSV file's decoder has checked its bytes).
+	checkText bool
 	close     func()
 }
 

@@ -15,6 +15,7 @@ import (
 const (
 	ReasonFieldCount     = "field_count"          // the line has more or fewer fields than the header
 	ReasonBadQuote       = "bad_quote"            // a quoted field not closed on its line, or text after its closing quote
+	ReasonBadText        = "bad_text"             // a string that is not valid UTF-8 or holds a NUL byte (Parquet)
 	ReasonFieldTooLong   = "field_too_long"       // a field longer than its column type allows (Type.MaxLen), or a line longer than 1 MiB
 	ReasonRequired       = "required"             // a required value is empty
 	ReasonBadInteger     = "bad_integer"          // not an integer, or out of range
