@@ -234,6 +234,19 @@ func (l *loader) attachLeaves(ctx context.Context, tx pgx.Tx) error {
 		}
 		for i := 0; i < l.parts; i++ {
 			leaf := ident(schema.LeafName(table, i, l.version))
+			// An empty leaf is dropped, not attached: a small import fills
+			// a few of the partitions, and every attached leaf is one more
+			// relation each query on the table plans over.
+			var rows bool
+			if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM "+leaf+")").Scan(&rows); err != nil {
+				return fmt.Errorf("attach leaf %d of %s: %w", i, table, err)
+			}
+			if !rows {
+				if _, err := tx.Exec(ctx, "DROP TABLE "+leaf); err != nil {
+					return fmt.Errorf("drop empty leaf %d of %s: %w", i, table, err)
+				}
+				continue
+			}
 			sql := fmt.Sprintf("ALTER TABLE %s ATTACH PARTITION %s FOR VALUES IN (%d)",
 				ident(schema.PartitionName(table, i)), leaf, l.version)
 			if _, err := tx.Exec(ctx, sql); err != nil {

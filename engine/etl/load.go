@@ -482,6 +482,9 @@ func (l *loader) run(ctx context.Context) error {
 		}
 		l.leafRows = ll.rows
 	}
+	if refused, err := l.refuseAll(ctx); refused || err != nil {
+		return err
+	}
 	l.res.Timings.LoadMS = time.Since(l.start).Milliseconds()
 	t := time.Now()
 	if err := l.buildLeafIndexes(ctx); err != nil {

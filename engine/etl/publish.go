@@ -2,11 +2,68 @@ package etl
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
 )
+
+// ErrNothingToPublish is returned by an import whose every row was
+// refused: it publishes nothing (no data version, no leaves) and records
+// its refused rows in the quarantine.
+var ErrNothingToPublish = errors.New("every row was refused: nothing to publish")
+
+// refuseAll ends an import none of whose rows can publish: its refused
+// rows go to the quarantine and its counts to the summary, and it fails
+// with ErrNothingToPublish (the caller drops the leaves and the staging
+// tables and records the import as failed). It reports false when some
+// row publishes.
+func (l *loader) refuseAll(ctx context.Context) (bool, error) {
+	for _, f := range Flows {
+		if l.leaves[f.Table] && l.leafRows[f.Table] > 0 {
+			return false, nil
+		}
+		if l.staged[f.Name] {
+			var any bool
+			if err := l.conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM "+ident(l.stageTable(f.Name))+")").Scan(&any); err != nil {
+				return false, fmt.Errorf("count the rows to publish: %w", err)
+			}
+			if any {
+				return false, nil
+			}
+		}
+	}
+	if err := l.flushRejects(ctx); err != nil {
+		return false, err
+	}
+	err := pgx.BeginFunc(ctx, l.conn, func(tx pgx.Tx) error {
+		if err := l.quarantine(ctx, tx); err != nil {
+			return err
+		}
+		return l.summarize(ctx, tx)
+	})
+	if err != nil {
+		return false, err
+	}
+	for _, f := range l.res.Files {
+		if f.State == "staged" {
+			f.State, f.Error = "failed", fmt.Sprintf("all %d rows refused", f.RowsRead)
+		}
+	}
+	return true, fmt.Errorf("%w (%d rows read, %d refused; the reasons are in the quarantine of import %d)",
+		ErrNothingToPublish, l.res.RowsRead, l.res.RowsRejected, l.res.ImportID)
+}
+
+// quarantine copies the refused rows of the import into etl_quarantine.
+func (l *loader) quarantine(ctx context.Context, tx pgx.Tx) error {
+	_, err := tx.Exec(ctx, `INSERT INTO etl_quarantine (import_id, file_no, line, column_name, reason, value, detail)
+		SELECT $1, file_no, line, column_name, reason, value, detail FROM `+ident(l.rejectTable())+` ORDER BY file_no, line`, l.res.ImportID)
+	if err != nil {
+		return fmt.Errorf("quarantine: %w", err)
+	}
+	return nil
+}
 
 // publish moves every staged row into the published tables, the rejects
 // into the quarantine, and records the new data version, all in one
@@ -15,7 +72,6 @@ func (l *loader) publish(ctx context.Context) error {
 	if err := l.flushRejects(ctx); err != nil {
 		return err
 	}
-	rt := ident(l.rejectTable())
 	return pgx.BeginFunc(ctx, l.conn, func(tx pgx.Tx) error {
 		version := l.version
 		var published int64
@@ -62,10 +118,8 @@ func (l *loader) publish(ctx context.Context) error {
 				}
 			}
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO etl_quarantine (import_id, file_no, line, column_name, reason, value, detail)
-			SELECT $1, file_no, line, column_name, reason, value, detail FROM `+rt+` ORDER BY file_no, line`, l.res.ImportID)
-		if err != nil {
-			return fmt.Errorf("quarantine: %w", err)
+		if err := l.quarantine(ctx, tx); err != nil {
+			return err
 		}
 		if err := l.summarize(ctx, tx); err != nil {
 			return err
@@ -91,8 +145,15 @@ func (l *loader) publish(ctx context.Context) error {
 	})
 }
 
-// summarize counts the refused rows, per file and per reason.
-func (l *loader) summarize(ctx context.Context, tx pgx.Tx) error {
+// querier is what a connection and a transaction offer to read with.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// summarize counts the refused rows, per file and per reason, and the rows
+// each file publishes, and checks that every row read is one or the other.
+func (l *loader) summarize(ctx context.Context, tx querier) error {
 	rt := ident(l.rejectTable())
 	rows, err := tx.Query(ctx, "SELECT reason, count(DISTINCT (file_no, line)) FROM "+rt+" GROUP BY reason")
 	if err != nil {

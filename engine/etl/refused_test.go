@@ -1,0 +1,48 @@
+package etl_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/beaver-analytics/beaver/engine/etl"
+	"github.com/beaver-analytics/beaver/schema/pgtest"
+)
+
+// An import whose every row is refused publishes nothing — no data
+// version, no leaves — says so, and keeps its refused rows in the
+// quarantine; a small import attaches only the leaves it fills (issue 14,
+// point 3: 8 empty leaves were attached per refused import).
+func TestLoadEveryRowRefusedPublishesNothing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	first, err := etl.Load(ctx, pool, write(t, "person.csv", persons, "product.csv", products), opts())
+	require.NoError(t, err)
+	leafCount := func() int64 {
+		return count(t, pool, `SELECT count(*) FROM pg_class WHERE relkind = 'r' AND relname ~ '^(pharmacy|sdo|sdo_diagnosis|sdo_procedure)_p[0-9]+_v[0-9]+$'`)
+	}
+
+	bad := "person_id;dispensing_date;aic;packs\n99;2022-01-01;012345678;1\n1;2022-01-01;999999999;1\n1;2022-01-01;012345678;0\n"
+	res, err := etl.Load(ctx, pool, write(t, "pharmacy.csv", bad), opts())
+	require.ErrorIs(t, err, etl.ErrNothingToPublish)
+	require.Contains(t, err.Error(), "3 rows read, 3 refused")
+	require.Equal(t, etl.StateFailed, res.State)
+	require.Zero(t, res.DataVersion)
+	require.Equal(t, map[string]int64{etl.ReasonUnknownPerson: 1, etl.ReasonUnknownCode: 1, etl.ReasonNotPositive: 1}, res.RejectedBy)
+	require.Equal(t, "failed", res.Files[0].State)
+	require.EqualValues(t, first.DataVersion, count(t, pool, "SELECT max(version) FROM etl_data_version"))
+	require.Zero(t, leafCount(), "no leaf attached or left behind")
+	require.Len(t, quarantine(t, pool, res.ImportID), 3, "the reasons are kept")
+	require.EqualValues(t, 1, count(t, pool, "SELECT count(*) FROM etl_import WHERE id = $1 AND state = 'failed' AND rows_rejected = 3 AND error LIKE 'every row was refused%'", res.ImportID))
+
+	// One good row fills one partition of pharmacy: one leaf, not one per
+	// partition.
+	res, err = etl.Load(ctx, pool, write(t, "pharmacy.csv", bad+"1;2022-01-02;012345678;1\n"), opts())
+	require.NoError(t, err)
+	require.Equal(t, etl.StatePublished, res.State)
+	require.EqualValues(t, 1, res.RowsPublished)
+	require.EqualValues(t, 1, leafCount())
+	require.EqualValues(t, 1, count(t, pool, "SELECT count(*) FROM pharmacy"))
+}
