@@ -170,6 +170,10 @@ func printResult(w io.Writer, r *etl.Result) {
 			fmt.Fprintf(w, "  %-22s %d\n", k, r.RejectedBy[k])
 		}
 	}
+	for _, c := range r.RegistryConflicts {
+		fmt.Fprintf(w, "registry conflicts: %d published %s events of %d persons now fall after death (%d) or before birth (%d)\n",
+			c.AfterDeath+c.BeforeBirth, c.Flow, c.Persons, c.AfterDeath, c.BeforeBirth)
+	}
 	for _, msg := range r.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", msg)
 	}
@@ -266,6 +270,9 @@ func runETLDiagnose(ctx context.Context, args []string) error {
 			if n > 0 {
 				fmt.Printf("  dates %s: %d\n", k, n)
 			}
+		}
+		if f.RegistryConflicts > 0 {
+			fmt.Printf("  events outside their person's life (a registry update moved a birth or death date past them): %d\n", f.RegistryConflicts)
 		}
 		for _, cf := range f.Codes {
 			fmt.Printf("  codes %s.%s (%s): published unknown %d, out of validity %d, quarantined %d", cf.Table, cf.Column, cf.System,

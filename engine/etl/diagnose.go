@@ -44,8 +44,13 @@ type FlowReport struct {
 	EmptyMonths     []string       `json:"empty_months"`
 	SuspiciousYears []int          `json:"suspicious_years"`
 	DatesOutOfRange map[string]int `json:"dates_out_of_range"`
-	Codes           []CodeFinding  `json:"codes"`
-	Quarantined     map[string]int `json:"quarantined_by_reason"`
+	// RegistryConflicts counts the events before their person's birth or
+	// after their death. Every event is checked against the registry when
+	// it is imported, so these are events that a later registry update
+	// put outside the person's life.
+	RegistryConflicts int            `json:"registry_conflicts"`
+	Codes             []CodeFinding  `json:"codes"`
+	Quarantined       map[string]int `json:"quarantined_by_reason"`
 }
 
 // YearReport is one flow's year.
@@ -331,6 +336,7 @@ func diagnoseFlow(ctx context.Context, dpool *pgxpool.Pool, f *Flow, version int
 		return nil, err
 	}
 	fr.DatesOutOfRange = map[string]int{"future": future, "before_1900": old, "before_birth": beforeBirth, "after_death": afterDeath}
+	fr.RegistryConflicts = beforeBirth + afterDeath
 
 	rows, err = conn.Query(ctx, `SELECT q.reason, count(DISTINCT (q.import_id, q.file_no, q.line))
 		FROM etl_quarantine q JOIN etl_import_file fl ON fl.import_id = q.import_id AND fl.file_no = q.file_no

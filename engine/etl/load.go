@@ -89,10 +89,24 @@ type Result struct {
 	RowsRejected  int64            `json:"rows_rejected"`
 	RejectedBy    map[string]int64 `json:"rejected_by_reason"`
 	Warnings      []string         `json:"warnings,omitempty"`
-	Files         []*FileResult    `json:"files"`
-	DurationMS    int64            `json:"duration_ms"`
-	Timings       Timings          `json:"timings_ms"`
-	Error         string           `json:"error,omitempty"`
+	// RegistryConflicts are the published events that this import's
+	// registry rows put outside their person's life (a death date moved
+	// before them, a birth date after them), by flow. The events stay
+	// published; the diagnostics count them too.
+	RegistryConflicts []RegistryConflict `json:"registry_conflicts,omitempty"`
+	Files             []*FileResult      `json:"files"`
+	DurationMS        int64              `json:"duration_ms"`
+	Timings           Timings            `json:"timings_ms"`
+	Error             string             `json:"error,omitempty"`
+}
+
+// RegistryConflict counts one flow's published events that a registry
+// update puts before their person's birth or after their death.
+type RegistryConflict struct {
+	Flow        string `json:"flow"`
+	AfterDeath  int64  `json:"after_death"`
+	BeforeBirth int64  `json:"before_birth"`
+	Persons     int64  `json:"persons"`
 }
 
 // Timings splits an import's duration (milliseconds) into its stages, so
@@ -438,6 +452,9 @@ func (l *loader) run(ctx context.Context) error {
 	}
 	if err := l.validate(ctx); err != nil {
 		return fmt.Errorf("validate: %w", err)
+	}
+	if err := l.registryConflicts(ctx); err != nil {
+		return err
 	}
 	for _, f := range later {
 		for _, st := range streams {

@@ -170,3 +170,41 @@ func (l *loader) warn(msg string) {
 	}
 	l.res.Warnings = append(l.res.Warnings, msg)
 }
+
+// registryConflicts finds the published events that the registry rows of
+// this import put outside their person's life: a death date moved before
+// them, or a birth date after them. Events are checked against the
+// registry when they are imported, so these can only come from a registry
+// update; they stay published, and the import reports them (in its
+// result, as a warning) by flow, with their counts. Only the persons whose
+// dates changed are looked up, through each table's person index.
+func (l *loader) registryConflicts(ctx context.Context) error {
+	if !l.staged["person"] {
+		return nil
+	}
+	changed := `SELECT s.person_id, s.birth_date, s.death_date FROM ` + ident(l.stageTable("person")) + ` s
+		JOIN person p ON p.person_id = s.person_id
+		WHERE s.birth_date > p.birth_date OR (s.death_date IS NOT NULL AND s.death_date < coalesce(p.death_date, 'infinity'))`
+	for _, f := range Flows {
+		if f.Dictionary || f.EventDate == "" {
+			continue
+		}
+		ev := "e." + ident(f.EventDate)
+		c := RegistryConflict{Flow: f.Name}
+		err := l.conn.QueryRow(ctx, `WITH c AS (`+changed+`)
+			SELECT count(*) FILTER (WHERE `+ev+` > c.death_date), count(*) FILTER (WHERE `+ev+` < c.birth_date),
+				count(DISTINCT c.person_id)
+			FROM c JOIN `+ident(f.Table)+` e ON e.person_id = c.person_id
+			WHERE `+ev+` > c.death_date OR `+ev+` < c.birth_date`).Scan(&c.AfterDeath, &c.BeforeBirth, &c.Persons)
+		if err != nil {
+			return fmt.Errorf("registry conflicts with %s: %w", f.Name, err)
+		}
+		if c.AfterDeath+c.BeforeBirth == 0 {
+			continue
+		}
+		l.res.RegistryConflicts = append(l.res.RegistryConflicts, c)
+		l.warn(fmt.Sprintf("registry: the new birth or death dates of %d persons put %d published %s events outside their lives (%d after death, %d before birth); the events stay published",
+			c.Persons, c.AfterDeath+c.BeforeBirth, f.Name, c.AfterDeath, c.BeforeBirth))
+	}
+	return nil
+}
