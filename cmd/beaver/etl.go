@@ -151,6 +151,9 @@ func printResult(w io.Writer, r *etl.Result) {
 		if f.State != "skipped" && f.RowsRead > 0 {
 			fmt.Fprintf(w, " %d rows, %d rejected", f.RowsRead, f.RowsRejected)
 		}
+		if f.DuplicateRows > 0 {
+			fmt.Fprintf(w, ", %d exact duplicates", f.DuplicateRows)
+		}
 		if f.Note != "" {
 			fmt.Fprintf(w, ": %s", f.Note)
 		}
@@ -270,6 +273,9 @@ func runETLDiagnose(ctx context.Context, args []string) error {
 			if n > 0 {
 				fmt.Printf("  dates %s: %d\n", k, n)
 			}
+		}
+		if f.DuplicateRows > 0 {
+			fmt.Printf("  rows repeating an earlier row of their import exactly (published; no natural key): %d\n", f.DuplicateRows)
 		}
 		if f.RegistryConflicts > 0 {
 			fmt.Printf("  events outside their person's life (a registry update moved a birth or death date past them): %d\n", f.RegistryConflicts)

@@ -48,9 +48,13 @@ type FlowReport struct {
 	// after their death. Every event is checked against the registry when
 	// it is imported, so these are events that a later registry update
 	// put outside the person's life.
-	RegistryConflicts int            `json:"registry_conflicts"`
-	Codes             []CodeFinding  `json:"codes"`
-	Quarantined       map[string]int `json:"quarantined_by_reason"`
+	RegistryConflicts int `json:"registry_conflicts"`
+	// DuplicateRows counts, for a flow without a natural key, the rows the
+	// imports up to the version published that repeated an earlier row of
+	// their import exactly (Result.DuplicateRows).
+	DuplicateRows int64          `json:"duplicate_rows"`
+	Codes         []CodeFinding  `json:"codes"`
+	Quarantined   map[string]int `json:"quarantined_by_reason"`
 }
 
 // YearReport is one flow's year.
@@ -337,6 +341,11 @@ func diagnoseFlow(ctx context.Context, dpool *pgxpool.Pool, f *Flow, version int
 	}
 	fr.DatesOutOfRange = map[string]int{"future": future, "before_1900": old, "before_birth": beforeBirth, "after_death": afterDeath}
 	fr.RegistryConflicts = beforeBirth + afterDeath
+	err = conn.QueryRow(ctx, `SELECT coalesce(sum((summary->'duplicate_rows'->>$1)::bigint), 0)::bigint FROM etl_import
+		WHERE state = 'published' AND data_version <= $2`, f.Name, version).Scan(&fr.DuplicateRows)
+	if err != nil {
+		return nil, err
+	}
 
 	rows, err = conn.Query(ctx, `SELECT q.reason, count(DISTINCT (q.import_id, q.file_no, q.line))
 		FROM etl_quarantine q JOIN etl_import_file fl ON fl.import_id = q.import_id AND fl.file_no = q.file_no

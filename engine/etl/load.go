@@ -89,6 +89,11 @@ type Result struct {
 	RowsRejected  int64            `json:"rows_rejected"`
 	RejectedBy    map[string]int64 `json:"rejected_by_reason"`
 	Warnings      []string         `json:"warnings,omitempty"`
+	// DuplicateRows counts, by flow without a natural key, the rows that
+	// repeat an earlier row of the import exactly (every column equal):
+	// both are published, as the flow cannot tell a double send from two
+	// identical events, but a data manager should see it.
+	DuplicateRows map[string]int64 `json:"duplicate_rows,omitempty"`
 	// RegistryConflicts are the published events that this import's
 	// registry rows put outside their person's life (a death date moved
 	// before them, a birth date after them), by flow. The events stay
@@ -133,8 +138,11 @@ type FileResult struct {
 	RowsRead  int64  `json:"rows_read"`
 	// RowsPublished + RowsRejected = RowsRead for every file an import
 	// publishes (checked before it commits).
-	RowsPublished int64    `json:"rows_published"`
-	RowsRejected  int64    `json:"rows_rejected"`
+	RowsPublished int64 `json:"rows_published"`
+	RowsRejected  int64 `json:"rows_rejected"`
+	// DuplicateRows counts the rows (of a flow without a natural key) that
+	// repeat an earlier row of the import exactly.
+	DuplicateRows int64    `json:"duplicate_rows,omitempty"`
 	Ignored       []string `json:"ignored_columns,omitempty"`
 	Note          string   `json:"note,omitempty"`
 	Error         string   `json:"error,omitempty"`
@@ -500,6 +508,9 @@ func (l *loader) run(ctx context.Context) error {
 		l.leafRows = ll.rows
 	}
 	if refused, err := l.refuseAll(ctx); refused || err != nil {
+		return err
+	}
+	if err := l.countDuplicates(ctx); err != nil {
 		return err
 	}
 	l.res.Timings.LoadMS = time.Since(l.start).Milliseconds()

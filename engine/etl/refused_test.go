@@ -2,6 +2,7 @@ package etl_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -45,4 +46,37 @@ func TestLoadEveryRowRefusedPublishesNothing(t *testing.T) {
 	require.EqualValues(t, 1, res.RowsPublished)
 	require.EqualValues(t, 1, leafCount())
 	require.EqualValues(t, 1, count(t, pool, "SELECT count(*) FROM pharmacy"))
+}
+
+// Rows of a flow without a natural key that repeat an earlier row of the
+// import exactly are published, and counted per file in the result and in
+// the diagnostics (issue 14, point 7: a double send went unseen).
+func TestLoadCountsExactDuplicates(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	const row = "1;2022-03-01;012345678;1;GP1\n"
+	a := "person_id;dispensing_date;aic;packs;prescriber_id\n" + row + row + "1;2022-03-01;012345678;1;GP2\n" + row + "2;2022-03-01;012345678;1;GP1\n"
+	b := "person_id;dispensing_date;aic;packs;prescriber_id\n2;2022-03-01;012345678;1;GP1\n3;2022-03-01;012345678;1;GP1\n"
+	res, err := etl.Load(ctx, pool, write(t, "person.csv", persons, "product.csv", products, "pharmacy_a.csv", a, "pharmacy_b.csv", b), opts())
+	require.NoError(t, err)
+	require.Equal(t, map[string]int64{"pharmacy": 3}, res.DuplicateRows)
+	require.EqualValues(t, 2, res.Files[2].DuplicateRows)
+	require.EqualValues(t, 1, res.Files[3].DuplicateRows)
+	require.EqualValues(t, 7, count(t, pool, "SELECT count(*) FROM pharmacy"), "duplicates are published")
+	var warned int
+	for _, w := range res.Warnings {
+		if strings.Contains(w, "repeat an earlier row of this import exactly") {
+			warned++
+		}
+	}
+	require.Equal(t, 2, warned, res.Warnings)
+
+	rep, err := etl.Diagnose(ctx, pool, 0)
+	require.NoError(t, err)
+	for _, f := range rep.Flows {
+		if f.Flow == "pharmacy" {
+			require.EqualValues(t, 3, f.DuplicateRows)
+		}
+	}
 }

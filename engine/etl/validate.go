@@ -4,6 +4,10 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/beaver-analytics/beaver/schema"
 )
 
 // codeSource returns the SQL of a relation (code, valid_from, valid_to)
@@ -205,6 +209,70 @@ func (l *loader) registryConflicts(ctx context.Context) error {
 		l.res.RegistryConflicts = append(l.res.RegistryConflicts, c)
 		l.warn(fmt.Sprintf("registry: the new birth or death dates of %d persons put %d published %s events outside their lives (%d after death, %d before birth); the events stay published",
 			c.Persons, c.AfterDeath+c.BeforeBirth, f.Name, c.AfterDeath, c.BeforeBirth))
+	}
+	return nil
+}
+
+// countDuplicates counts, for each flow without a natural key, the rows of
+// this import that repeat an earlier row exactly (every stored column
+// equal), by file: the later rows, in file and line order, are the
+// repeats. They are published (identical dispensings on one day can be
+// real), and reported in the result, its summary, a warning per file and
+// the diagnostics. Duplicates share a person, so they meet in one leaf (one
+// sort per leaf) or in the staging table.
+func (l *loader) countDuplicates(ctx context.Context) error {
+	byNo := map[int]*FileResult{}
+	for _, f := range l.res.Files {
+		byNo[f.No] = f
+	}
+	for _, f := range Flows {
+		if len(f.Key) > 0 || f.Dictionary {
+			continue
+		}
+		var cols []string
+		for _, c := range f.Stored() {
+			cols = append(cols, ident(c.Name))
+		}
+		var rels []string
+		fileNo, order := "file_no", "file_no, line"
+		switch {
+		case leafFlow(f) && l.leaves[f.Table]:
+			fileNo, order = fmt.Sprintf("(event_id >> 32) & %d", maxEventFile-1), "event_id"
+			for i := 0; i < l.parts; i++ {
+				rels = append(rels, ident(schema.LeafName(f.Table, i, l.version)))
+			}
+		case !leafFlow(f) && l.staged[f.Name]:
+			rels = []string{ident(l.stageTable(f.Name))}
+		}
+		for _, rel := range rels {
+			rows, err := l.conn.Query(ctx, `SELECT no, count(*) FROM (SELECT `+fileNo+` AS no,
+				row_number() OVER (PARTITION BY `+strings.Join(cols, ", ")+` ORDER BY `+order+`) AS rn FROM `+rel+`) d
+				WHERE rn > 1 GROUP BY no`)
+			if err != nil {
+				return fmt.Errorf("%s: count duplicate rows: %w", f.Name, err)
+			}
+			var no int
+			var n int64
+			_, err = pgx.ForEachRow(rows, []any{&no, &n}, func() error {
+				if fr := byNo[no]; fr != nil {
+					fr.DuplicateRows += n
+				}
+				if l.res.DuplicateRows == nil {
+					l.res.DuplicateRows = map[string]int64{}
+				}
+				l.res.DuplicateRows[f.Name] += n
+				return nil
+			})
+			if err != nil {
+				return fmt.Errorf("%s: count duplicate rows: %w", f.Name, err)
+			}
+		}
+	}
+	for _, fr := range l.res.Files {
+		if fr.DuplicateRows > 0 {
+			l.warn(fmt.Sprintf("%s: %d rows repeat an earlier row of this import exactly (flow %s has no natural key: they are published; a file sent twice?)",
+				fr.Path, fr.DuplicateRows, fr.Flow))
+		}
 	}
 	return nil
 }
