@@ -148,8 +148,11 @@ func printResult(w io.Writer, r *etl.Result) {
 		if f.Flow != "" {
 			fmt.Fprintf(w, " [%s, %s, %q]", f.Flow, f.Encoding, f.Delimiter)
 		}
-		if f.State != "skipped" && f.RowsRead > 0 {
-			fmt.Fprintf(w, " %d rows, %d rejected", f.RowsRead, f.RowsRejected)
+		switch {
+		case f.State == "published":
+			fmt.Fprintf(w, " %d rows read, %d published, %d rejected", f.RowsRead, f.RowsPublished, f.RowsRejected)
+		case f.State != "skipped" && f.RowsRead > 0:
+			fmt.Fprintf(w, " %d rows read, %d rejected, none published", f.RowsRead, f.RowsRejected)
 		}
 		if f.DuplicateRows > 0 {
 			fmt.Fprintf(w, ", %d exact duplicates", f.DuplicateRows)

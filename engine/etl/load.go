@@ -456,7 +456,7 @@ func (l *loader) run(ctx context.Context) error {
 		}
 		f.State = "staged"
 		l.res.RowsRead += f.RowsRead
-		log.Info("staged file", "file", f.Path, "flow", f.Flow, "rows", f.RowsRead, "encoding", f.Encoding)
+		log.Info("staged file", "file", f.Path, "flow", f.Flow, "rows_read", f.RowsRead, "encoding", f.Encoding)
 	}
 	if err := l.validate(ctx); err != nil {
 		return fmt.Errorf("validate: %w", err)
@@ -492,7 +492,7 @@ func (l *loader) run(ctx context.Context) error {
 			}
 			f.State = "staged"
 			l.res.RowsRead += f.RowsRead
-			log.Info("loaded file", "file", f.Path, "flow", f.Flow, "rows", f.RowsRead, "encoding", f.Encoding)
+			log.Info("loaded file", "file", f.Path, "flow", f.Flow, "rows_read", f.RowsRead, "encoding", f.Encoding)
 		}
 		if err := l.loadStreams(ctx, streams, ll); err != nil {
 			return err
@@ -713,7 +713,7 @@ func (l *loader) loadStreams(ctx context.Context, streams []*FileResult, ll *lea
 			err := l.loadLeafFile(ctx, f, ll, shared)
 			f.stream.R.Close()
 			if err == nil {
-				log.Info("loaded stream", "stream", f.Path, "flow", f.Flow, "rows", f.RowsRead)
+				log.Info("loaded stream", "stream", f.Path, "flow", f.Flow, "rows_read", f.RowsRead)
 				return
 			}
 			f.State, f.Error = "failed", err.Error()
