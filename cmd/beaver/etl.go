@@ -149,9 +149,9 @@ func printResult(w io.Writer, r *etl.Result) {
 			fmt.Fprintf(w, " [%s, %s, %q]", f.Flow, f.Encoding, f.Delimiter)
 		}
 		switch {
-		case f.State == "published":
+		case f.State == etl.FilePublished:
 			fmt.Fprintf(w, " %d rows read, %d published, %d rejected", f.RowsRead, f.RowsPublished, f.RowsRejected)
-		case f.State != "skipped" && f.RowsRead > 0:
+		case f.State != etl.FileSkipped && f.RowsRead > 0:
 			fmt.Fprintf(w, " %d rows read, %d rejected, none published", f.RowsRead, f.RowsRejected)
 		}
 		if f.DuplicateRows > 0 {

@@ -69,19 +69,35 @@ func (o Options) WithDefaults() Options {
 	return o
 }
 
+// ImportState is the state of an import, as etl_import records it.
+type ImportState string
+
 // Import states recorded in etl_import.
 const (
-	StateLoading   = "loading"
-	StatePublished = "published"
-	StateUnchanged = "unchanged"
-	StateFailed    = "failed"
-	StateAbandoned = "abandoned"
+	StateLoading   ImportState = "loading"   // running, or killed (the next import marks it abandoned)
+	StatePublished ImportState = "published" // published a new data version
+	StateUnchanged ImportState = "unchanged" // every file's content was published before: nothing to do
+	StateFailed    ImportState = "failed"    // nothing published (a whole-file error, every row refused, ...)
+	StateAbandoned ImportState = "abandoned" // the importing process stopped before publishing
+)
+
+// FileState is the state of one file of an import, as etl_import_file
+// records it.
+type FileState string
+
+// File states recorded in etl_import_file.
+const (
+	FileLoading   FileState = "loading"   // not read yet, or being read
+	FileStaged    FileState = "staged"    // read and checked, waiting for the publish
+	FilePublished FileState = "published" // its rows are published (the content is not loaded again)
+	FileSkipped   FileState = "skipped"   // its content was published before, or is another file's of the import
+	FileFailed    FileState = "failed"    // a whole-file error, or every row of the import refused
 )
 
 // Result is what an import did.
 type Result struct {
 	ImportID      int64            `json:"import_id"`
-	State         string           `json:"state"`
+	State         ImportState      `json:"state"`
 	DataVersion   int64            `json:"data_version,omitempty"`
 	ImportDate    string           `json:"import_date"`
 	RowsRead      int64            `json:"rows_read"`
@@ -127,15 +143,15 @@ type Timings struct {
 
 // FileResult is what an import did with one file.
 type FileResult struct {
-	No        int    `json:"file_no"`
-	Path      string `json:"path"`
-	Flow      string `json:"flow,omitempty"`
-	SHA256    string `json:"sha256"`
-	Bytes     int64  `json:"bytes"`
-	Encoding  string `json:"encoding,omitempty"`
-	Delimiter string `json:"delimiter,omitempty"`
-	State     string `json:"state"`
-	RowsRead  int64  `json:"rows_read"`
+	No        int       `json:"file_no"`
+	Path      string    `json:"path"`
+	Flow      string    `json:"flow,omitempty"`
+	SHA256    string    `json:"sha256"`
+	Bytes     int64     `json:"bytes"`
+	Encoding  string    `json:"encoding,omitempty"`
+	Delimiter string    `json:"delimiter,omitempty"`
+	State     FileState `json:"state"`
+	RowsRead  int64     `json:"rows_read"`
 	// RowsPublished + RowsRejected = RowsRead for every file an import
 	// publishes (checked before it commits).
 	RowsPublished int64 `json:"rows_published"`
@@ -229,7 +245,7 @@ func Load(ctx context.Context, pool *pgxpool.Pool, paths []string, opts Options)
 		if err != nil {
 			return nil, fmt.Errorf("etl: %w", err)
 		}
-		res.Files = append(res.Files, &FileResult{No: i + 1, Path: p, SHA256: sum, Bytes: n, State: "loading"})
+		res.Files = append(res.Files, &FileResult{No: i + 1, Path: p, SHA256: sum, Bytes: n, State: FileLoading})
 	}
 	streamFlows := map[string]bool{}
 	for i := range opts.Streams {
@@ -247,7 +263,7 @@ func Load(ctx context.Context, pool *pgxpool.Pool, paths []string, opts Options)
 		}
 		streamFlows[st.Flow] = true
 		res.Files = append(res.Files, &FileResult{No: len(res.Files) + 1, Path: st.Name, Flow: st.Flow,
-			State: "loading", Streamed: true, stream: st})
+			State: FileLoading, Streamed: true, stream: st})
 	}
 
 	conn, err := pool.Acquire(ctx)
@@ -288,8 +304,8 @@ func Load(ctx context.Context, pool *pgxpool.Pool, paths []string, opts Options)
 		// files published in memory: nothing of it is.
 		res.DataVersion, res.RowsPublished = 0, 0
 		for _, f := range res.Files {
-			if f.State == "published" {
-				f.State = "staged"
+			if f.State == FilePublished {
+				f.State = FileStaged
 			}
 		}
 		l.dropStaging(context.WithoutCancel(ctx))
@@ -403,15 +419,15 @@ func (l *loader) run(ctx context.Context) error {
 		case err != nil:
 			return err
 		case published != "":
-			f.State, f.Note = "skipped", published
+			f.State, f.Note = FileSkipped, published
 		case seen[f.SHA256] != 0:
-			f.State = "skipped"
+			f.State = FileSkipped
 			f.Note = fmt.Sprintf("same content as file %d of this import", seen[f.SHA256])
 		default:
 			seen[f.SHA256] = f.No
 			todo++
 		}
-		if f.State == "skipped" {
+		if f.State == FileSkipped {
 			log.Info("skipping file", "file", f.Path, "why", f.Note)
 		}
 	}
@@ -430,7 +446,7 @@ func (l *loader) run(ctx context.Context) error {
 	// the files, so that the event rows are checked against them in memory.
 	var later, streams []*FileResult
 	for _, f := range l.res.Files {
-		if f.State == "skipped" {
+		if f.State == FileSkipped {
 			continue
 		}
 		if f.Streamed {
@@ -439,7 +455,7 @@ func (l *loader) run(ctx context.Context) error {
 		}
 		_, _, closeFile, err := l.openFile(ctx, f)
 		if err != nil {
-			f.State = "failed"
+			f.State = FileFailed
 			f.Error = err.Error()
 			return err
 		}
@@ -450,11 +466,11 @@ func (l *loader) run(ctx context.Context) error {
 		}
 		log.Info("loading file", "file", f.Path)
 		if err := l.loadFile(ctx, f); err != nil {
-			f.State = "failed"
+			f.State = FileFailed
 			f.Error = err.Error()
 			return err
 		}
-		f.State = "staged"
+		f.State = FileStaged
 		l.res.RowsRead += f.RowsRead
 		log.Info("staged file", "file", f.Path, "flow", f.Flow, "rows_read", f.RowsRead, "encoding", f.Encoding)
 	}
@@ -468,7 +484,7 @@ func (l *loader) run(ctx context.Context) error {
 		for _, st := range streams {
 			if f.Flow == st.Flow {
 				err := &FileError{Path: f.Path, Msg: fmt.Sprintf("flow %s comes from the stream %s in this import", f.Flow, st.Path)}
-				f.State, f.Error = "failed", err.Error()
+				f.State, f.Error = FileFailed, err.Error()
 				return err
 			}
 		}
@@ -486,11 +502,11 @@ func (l *loader) run(ctx context.Context) error {
 		for _, f := range later {
 			log.Info("loading file", "file", f.Path)
 			if err := l.loadLeafFile(ctx, f, ll, nil); err != nil {
-				f.State = "failed"
+				f.State = FileFailed
 				f.Error = err.Error()
 				return err
 			}
-			f.State = "staged"
+			f.State = FileStaged
 			l.res.RowsRead += f.RowsRead
 			log.Info("loaded file", "file", f.Path, "flow", f.Flow, "rows_read", f.RowsRead, "encoding", f.Encoding)
 		}
@@ -716,7 +732,7 @@ func (l *loader) loadStreams(ctx context.Context, streams []*FileResult, ll *lea
 				log.Info("loaded stream", "stream", f.Path, "flow", f.Flow, "rows_read", f.RowsRead)
 				return
 			}
-			f.State, f.Error = "failed", err.Error()
+			f.State, f.Error = FileFailed, err.Error()
 			mu.Lock()
 			defer mu.Unlock()
 			if firstErr == nil {
@@ -744,12 +760,12 @@ func (l *loader) loadStreams(ctx context.Context, streams []*FileResult, ll *lea
 			return err
 		}
 		if published == "" {
-			f.State = "staged"
+			f.State = FileStaged
 			l.res.RowsRead += f.RowsRead
 			loaded++
 			continue
 		}
-		f.State, f.Note = "skipped", published
+		f.State, f.Note = FileSkipped, published
 		log.Info("dropping stream", "stream", f.Path, "why", f.Note)
 		fl := FlowByName(f.Flow)
 		for _, table := range leafTables(fl) {
@@ -767,7 +783,7 @@ func (l *loader) loadStreams(ctx context.Context, streams []*FileResult, ll *lea
 	}
 	if loaded == 0 {
 		for _, f := range l.res.Files {
-			if f.State != "skipped" {
+			if f.State != FileSkipped {
 				return nil
 			}
 		}

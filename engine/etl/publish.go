@@ -47,8 +47,8 @@ func (l *loader) refuseAll(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	for _, f := range l.res.Files {
-		if f.State == "staged" {
-			f.State, f.Error = "failed", fmt.Sprintf("all %d rows refused", f.RowsRead)
+		if f.State == FileStaged {
+			f.State, f.Error = FileFailed, fmt.Sprintf("all %d rows refused", f.RowsRead)
 		}
 	}
 	return true, fmt.Errorf("%w (%d rows read, %d refused; the reasons are in the quarantine of import %d)",
@@ -131,8 +131,8 @@ func (l *loader) publish(ctx context.Context) error {
 		l.res.DataVersion = version
 		l.res.RowsPublished = published
 		for _, f := range l.res.Files {
-			if f.State == "staged" {
-				f.State = "published"
+			if f.State == FileStaged {
+				f.State = FilePublished
 			}
 		}
 		if _, err := tx.Exec(ctx, "UPDATE etl_import SET data_version = $2 WHERE id = $1", l.res.ImportID, version); err != nil {
@@ -172,7 +172,7 @@ func (l *loader) summarize(ctx context.Context, tx querier) error {
 	}
 	l.res.RowsRejected = 0
 	for _, f := range l.res.Files {
-		if f.State != "staged" {
+		if f.State != FileStaged {
 			continue
 		}
 		if err := tx.QueryRow(ctx, "SELECT count(DISTINCT line) FROM "+rt+" WHERE file_no = $1", f.No).Scan(&f.RowsRejected); err != nil {
@@ -195,7 +195,7 @@ func (l *loader) summarize(ctx context.Context, tx querier) error {
 // the file and the tables is a bug that must not publish.
 func (l *loader) checkCounts() error {
 	for _, f := range l.res.Files {
-		if f.State != "staged" {
+		if f.State != FileStaged {
 			continue
 		}
 		if f.RowsPublished+f.RowsRejected != f.RowsRead {

@@ -32,7 +32,7 @@ func TestLoadEveryRowRefusedPublishesNothing(t *testing.T) {
 	require.Equal(t, etl.StateFailed, res.State)
 	require.Zero(t, res.DataVersion)
 	require.Equal(t, map[string]int64{etl.ReasonUnknownPerson: 1, etl.ReasonUnknownCode: 1, etl.ReasonNotPositive: 1}, res.RejectedBy)
-	require.Equal(t, "failed", res.Files[0].State)
+	require.Equal(t, etl.FileFailed, res.Files[0].State)
 	require.EqualValues(t, first.DataVersion, count(t, pool, "SELECT max(version) FROM etl_data_version"))
 	require.Zero(t, leafCount(), "no leaf attached or left behind")
 	require.Len(t, quarantine(t, pool, res.ImportID), 3, "the reasons are kept")
