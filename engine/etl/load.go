@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -870,7 +871,7 @@ func (l *loader) detectFlow(fr *FileResult, tf *tableFile) (*Flow, error) {
 	}
 	var missing []string
 	for _, name := range flow.Required() {
-		if !contains(tf.header, name) {
+		if !slices.Contains(tf.header, name) {
 			missing = append(missing, name)
 		}
 	}

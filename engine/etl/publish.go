@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -101,7 +102,7 @@ func (l *loader) publish(ctx context.Context) error {
 				// latest attributes: the registry is not historized).
 				var set []string
 				for _, c := range f.Stored() {
-					if !contains(f.Key, c.Name) {
+					if !slices.Contains(f.Key, c.Name) {
 						set = append(set, ident(c.Name)+" = EXCLUDED."+ident(c.Name))
 					}
 				}

@@ -3,6 +3,7 @@ package etl
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -167,12 +168,9 @@ func prefix(p string, names []string) []string {
 }
 
 func (l *loader) warn(msg string) {
-	for _, w := range l.res.Warnings {
-		if w == msg {
-			return
-		}
+	if !slices.Contains(l.res.Warnings, msg) {
+		l.res.Warnings = append(l.res.Warnings, msg)
 	}
-	l.res.Warnings = append(l.res.Warnings, msg)
 }
 
 // registryConflicts finds the published events that the registry rows of

@@ -3,6 +3,7 @@ package etl
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -189,20 +190,11 @@ func parseValue(c *Column, s string, importDate time.Time) (any, string, string)
 		}
 		return b, "", ""
 	default:
-		if len(c.Values) > 0 && !contains(c.Values, s) {
+		if len(c.Values) > 0 && !slices.Contains(c.Values, s) {
 			return nil, ReasonBadValue, "not one of " + strings.Join(c.Values, ", ")
 		}
 		return s, "", ""
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func fmtDate(v any) string {
