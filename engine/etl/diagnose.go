@@ -13,6 +13,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/beaver-analytics/beaver/schema/errs"
 )
 
 // Thresholds of the diagnostics. Robust z-scores use the median and the
@@ -124,7 +126,7 @@ func Diagnose(ctx context.Context, pool *pgxpool.Pool, version int64) (*Report, 
 	err := pool.QueryRow(ctx, `SELECT i.import_date FROM etl_data_version v JOIN etl_import i ON i.id = v.import_id
 		WHERE v.version = $1`, version).Scan(&importDate)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("etl: diagnose: no data version %d", version)
+		return nil, errs.Wrap(errs.NotFound, fmt.Errorf("etl: diagnose: no data version %d", version))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("etl: diagnose: %w", err)
@@ -159,7 +161,7 @@ func Diagnose(ctx context.Context, pool *pgxpool.Pool, version int64) (*Report, 
 		}
 	}
 	reports := make([]*FlowReport, len(flows))
-	errs := make([]error, len(flows))
+	flowErrs := make([]error, len(flows))
 	sem := make(chan struct{}, cfg.MaxConns)
 	var wg sync.WaitGroup
 	for i, f := range flows {
@@ -168,13 +170,13 @@ func Diagnose(ctx context.Context, pool *pgxpool.Pool, version int64) (*Report, 
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			reports[i], errs[i] = diagnoseFlow(ctx, dpool, f, version, importDate)
+			reports[i], flowErrs[i] = diagnoseFlow(ctx, dpool, f, version, importDate)
 		}()
 	}
 	wg.Wait()
 	for i, f := range flows {
-		if errs[i] != nil {
-			return nil, fmt.Errorf("etl: diagnose %s: %w", f.Name, errs[i])
+		if flowErrs[i] != nil {
+			return nil, fmt.Errorf("etl: diagnose %s: %w", f.Name, flowErrs[i])
 		}
 		rep.Flows = append(rep.Flows, *reports[i])
 	}

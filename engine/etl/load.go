@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -24,6 +25,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/beaver-analytics/beaver/schema"
+	"github.com/beaver-analytics/beaver/schema/errs"
 )
 
 // Options configures one import. The zero value imports with today's date,
@@ -189,8 +191,18 @@ type Stream struct {
 	R    io.ReadCloser
 }
 
-// ErrImportRunning is returned when another import holds the import lock.
-var ErrImportRunning = errors.New("another import is running")
+// ErrImportRunning is returned when another import holds the import lock
+// (an errs.Conflict).
+var ErrImportRunning = errs.Wrap(errs.Conflict, errors.New("another import is running"))
+
+// pathErr is the error of a path given to import that cannot be read:
+// errs.NotFound when it does not exist.
+func pathErr(err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return errs.Wrap(errs.NotFound, err)
+	}
+	return err
+}
 
 // ExpandPaths turns directories into the CSV and Parquet files they hold
 // (sorted by name, not recursive) and keeps files as given.
@@ -199,7 +211,7 @@ func ExpandPaths(paths []string) ([]string, error) {
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("etl: %w", pathErr(err))
 		}
 		if !st.IsDir() {
 			out = append(out, p)
@@ -207,7 +219,7 @@ func ExpandPaths(paths []string) ([]string, error) {
 		}
 		entries, err := os.ReadDir(p)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("etl: %w", pathErr(err))
 		}
 		for _, e := range entries {
 			ext := strings.ToLower(filepath.Ext(e.Name()))
@@ -226,11 +238,25 @@ func ExpandPaths(paths []string) ([]string, error) {
 // the import is "unchanged". The returned error is nil only when the
 // import published or was unchanged; the Result is returned in both cases
 // when the import got as far as being recorded.
+//
+// Its errors wrap a kind of schema/errs: errs.Invalid for bad input (a
+// FileError, ErrNothingToPublish, bad options), errs.NotFound for a path
+// that does not exist, errs.Conflict for ErrImportRunning; any other is
+// internal.
 func Load(ctx context.Context, pool *pgxpool.Pool, paths []string, opts Options) (*Result, error) {
+	res, err := load(ctx, pool, paths, opts)
+	if err != nil {
+		return res, fmt.Errorf("etl: %w", err)
+	}
+	return res, nil
+}
+
+// load is Load without the package's prefix on its errors.
+func load(ctx context.Context, pool *pgxpool.Pool, paths []string, opts Options) (*Result, error) {
 	opts = opts.WithDefaults()
 	start := time.Now()
 	if opts.Flow != "" && FlowByName(opts.Flow) == nil {
-		return nil, fmt.Errorf("etl: unknown flow %q (known: %s)", opts.Flow, strings.Join(FlowNames(), ", "))
+		return nil, fmt.Errorf("%w: unknown flow %q (known: %s)", errs.Invalid, opts.Flow, strings.Join(FlowNames(), ", "))
 	}
 	defer func() {
 		for _, st := range opts.Streams {
@@ -238,13 +264,13 @@ func Load(ctx context.Context, pool *pgxpool.Pool, paths []string, opts Options)
 		}
 	}()
 	if len(paths) == 0 && len(opts.Streams) == 0 {
-		return nil, errors.New("etl: no files to import")
+		return nil, fmt.Errorf("%w: no files to import", errs.Invalid)
 	}
 	res := &Result{RejectedBy: map[string]int64{}, ImportDate: opts.ImportDate.Format(time.DateOnly)}
 	for i, p := range paths {
 		sum, n, err := hashFile(p)
 		if err != nil {
-			return nil, fmt.Errorf("etl: %w", err)
+			return nil, pathErr(err)
 		}
 		res.Files = append(res.Files, &FileResult{No: i + 1, Path: p, SHA256: sum, Bytes: n, State: FileLoading})
 	}
@@ -254,13 +280,13 @@ func Load(ctx context.Context, pool *pgxpool.Pool, paths []string, opts Options)
 		f := FlowByName(st.Flow)
 		switch {
 		case f == nil:
-			return nil, fmt.Errorf("etl: stream %s: unknown flow %q", st.Name, st.Flow)
+			return nil, fmt.Errorf("%w: stream %s: unknown flow %q", errs.Invalid, st.Name, st.Flow)
 		case !leafFlow(f):
-			return nil, fmt.Errorf("etl: stream %s: %s is not an event flow (the registry and dictionaries load from files, before the streams)", st.Name, st.Flow)
+			return nil, fmt.Errorf("%w: stream %s: %s is not an event flow (the registry and dictionaries load from files, before the streams)", errs.Invalid, st.Name, st.Flow)
 		case streamFlows[st.Flow]:
-			return nil, fmt.Errorf("etl: two streams of flow %s", st.Flow)
+			return nil, fmt.Errorf("%w: two streams of flow %s", errs.Invalid, st.Flow)
 		case opts.Flow != "" && opts.Flow != st.Flow:
-			return nil, fmt.Errorf("etl: stream %s is flow %s, not %s", st.Name, st.Flow, opts.Flow)
+			return nil, fmt.Errorf("%w: stream %s is flow %s, not %s", errs.Invalid, st.Name, st.Flow, opts.Flow)
 		}
 		streamFlows[st.Flow] = true
 		res.Files = append(res.Files, &FileResult{No: len(res.Files) + 1, Path: st.Name, Flow: st.Flow,
@@ -269,15 +295,15 @@ func Load(ctx context.Context, pool *pgxpool.Pool, paths []string, opts Options)
 
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("etl: %w", err)
+		return nil, fmt.Errorf("connect: %w", err)
 	}
 	defer conn.Release()
 	var locked bool
 	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", lockImport).Scan(&locked); err != nil {
-		return nil, fmt.Errorf("etl: take import lock: %w", err)
+		return nil, fmt.Errorf("take import lock: %w", err)
 	}
 	if !locked {
-		return nil, fmt.Errorf("etl: %w", ErrImportRunning)
+		return nil, ErrImportRunning
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", lockImport) //nolint:errcheck
 	if err := cleanup(ctx, conn.Conn()); err != nil {
@@ -285,15 +311,15 @@ func Load(ctx context.Context, pool *pgxpool.Pool, paths []string, opts Options)
 	}
 	parts, err := schema.EnsurePartitions(ctx, pool, opts.Partitions)
 	if err != nil {
-		return nil, fmt.Errorf("etl: %w", err)
+		return nil, err
 	}
-	if err := EnsureDictionaries(ctx, pool); err != nil {
+	if err := ensureDictionaries(ctx, pool); err != nil {
 		return nil, err
 	}
 
 	if err := conn.QueryRow(ctx, `INSERT INTO etl_import (started_by, import_date) VALUES ($1, $2) RETURNING id`,
 		opts.StartedBy, opts.ImportDate).Scan(&res.ImportID); err != nil {
-		return nil, fmt.Errorf("etl: record import: %w", err)
+		return nil, fmt.Errorf("record import: %w", err)
 	}
 	l := &loader{pool: pool, conn: conn.Conn(), opts: opts, res: res, staged: map[string]bool{}, start: start,
 		parts: parts, leaves: map[string]bool{}}
@@ -354,7 +380,7 @@ func cleanup(ctx context.Context, conn *pgx.Conn) error {
 		error = 'the importing process stopped before publishing (killed or crashed); nothing was published'
 		WHERE state = 'loading'`)
 	if err != nil {
-		return fmt.Errorf("etl: mark abandoned imports: %w", err)
+		return fmt.Errorf("mark abandoned imports: %w", err)
 	}
 	return nil
 }
@@ -363,15 +389,15 @@ func cleanup(ctx context.Context, conn *pgx.Conn) error {
 func dropFound(ctx context.Context, conn *pgx.Conn, what, query string, args ...any) error {
 	rows, err := conn.Query(ctx, query, args...)
 	if err != nil {
-		return fmt.Errorf("etl: find leftover %s: %w", what, err)
+		return fmt.Errorf("find leftover %s: %w", what, err)
 	}
 	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return fmt.Errorf("etl: find leftover %s: %w", what, err)
+		return fmt.Errorf("find leftover %s: %w", what, err)
 	}
 	for _, n := range names {
 		if _, err := conn.Exec(ctx, "DROP TABLE IF EXISTS "+ident(n)); err != nil {
-			return fmt.Errorf("etl: drop leftover %s: %w", n, err)
+			return fmt.Errorf("drop leftover %s: %w", n, err)
 		}
 	}
 	return nil

@@ -8,12 +8,15 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/beaver-analytics/beaver/schema/errs"
 )
 
 // ErrNothingToPublish is returned by an import whose every row was
 // refused: it publishes nothing (no data version, no leaves) and records
 // its refused rows in the quarantine.
-var ErrNothingToPublish = errors.New("every row was refused: nothing to publish")
+// It is an errs.Invalid: the files hold no valid row.
+var ErrNothingToPublish = errs.Wrap(errs.Invalid, errors.New("every row was refused: nothing to publish"))
 
 // refuseAll ends an import none of whose rows can publish: its refused
 // rows go to the quarantine and its counts to the summary, and it fails

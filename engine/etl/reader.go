@@ -8,6 +8,8 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/beaver-analytics/beaver/schema/errs"
 )
 
 // FileError is a problem with a whole file: nothing of an import that
@@ -18,6 +20,10 @@ type FileError struct {
 	Column string // "" when the problem is not in one column
 	Msg    string
 }
+
+// Unwrap makes a FileError an errs.Invalid: the file is wrong, and the
+// message says where.
+func (e *FileError) Unwrap() error { return errs.Invalid }
 
 func (e *FileError) Error() string {
 	var b strings.Builder
