@@ -77,6 +77,15 @@ func TestETLLoadCommand(t *testing.T) {
 	require.Equal(t, 0, code, out)
 	require.Contains(t, out, `"data_version": 1`)
 	require.EqualValues(t, 1, etlCount(t, pool, "SELECT count(*) FROM area_person WHERE area = 'diabetes' AND person_id = 1"))
+
+	// An import whose every row is refused publishes nothing and says so.
+	refused := filepath.Join(t.TempDir(), "exemption.csv")
+	require.NoError(t, os.WriteFile(refused, []byte("person_id,code,start_date\n7,013,2020-01-01\n8,013,2020-01-01\n"), 0o644))
+	out, code = runBeaver(t, "", "etl", "load", refused, "--database-url", url, "--import-date", "2023-06-30")
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "failed, nothing published: every row was refused")
+	require.Contains(t, out, `exemption.csv [exemption, utf-8, ","] 2 rows read, 2 rejected, none published`)
+	require.EqualValues(t, 1, etlCount(t, pool, "SELECT max(version) FROM etl_data_version"))
 }
 
 func TestInitPartitions(t *testing.T) {
