@@ -72,11 +72,18 @@ func TestLoadCountsExactDuplicates(t *testing.T) {
 	}
 	require.Equal(t, 2, warned, res.Warnings)
 
+	// One file alone: counted without telling files apart.
+	c := "person_id;dispensing_date;aic;packs;prescriber_id\n" + row + row + "4;2022-03-01;012345678;1;GP1\n4;2022-03-01;012345678;1;GP1\n"
+	res, err = etl.Load(ctx, pool, write(t, "pharmacy_c.csv", c), opts())
+	require.NoError(t, err)
+	require.Equal(t, map[string]int64{"pharmacy": 2}, res.DuplicateRows)
+	require.EqualValues(t, 2, res.Files[0].DuplicateRows)
+
 	rep, err := etl.Diagnose(ctx, pool, 0)
 	require.NoError(t, err)
 	for _, f := range rep.Flows {
 		if f.Flow == "pharmacy" {
-			require.EqualValues(t, 3, f.DuplicateRows)
+			require.EqualValues(t, 5, f.DuplicateRows)
 		}
 	}
 }
