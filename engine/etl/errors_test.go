@@ -73,3 +73,17 @@ func TestErrorKindsAndPrefix(t *testing.T) {
 	require.ErrorAs(t, badFile, &fe)
 	require.Contains(t, internal.Error(), "etl: publish: forced failure before commit")
 }
+
+// A failure of a file's load says which stage failed, except a FileError,
+// which already names the file and the line for the user.
+func TestStageErr(t *testing.T) {
+	t.Parallel()
+	fr := &FileResult{Path: "pharmacy.csv"}
+	cause := errors.New("connection reset")
+	err := stageErr(fr, "copy into the leaves", cause)
+	require.EqualError(t, err, "pharmacy.csv: copy into the leaves: connection reset")
+	require.ErrorIs(t, err, cause)
+	fe := &FileError{Path: "pharmacy.csv", Line: 3, Msg: "wrong delimiter"}
+	require.Same(t, fe, stageErr(fr, "read", fe))
+	require.NoError(t, stageErr(fr, "read", nil))
+}
