@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	schemaerrs "github.com/beaver-analytics/beaver/schema/errs"
 )
 
 // Compile turns a bound, valid protocol into a plan of SQL steps, per
@@ -25,7 +27,7 @@ func Compile(p *Protocol, opts Options) (*Plan, error) {
 		return nil, err
 	}
 	if len(p.Parameters) > 0 {
-		return nil, fmt.Errorf("cohort: compile: parameters: the protocol is a template; Bind it first")
+		return nil, schemaerrs.Wrap(schemaerrs.Invalid, fmt.Errorf("cohort: compile: parameters: the protocol is a template; Bind it first"))
 	}
 	v := newValidator(p)
 	v.validate()
