@@ -69,9 +69,20 @@ func Compile(p *Protocol, opts Options) (*Plan, error) {
 		}
 		s.ID = stepID(s, inputs, opts.DataVersion)
 		ids[s.Name] = s.ID
+		if len(s.Args) > MaxArgs {
+			return nil, schemaerrs.Wrap(schemaerrs.Invalid, fmt.Errorf("cohort: compile: step %s would bind %d values, more than PostgreSQL's %d: the protocol has too many criteria, code lists or covariates for one step; split it into studies or merge code lists",
+				s.Name, len(s.Args), MaxArgs))
+		}
 	}
 	return plan, nil
 }
+
+// MaxArgs is the most bound arguments PostgreSQL's protocol allows in one
+// statement. Code lists are bound as arrays, so no number of codes or
+// ranges comes near it; a step that would still pass it (tens of
+// thousands of criteria or code lists in one step) is refused at compile
+// time, as an invalid protocol, instead of failing when it runs.
+const MaxArgs = 65535
 
 // compiler holds the protocol's name tables and the partition being built.
 type compiler struct {

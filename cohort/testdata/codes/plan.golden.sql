@@ -6,9 +6,11 @@
 -- $3 = []string{"4139"}
 -- $4 = []string{"410%"}
 -- $5 = "411"
--- $6 = "412"
--- $7 = []string{"41092"}
--- $8 = []string{"4111%"}
+-- $6 = "412\U0010ffff"
+-- $7 = []string{"411"}
+-- $8 = []string{"412"}
+-- $9 = []string{"41092"}
+-- $10 = []string{"4111%"}
 SET LOCAL jit = off;
 CREATE TABLE "study_golden"."ev_ihd_admission_p0" (
 person_id bigint NOT NULL,
@@ -28,7 +30,7 @@ WHERE s.data_version <= $1::bigint
               WHERE d.person_id = s.person_id AND d.discharge_id = s.discharge_id
                 AND d.data_version <= $2::bigint
                 AND d.position = 0
-                AND ((d.code = ANY($3::text[]) OR d.code LIKE ANY($4::text[]) OR left(d.code, 3) COLLATE "C" BETWEEN $5::text AND $6::text) AND NOT (d.code = ANY($7::text[]) OR d.code LIKE ANY($8::text[])) AND (NOT EXISTS (SELECT 1 FROM "dict_icd9cm" WHERE kind = 'dx') OR EXISTS (SELECT 1 FROM "dict_icd9cm" v WHERE v.kind = 'dx' AND v.code = d.code AND v.valid_from <= s.admission_date AND (v.valid_to IS NULL OR s.admission_date <= v.valid_to)))));
+                AND ((d.code = ANY($3::text[]) OR d.code LIKE ANY($4::text[]) OR (d.code COLLATE "C" >= $5::text AND d.code COLLATE "C" < $6::text AND EXISTS (SELECT 1 FROM unnest($7::text[], $8::text[]) AS r(lo, hi) WHERE left(d.code, length(r.lo)) COLLATE "C" BETWEEN r.lo AND r.hi))) AND NOT (d.code = ANY($9::text[]) OR d.code LIKE ANY($10::text[])) AND (NOT EXISTS (SELECT 1 FROM "dict_icd9cm" WHERE kind = 'dx') OR EXISTS (SELECT 1 FROM "dict_icd9cm" v WHERE v.kind = 'dx' AND v.code = d.code AND v.valid_from <= s.admission_date AND (v.valid_to IS NULL OR s.admission_date <= v.valid_to)))));
 
 -- step ev_nsaid_p0 (event)
 -- $1 = 7

@@ -29,7 +29,9 @@ WHERE s.data_version <= $1::bigint
 -- $1 = 7
 -- $2 = 7
 -- $3 = "140"
--- $4 = "208"
+-- $4 = "208\U0010ffff"
+-- $5 = []string{"140"}
+-- $6 = []string{"208"}
 SET LOCAL jit = off;
 CREATE TABLE "study_golden"."ev_cancer_p0" (
 person_id bigint NOT NULL,
@@ -48,7 +50,7 @@ WHERE s.data_version <= $1::bigint
   AND EXISTS (SELECT 1 FROM "sdo_diagnosis_p0" d
               WHERE d.person_id = s.person_id AND d.discharge_id = s.discharge_id
                 AND d.data_version <= $2::bigint
-                AND ((left(d.code, 3) COLLATE "C" BETWEEN $3::text AND $4::text) AND (NOT EXISTS (SELECT 1 FROM "dict_icd9cm" WHERE kind = 'dx') OR EXISTS (SELECT 1 FROM "dict_icd9cm" v WHERE v.kind = 'dx' AND v.code = d.code AND v.valid_from <= s.admission_date AND (v.valid_to IS NULL OR s.admission_date <= v.valid_to)))));
+                AND (((d.code COLLATE "C" >= $3::text AND d.code COLLATE "C" < $4::text AND EXISTS (SELECT 1 FROM unnest($5::text[], $6::text[]) AS r(lo, hi) WHERE left(d.code, length(r.lo)) COLLATE "C" BETWEEN r.lo AND r.hi))) AND (NOT EXISTS (SELECT 1 FROM "dict_icd9cm" WHERE kind = 'dx') OR EXISTS (SELECT 1 FROM "dict_icd9cm" v WHERE v.kind = 'dx' AND v.code = d.code AND v.valid_from <= s.admission_date AND (v.valid_to IS NULL OR s.admission_date <= v.valid_to)))));
 
 -- step spells_p0 (spells)
 -- $1 = 7
