@@ -47,6 +47,7 @@ func Compile(p *Protocol, opts Options) (*Plan, error) {
 		c.events[p.Events[i].Name] = &p.Events[i]
 	}
 	plan := &Plan{Schema: opts.Schema, Partitions: opts.Partitions, DataVersion: opts.DataVersion}
+	plan.Scope = c.scope()
 	for part := 0; part < opts.Partitions; part++ {
 		c.part = part
 		steps, err := c.partition()

@@ -2,6 +2,7 @@ package cohort
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -14,7 +15,8 @@ import (
 //     (no death before d), in the
 //     area (entered on or before d), of the sex, aged (completed years at
 //     d) in the range, resident in one of the ASLs (an enrolment spell
-//     covering d), continuously enrolled on days d−before…d+after (a merged
+//     covering d) and in the data scope (Options.Scope, read the same
+//     way), continuously enrolled on days d−before…d+after (a merged
 //     spell of the spells step), and, with a washout, no occurrence of the
 //     same event definition (scope "same") or of any index event ("all")
 //     starts on days d−washout…d−1 (in all history, not only in accrual).
@@ -104,6 +106,10 @@ func (c *compiler) indexStep() error {
 		conds = append(conds, fmt.Sprintf("EXISTS (SELECT 1 FROM %s r WHERE r.person_id = o.person_id AND r.start_date <= %s AND (r.end_date IS NULL OR %s <= r.end_date) AND r.asl = ANY(%s) AND %s)",
 			c.flow("enrolment"), cand, cand, b.arg(asls, "text[]"), c.dv(b, "r")))
 	}
+	if scope := c.scope(); len(scope) > 0 {
+		conds = append(conds, fmt.Sprintf("EXISTS (SELECT 1 FROM %s r WHERE r.person_id = o.person_id AND r.start_date <= %s AND (r.end_date IS NULL OR %s <= r.end_date) AND r.asl = ANY(%s) AND %s)",
+			c.flow("enrolment"), cand, cand, b.arg(scope, "text[]"), c.dv(b, "r")))
+	}
 	before, after := 0, 0
 	if v := pop.Enrolment.Before; v != nil {
 		before = v.V
@@ -170,6 +176,16 @@ index_group text,
 two_groups boolean NOT NULL,
 PRIMARY KEY (person_id, entry_no)`, b, sql, deps...)
 	return nil
+}
+
+// scope is Options.Scope sorted and without duplicates, nil when empty.
+func (c *compiler) scope() []string {
+	if len(c.opts.Scope) == 0 {
+		return nil
+	}
+	s := slices.Clone(c.opts.Scope)
+	slices.Sort(s)
+	return slices.Compact(s)
 }
 
 // containsStr reports whether xs holds x.

@@ -31,21 +31,26 @@ func history(t *testing.T, fixture string) *pgxpool.Pool {
 
 // runPlan compiles protocol for the given partition count into schema, runs
 // it and returns the rows of query (see queryPlan).
-func runPlan(t *testing.T, pool *pgxpool.Pool, protocol, schema string, partitions int, query string) []string {
+func runPlan(t *testing.T, pool *pgxpool.Pool, protocol, schema string, partitions int, query string, opts ...func(*cohort.Options)) []string {
 	t.Helper()
-	execPlan(t, pool, protocol, schema, partitions)
+	execPlan(t, pool, protocol, schema, partitions, opts...)
 	return queryPlan(t, pool, schema, partitions, query)
 }
 
 // execPlan compiles protocol for the given partition count into schema and
-// runs it.
-func execPlan(t *testing.T, pool *pgxpool.Pool, protocol, schema string, partitions int) {
+// runs it; opts change the compile options (data version 1) first.
+func execPlan(t *testing.T, pool *pgxpool.Pool, protocol, schema string, partitions int, opts ...func(*cohort.Options)) *cohort.Plan {
 	t.Helper()
 	p, err := cohort.DecodeBytes([]byte(protocol))
 	require.NoError(t, err)
-	plan, err := cohort.Compile(p, cohort.Options{Schema: schema, Partitions: partitions, DataVersion: 1})
+	o := cohort.Options{Schema: schema, Partitions: partitions, DataVersion: 1}
+	for _, f := range opts {
+		f(&o)
+	}
+	plan, err := cohort.Compile(p, o)
 	require.NoError(t, err)
 	require.NoError(t, cohorttest.Run(context.Background(), pool, plan))
+	return plan
 }
 
 // queryPlan returns the rows of query, in which {name} stands for the union
@@ -59,10 +64,10 @@ func queryPlan(t *testing.T, pool *pgxpool.Pool, schema string, partitions int, 
 
 // runBoth runs the plan partitioned in two and over one partition (the
 // parent tables), checks that both give the same rows, and returns them.
-func runBoth(t *testing.T, pool *pgxpool.Pool, protocol, schema, query string) []string {
+func runBoth(t *testing.T, pool *pgxpool.Pool, protocol, schema, query string, opts ...func(*cohort.Options)) []string {
 	t.Helper()
-	two := runPlan(t, pool, protocol, schema+"_2", 2, query)
-	one := runPlan(t, pool, protocol, schema+"_1", 1, query)
+	two := runPlan(t, pool, protocol, schema+"_2", 2, query, opts...)
+	one := runPlan(t, pool, protocol, schema+"_1", 1, query, opts...)
 	require.Equal(t, one, two, "two partitions and one give the same rows")
 	return two
 }
