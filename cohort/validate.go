@@ -806,7 +806,13 @@ func (v *validator) outcome(path string, o *Outcome) {
 	for i, name := range o.Events {
 		v.eventRef(index(field(path, "events"), i), name)
 	}
-	if o.Occurrence != "" {
-		v.oneOf(field(path, "occurrence"), o.Occurrence, "first", "all")
+	if o.Occurrence != "" && v.oneOf(field(path, "occurrence"), o.Occurrence, "first", "all") && o.Occurrence == "all" {
+		counted := false
+		for _, a := range v.p.Phases.Analyses {
+			counted = counted || (a.Outcome == o.Name && countsRecurrent[a.Kind])
+		}
+		if !counted {
+			v.e.add(field(path, "occurrence"), "\"all\" (every occurrence, recurrent events) is not computed yet: no analysis counts the occurrences of %q (rates, Kaplan-Meier, Cox, logistic and the end of follow-up read its first one); use \"first\"", o.Name)
+		}
 	}
 }

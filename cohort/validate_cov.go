@@ -336,6 +336,13 @@ func (v *validator) baselineOnly(path, name, kind string) {
 	}
 }
 
+// countsRecurrent is the analysis kinds that use the count of an outcome
+// with occurrence "all" (every occurrence in follow-up): none yet. Rates
+// read the first event of each entry, so an "all" outcome is refused
+// wherever it is used (issue 14, point 9) instead of being silently
+// computed as "first".
+var countsRecurrent = map[string]bool{}
+
 // analysisFields is, per analysis kind, the fields it takes and requires.
 var analysisFields = map[string]struct{ allowed, required []string }{
 	AnalysisAttrition:   {},
@@ -373,8 +380,12 @@ func (v *validator) analysis(path string, a *Analysis) {
 	if a.Outcome != "" {
 		if o, ok := v.outcomes[a.Outcome]; !ok {
 			v.e.add(field(path, "outcome"), "unknown outcome %q", a.Outcome)
-		} else if a.Kind != AnalysisRates && o.Occurrence == "all" {
-			v.e.add(field(path, "outcome"), "outcome %q counts all occurrences; kind %q needs the first (time to event)", a.Outcome, a.Kind)
+		} else if o.Occurrence == "all" && !countsRecurrent[a.Kind] {
+			if a.Kind == AnalysisRates {
+				v.e.add(field(path, "outcome"), "outcome %q counts all occurrences (occurrence \"all\"), but rates count only the first event of each entry: recurrent events are not computed yet; use \"first\"", a.Outcome)
+			} else {
+				v.e.add(field(path, "outcome"), "outcome %q counts all occurrences; kind %q needs the first (time to event)", a.Outcome, a.Kind)
+			}
 		}
 	}
 	cox := a.Kind == AnalysisCox
