@@ -159,7 +159,7 @@ func Check(p *Protocol) []Warning {
 	if end.EnrolmentEnd != nil && !*end.EnrolmentEnd {
 		warn("phases.follow_up.end.enrolment_end", "follow-up continues after the person leaves the registry: events there are not observed")
 	}
-	if end.StudyEnd == nil && end.MaxDays == nil {
+	if end.StudyEnd == nil && end.MaxDays == nil && (end.DataEnd == nil || end.DataEnd.V == DataEndFlows || end.DataEnd.V == DataEndEnrolment) {
 		warn("phases.follow_up.end", "neither study_end nor max_days: follow-up ends only with the data, so results change when new data are loaded")
 	}
 	return ws

@@ -48,6 +48,11 @@ func Compile(p *Protocol, opts Options) (*Plan, error) {
 	}
 	plan := &Plan{Schema: opts.Schema, Partitions: opts.Partitions, DataVersion: opts.DataVersion}
 	plan.Scope = c.scope()
+	var err error
+	if plan.DataEndRule, c.dataEnd, err = dataEnd(p, opts); err != nil {
+		return nil, err
+	}
+	plan.DataEnd = c.dataEnd
 	for part := 0; part < opts.Partitions; part++ {
 		c.part = part
 		steps, err := c.partition()
@@ -96,6 +101,26 @@ type compiler struct {
 	types   map[string]string // covariate → value type (from validation)
 	timing  map[string]string // covariate → effective timing
 	pending []string          // constructs left out of the plan, with their paths
+	dataEnd string            // the last day of data used ("" none), see dataEnd
+}
+
+// dataEnd is the rule and the last day of data a plan uses, as the
+// protocol's follow_up.end.data_end says: "flows" (default), the latest
+// event in the flows (Options.DataEnd, maybe empty); "enrolment", the
+// latest end of enrolment (Options.EnrolmentEnd, required then); or its
+// date.
+func dataEnd(p *Protocol, opts Options) (rule, end string, err error) {
+	d := p.Phases.FollowUp.End.DataEnd
+	switch {
+	case d == nil || d.V == DataEndFlows:
+		return DataEndFlows, opts.DataEnd, nil
+	case d.V == DataEndEnrolment:
+		if opts.EnrolmentEnd == "" {
+			return "", "", fmt.Errorf("cohort: compile: phases.follow_up.end.data_end is %q, but the options give no end of enrolment (Options.EnrolmentEnd)", DataEndEnrolment)
+		}
+		return DataEndEnrolment, opts.EnrolmentEnd, nil
+	}
+	return "date", d.V, nil
 }
 
 // partition builds the steps of the current partition.

@@ -37,6 +37,9 @@ func renderPlan(p *cohort.Plan, part int) string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "-- plan for schema %s, %d partitions, data version %d; partition %d shown\n",
 		p.Schema, p.Partitions, p.DataVersion, part)
+	if p.DataEnd != "" {
+		fmt.Fprintf(&sb, "-- data end: %s (%s)\n", p.DataEnd, p.DataEndRule)
+	}
 	if len(p.Scope) > 0 {
 		fmt.Fprintf(&sb, "-- data scope: %s\n", strings.Join(p.Scope, ", "))
 	}

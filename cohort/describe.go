@@ -336,6 +336,14 @@ func (d *describer) followUp() {
 	if f.End.MaxDays != nil {
 		ends = append(ends, fmt.Sprintf(d.tr("%s days of follow-up", "%s giorni di osservazione"), d.num(f.End.MaxDays)))
 	}
+	switch de := f.End.DataEnd; {
+	case de == nil || de.V == DataEndFlows:
+		ends = append(ends, d.tr("the end of the data (the last day with an event in the flows)", "la fine dei dati (l'ultimo giorno con un evento nei flussi)"))
+	case de.V == DataEndEnrolment:
+		ends = append(ends, d.tr("the end of the data, taken as the last day of enrolment in the registry", "la fine dei dati, intesa come l'ultimo giorno di iscrizione all'anagrafe"))
+	default:
+		ends = append(ends, d.tr("the end of the data on ", "la fine dei dati il ")+d.date(de))
+	}
 	if len(f.End.Censoring) > 0 {
 		ends = append(ends, d.eventList(f.End.Censoring))
 	}

@@ -9,9 +9,11 @@ import (
 )
 
 var (
-	nameRe  = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
-	dayRe   = regexp.MustCompile(`^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$`)
-	dateFmt = "2006-01-02"
+	nameRe = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
+	dayRe  = regexp.MustCompile(`^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$`)
+	// dateLike is what is meant as a date, checked further by parseDate.
+	dateLike = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
+	dateFmt  = "2006-01-02"
 )
 
 // Value types of covariates.
@@ -753,6 +755,19 @@ func (v *validator) followUp(path string, f *FollowUp) {
 		if acc != nil && !acc.IsParam() {
 			if a, err := parseDate(acc.V); err == nil && d.Before(a) {
 				v.e.add(field(ep, "study_end"), "must be ≥ the start of accrual (%s)", acc.V)
+			}
+		}
+	}
+	if d := f.End.DataEnd; d != nil && d.V != DataEndFlows && d.V != DataEndEnrolment {
+		dp := field(ep, "data_end")
+		if !d.IsParam() && !dateLike.MatchString(d.V) {
+			v.e.add(dp, "must be %q (the latest event in the flows, the default), %q (the latest end of enrolment) or a date \"YYYY-MM-DD\", got %q", DataEndFlows, DataEndEnrolment, d.V)
+		} else if t, ok := v.dateVal(dp, d); ok {
+			acc := v.p.Phases.Population.Accrual.Start
+			if acc != nil && !acc.IsParam() {
+				if a, err := parseDate(acc.V); err == nil && t.Before(a) {
+					v.e.add(dp, "must be ≥ the start of accrual (%s)", acc.V)
+				}
 			}
 		}
 	}
