@@ -114,6 +114,11 @@ func Check(p *Protocol) []Warning {
 		if a.StratifyBy != "" && slices.Contains(a.Covariates, a.StratifyBy) {
 			warn(index("phases.analyses", i)+".stratify_by", "covariate %q is also a term of the model: within each of its classes it is constant", a.StratifyBy)
 		}
+		if s := a.Standardize; s != nil && s.Standard.RegistryDate != nil {
+			if why := registryStandardRestrictions(ph, s.Standard.RegistryDate); len(why) > 0 {
+				warn(index("phases.analyses", i)+".standardize.standard.registry_date", "the registry standard population cannot be computed for this cohort: it is read from the cohort itself, which must be the whole registry on the registry date, but %s; the run will give crude rates only: supply the standard population (standardize.standard.population)", strings.Join(why, "; "))
+			}
+		}
 		if a.Kind == AnalysisCox && len(a.Covariates) > 0 && len(ph.Index.Groups) > 0 {
 			hasGroup := false
 			for _, n := range a.Covariates {
@@ -298,6 +303,61 @@ func futureCovariates(ph *Phases, longIndex bool, warn func(path, format string,
 		}
 		warn(field(index("phases.covariates", i), "window"), "covariate %q looks past day 0 (%s) and %s it at baseline: a value measured after day 0 depends on surviving to it (immortal-time bias); make it time-dependent, or end its window on day 0", c.Name, days, who)
 	}
+}
+
+// registryStandardRestrictions says why a registry standard population on
+// date rd cannot be computed: the engine reads it from the cohort itself
+// (engine/study standardPopulation), so the cohort must be the registry on
+// that date — a population cohort whose index date is rd, with no area,
+// age, sex or ASL restriction, no enrolment after day 0 and no criteria.
+// Empty when it can.
+func registryStandardRestrictions(ph *Phases, rd *Date) []string {
+	var why []string
+	pop := &ph.Population
+	switch ix := ph.Index.Date; {
+	case ix == nil:
+		why = append(why, "the cohort enters on index events, not on a date (phases.index.date)")
+	case *ix != *rd:
+		why = append(why, fmt.Sprintf("the index date (%s) is not the registry date (%s)", dateText(ix), dateText(rd)))
+	}
+	var restricted []string
+	if pop.Area != nil {
+		restricted = append(restricted, "area")
+	}
+	if pop.Age != nil {
+		restricted = append(restricted, "age")
+	}
+	if pop.Sex != "" {
+		restricted = append(restricted, "sex")
+	}
+	if len(pop.ASLs) > 0 {
+		restricted = append(restricted, "asl")
+	}
+	if a := pop.Enrolment.After; a != nil && (a.IsParam() || a.V != 0) {
+		restricted = append(restricted, "enrolment.after")
+	}
+	if len(restricted) > 0 {
+		why = append(why, "the population is restricted by "+strings.Join(restricted, ", "))
+	}
+	if len(ph.Criteria) > 0 {
+		names := make([]string, len(ph.Criteria))
+		for i, c := range ph.Criteria {
+			names[i] = c.Name
+		}
+		why = append(why, "the cohort is restricted by the criteria "+quoteList(names))
+	}
+	return why
+}
+
+func dateText(d *Date) string {
+	if d.IsParam() {
+		s := "‹" + d.Param + "›"
+		if d.Day != "" {
+			s += "-" + d.Day
+		}
+		return s
+	}
+	return d.V
 }
 
 func intOf(x *Int) (int, bool) {

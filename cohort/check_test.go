@@ -7,6 +7,54 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// TestCheckRegistryStandard: a registry standard population that the
+// engine cannot compute (the cohort is not the whole registry on the
+// registry date) is said at design time (issue 14, point 10), not only as
+// "crude rates only" in the results.
+func TestCheckRegistryStandard(t *testing.T) {
+	t.Parallel()
+	const path = "phases.analyses[1].standardize.standard.registry_date"
+	cases := []struct {
+		name string
+		f    func(p *Protocol)
+		msg  string // "": no warning
+	}{
+		{"the example", func(p *Protocol) {}, ""},
+		{"a criterion", func(p *Protocol) {
+			p.Phases.Criteria = []Criterion{{Name: "no prior fracture", Event: "hip_fracture_admission", Window: &Window{Start: I(-365), End: I(-1)}, Count: &Count{AtMost: new(0)}}}
+		}, `the cohort is restricted by the criteria "no prior fracture"`},
+		{"an age restriction", func(p *Protocol) { p.Phases.Population.Age = &IntRange{Min: I(65)} }, "the population is restricted by age"},
+		{"another date", func(p *Protocol) {
+			p.Phases.Analyses[1].Standardize.Standard.RegistryDate = D("2013-01-01")
+		}, "the index date (‹year›-01-01) is not the registry date (2013-01-01)"},
+		{"supplied standard", func(p *Protocol) {
+			p.Phases.Criteria = []Criterion{{Name: "women", Demographic: &Demographic{Sex: "F"}}}
+			p.Phases.Analyses[1].Standardize.Standard = Standard{Population: []StandardStratum{{Levels: map[string]string{"age_class": "<65", "sex": "F"}, Persons: 10}}}
+		}, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := loadExample(t, "hip-fracture-rates")
+			tc.f(p)
+			require.NoError(t, p.Validate())
+			var found []string
+			for _, w := range Check(p) {
+				if w.Path == path {
+					found = append(found, w.Msg)
+				}
+			}
+			if tc.msg == "" {
+				require.Empty(t, found)
+				return
+			}
+			require.Len(t, found, 1)
+			require.Contains(t, found[0], tc.msg)
+			require.Contains(t, found[0], "crude rates only")
+		})
+	}
+}
+
 // TestCheckImmortalTime: every criterion and every baseline covariate
 // used in a model or a grouping whose window reaches past day 0 is
 // warned, named (issue 15, point 2); windows ending by day 0, follow-up
