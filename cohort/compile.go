@@ -132,6 +132,7 @@ func (c *compiler) partition() ([]Step, error) {
 		}
 	}
 	c.spellsStep()
+	c.candidatesStep()
 	if err := c.indexStep(); err != nil {
 		return nil, err
 	}

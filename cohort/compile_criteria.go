@@ -272,40 +272,60 @@ index_group text,
 PRIMARY KEY (person_id, entry_no)`, b, sql, c.stepName("index"), c.stepName("criteria"))
 }
 
-// attritionStep writes attrition: per line (0: index entries; then, with
-// exposure groups, entries with one group on day 0; then one line per
-// criterion in order) the persons and entries that remain. Persons never
-// span partitions, so the lines of all partitions add up.
+// attritionStep writes attrition: per line, the persons and entries that
+// remain. First the population lines, counted over the candidate days
+// (a person's days with an index event, or the registry's persons on a
+// fixed date): line 0 all of them, then one line per population
+// condition in order (popConds: accrual, alive, area, sex, age, ASL, data
+// scope, enrolment, washout), each keeping the days that meet it and every
+// condition before it; so index events outside an enrolment spell, say,
+// are counted where they leave. Then, with occurrence "first", the first
+// qualifying day of each person (the index entries; with "all" or a date
+// they are the days of the last population line). Then, with exposure
+// groups, entries with one group on day 0; then one line per criterion in
+// order. Persons never span partitions, so the lines of all partitions
+// add up; every partition has the same lines.
 func (c *compiler) attritionStep() {
 	b := &sqlb{}
-	type line struct{ label, cond string }
-	lines := []line{{"index entries", "true"}}
+	type line struct{ label, from, cond string }
+	first, conds := c.popConds(&sqlb{})
+	lines := []line{{first, "cd", "true"}}
+	for k, pc := range conds {
+		lines = append(lines, line{pc.label, "cd", fmt.Sprintf("cd.passed >= %d", k+1)})
+	}
+	if c.p.Phases.Index.Date == nil && c.p.Phases.Index.Occurrence != "all" {
+		lines = append(lines, line{"first qualifying day of each person", "t", "true"})
+	}
 	cond := "true"
 	if len(c.p.Phases.Index.Groups) > 0 {
 		cond = "NOT t.two_groups"
-		lines = append(lines, line{"one exposure group on day 0", cond})
+		lines = append(lines, line{"one exposure group on day 0", "t", cond})
 	}
 	sel := "i.person_id, i.two_groups"
 	for k, cr := range c.p.Phases.Criteria {
 		cond += fmt.Sprintf(" AND t.c%d", k+1)
 		sel += fmt.Sprintf(", k.c%d", k+1)
-		lines = append(lines, line{cr.Name, cond})
+		lines = append(lines, line{cr.Name, "t", cond})
 	}
 	var parts []string
 	for n, l := range lines {
-		parts = append(parts, fmt.Sprintf("SELECT %d, %s, count(DISTINCT t.person_id), count(*) FROM t WHERE %s",
-			n, b.arg(l.label, "text"), l.cond))
+		parts = append(parts, fmt.Sprintf("SELECT %d, %s, count(DISTINCT %s.person_id), count(*) FROM %s WHERE %s",
+			n, b.arg(l.label, "text"), l.from, l.from, l.cond))
 	}
 	sql := fmt.Sprintf(`(line, label, persons, entries)
-WITH t AS (
+WITH cd AS (
+  SELECT o.person_id, o.start_date, max(o.passed) AS passed
+  FROM %s o
+  GROUP BY o.person_id, o.start_date
+), t AS (
   SELECT %s
   FROM %s i
   JOIN %s k ON k.person_id = i.person_id AND k.entry_no = i.entry_no
 )
-%s`, sel, c.studyTable("index"), c.studyTable("criteria"), strings.Join(parts, "\nUNION ALL\n"))
+%s`, c.studyTable("candidates"), sel, c.studyTable("index"), c.studyTable("criteria"), strings.Join(parts, "\nUNION ALL\n"))
 	c.add(StepAttrition, "attrition", `line integer NOT NULL,
 label text NOT NULL,
 persons bigint NOT NULL,
 entries bigint NOT NULL,
-PRIMARY KEY (line)`, b, sql, c.stepName("index"), c.stepName("criteria"))
+PRIMARY KEY (line)`, b, sql, c.stepName("candidates"), c.stepName("index"), c.stepName("criteria"))
 }

@@ -111,19 +111,57 @@ SELECT g.person_id, g.spell_no, min(g.start_date), nullif(max(g.end_date), 'infi
 FROM g
 GROUP BY g.person_id, g.spell_no;
 
--- step index_p0 (index) after ev_ihd_admission_p0, ev_nsaid_p0, ev_diab_exemption_p0, spells_p0
--- $1 = "2014-01-01"
--- $2 = "2016-12-31"
--- $3 = "F"
--- $4 = 18
--- $5 = "diabetics"
--- $6 = 7
--- $7 = []string{"ASL01"}
--- $8 = 7
--- $9 = 365
--- $10 = 30
--- $11 = 180
+-- step candidates_p0 (index) after ev_ihd_admission_p0, ev_nsaid_p0, ev_diab_exemption_p0, spells_p0
+-- $1 = 180
+-- $2 = "2014-01-01"
+-- $3 = "2016-12-31"
+-- $4 = "diabetics"
+-- $5 = 7
+-- $6 = "F"
+-- $7 = 18
+-- $8 = []string{"ASL01"}
+-- $9 = 7
+-- $10 = 365
+-- $11 = 30
 -- $12 = 7
+SET LOCAL jit = off;
+CREATE TABLE "study_golden"."candidates_p0" (
+person_id bigint NOT NULL,
+occ_no integer NOT NULL,
+start_date date NOT NULL,
+end_date date,
+grp text,
+passed integer NOT NULL,
+PRIMARY KEY (person_id, occ_no)
+);
+INSERT INTO "study_golden"."candidates_p0"
+(person_id, occ_no, start_date, end_date, grp, passed)
+WITH occ AS (
+  SELECT o.person_id, o.start_date, o.end_date, NULL::text AS grp, 0 AS ev FROM "study_golden"."ev_ihd_admission_p0" o
+  UNION ALL
+  SELECT o.person_id, o.start_date, o.end_date, NULL::text AS grp, 1 AS ev FROM "study_golden"."ev_nsaid_p0" o
+  UNION ALL
+  SELECT o.person_id, o.start_date, o.end_date, NULL::text AS grp, 2 AS ev FROM "study_golden"."ev_diab_exemption_p0" o
+), occw AS (
+  SELECT o.*, count(*) OVER (PARTITION BY o.person_id, o.ev ORDER BY o.start_date
+                             RANGE BETWEEN make_interval(days => $1::integer) PRECEDING AND '1 day'::interval PRECEDING) AS prior,
+         row_number() OVER (PARTITION BY o.person_id ORDER BY o.start_date, o.ev, o.end_date, o.grp) AS occ_no
+  FROM occ o
+)
+SELECT o.person_id, o.occ_no, o.start_date, o.end_date, o.grp,
+       CASE WHEN (o.start_date BETWEEN $2::date AND $3::date) IS NOT TRUE THEN 0
+            WHEN ((p.death_date IS NULL OR p.death_date >= o.start_date)) IS NOT TRUE THEN 1
+            WHEN (EXISTS (SELECT 1 FROM "area_person_p0" a WHERE a.person_id = o.person_id AND a.area = $4::text AND a.entry_date <= o.start_date AND a.data_version <= $5::bigint)) IS NOT TRUE THEN 2
+            WHEN (p.sex = $6::text) IS NOT TRUE THEN 3
+            WHEN (extract(year FROM age(o.start_date, p.birth_date)) >= $7::integer) IS NOT TRUE THEN 4
+            WHEN (EXISTS (SELECT 1 FROM "enrolment_p0" r WHERE r.person_id = o.person_id AND r.start_date <= o.start_date AND (r.end_date IS NULL OR o.start_date <= r.end_date) AND r.asl = ANY($8::text[]) AND r.data_version <= $9::bigint)) IS NOT TRUE THEN 5
+            WHEN (EXISTS (SELECT 1 FROM "study_golden"."spells_p0" s WHERE s.person_id = o.person_id AND s.start_date <= o.start_date - $10::integer AND (s.end_date IS NULL OR s.end_date >= o.start_date + $11::integer))) IS NOT TRUE THEN 6
+            WHEN (o.prior = 0) IS NOT TRUE THEN 7 ELSE 8 END
+FROM occw o
+JOIN "person_p0" p ON p.person_id = o.person_id AND p.data_version <= $12::bigint;
+
+-- step index_p0 (index) after candidates_p0
+-- $1 = 8
 SET LOCAL jit = off;
 CREATE TABLE "study_golden"."index_p0" (
 person_id bigint NOT NULL,
@@ -136,30 +174,15 @@ PRIMARY KEY (person_id, entry_no)
 );
 INSERT INTO "study_golden"."index_p0"
 (person_id, entry_no, index_date, index_end, index_group, two_groups)
-WITH occ AS (
-  SELECT o.person_id, o.start_date, o.end_date, NULL::text AS grp, 0 AS ev FROM "study_golden"."ev_ihd_admission_p0" o
-  UNION ALL
-  SELECT o.person_id, o.start_date, o.end_date, NULL::text AS grp, 1 AS ev FROM "study_golden"."ev_nsaid_p0" o
-  UNION ALL
-  SELECT o.person_id, o.start_date, o.end_date, NULL::text AS grp, 2 AS ev FROM "study_golden"."ev_diab_exemption_p0" o
-), occw AS (
-  SELECT o.*, count(*) OVER (PARTITION BY o.person_id, o.ev ORDER BY o.start_date
-                             RANGE BETWEEN make_interval(days => $11::integer) PRECEDING AND '1 day'::interval PRECEDING) AS prior,
+WITH occw AS (
+  SELECT o.*,
          min(o.grp) OVER (PARTITION BY o.person_id, o.start_date) AS gmin,
          max(o.grp) OVER (PARTITION BY o.person_id, o.start_date) AS gmax
-  FROM occ o
+  FROM "study_golden"."candidates_p0" o
 ), qual AS (
   SELECT o.person_id, o.start_date, o.end_date, o.gmin, o.gmax
   FROM occw o
-  JOIN "person_p0" p ON p.person_id = o.person_id AND p.data_version <= $12::bigint
-  WHERE o.start_date BETWEEN $1::date AND $2::date
-    AND (p.death_date IS NULL OR p.death_date >= o.start_date)
-    AND p.sex = $3::text
-    AND extract(year FROM age(o.start_date, p.birth_date)) >= $4::integer
-    AND EXISTS (SELECT 1 FROM "area_person_p0" a WHERE a.person_id = o.person_id AND a.area = $5::text AND a.entry_date <= o.start_date AND a.data_version <= $6::bigint)
-    AND EXISTS (SELECT 1 FROM "enrolment_p0" r WHERE r.person_id = o.person_id AND r.start_date <= o.start_date AND (r.end_date IS NULL OR o.start_date <= r.end_date) AND r.asl = ANY($7::text[]) AND r.data_version <= $8::bigint)
-    AND EXISTS (SELECT 1 FROM "study_golden"."spells_p0" s WHERE s.person_id = o.person_id AND s.start_date <= o.start_date - $9::integer AND (s.end_date IS NULL OR s.end_date >= o.start_date + $10::integer))
-    AND o.prior = 0
+  WHERE o.passed = $1::integer
 ), day AS (
   SELECT q.person_id, q.start_date AS index_date,
          CASE WHEN bool_or(q.end_date IS NULL) THEN NULL ELSE max(q.end_date) END AS index_end,
@@ -202,8 +225,16 @@ FROM "study_golden"."index_p0" i
 JOIN "study_golden"."criteria_p0" k ON k.person_id = i.person_id AND k.entry_no = i.entry_no
 WHERE NOT i.two_groups;
 
--- step attrition_p0 (attrition) after index_p0, criteria_p0
--- $1 = "index entries"
+-- step attrition_p0 (attrition) after candidates_p0, index_p0, criteria_p0
+-- $1 = "days with an index event"
+-- $2 = "day 0 in the accrual period (2014-01-01 to 2016-12-31)"
+-- $3 = "alive on day 0"
+-- $4 = "in the area diabetics on day 0"
+-- $5 = "sex F"
+-- $6 = "aged 18 or more on day 0"
+-- $7 = "resident in ASL01 on day 0"
+-- $8 = "enrolled on days -365 to 30"
+-- $9 = "washout: no occurrence of the same index event on days -180 to -1"
 SET LOCAL jit = off;
 CREATE TABLE "study_golden"."attrition_p0" (
 line integer NOT NULL,
@@ -214,12 +245,32 @@ PRIMARY KEY (line)
 );
 INSERT INTO "study_golden"."attrition_p0"
 (line, label, persons, entries)
-WITH t AS (
+WITH cd AS (
+  SELECT o.person_id, o.start_date, max(o.passed) AS passed
+  FROM "study_golden"."candidates_p0" o
+  GROUP BY o.person_id, o.start_date
+), t AS (
   SELECT i.person_id, i.two_groups
   FROM "study_golden"."index_p0" i
   JOIN "study_golden"."criteria_p0" k ON k.person_id = i.person_id AND k.entry_no = i.entry_no
 )
-SELECT 0, $1::text, count(DISTINCT t.person_id), count(*) FROM t WHERE true;
+SELECT 0, $1::text, count(DISTINCT cd.person_id), count(*) FROM cd WHERE true
+UNION ALL
+SELECT 1, $2::text, count(DISTINCT cd.person_id), count(*) FROM cd WHERE cd.passed >= 1
+UNION ALL
+SELECT 2, $3::text, count(DISTINCT cd.person_id), count(*) FROM cd WHERE cd.passed >= 2
+UNION ALL
+SELECT 3, $4::text, count(DISTINCT cd.person_id), count(*) FROM cd WHERE cd.passed >= 3
+UNION ALL
+SELECT 4, $5::text, count(DISTINCT cd.person_id), count(*) FROM cd WHERE cd.passed >= 4
+UNION ALL
+SELECT 5, $6::text, count(DISTINCT cd.person_id), count(*) FROM cd WHERE cd.passed >= 5
+UNION ALL
+SELECT 6, $7::text, count(DISTINCT cd.person_id), count(*) FROM cd WHERE cd.passed >= 6
+UNION ALL
+SELECT 7, $8::text, count(DISTINCT cd.person_id), count(*) FROM cd WHERE cd.passed >= 7
+UNION ALL
+SELECT 8, $9::text, count(DISTINCT cd.person_id), count(*) FROM cd WHERE cd.passed >= 8;
 
 -- step followup_p0 (followup) after cohort_p0, spells_p0
 -- $1 = 7

@@ -112,7 +112,7 @@ SELECT g.person_id, g.spell_no, min(g.start_date), nullif(max(g.end_date), 'infi
 FROM g
 GROUP BY g.person_id, g.spell_no;
 
--- step index_p0 (index) after ev_ace_p0, ev_arb_p0, spells_p0
+-- step candidates_p0 (index) after ev_ace_p0, ev_arb_p0, spells_p0
 -- $1 = "A"
 -- $2 = "B"
 -- $3 = "2015-01-01"
@@ -120,6 +120,36 @@ GROUP BY g.person_id, g.spell_no;
 -- $5 = 0
 -- $6 = 0
 -- $7 = 7
+SET LOCAL jit = off;
+CREATE TABLE "study_golden"."candidates_p0" (
+person_id bigint NOT NULL,
+occ_no integer NOT NULL,
+start_date date NOT NULL,
+end_date date,
+grp text,
+passed integer NOT NULL,
+PRIMARY KEY (person_id, occ_no)
+);
+INSERT INTO "study_golden"."candidates_p0"
+(person_id, occ_no, start_date, end_date, grp, passed)
+WITH occ AS (
+  SELECT o.person_id, o.start_date, o.end_date, $1::text AS grp, 0 AS ev FROM "study_golden"."ev_ace_p0" o
+  UNION ALL
+  SELECT o.person_id, o.start_date, o.end_date, $2::text AS grp, 1 AS ev FROM "study_golden"."ev_arb_p0" o
+), occw AS (
+  SELECT o.*, 0 AS prior,
+         row_number() OVER (PARTITION BY o.person_id ORDER BY o.start_date, o.ev, o.end_date, o.grp) AS occ_no
+  FROM occ o
+)
+SELECT o.person_id, o.occ_no, o.start_date, o.end_date, o.grp,
+       CASE WHEN (o.start_date BETWEEN $3::date AND $4::date) IS NOT TRUE THEN 0
+            WHEN ((p.death_date IS NULL OR p.death_date >= o.start_date)) IS NOT TRUE THEN 1
+            WHEN (EXISTS (SELECT 1 FROM "study_golden"."spells_p0" s WHERE s.person_id = o.person_id AND s.start_date <= o.start_date - $5::integer AND (s.end_date IS NULL OR s.end_date >= o.start_date + $6::integer))) IS NOT TRUE THEN 2 ELSE 3 END
+FROM occw o
+JOIN "person_p0" p ON p.person_id = o.person_id AND p.data_version <= $7::bigint;
+
+-- step index_p0 (index) after candidates_p0
+-- $1 = 3
 SET LOCAL jit = off;
 CREATE TABLE "study_golden"."index_p0" (
 person_id bigint NOT NULL,
@@ -132,22 +162,15 @@ PRIMARY KEY (person_id, entry_no)
 );
 INSERT INTO "study_golden"."index_p0"
 (person_id, entry_no, index_date, index_end, index_group, two_groups)
-WITH occ AS (
-  SELECT o.person_id, o.start_date, o.end_date, $1::text AS grp, 0 AS ev FROM "study_golden"."ev_ace_p0" o
-  UNION ALL
-  SELECT o.person_id, o.start_date, o.end_date, $2::text AS grp, 1 AS ev FROM "study_golden"."ev_arb_p0" o
-), occw AS (
-  SELECT o.*, 0 AS prior,
+WITH occw AS (
+  SELECT o.*,
          min(o.grp) OVER (PARTITION BY o.person_id, o.start_date) AS gmin,
          max(o.grp) OVER (PARTITION BY o.person_id, o.start_date) AS gmax
-  FROM occ o
+  FROM "study_golden"."candidates_p0" o
 ), qual AS (
   SELECT o.person_id, o.start_date, o.end_date, o.gmin, o.gmax
   FROM occw o
-  JOIN "person_p0" p ON p.person_id = o.person_id AND p.data_version <= $7::bigint
-  WHERE o.start_date BETWEEN $3::date AND $4::date
-    AND (p.death_date IS NULL OR p.death_date >= o.start_date)
-    AND EXISTS (SELECT 1 FROM "study_golden"."spells_p0" s WHERE s.person_id = o.person_id AND s.start_date <= o.start_date - $5::integer AND (s.end_date IS NULL OR s.end_date >= o.start_date + $6::integer))
+  WHERE o.passed = $1::integer
 ), day AS (
   SELECT q.person_id, q.start_date AS index_date,
          CASE WHEN bool_or(q.end_date IS NULL) THEN NULL ELSE max(q.end_date) END AS index_end,
@@ -190,9 +213,13 @@ FROM "study_golden"."index_p0" i
 JOIN "study_golden"."criteria_p0" k ON k.person_id = i.person_id AND k.entry_no = i.entry_no
 WHERE NOT i.two_groups;
 
--- step attrition_p0 (attrition) after index_p0, criteria_p0
--- $1 = "index entries"
--- $2 = "one exposure group on day 0"
+-- step attrition_p0 (attrition) after candidates_p0, index_p0, criteria_p0
+-- $1 = "days with an index event"
+-- $2 = "day 0 in the accrual period (2015-01-01 to 2015-12-31)"
+-- $3 = "alive on day 0"
+-- $4 = "enrolled on day 0"
+-- $5 = "first qualifying day of each person"
+-- $6 = "one exposure group on day 0"
 SET LOCAL jit = off;
 CREATE TABLE "study_golden"."attrition_p0" (
 line integer NOT NULL,
@@ -203,14 +230,26 @@ PRIMARY KEY (line)
 );
 INSERT INTO "study_golden"."attrition_p0"
 (line, label, persons, entries)
-WITH t AS (
+WITH cd AS (
+  SELECT o.person_id, o.start_date, max(o.passed) AS passed
+  FROM "study_golden"."candidates_p0" o
+  GROUP BY o.person_id, o.start_date
+), t AS (
   SELECT i.person_id, i.two_groups
   FROM "study_golden"."index_p0" i
   JOIN "study_golden"."criteria_p0" k ON k.person_id = i.person_id AND k.entry_no = i.entry_no
 )
-SELECT 0, $1::text, count(DISTINCT t.person_id), count(*) FROM t WHERE true
+SELECT 0, $1::text, count(DISTINCT cd.person_id), count(*) FROM cd WHERE true
 UNION ALL
-SELECT 1, $2::text, count(DISTINCT t.person_id), count(*) FROM t WHERE NOT t.two_groups;
+SELECT 1, $2::text, count(DISTINCT cd.person_id), count(*) FROM cd WHERE cd.passed >= 1
+UNION ALL
+SELECT 2, $3::text, count(DISTINCT cd.person_id), count(*) FROM cd WHERE cd.passed >= 2
+UNION ALL
+SELECT 3, $4::text, count(DISTINCT cd.person_id), count(*) FROM cd WHERE cd.passed >= 3
+UNION ALL
+SELECT 4, $5::text, count(DISTINCT t.person_id), count(*) FROM t WHERE true
+UNION ALL
+SELECT 5, $6::text, count(DISTINCT t.person_id), count(*) FROM t WHERE NOT t.two_groups;
 
 -- step discontinuation_p0 (discontinuation) after cohort_p0, ev_ace_p0, ev_arb_p0
 -- $1 = "A"
