@@ -153,6 +153,11 @@ func (d *describer) window(w *Window) string {
 	if w.Anchor == AnchorIndexEnd {
 		anchor = d.tr("the end of the index event", "alla fine dell'evento indice")
 	}
+	return d.windowFrom(w, anchor)
+}
+
+// windowFrom describes a window relative to anchor ("the index date").
+func (d *describer) windowFrom(w *Window, anchor string) string {
 	switch {
 	case w.Start == nil && w.End == nil:
 		return d.tr("at any time", "in qualsiasi momento")
@@ -384,7 +389,13 @@ func (d *describer) covariate(c *Covariate) string {
 		what = d.tr("exposure group", "gruppo di esposizione")
 	case KindPresence, KindCount, KindDaysSinceLast:
 		k := map[string][2]string{KindPresence: {"any", "almeno un evento di"}, KindCount: {"number of", "numero di"}, KindDaysSinceLast: {"days since the last", "giorni dall'ultimo evento di"}}[c.Kind]
-		what = d.tr(k[0], k[1]) + " " + d.event(c.Event) + " " + d.window(c.Window) + d.overlap(c.Match)
+		win := d.window(c.Window)
+		if c.Timing == TimingTimeDependent {
+			// Re-evaluated on every day: the window is relative to that
+			// day, not to the index date (issue 14, point 13).
+			win = d.windowFrom(c.Window, d.tr("each day of follow-up", "a ciascun giorno di osservazione"))
+		}
+		what = d.tr(k[0], k[1]) + " " + d.event(c.Event) + " " + win + d.overlap(c.Match)
 	case KindCharlson:
 		what = d.tr("Charlson comorbidity index (Quan 2005, ICD-9-CM) ", "indice di comorbidità di Charlson (Quan 2005, ICD-9-CM) ") + d.window(c.Window)
 	case KindMCS:
@@ -447,7 +458,7 @@ func (d *describer) analyses() {
 		var s string
 		switch a.Kind {
 		case AnalysisAttrition:
-			s = d.tr("the number of persons excluded at each criterion", "il numero di assistiti esclusi a ogni criterio")
+			s = d.tr("the number of persons and index events excluded at each population condition and criterion", "il numero di assistiti ed eventi indice esclusi a ogni condizione sulla popolazione e a ogni criterio")
 		case AnalysisDescriptive:
 			s = d.tr("characteristics at the index date (counts, percentages, means, medians, standardized mean differences)", "caratteristiche alla data indice (frequenze, percentuali, medie, mediane, differenze medie standardizzate)")
 		case AnalysisKaplanMeier:

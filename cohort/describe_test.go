@@ -75,6 +75,15 @@ func TestDescribeExamples(t *testing.T) {
 		got, _ := Describe(r, tc.lang)
 		require.Contains(t, got, tc.want)
 	}
+	// A time-dependent window is relative to each day of follow-up.
+	td := loadExample(t, "current-use")
+	td.Phases.Covariates = append(td.Phases.Covariates, Covariate{Name: "bleed", Kind: KindPresence, Timing: TimingTimeDependent,
+		Event: "gi_bleeding_admission", Window: &Window{Start: I(-182), End: I(0)}})
+	en, _ := Describe(td, "en")
+	require.Contains(t, en, "(principal diagnosis) from day -182 to day 0 relative to each day of follow-up (both included)")
+	require.NotContains(t, en, "day 0 relative to the index date")
+	it, _ := Describe(td, "it")
+	require.Contains(t, it, "dal giorno -182 al giorno 0 rispetto a ciascun giorno di osservazione (estremi inclusi)")
 	_, err = Describe(p, "fr")
 	require.ErrorContains(t, err, `unknown language "fr"`)
 }

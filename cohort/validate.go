@@ -200,10 +200,8 @@ func (v *validator) intVal(path string, x *Int, lo, hi int) (int, bool) {
 		v.paramRef(path, x.Param, ParamInteger)
 		return 0, false
 	}
-	if x.V < lo {
-		v.e.add(path, "must be ≥ %d, got %d", lo, x.V)
-	} else if x.V > hi {
-		v.e.add(path, "must be ≤ %d, got %d", hi, x.V)
+	if x.V < lo || x.V > hi {
+		v.e.add(path, "out of range: must be between %d and %d, got %d", lo, hi, x.V)
 	}
 	return x.V, true
 }
@@ -700,6 +698,10 @@ func (v *validator) criterion(path string, c *Criterion) {
 		v.texts(field(dp, "municipality"), d.Municipalities)
 	case c.Group != nil:
 		g, gp := c.Group, field(path, "group")
+		if strings.Count(gp, ".group") > MaxGroupDepth {
+			v.e.add(gp, "criteria groups nest at most %d levels deep", MaxGroupDepth)
+			return
+		}
 		if v.oneOf(field(gp, "op"), g.Op, OpAll, OpAny, OpAtLeast, OpAtMost) {
 			needN := g.Op == OpAtLeast || g.Op == OpAtMost
 			switch {
