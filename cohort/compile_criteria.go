@@ -287,42 +287,51 @@ PRIMARY KEY (person_id, entry_no)`, b, sql, c.stepName("index"), c.stepName("cri
 // add up; every partition has the same lines.
 func (c *compiler) attritionStep() {
 	b := &sqlb{}
-	type line struct{ label, from, cond string }
 	first, conds := c.popConds(&sqlb{})
-	lines := []line{{first, "cd", "true"}}
-	for k, pc := range conds {
-		lines = append(lines, line{pc.label, "cd", fmt.Sprintf("cd.passed >= %d", k+1)})
+	var parts []string
+	line := func(label, persons, entries string) {
+		parts = append(parts, fmt.Sprintf("SELECT %d, %s, %s, %s", len(parts), b.arg(label, "text"), persons, entries))
+	}
+	// Population lines from histograms of passed: the days by their own
+	// value, the persons by their best day's; line j keeps passed >= j.
+	for j := 0; j <= len(conds); j++ {
+		label := first
+		if j > 0 {
+			label = conds[j-1].label
+		}
+		line(label, fmt.Sprintf("(SELECT coalesce(sum(pp.n), 0) FROM pp WHERE pp.passed >= %d)::bigint", j),
+			fmt.Sprintf("(SELECT coalesce(sum(pd.n), 0) FROM pd WHERE pd.passed >= %d)::bigint", j))
+	}
+	count := func(label, cond string) {
+		line(label, "(SELECT count(DISTINCT t.person_id) FROM t WHERE "+cond+")", "(SELECT count(*) FROM t WHERE "+cond+")")
 	}
 	if c.p.Phases.Index.Date == nil && c.p.Phases.Index.Occurrence != "all" {
-		lines = append(lines, line{"first qualifying day of each person", "t", "true"})
+		count("first qualifying day of each person", "true")
 	}
 	cond := "true"
 	if len(c.p.Phases.Index.Groups) > 0 {
 		cond = "NOT t.two_groups"
-		lines = append(lines, line{"one exposure group on day 0", "t", cond})
+		count("one exposure group on day 0", cond)
 	}
 	sel := "i.person_id, i.two_groups"
 	for k, cr := range c.p.Phases.Criteria {
 		cond += fmt.Sprintf(" AND t.c%d", k+1)
 		sel += fmt.Sprintf(", k.c%d", k+1)
-		lines = append(lines, line{cr.Name, "t", cond})
-	}
-	var parts []string
-	for n, l := range lines {
-		parts = append(parts, fmt.Sprintf("SELECT %d, %s, count(DISTINCT %s.person_id), count(*) FROM %s WHERE %s",
-			n, b.arg(l.label, "text"), l.from, l.from, l.cond))
+		count(cr.Name, cond)
 	}
 	sql := fmt.Sprintf(`(line, label, persons, entries)
-WITH cd AS (
-  SELECT o.person_id, o.start_date, max(o.passed) AS passed
-  FROM %s o
-  GROUP BY o.person_id, o.start_date
+WITH pd AS (
+  SELECT d.passed, count(*) AS n FROM %[1]s d GROUP BY d.passed
+), pp AS (
+  SELECT m.passed, count(*) AS n
+  FROM (SELECT d.person_id, max(d.passed) AS passed FROM %[1]s d GROUP BY d.person_id) m
+  GROUP BY m.passed
 ), t AS (
-  SELECT %s
-  FROM %s i
-  JOIN %s k ON k.person_id = i.person_id AND k.entry_no = i.entry_no
+  SELECT %[2]s
+  FROM %[3]s i
+  JOIN %[4]s k ON k.person_id = i.person_id AND k.entry_no = i.entry_no
 )
-%s`, c.studyTable("candidates"), sel, c.studyTable("index"), c.studyTable("criteria"), strings.Join(parts, "\nUNION ALL\n"))
+%[5]s`, c.studyTable("candidates"), sel, c.studyTable("index"), c.studyTable("criteria"), strings.Join(parts, "\nUNION ALL\n"))
 	c.add(StepAttrition, "attrition", `line integer NOT NULL,
 label text NOT NULL,
 persons bigint NOT NULL,

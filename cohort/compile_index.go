@@ -8,14 +8,21 @@ import (
 
 // Stage 2, the index, in two steps.
 //
-// candidates: one row per occurrence of an index event (or, with a fixed
-// date, per person of the registry on it), numbered per person, with
-// passed, the number of the population conditions it meets in order
-// before the first it fails (popConds: accrual, alive, area, sex, age,
-// ASL, data scope, enrolment, washout). The conditions are evaluated
-// in order in a CASE, each only when the ones before it hold. The
-// attrition step counts the population lines from it, and the index step
-// reads it, so the conditions are computed once.
+// candidates: one row per candidate day, a person's day with an index
+// event (or, with a fixed date, each person of the registry on it), with
+// passed, the number of population conditions met in order before the
+// first failed (popConds: accrual, alive, area, sex, age, ASL, data
+// scope, enrolment, washout), the best of the day's occurrences (the
+// washout is per occurrence; the others per day); day_end, the last day of
+// the day's qualifying occurrences; gmin and gmax, the least and greatest
+// group of all the day's occurrences (two groups on the day when they
+// differ). The conditions are evaluated in a CASE, each only when the
+// ones before it hold, once per occurrence (the CTE q is MATERIALIZED:
+// inlined, PostgreSQL copied the CASE into each aggregate reading it and
+// ran the enrolment lookup three times per occurrence). The attrition step counts the population lines
+// from it, and the index step reads it, so the conditions are computed
+// once and no study table is joined back to itself (PostgreSQL cannot
+// know their row counts: a wrong guess made a 10 k × 10 k nested loop).
 //
 // index: the cohort entries. One row per entry, entry_no 1, 2, ... by
 // date within a person.
@@ -43,7 +50,8 @@ import (
 // open, an exemption without an end).
 
 // popCond is one population condition of an index occurrence: its
-// attrition label and its SQL over the occurrence o and the person p.
+// attrition label and its SQL over the occurrence o, the person p and the
+// merged enrolment spell sp holding the occurrence's day.
 type popCond struct{ label, sql string }
 
 // popConds is the population conditions in attrition order, with the
@@ -114,8 +122,11 @@ func (c *compiler) popConds(b *sqlb) (first string, conds []popCond) {
 	if before == 0 && after == 0 {
 		label = "enrolled on day 0"
 	}
-	conds = append(conds, popCond{label, fmt.Sprintf("EXISTS (SELECT 1 FROM %s s WHERE s.person_id = o.person_id AND s.start_date <= %s - %s AND (s.end_date IS NULL OR s.end_date >= %s + %s))",
-		ident(c.opts.Schema, c.tableName("spells")), cand, b.arg(before, "integer"), cand, b.arg(after, "integer"))})
+	// sp is the merged spell holding day 0 (candidatesStep joins it):
+	// spells do not overlap, so a spell covering days d−before…d+after
+	// can only be that one.
+	conds = append(conds, popCond{label, fmt.Sprintf("sp.start_date <= %s - %s AND (sp.end_date IS NULL OR sp.end_date >= %s + %s)",
+		cand, b.arg(before, "integer"), cand, b.arg(after, "integer"))})
 	if w := ix.Washout; w != nil && !dated {
 		what := "the same index event"
 		if w.Scope == "all" {
@@ -192,63 +203,49 @@ func (c *compiler) candidatesStep() {
 	for k, pc := range conds {
 		whens[k] = fmt.Sprintf("WHEN (%s) IS NOT TRUE THEN %d", pc.sql, k)
 	}
-	sql := fmt.Sprintf(`(person_id, occ_no, start_date, end_date, grp, passed)
+	all := b.arg(len(conds), "integer")
+	sql := fmt.Sprintf(`(person_id, day, day_end, gmin, gmax, passed)
 WITH occ AS (
   %s
-), occw AS (
-  SELECT o.*, %s AS prior,
-         row_number() OVER (PARTITION BY o.person_id ORDER BY o.start_date, o.ev, o.end_date, o.grp) AS occ_no
-  FROM occ o
+), q AS MATERIALIZED (
+  SELECT o.person_id, o.start_date, o.end_date, o.grp,
+         CASE %s ELSE %d END AS passed
+  FROM (SELECT o.*, %s AS prior FROM occ o) o
+  JOIN %s p ON p.person_id = o.person_id AND %s
+  LEFT JOIN %s sp ON sp.person_id = o.person_id AND sp.start_date <= o.start_date AND (sp.end_date IS NULL OR sp.end_date >= o.start_date)
 )
-SELECT o.person_id, o.occ_no, o.start_date, o.end_date, o.grp,
-       CASE %s ELSE %d END
-FROM occw o
-JOIN %s p ON p.person_id = o.person_id AND %s`,
-		occ, prior, strings.Join(whens, "\n            "), len(conds), c.flow("person"), c.dv(b, "p"))
+SELECT q.person_id, q.start_date,
+       CASE WHEN bool_or(q.end_date IS NULL) FILTER (WHERE q.passed = %s) THEN NULL
+            ELSE max(q.end_date) FILTER (WHERE q.passed = %s) END,
+       min(q.grp), max(q.grp), max(q.passed)
+FROM q
+GROUP BY q.person_id, q.start_date`,
+		occ, strings.Join(whens, "\n              "), len(conds), prior, c.flow("person"), c.dv(b, "p"), c.studyTable("spells"), all, all)
 	c.add(StepIndex, "candidates", `person_id bigint NOT NULL,
-occ_no integer NOT NULL,
-start_date date NOT NULL,
-end_date date,
-grp text,
+day date NOT NULL,
+day_end date,
+gmin text,
+gmax text,
 passed integer NOT NULL,
-PRIMARY KEY (person_id, occ_no)`, b, sql, deps...)
+PRIMARY KEY (person_id, day)`, b, sql, deps...)
 }
 
-// indexStep writes index from candidates (see above). The groups of a
-// day's occurrences (qualifying or not) are a window, the least and the
-// greatest: two differ when the day has two groups. So no step joins
-// study tables back to themselves, whose row counts PostgreSQL cannot
-// know (they are never analysed) and a wrong guess made a nested loop of
-// 10 k × 10 k rows.
+// indexStep writes index from candidates (see above): the days that meet
+// every population condition, or the first of each person's.
 func (c *compiler) indexStep() error {
 	b := &sqlb{}
 	_, conds := c.popConds(&sqlb{})
-	pick := "day d"
+	all := b.arg(len(conds), "integer")
+	days := fmt.Sprintf("SELECT d.* FROM %s d WHERE d.passed = %s", c.studyTable("candidates"), all)
 	if c.p.Phases.Index.Occurrence != "all" {
-		pick = "(SELECT DISTINCT ON (d.person_id) d.* FROM day d ORDER BY d.person_id, d.index_date) AS d"
+		days = fmt.Sprintf("SELECT DISTINCT ON (d.person_id) d.* FROM %s d WHERE d.passed = %s ORDER BY d.person_id, d.day",
+			c.studyTable("candidates"), all)
 	}
 	sql := fmt.Sprintf(`(person_id, entry_no, index_date, index_end, index_group, two_groups)
-WITH occw AS (
-  SELECT o.*,
-         min(o.grp) OVER (PARTITION BY o.person_id, o.start_date) AS gmin,
-         max(o.grp) OVER (PARTITION BY o.person_id, o.start_date) AS gmax
-  FROM %s o
-), qual AS (
-  SELECT o.person_id, o.start_date, o.end_date, o.gmin, o.gmax
-  FROM occw o
-  WHERE o.passed = %s
-), day AS (
-  SELECT q.person_id, q.start_date AS index_date,
-         CASE WHEN bool_or(q.end_date IS NULL) THEN NULL ELSE max(q.end_date) END AS index_end,
-         min(q.gmin) AS gmin, max(q.gmax) AS gmax
-  FROM qual q
-  GROUP BY q.person_id, q.start_date
-)
-SELECT d.person_id, row_number() OVER (PARTITION BY d.person_id ORDER BY d.index_date),
-       d.index_date, d.index_end,
+SELECT d.person_id, row_number() OVER (PARTITION BY d.person_id ORDER BY d.day),
+       d.day, d.day_end,
        CASE WHEN d.gmin = d.gmax THEN d.gmin END, coalesce(d.gmin <> d.gmax, false)
-FROM %s`,
-		c.studyTable("candidates"), b.arg(len(conds), "integer"), pick)
+FROM (%s) d`, days)
 	c.add(StepIndex, "index", `person_id bigint NOT NULL,
 entry_no integer NOT NULL,
 index_date date NOT NULL,

@@ -36,33 +36,38 @@ GROUP BY g.person_id, g.spell_no;
 -- $3 = 7
 -- $4 = 0
 -- $5 = 0
--- $6 = 7
+-- $6 = 2
+-- $7 = 7
 SET LOCAL jit = off;
 CREATE TABLE "study_golden"."candidates_p0" (
 person_id bigint NOT NULL,
-occ_no integer NOT NULL,
-start_date date NOT NULL,
-end_date date,
-grp text,
+day date NOT NULL,
+day_end date,
+gmin text,
+gmax text,
 passed integer NOT NULL,
-PRIMARY KEY (person_id, occ_no)
+PRIMARY KEY (person_id, day)
 );
 INSERT INTO "study_golden"."candidates_p0"
-(person_id, occ_no, start_date, end_date, grp, passed)
+(person_id, day, day_end, gmin, gmax, passed)
 WITH occ AS (
   SELECT x.person_id, $1::date AS start_date, $2::date AS end_date, NULL::text AS grp, 0 AS ev
   FROM "person_p0" x
   WHERE x.data_version <= $3::bigint
-), occw AS (
-  SELECT o.*, 0 AS prior,
-         row_number() OVER (PARTITION BY o.person_id ORDER BY o.start_date, o.ev, o.end_date, o.grp) AS occ_no
-  FROM occ o
+), q AS MATERIALIZED (
+  SELECT o.person_id, o.start_date, o.end_date, o.grp,
+         CASE WHEN ((p.death_date IS NULL OR p.death_date >= o.start_date)) IS NOT TRUE THEN 0
+              WHEN (sp.start_date <= o.start_date - $4::integer AND (sp.end_date IS NULL OR sp.end_date >= o.start_date + $5::integer)) IS NOT TRUE THEN 1 ELSE 2 END AS passed
+  FROM (SELECT o.*, 0 AS prior FROM occ o) o
+  JOIN "person_p0" p ON p.person_id = o.person_id AND p.data_version <= $7::bigint
+  LEFT JOIN "study_golden"."spells_p0" sp ON sp.person_id = o.person_id AND sp.start_date <= o.start_date AND (sp.end_date IS NULL OR sp.end_date >= o.start_date)
 )
-SELECT o.person_id, o.occ_no, o.start_date, o.end_date, o.grp,
-       CASE WHEN ((p.death_date IS NULL OR p.death_date >= o.start_date)) IS NOT TRUE THEN 0
-            WHEN (EXISTS (SELECT 1 FROM "study_golden"."spells_p0" s WHERE s.person_id = o.person_id AND s.start_date <= o.start_date - $4::integer AND (s.end_date IS NULL OR s.end_date >= o.start_date + $5::integer))) IS NOT TRUE THEN 1 ELSE 2 END
-FROM occw o
-JOIN "person_p0" p ON p.person_id = o.person_id AND p.data_version <= $6::bigint;
+SELECT q.person_id, q.start_date,
+       CASE WHEN bool_or(q.end_date IS NULL) FILTER (WHERE q.passed = $6::integer) THEN NULL
+            ELSE max(q.end_date) FILTER (WHERE q.passed = $6::integer) END,
+       min(q.grp), max(q.grp), max(q.passed)
+FROM q
+GROUP BY q.person_id, q.start_date;
 
 -- step index_p0 (index) after candidates_p0
 -- $1 = 2
@@ -78,26 +83,10 @@ PRIMARY KEY (person_id, entry_no)
 );
 INSERT INTO "study_golden"."index_p0"
 (person_id, entry_no, index_date, index_end, index_group, two_groups)
-WITH occw AS (
-  SELECT o.*,
-         min(o.grp) OVER (PARTITION BY o.person_id, o.start_date) AS gmin,
-         max(o.grp) OVER (PARTITION BY o.person_id, o.start_date) AS gmax
-  FROM "study_golden"."candidates_p0" o
-), qual AS (
-  SELECT o.person_id, o.start_date, o.end_date, o.gmin, o.gmax
-  FROM occw o
-  WHERE o.passed = $1::integer
-), day AS (
-  SELECT q.person_id, q.start_date AS index_date,
-         CASE WHEN bool_or(q.end_date IS NULL) THEN NULL ELSE max(q.end_date) END AS index_end,
-         min(q.gmin) AS gmin, max(q.gmax) AS gmax
-  FROM qual q
-  GROUP BY q.person_id, q.start_date
-)
-SELECT d.person_id, row_number() OVER (PARTITION BY d.person_id ORDER BY d.index_date),
-       d.index_date, d.index_end,
+SELECT d.person_id, row_number() OVER (PARTITION BY d.person_id ORDER BY d.day),
+       d.day, d.day_end,
        CASE WHEN d.gmin = d.gmax THEN d.gmin END, coalesce(d.gmin <> d.gmax, false)
-FROM (SELECT DISTINCT ON (d.person_id) d.* FROM day d ORDER BY d.person_id, d.index_date) AS d;
+FROM (SELECT DISTINCT ON (d.person_id) d.* FROM "study_golden"."candidates_p0" d WHERE d.passed = $1::integer ORDER BY d.person_id, d.day) d;
 
 -- step criteria_p0 (criteria) after index_p0, spells_p0
 SET LOCAL jit = off;
@@ -143,20 +132,22 @@ PRIMARY KEY (line)
 );
 INSERT INTO "study_golden"."attrition_p0"
 (line, label, persons, entries)
-WITH cd AS (
-  SELECT o.person_id, o.start_date, max(o.passed) AS passed
-  FROM "study_golden"."candidates_p0" o
-  GROUP BY o.person_id, o.start_date
+WITH pd AS (
+  SELECT d.passed, count(*) AS n FROM "study_golden"."candidates_p0" d GROUP BY d.passed
+), pp AS (
+  SELECT m.passed, count(*) AS n
+  FROM (SELECT d.person_id, max(d.passed) AS passed FROM "study_golden"."candidates_p0" d GROUP BY d.person_id) m
+  GROUP BY m.passed
 ), t AS (
   SELECT i.person_id, i.two_groups
   FROM "study_golden"."index_p0" i
   JOIN "study_golden"."criteria_p0" k ON k.person_id = i.person_id AND k.entry_no = i.entry_no
 )
-SELECT 0, $1::text, count(DISTINCT cd.person_id), count(*) FROM cd WHERE true
+SELECT 0, $1::text, (SELECT coalesce(sum(pp.n), 0) FROM pp WHERE pp.passed >= 0)::bigint, (SELECT coalesce(sum(pd.n), 0) FROM pd WHERE pd.passed >= 0)::bigint
 UNION ALL
-SELECT 1, $2::text, count(DISTINCT cd.person_id), count(*) FROM cd WHERE cd.passed >= 1
+SELECT 1, $2::text, (SELECT coalesce(sum(pp.n), 0) FROM pp WHERE pp.passed >= 1)::bigint, (SELECT coalesce(sum(pd.n), 0) FROM pd WHERE pd.passed >= 1)::bigint
 UNION ALL
-SELECT 2, $3::text, count(DISTINCT cd.person_id), count(*) FROM cd WHERE cd.passed >= 2;
+SELECT 2, $3::text, (SELECT coalesce(sum(pp.n), 0) FROM pp WHERE pp.passed >= 2)::bigint, (SELECT coalesce(sum(pd.n), 0) FROM pd WHERE pd.passed >= 2)::bigint;
 
 -- step followup_p0 (followup) after cohort_p0, spells_p0
 -- $1 = 7
