@@ -113,3 +113,25 @@ func TestDecodeMessages(t *testing.T) {
 	want := "phases.criteria[0]" + strings.Repeat(".group.criteria[0]", 32) + ".group"
 	requireFieldError(t, err, want, fmt.Sprintf("nested more than %d levels deep", MaxNesting))
 }
+
+// TestTooDeep: the nesting scan skips strings (with escaped quotes),
+// tolerates malformed JSON and names the path of the value too deep.
+func TestTooDeep(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		doc  string
+		path string
+		deep bool
+	}{
+		{`{"a": "x\"[[[[{{{{"}`, "", false},
+		{`{"a": [1, [2, [3]]]}`, "a[1][1]", true},
+		{`{"a": {"b": 1, "c": {"d": {}}}}`, "a.c.d", true},
+		{`{"a": "unterminated [[[[`, "", false},
+		{`]]]}}}[`, "", false},
+		{`{"a\"b": {"c": {"d": []}}}`, "a\"b.c.d", true},
+	} {
+		path, deep := tooDeep([]byte(tc.doc), 3)
+		require.Equal(t, tc.deep, deep, tc.doc)
+		require.Equal(t, tc.path, path, tc.doc)
+	}
+}
