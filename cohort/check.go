@@ -64,6 +64,18 @@ func Check(p *Protocol) []Warning {
 			if days, ok := pastDay0(c.Window, longIndex); ok {
 				warn(field(path, "window"), "criterion %q looks past day 0 (%s): selecting entries on what happens after day 0 causes immortal-time bias; events after day 0 belong to follow-up (outcomes, censoring)", top, days)
 			}
+			if _, past := pastDay0(c.Window, longIndex); !past && c.Distance != nil && c.Window != nil && c.Window.End != nil {
+				// The window ends by day 0, but the other event may lie
+				// up to distance.end days after an occurrence in it.
+				d := c.Distance
+				if d.End == nil || d.End.IsParam() || c.Window.End.IsParam() || c.Window.End.V+d.End.V > 0 {
+					reach := "with no end"
+					if d.End != nil && !d.End.IsParam() && !c.Window.End.IsParam() {
+						reach = fmt.Sprintf("up to day %d", c.Window.End.V+d.End.V)
+					}
+					warn(field(path, "distance"), "criterion %q looks past day 0 (its distance event counts %s): selecting entries on what happens after day 0 causes immortal-time bias; events after day 0 belong to follow-up (outcomes, censoring)", top, reach)
+				}
+			}
 			if d := c.Dates; d != nil && datesPastAccrual(d, ph.Population.Accrual.Start) {
 				warn(field(path, "dates"), "criterion %q looks past day 0 (its dates reach past the start of accrual): selecting entries on what happens after day 0 causes immortal-time bias; events after day 0 belong to follow-up (outcomes, censoring)", top)
 			}

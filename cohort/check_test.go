@@ -101,6 +101,13 @@ func TestCheckImmortalTime(t *testing.T) {
 			p.Phases.Covariates[4].Window = &Window{Start: I(-30), End: I(-1), Anchor: AnchorIndexEnd}
 		}, "phases.covariates[4].window", "(days -30 to -1 after the end of the index event)"},
 
+		{"distance past day 0", "comparator-new-users", func(p *Protocol) {
+			p.Phases.Criteria[0].Distance = &Distance{Event: "ami_admission", Start: I(1), End: I(30)}
+		}, "phases.criteria[0].distance", `criterion "no AMI admission in the year before" looks past day 0 (its distance event counts up to day 29)`},
+		{"distance within the window's past", "comparator-new-users", func(p *Protocol) {
+			p.Phases.Criteria[0].Window.End = I(-31)
+			p.Phases.Criteria[0].Distance = &Distance{Event: "ami_admission", Start: I(0), End: I(30)}
+		}, "", ""},
 		{"ends on day 0", "comparator-new-users", func(p *Protocol) {
 			p.Phases.Criteria[0].Window = &Window{Start: I(-365), End: I(0)}
 		}, "", ""},
