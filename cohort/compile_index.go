@@ -19,10 +19,11 @@ import (
 // differ). The conditions are evaluated in a CASE, each only when the
 // ones before it hold, once per occurrence (the CTE q is MATERIALIZED:
 // inlined, PostgreSQL copied the CASE into each aggregate reading it and
-// ran the enrolment lookup three times per occurrence). The attrition step counts the population lines
-// from it, and the index step reads it, so the conditions are computed
-// once and no study table is joined back to itself (PostgreSQL cannot
-// know their row counts: a wrong guess made a 10 k × 10 k nested loop).
+// ran the enrolment lookup three times per occurrence). The attrition
+// step counts the population lines from it, and the index step reads it,
+// so the conditions are computed once and no study table is joined back
+// to itself (PostgreSQL cannot know their row counts: a wrong guess made
+// a 10 k × 10 k nested loop).
 //
 // index: the cohort entries. One row per entry, entry_no 1, 2, ... by
 // date within a person.
