@@ -44,6 +44,17 @@ func TestMessages(t *testing.T) {
 			p.Phases.Criteria = append(p.Phases.Criteria, c)
 		}, "phases.criteria[1]" + strings.Repeat(".group.criteria[0]", MaxGroupDepth) + ".group", "nest at most 30 levels"},
 	}
+	cases = append(cases, struct {
+		name, base string
+		f          func(p *Protocol)
+		path, msg  string
+	}{"too many criteria for a table", "comparator-new-users", func(p *Protocol) {
+		for i := range MaxCriteria {
+			c := p.Phases.Criteria[0]
+			c.Name = fmt.Sprintf("c%d", i)
+			p.Phases.Criteria = append(p.Phases.Criteria, c)
+		}
+	}, "phases.criteria", "at most 500 top-level criteria"})
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

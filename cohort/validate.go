@@ -16,6 +16,17 @@ var (
 	dateFmt  = "2006-01-02"
 )
 
+// Limits on the number of top-level criteria, covariates and outcomes:
+// each becomes one or two columns of a study table, and PostgreSQL allows
+// 1,600 columns per table (the analysis dataset holds 7 columns, two per
+// outcome, one per covariate and one more per cost or adherence
+// covariate: at most 1,207 within these limits).
+const (
+	MaxCriteria   = 500
+	MaxCovariates = 500
+	MaxOutcomes   = 100
+)
+
 // Value types of covariates.
 const (
 	TypeContinuous  = "continuous"
@@ -97,6 +108,18 @@ func (v *validator) validate() {
 			}
 			v.covs[c.Name] = c
 			v.covPath[c.Name] = path
+		}
+	}
+	for _, lim := range []struct {
+		path, what string
+		n, max     int
+	}{
+		{"phases.criteria", "top-level criteria (each is a column of the criteria table and a line of attrition; a group counts once)", len(ph.Criteria), MaxCriteria},
+		{"phases.covariates", "covariates (each is a column of the analysis dataset)", len(ph.Covariates), MaxCovariates},
+		{"phases.outcomes", "outcomes (each is two columns of the analysis dataset)", len(ph.Outcomes), MaxOutcomes},
+	} {
+		if lim.n > lim.max {
+			v.e.add(lim.path, "at most %d %s, got %d", lim.max, lim.what, lim.n)
 		}
 	}
 	v.population("phases.population", &ph.Population)
