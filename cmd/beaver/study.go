@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -81,7 +82,7 @@ func runStudyRun(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	active, err := study.WorkersActive(ctx, db.Pool)
+	active, err := (&study.Service{Pool: db.Pool}).WorkersActive(ctx)
 	if err != nil {
 		return err
 	}
@@ -92,11 +93,19 @@ func runStudyRun(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	runID, err := study.SubmitWith(ctx, db.Pool, client, protocol, study.SubmitOptions{Params: params, Explain: *explainFlag})
+	svc := &study.Service{Pool: db.Pool, River: client, Logger: logger}
+	sub, err := svc.Submit(ctx, study.SubmitRequest{Protocol: protocol, Params: params, Explain: *explainFlag})
+	if errors.Is(err, study.ErrNoData) {
+		return fmt.Errorf("%w: run `beaver etl load` or `beaver synth --load` first", err)
+	}
 	if err != nil {
 		return err
 	}
+	runID := sub.RunID
 	fmt.Fprintf(os.Stderr, "study run %d submitted\n", runID)
+	for _, w := range sub.Warnings {
+		fmt.Fprintf(os.Stderr, "warning: %s\n", w)
+	}
 	if inProcess {
 		logger.Info("no beaver serve or worker is running on this database: working the run in this process")
 		if err := client.Start(ctx); err != nil {
@@ -109,9 +118,9 @@ func runStudyRun(ctx context.Context, args []string) error {
 		}()
 	}
 	if !*waitFlag && !inProcess {
-		return printProgress(ctx, db, runID, *jsonOut)
+		return printProgress(ctx, svc, runID, *jsonOut)
 	}
-	p, err := waitRun(ctx, db, runID)
+	p, err := waitRun(ctx, svc, runID)
 	if err != nil {
 		return err
 	}
@@ -121,7 +130,7 @@ func runStudyRun(ctx context.Context, args []string) error {
 		}
 		return fmt.Errorf("run %d %s: %s", runID, p.State, p.Error)
 	}
-	doc, err := study.Results(ctx, db.Pool, runID)
+	doc, err := svc.ResultsJSON(ctx, runID)
 	if err != nil {
 		return err
 	}
@@ -133,16 +142,10 @@ func runStudyRun(ctx context.Context, args []string) error {
 
 // waitRun polls the run's progress until it ends, drawing a bar on stderr
 // when it is a terminal.
-func waitRun(ctx context.Context, db *database, runID int64) (*study.RunProgress, error) {
+func waitRun(ctx context.Context, svc *study.Service, runID int64) (*study.Progress, error) {
 	fi, err := os.Stderr.Stat()
 	bar := err == nil && fi.Mode()&os.ModeCharDevice != 0
-	tick := time.NewTicker(200 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		p, err := study.Progress(ctx, db.Pool, runID)
-		if err != nil {
-			return nil, err
-		}
+	p, err := svc.Wait(ctx, runID, func(p *study.Progress) {
 		if bar {
 			const width = 30
 			n := int(p.Percent / 100 * width)
@@ -152,19 +155,15 @@ func waitRun(ctx context.Context, db *database, runID int64) (*study.RunProgress
 				fmt.Fprintln(os.Stderr)
 			}
 		}
-		if p.Ended() {
-			return p, nil
-		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("stopped waiting; run %d goes on (beaver study status %d): %w", runID, runID, ctx.Err())
-		case <-tick.C:
-		}
+	})
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("stopped waiting; run %d goes on (beaver study status %d): %w", runID, runID, ctx.Err())
 	}
+	return p, err
 }
 
-func printProgress(ctx context.Context, db *database, runID int64, asJSON bool) error {
-	p, err := study.Progress(ctx, db.Pool, runID)
+func printProgress(ctx context.Context, svc *study.Service, runID int64, asJSON bool) error {
+	p, err := svc.Status(ctx, runID)
 	if err != nil {
 		return err
 	}
@@ -172,7 +171,7 @@ func printProgress(ctx context.Context, db *database, runID int64, asJSON bool) 
 }
 
 // writeProgress prints a run's progress as JSON or as a summary.
-func writeProgress(w io.Writer, p *study.RunProgress, asJSON bool) error {
+func writeProgress(w io.Writer, p *study.Progress, asJSON bool) error {
 	if asJSON {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -200,7 +199,7 @@ func writeProgress(w io.Writer, p *study.RunProgress, asJSON bool) error {
 }
 
 // etaText says the estimated time left, or that there is none yet.
-func etaText(p *study.RunProgress) string {
+func etaText(p *study.Progress) string {
 	switch {
 	case p.Ended():
 		return "ended"
@@ -253,21 +252,21 @@ func runStudyStatus(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	return printProgress(ctx, db, id, *jsonOut)
+	return printProgress(ctx, &study.Service{Pool: db.Pool}, id, *jsonOut)
 }
 
 func runStudyCancel(ctx context.Context, args []string) error {
-	return onRun(ctx, "cancel", args, func(db *database, client *engine.Client, id int64) error {
-		if err := study.Cancel(ctx, db.Pool, client, id); err != nil {
+	return onRun(ctx, "cancel", args, func(svc *study.Service, id int64) error {
+		if err := svc.Cancel(ctx, id); err != nil {
 			return err
 		}
-		return printProgress(ctx, db, id, false)
+		return printProgress(ctx, svc, id, false)
 	})
 }
 
 func runStudyDelete(ctx context.Context, args []string) error {
-	return onRun(ctx, "delete", args, func(db *database, client *engine.Client, id int64) error {
-		if err := study.Delete(ctx, db.Pool, client, id); err != nil {
+	return onRun(ctx, "delete", args, func(svc *study.Service, id int64) error {
+		if err := svc.Delete(ctx, id); err != nil {
 			return err
 		}
 		fmt.Printf("run %d deleted with its tables\n", id)
@@ -276,8 +275,8 @@ func runStudyDelete(ctx context.Context, args []string) error {
 }
 
 // onRun is `beaver study VERB RUN`: it opens the database and an insert-only
-// River client, and calls fn with the run's id.
-func onRun(ctx context.Context, verb string, args []string, fn func(*database, *engine.Client, int64) error) error {
+// River client, and calls fn with the study service on them and the run's id.
+func onRun(ctx context.Context, verb string, args []string, fn func(*study.Service, int64) error) error {
 	fs := newFlagSet("study "+verb, "study "+verb+" RUN")
 	var c common
 	c.register(fs)
@@ -298,7 +297,7 @@ func onRun(ctx context.Context, verb string, args []string, fn func(*database, *
 	if err != nil {
 		return err
 	}
-	return fn(db, client, id)
+	return fn(&study.Service{Pool: db.Pool, River: client, Logger: logger}, id)
 }
 
 func runStudyResults(ctx context.Context, args []string) error {
@@ -319,7 +318,7 @@ func runStudyResults(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	doc, err := study.Results(ctx, db.Pool, id)
+	doc, err := (&study.Service{Pool: db.Pool}).ResultsJSON(ctx, id)
 	if err != nil {
 		return err
 	}

@@ -9,5 +9,5 @@
 // enqueued in that same transaction, under a lock on the run's row, so each
 // is enqueued exactly once.
 //
-// Each run writes its tables in its own schema, study_run_<id>.
+// Each run writes its tables in its own schema (SchemaName).
 package study

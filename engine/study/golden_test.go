@@ -51,7 +51,7 @@ func TestExampleDocuments(t *testing.T) {
 	require.NoError(t, err)
 	cases["models"] = b
 	for _, name := range []string{"comparator-new-users", "current-use", "hip-fracture-rates", "models"} {
-		runID, err := study.Submit(ctx, pool, client, cases[name], nil, 0)
+		runID, err := submit(ctx, pool, client, cases[name], nil, 0)
 		require.NoError(t, err, name)
 		p := wait(t, pool, runID)
 		require.Equal(t, study.StateDone, p.State, "%s: %s", name, p.Error)

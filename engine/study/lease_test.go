@@ -19,7 +19,7 @@ func TestSweep(t *testing.T) {
 	ctx := context.Background()
 	pool := region(t)
 	client := insertOnly(t, pool)
-	runID, err := study.Submit(ctx, pool, client, example(t, "comparator-new-users.json"), nil, 0)
+	runID, err := submit(ctx, pool, client, example(t, "comparator-new-users.json"), nil, 0)
 	require.NoError(t, err)
 
 	var names []string

@@ -46,9 +46,8 @@ func (w *ResultsWorker) Work(ctx context.Context, job *river.Job[ResultsArgs]) e
 	if logger == nil {
 		logger = slog.Default()
 	}
-	var state string
-	err := w.Pool.QueryRow(ctx, "SELECT state FROM study_run WHERE id = $1", runID).Scan(&state)
-	if errors.Is(err, pgx.ErrNoRows) {
+	state, err := runState(ctx, w.Pool, runID)
+	if errors.Is(err, errNoRun) {
 		return river.JobCancel(fmt.Errorf("study: results of run %d: no such run", runID))
 	}
 	if err != nil {
@@ -70,8 +69,7 @@ func (w *ResultsWorker) Work(ctx context.Context, job *river.Job[ResultsArgs]) e
 		if errors.As(err, &de) {
 			msg = "analyses: " + de.msg
 		}
-		if _, err := w.Pool.Exec(ctx, `UPDATE study_run SET state = 'failed', error = $2, finished_at = clock_timestamp()
-			WHERE id = $1 AND state IN ('queued', 'running')`, runID, msg); err != nil {
+		if _, err := failRun(ctx, w.Pool, runID, msg); err != nil {
 			return fmt.Errorf("study: results of run %d: record failure: %w", runID, err)
 		}
 		return river.JobCancel(errors.New(msg))
@@ -87,15 +85,14 @@ func (w *ResultsWorker) Work(ctx context.Context, job *river.Job[ResultsArgs]) e
 		return river.JobCancel(fmt.Errorf("study: results of run %d: encode: %w", runID, err))
 	}
 	return pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
-		var now string
-		if err := tx.QueryRow(ctx, "SELECT state FROM study_run WHERE id = $1 FOR UPDATE", runID).Scan(&now); err != nil {
+		now, err := lockRun(ctx, tx, runID)
+		if err != nil {
 			return fmt.Errorf("study: results of run %d: %w", runID, err)
 		}
 		if now != StateRunning && now != StateQueued {
 			return nil
 		}
-		_, err := tx.Exec(ctx, `UPDATE study_run SET results = $2, state = 'done', finished_at = clock_timestamp() WHERE id = $1`, runID, b)
-		if err != nil {
+		if err := storeResults(ctx, tx, runID, b); err != nil {
 			return fmt.Errorf("study: results of run %d: store: %w", runID, err)
 		}
 		return nil
@@ -117,20 +114,21 @@ func (e *deterministicError) Is(target error) bool {
 // Analyze computes the results document of a run whose steps are all done,
 // without its profile.
 func Analyze(ctx context.Context, pool *pgxpool.Pool, runID int64) (*results.Document, error) {
-	var protocol []byte
-	doc := &results.Document{MinCount: MinCount, Analyses: map[string]*results.AnalysisResult{}, Warnings: []string{}}
-	var dataEnd time.Time
-	err := pool.QueryRow(ctx, `SELECT protocol, protocol_hash, data_version, software_version, data_end
-		FROM study_run WHERE id = $1`, runID).Scan(&protocol, &doc.ProtocolHash, &doc.DataVersion, &doc.SoftwareVersion, &dataEnd)
+	run, err := loadRun(ctx, pool, runID)
 	if err != nil {
 		return nil, err
 	}
-	doc.DataEnd = dataEnd.Format(time.DateOnly)
+	doc := &results.Document{ProtocolHash: run.protocolHash, DataVersion: run.dataVersion,
+		DataEnd: run.dataEnd.Format(time.DateOnly), SoftwareVersion: run.softwareVersion, MinCount: MinCount,
+		Scope: run.scope, Analyses: map[string]*results.AnalysisResult{}, Warnings: []string{}}
+	if len(doc.Scope) == 0 {
+		doc.Scope = nil
+	}
 	var p cohort.Protocol
-	if err := json.Unmarshal(protocol, &p); err != nil {
+	if err := json.Unmarshal(run.protocol, &p); err != nil {
 		return nil, &deterministicError{"the stored protocol cannot be read: " + err.Error()}
 	}
-	plan, err := LoadPlan(ctx, pool, runID)
+	plan, err := run.plan(runID)
 	if err != nil {
 		return nil, &deterministicError{"the run's protocol does not compile in this software version; resubmit the study"}
 	}
@@ -208,25 +206,4 @@ func profile(ctx context.Context, pool *pgxpool.Pool, runID int64) (*results.Pro
 		return nil, err
 	}
 	return &results.Profile{Steps: steps}, nil
-}
-
-// ErrNoResults is returned by Results for a run that has no document yet.
-var ErrNoResults = errors.New("study: the run has no results yet")
-
-// Results returns a run's stored results document, as stored (jsonb's
-// text: keys in jsonb order).
-func Results(ctx context.Context, pool *pgxpool.Pool, runID int64) ([]byte, error) {
-	var b []byte
-	var state string
-	err := pool.QueryRow(ctx, "SELECT state, results::text FROM study_run WHERE id = $1", runID).Scan(&state, &b)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("%w: %d", ErrNotFound, runID)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("study: results of run %d: %w", runID, err)
-	}
-	if b == nil {
-		return nil, fmt.Errorf("%w (run %d is %s)", ErrNoResults, runID, state)
-	}
-	return b, nil
 }

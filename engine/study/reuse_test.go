@@ -65,14 +65,14 @@ func TestReuseAndDelete(t *testing.T) {
 	pool := region(t)
 	client := worker(t, pool, 2)
 	proto := example(t, "comparator-new-users.json")
-	submit := func(b []byte) int64 {
-		id, err := study.Submit(ctx, pool, client, b, nil, 0)
+	submitWait := func(b []byte) int64 {
+		id, err := submit(ctx, pool, client, b, nil, 0)
 		require.NoError(t, err)
 		p := wait(t, pool, id)
 		require.Equal(t, study.StateDone, p.State, "run %d: %s", id, p.Error)
 		return id
 	}
-	run1 := submit(proto)
+	run1 := submitWait(proto)
 	require.Empty(t, nonZero(reusedFrom(t, pool, run1)), "the first run has nothing to reuse")
 
 	// The data end is computed once for the data version and kept.
@@ -81,12 +81,12 @@ func TestReuseAndDelete(t *testing.T) {
 		JOIN study_data_end e ON e.data_version = r.data_version WHERE r.id = $1`, run1).Scan(&cached, &runEnd))
 	require.Equal(t, runEnd, cached)
 
-	run2 := submit(proto)
+	run2 := submitWait(proto)
 	reused := reusedFrom(t, pool, run2)
 	for name, from := range reused {
 		require.Equal(t, run1, from, "step %s of the unchanged protocol ran again", name)
 	}
-	p2, err := study.Progress(ctx, pool, run2)
+	p2, err := service(pool, nil).Status(ctx, run2)
 	require.NoError(t, err)
 	require.Equal(t, p2.StepsTotal, p2.StepsReused)
 	require.Equal(t, comparable(t, pool, run1), comparable(t, pool, run2))
@@ -97,7 +97,7 @@ func TestReuseAndDelete(t *testing.T) {
 			} `json:"steps"`
 		} `json:"profile"`
 	}
-	doc, err := study.Results(ctx, pool, run2)
+	doc, err := service(pool, nil).ResultsJSON(ctx, run2)
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(doc, &prof))
 	require.Len(t, prof.Profile.Steps, p2.StepsTotal)
@@ -119,7 +119,7 @@ func TestReuseAndDelete(t *testing.T) {
 	phases["analyses"] = kept
 	edited, err := json.Marshal(p)
 	require.NoError(t, err)
-	run3 := submit(edited)
+	run3 := submitWait(edited)
 	require.Empty(t, zero(reusedFrom(t, pool, run3)), "editing the analyses re-ran steps")
 	require.NotContains(t, comparable(t, pool, run3), `"crude"`)
 	require.Contains(t, comparable(t, pool, run3), `"adjusted"`)
@@ -132,7 +132,7 @@ func TestReuseAndDelete(t *testing.T) {
 	}
 	edited, err = json.Marshal(p)
 	require.NoError(t, err)
-	run4 := submit(edited)
+	run4 := submitWait(edited)
 	plan4, err := study.LoadPlan(ctx, pool, run4)
 	require.NoError(t, err)
 	ran := zero(reusedFrom(t, pool, run4))
@@ -165,8 +165,8 @@ func TestReuseAndDelete(t *testing.T) {
 
 	// Deleting run 1 hands its tables to run 2 (the oldest reusing it); run
 	// 3 and 4 read them through their views, which follow the tables.
-	require.NoError(t, study.Delete(ctx, pool, client, run1))
-	_, err = study.Progress(ctx, pool, run1)
+	require.NoError(t, service(pool, client).Delete(ctx, run1))
+	_, err = service(pool, nil).Status(ctx, run1)
 	require.ErrorIs(t, err, study.ErrNotFound)
 	var gone bool
 	require.NoError(t, pool.QueryRow(ctx, "SELECT to_regnamespace($1) IS NULL", study.SchemaName(run1)).Scan(&gone))
@@ -177,7 +177,7 @@ func TestReuseAndDelete(t *testing.T) {
 	for _, id := range []int64{run2, run3, run4} {
 		readable(t, pool, id)
 	}
-	require.NoError(t, study.Delete(ctx, pool, client, run2))
+	require.NoError(t, service(pool, client).Delete(ctx, run2))
 	for _, id := range []int64{run3, run4} {
 		readable(t, pool, id)
 		again, err := study.Analyze(ctx, pool, id)
@@ -190,21 +190,21 @@ func TestReuseAndDelete(t *testing.T) {
 		require.Equal(t, s, a, "run %d computes other results once the runs it reused are deleted", id)
 	}
 	// A new run reuses from the runs that now hold the tables.
-	run5 := submit(proto)
+	run5 := submitWait(proto)
 	for name, from := range reusedFrom(t, pool, run5) {
 		require.Contains(t, []int64{run3, run4}, from, "step %s", name)
 	}
-	require.ErrorIs(t, study.Delete(ctx, pool, client, run1), study.ErrNotFound)
+	require.ErrorIs(t, service(pool, client).Delete(ctx, run1), study.ErrNotFound)
 
 	// A submission reads the stored data end (altered here to tell).
 	_, err = pool.Exec(ctx, "UPDATE study_data_end SET data_end = data_end - 1")
 	require.NoError(t, err)
-	run6, err := study.Submit(ctx, pool, client, proto, nil, 0)
+	run6, err := submit(ctx, pool, client, proto, nil, 0)
 	require.NoError(t, err)
 	var end6 string
 	require.NoError(t, pool.QueryRow(ctx, "SELECT (data_end + 1)::text FROM study_run WHERE id = $1", run6).Scan(&end6))
 	require.Equal(t, runEnd, end6, "the data end was computed again instead of read from study_data_end")
-	require.NoError(t, study.Delete(ctx, pool, client, run6))
+	require.NoError(t, service(pool, client).Delete(ctx, run6))
 }
 
 func nonZero(m map[string]int64) map[string]int64 {
@@ -237,9 +237,9 @@ func TestFairShare(t *testing.T) {
 	ctx := context.Background()
 	pool := region(t)
 	c := insertOnly(t, pool)
-	a, err := study.Submit(ctx, pool, c, example(t, "comparator-new-users.json"), nil, 0)
+	a, err := submit(ctx, pool, c, example(t, "comparator-new-users.json"), nil, 0)
 	require.NoError(t, err)
-	b, err := study.Submit(ctx, pool, c, example(t, "comparator-new-users.json"), nil, 0)
+	b, err := submit(ctx, pool, c, example(t, "comparator-new-users.json"), nil, 0)
 	require.NoError(t, err)
 	for _, run := range []int64{a, b} {
 		var queued int

@@ -60,22 +60,20 @@ func (w *StepWorker) Work(ctx context.Context, job *river.Job[StepArgs]) error {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	var runState, stepState string
-	err := w.Pool.QueryRow(ctx, `SELECT r.state, s.state FROM study_run r JOIN study_step s ON s.run_id = r.id
-		WHERE r.id = $1 AND s.name = $2`, a.RunID, a.Step).Scan(&runState, &stepState)
-	if errors.Is(err, pgx.ErrNoRows) {
+	runState, stepState, err := runAndStepState(ctx, w.Pool, a.RunID, a.Step)
+	if errors.Is(err, errNoRun) {
 		return river.JobCancel(fmt.Errorf("study: run %d has no step %q (deleted?)", a.RunID, a.Step))
 	}
 	if err != nil {
 		return fmt.Errorf("study: run %d step %s: %w", a.RunID, a.Step, err)
 	}
 	if runState == StateFailed || runState == StateCancelled {
-		return river.RecordOutput(ctx, StepResult{Skip: "run " + runState})
+		return river.RecordOutput(ctx, StepResult{Skip: "run " + string(runState)})
 	}
 	if stepState == StateWaiting || stepState == StateFailed || stepState == StateCancelled {
 		// Not enqueued by the engine (a stray or duplicated job): a
 		// waiting step runs only once its inputs are done.
-		return river.RecordOutput(ctx, StepResult{Skip: "step " + stepState})
+		return river.RecordOutput(ctx, StepResult{Skip: "step " + string(stepState)})
 	}
 	client := river.ClientFromContext[pgx.Tx](ctx)
 	if stepState == StateDone {
@@ -107,13 +105,12 @@ func (w *StepWorker) Work(ctx context.Context, job *river.Job[StepArgs]) error {
 		WHERE run_id = $1 AND name = $2 AND state IN ('queued', 'running')`, a.RunID, a.Step); err != nil {
 		return fmt.Errorf("study: run %d step %s: %w", a.RunID, a.Step, err)
 	}
-	if _, err := w.Pool.Exec(ctx, `UPDATE study_run SET state = 'running', started_at = coalesce(started_at, now())
-		WHERE id = $1 AND state = 'queued'`, a.RunID); err != nil {
+	if err := startRun(ctx, w.Pool, a.RunID); err != nil {
 		return fmt.Errorf("study: run %d: %w", a.RunID, err)
 	}
 
-	var explainOn bool
-	if err := w.Pool.QueryRow(ctx, "SELECT explain FROM study_run WHERE id = $1", a.RunID).Scan(&explainOn); err != nil {
+	explainOn, err := runExplain(ctx, w.Pool, a.RunID)
+	if err != nil {
 		return fmt.Errorf("study: run %d: %w", a.RunID, err)
 	}
 	began := time.Now()
@@ -127,7 +124,7 @@ func (w *StepWorker) Work(ctx context.Context, job *river.Job[StepArgs]) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", fmt.Sprintf("study_step/%d/%s", a.RunID, a.Step)); err != nil {
 			return err
 		}
-		var now string
+		var now State
 		if err := tx.QueryRow(ctx, "SELECT state FROM study_step WHERE run_id = $1 AND name = $2", a.RunID, a.Step).Scan(&now); err != nil {
 			return err
 		}
@@ -191,9 +188,8 @@ func (w *StepWorker) Work(ctx context.Context, job *river.Job[StepArgs]) error {
 func (w *StepWorker) runEnded(runID int64) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	var state string
-	err := w.Pool.QueryRow(ctx, "SELECT state FROM study_run WHERE id = $1", runID).Scan(&state)
-	if errors.Is(err, pgx.ErrNoRows) {
+	state, err := runState(ctx, w.Pool, runID)
+	if errors.Is(err, errNoRun) {
 		return true
 	}
 	return err == nil && (state == StateFailed || state == StateCancelled)
@@ -206,8 +202,8 @@ var errRunOver = errors.New("study: run ended")
 // complete marks the step done and enqueues its ready successors in tx,
 // under the run's row lock; it returns errRunOver when the run has ended.
 func (w *StepWorker) complete(ctx context.Context, tx pgx.Tx, client *river.Client[pgx.Tx], a StepArgs, res StepResult) error {
-	var state string
-	if err := tx.QueryRow(ctx, "SELECT state FROM study_run WHERE id = $1 FOR UPDATE", a.RunID).Scan(&state); err != nil {
+	state, err := lockRun(ctx, tx, a.RunID)
+	if err != nil {
 		return err
 	}
 	if state == StateFailed || state == StateCancelled {
@@ -258,16 +254,15 @@ func (w *StepWorker) finish(ctx context.Context, client *river.Client[pgx.Tx], a
 func (w *StepWorker) fail(ctx context.Context, client *river.Client[pgx.Tx], a StepArgs, kind, cause string) error {
 	msg := fmt.Sprintf("%s, step %s: %s", phaseOf(kind), a.Step, cause)
 	err := pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SELECT 1 FROM study_run WHERE id = $1 FOR UPDATE", a.RunID); err != nil {
+		if _, err := lockRun(ctx, tx, a.RunID); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE study_step SET state = 'failed', error = $3, finished_at = clock_timestamp()
 			WHERE run_id = $1 AND name = $2`, a.RunID, a.Step, msg); err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, `UPDATE study_run SET state = 'failed', error = $2, finished_at = clock_timestamp()
-			WHERE id = $1 AND state IN ('queued', 'running')`, a.RunID, msg)
-		if err != nil || tag.RowsAffected() == 0 {
+		live, err := failRun(ctx, tx, a.RunID, msg)
+		if err != nil || !live {
 			return err
 		}
 		return endSteps(ctx, tx, client, a.RunID, a.Step, StateCancelled)
@@ -280,7 +275,7 @@ func (w *StepWorker) fail(ctx context.Context, client *river.Client[pgx.Tx], a S
 
 // endSteps marks every step of the run not done (but except) with state,
 // and cancels their jobs.
-func endSteps(ctx context.Context, tx pgx.Tx, client *river.Client[pgx.Tx], runID int64, except, state string) error {
+func endSteps(ctx context.Context, tx pgx.Tx, client *river.Client[pgx.Tx], runID int64, except string, state State) error {
 	rows, err := tx.Query(ctx, `UPDATE study_step SET state = $3, finished_at = clock_timestamp()
 		WHERE run_id = $1 AND name <> $2 AND state IN ('waiting', 'queued', 'running') RETURNING job_id`, runID, except, state)
 	if err != nil {
@@ -324,22 +319,20 @@ func (w *StepWorker) plan(ctx context.Context, runID int64) (*cohort.Plan, error
 // LoadPlan compiles the plan of a stored run again, from its bound
 // protocol and the options it was submitted with.
 func LoadPlan(ctx context.Context, pool *pgxpool.Pool, runID int64) (*cohort.Plan, error) {
-	var protocol []byte
-	var schemaName string
-	var parts int
-	var version int64
-	var dataEnd time.Time
-	err := pool.QueryRow(ctx, `SELECT protocol, schema_name, partitions, data_version, data_end
-		FROM study_run WHERE id = $1`, runID).Scan(&protocol, &schemaName, &parts, &version, &dataEnd)
+	r, err := loadRun(ctx, pool, runID)
 	if err != nil {
 		return nil, fmt.Errorf("study: load run %d: %w", runID, err)
 	}
+	return r.plan(runID)
+}
+
+// plan compiles a stored run's plan.
+func (r *storedRun) plan(runID int64) (*cohort.Plan, error) {
 	var p cohort.Protocol
-	if err := json.Unmarshal(protocol, &p); err != nil {
+	if err := json.Unmarshal(r.protocol, &p); err != nil {
 		return nil, river.JobCancel(fmt.Errorf("study: run %d: stored protocol: %w", runID, err))
 	}
-	plan, err := cohort.Compile(&p, cohort.Options{Schema: schemaName, Partitions: parts, DataVersion: version,
-		DataEnd: dataEnd.Format(time.DateOnly)})
+	plan, err := cohort.Compile(&p, compileOptions(r.schemaName, r.partitions, r.dataVersion, r.dataEnd, r.scope))
 	if err != nil {
 		return nil, river.JobCancel(fmt.Errorf("study: run %d: compile: %w", runID, err))
 	}

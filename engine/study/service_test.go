@@ -1,0 +1,98 @@
+package study_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/beaver-analytics/beaver/engine/study"
+	"github.com/beaver-analytics/beaver/schema/errs"
+	"github.com/beaver-analytics/beaver/schema/pgtest"
+)
+
+// TestServiceList: runs are listed newest first, by saved study and by
+// submitter, with what the web API shows of them.
+func TestServiceList(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := region(t)
+	svc := service(pool, insertOnly(t, pool))
+	var user, other, saved int64
+	require.NoError(t, pool.QueryRow(ctx, `INSERT INTO app_user (name, role, password_hash) VALUES ('ann', 'analyst', 'x') RETURNING id`).Scan(&user))
+	require.NoError(t, pool.QueryRow(ctx, `INSERT INTO app_user (name, role, password_hash) VALUES ('bob', 'analyst', 'x') RETURNING id`).Scan(&other))
+	require.NoError(t, pool.QueryRow(ctx, `INSERT INTO study (owner_id, name, protocol) VALUES ($1, 's', '{}') RETURNING id`, user).Scan(&saved))
+	proto := example(t, "comparator-new-users.json")
+	var ids []int64
+	for _, req := range []study.SubmitRequest{
+		{Protocol: proto},
+		{Protocol: proto, SubmittedBy: user, StudyID: saved},
+		{Protocol: proto, SubmittedBy: other},
+		{Protocol: proto, SubmittedBy: user},
+	} {
+		sub, err := svc.Submit(ctx, req)
+		require.NoError(t, err)
+		ids = append(ids, sub.RunID)
+	}
+	idsOf := func(f study.ListFilter) []int64 {
+		runs, err := svc.List(ctx, f)
+		require.NoError(t, err)
+		out := []int64{}
+		for _, r := range runs {
+			out = append(out, r.ID)
+			require.Equal(t, study.StateQueued, r.State)
+			require.Equal(t, "comparator-new-users", r.ProtocolName)
+		}
+		return out
+	}
+	require.Equal(t, []int64{ids[3], ids[2], ids[1], ids[0]}, idsOf(study.ListFilter{}))
+	require.Equal(t, []int64{ids[3], ids[1]}, idsOf(study.ListFilter{SubmittedBy: user}))
+	require.Equal(t, []int64{ids[1]}, idsOf(study.ListFilter{StudyID: saved}))
+	require.Equal(t, []int64{ids[3]}, idsOf(study.ListFilter{SubmittedBy: user, Limit: 1}))
+	runs, err := svc.List(ctx, study.ListFilter{StudyID: saved})
+	require.NoError(t, err)
+	require.Equal(t, saved, runs[0].StudyID)
+	require.Equal(t, user, runs[0].SubmittedBy)
+	p, err := svc.Status(ctx, ids[1])
+	require.NoError(t, err)
+	require.Equal(t, saved, p.StudyID)
+	require.Equal(t, user, p.SubmittedBy)
+}
+
+// TestServiceErrors: the service's errors wrap the kinds of schema/errs,
+// and ErrNoData carries no instructions for a command line.
+func TestServiceErrors(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	empty := pgtest.Pool(t)
+	svc := service(empty, insertOnly(t, empty))
+	_, err := svc.Submit(ctx, study.SubmitRequest{Protocol: example(t, "comparator-new-users.json")})
+	require.ErrorIs(t, err, study.ErrNoData)
+	require.Equal(t, errs.Unavailable, errs.KindOf(err))
+	require.NotContains(t, err.Error(), "beaver")
+
+	_, err = svc.Status(ctx, 42)
+	require.ErrorIs(t, err, study.ErrNotFound)
+	require.Equal(t, errs.NotFound, errs.KindOf(err))
+	require.EqualError(t, err, "study: no such run: 42")
+	_, err = svc.Results(ctx, 42)
+	require.Equal(t, errs.NotFound, errs.KindOf(err))
+
+	_, err = svc.Submit(ctx, study.SubmitRequest{Protocol: []byte(`{`)})
+	require.Error(t, err)
+}
+
+// TestSubmitScopeRefused: while the compiler cannot restrict a population
+// to ASLs, a scoped submission is refused rather than run on the whole
+// region.
+func TestSubmitScopeRefused(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := region(t)
+	svc := service(pool, insertOnly(t, pool))
+	_, err := svc.Submit(ctx, study.SubmitRequest{Protocol: example(t, "comparator-new-users.json"), Scope: []string{"301"}})
+	require.Equal(t, errs.Unavailable, errs.KindOf(err), "%v", err)
+	runs, err := svc.List(ctx, study.ListFilter{})
+	require.NoError(t, err)
+	require.Empty(t, runs)
+}
