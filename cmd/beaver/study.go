@@ -8,13 +8,14 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/beaver-analytics/beaver/engine"
 	"github.com/beaver-analytics/beaver/engine/study"
+	"github.com/beaver-analytics/beaver/report"
+	"github.com/beaver-analytics/beaver/report/results"
 )
 
 func init() {
@@ -336,197 +337,9 @@ func writeResults(w io.Writer, doc []byte, asJSON bool) error {
 		_, err := w.Write(buf.Bytes())
 		return err
 	}
-	var d struct {
-		ProtocolHash    string `json:"protocol_hash"`
-		DataVersion     int64  `json:"data_version"`
-		DataEnd         string `json:"data_end"`
-		SoftwareVersion string `json:"software_version"`
-		Attrition       []struct {
-			Label            string
-			Persons, Entries *int64
-		} `json:"attrition"`
-		Analyses map[string]struct {
-			Kind   string          `json:"kind"`
-			Form   string          `json:"form"`
-			Error  string          `json:"error"`
-			Result json.RawMessage `json:"result"`
-		} `json:"analyses"`
-		Warnings []string `json:"warnings"`
+	d, err := results.Decode(doc)
+	if err != nil {
+		return err
 	}
-	if err := json.Unmarshal(doc, &d); err != nil {
-		return fmt.Errorf("read the results document: %w", err)
-	}
-	count := func(n *int64) string {
-		if n == nil {
-			return fmt.Sprintf("<%d", study.MinCount)
-		}
-		return strconv.FormatInt(*n, 10)
-	}
-	fmt.Fprintf(w, "protocol %s, data version %d (data end %s), %s\n", d.ProtocolHash, d.DataVersion, d.DataEnd, d.SoftwareVersion)
-	fmt.Fprintln(w, "attrition:")
-	for _, l := range d.Attrition {
-		fmt.Fprintf(w, "  %-48s %8s persons %8s entries\n", l.Label, count(l.Persons), count(l.Entries))
-	}
-	names := make([]string, 0, len(d.Analyses))
-	for n := range d.Analyses {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		a := d.Analyses[n]
-		fmt.Fprintf(w, "%s (%s):", n, a.Kind)
-		if a.Error != "" {
-			fmt.Fprintf(w, " not computed: %s\n", a.Error)
-			continue
-		}
-		writeAnalysis(w, a.Kind, a.Form, a.Result, "  ")
-	}
-	for _, x := range d.Warnings {
-		fmt.Fprintf(w, "warning: %s\n", x)
-	}
-	return nil
-}
-
-// writeAnalysis prints the key numbers of one analysis's result after its
-// heading: HR with CI per term (cox), OR (logistic), coefficients
-// (linear), rates with CI per group, medians (Kaplan-Meier); a stratified
-// result class by class.
-func writeAnalysis(w io.Writer, kind, form string, result json.RawMessage, indent string) {
-	count := func(n *int64) string {
-		if n == nil {
-			return fmt.Sprintf("<%d", study.MinCount)
-		}
-		return strconv.FormatInt(*n, 10)
-	}
-	var strata struct {
-		StratifyBy *string `json:"stratify_by"`
-		Classes    []struct {
-			Class  string
-			N      *int64
-			Error  string
-			Result json.RawMessage
-		}
-	}
-	if json.Unmarshal(result, &strata) == nil && strata.StratifyBy != nil {
-		fmt.Fprintf(w, " stratified by %s\n", *strata.StratifyBy)
-		for _, c := range strata.Classes {
-			fmt.Fprintf(w, "%s%s = %s (%s rows):", indent, *strata.StratifyBy, c.Class, count(c.N))
-			if c.Error != "" {
-				fmt.Fprintf(w, " not computed: %s\n", c.Error)
-				continue
-			}
-			writeAnalysis(w, kind, form, c.Result, indent+"  ")
-		}
-		return
-	}
-	switch kind {
-	case "attrition":
-		fmt.Fprintln(w, " the attrition above")
-	case "cox":
-		var r struct {
-			N, Events    *int64
-			Coefficients []struct {
-				Term string
-				Hr   *float64 `json:"hr"`
-				Lo   *float64 `json:"hr_lower"`
-				Hi   *float64 `json:"hr_upper"`
-				P    *float64 `json:"p"`
-			}
-		}
-		_ = json.Unmarshal(result, &r)
-		fmt.Fprintf(w, " %s, %s rows, %s events\n", form, count(r.N), count(r.Events))
-		for _, c := range r.Coefficients {
-			fmt.Fprintf(w, "%s%-32s HR %s (%s to %s), p %s\n", indent, c.Term, fnum(c.Hr), fnum(c.Lo), fnum(c.Hi), fnum(c.P))
-		}
-	case "logistic":
-		var r struct {
-			N            *int64
-			Coefficients []struct {
-				Term string
-				OR   *float64 `json:"or"`
-				Lo   *float64 `json:"or_lower"`
-				Hi   *float64 `json:"or_upper"`
-				P    *float64 `json:"p"`
-			}
-		}
-		_ = json.Unmarshal(result, &r)
-		fmt.Fprintf(w, " %s rows\n", count(r.N))
-		for _, c := range r.Coefficients {
-			fmt.Fprintf(w, "%s%-32s OR %s (%s to %s), p %s\n", indent, c.Term, fnum(c.OR), fnum(c.Lo), fnum(c.Hi), fnum(c.P))
-		}
-	case "linear":
-		var r struct {
-			N            *int64
-			RSquared     *float64 `json:"r_squared"`
-			Coefficients []struct {
-				Term string
-				Coef *float64 `json:"coef"`
-				SE   *float64 `json:"se"`
-				P    *float64 `json:"p"`
-			}
-		}
-		_ = json.Unmarshal(result, &r)
-		fmt.Fprintf(w, " %s rows, R² %s\n", count(r.N), fnum(r.RSquared))
-		for _, c := range r.Coefficients {
-			fmt.Fprintf(w, "%s%-32s %s (SE %s), p %s\n", indent, c.Term, fnum(c.Coef), fnum(c.SE), fnum(c.P))
-		}
-	case "rates":
-		var r struct {
-			Per          float64 `json:"per"`
-			TimeUnit     string  `json:"time_unit"`
-			Standardized bool    `json:"standardized"`
-			Groups       []struct {
-				Group      *string
-				Events     *int64
-				PersonTime *float64 `json:"persontime"`
-				Crude      *float64 `json:"crude"`
-				CrudeLo    *float64 `json:"crude_lower"`
-				CrudeHi    *float64 `json:"crude_upper"`
-				Adj        *float64 `json:"adjusted"`
-				AdjLo      *float64 `json:"adjusted_lower"`
-				AdjHi      *float64 `json:"adjusted_upper"`
-			}
-		}
-		_ = json.Unmarshal(result, &r)
-		fmt.Fprintf(w, " per %s %s\n", strconv.FormatFloat(r.Per, 'f', -1, 64), r.TimeUnit)
-		for _, g := range r.Groups {
-			name := "all"
-			if g.Group != nil {
-				name = *g.Group
-			}
-			line := fmt.Sprintf("%s%-16s %8s events %10s %s, crude %s (%s to %s)", indent, name, count(g.Events), fnum(g.PersonTime),
-				r.TimeUnit, fnum(g.Crude), fnum(g.CrudeLo), fnum(g.CrudeHi))
-			if r.Standardized {
-				line += fmt.Sprintf(", standardized %s (%s to %s)", fnum(g.Adj), fnum(g.AdjLo), fnum(g.AdjHi))
-			}
-			fmt.Fprintln(w, line)
-		}
-	case "kaplan_meier":
-		var r struct {
-			Groups []struct {
-				Group     *string
-				N, Events *int64
-				Median    *float64
-			}
-		}
-		_ = json.Unmarshal(result, &r)
-		fmt.Fprintln(w)
-		for _, g := range r.Groups {
-			name := "all"
-			if g.Group != nil {
-				name = *g.Group
-			}
-			fmt.Fprintf(w, "%s%-16s %8s entries %8s events, median %s\n", indent, name, count(g.N), count(g.Events), fnum(g.Median))
-		}
-	default:
-		fmt.Fprintln(w, " see --json")
-	}
-}
-
-// fnum formats a nullable number of a results document.
-func fnum(v *float64) string {
-	if v == nil {
-		return "NA"
-	}
-	return strconv.FormatFloat(*v, 'g', 4, 64)
+	return report.Text(w, d)
 }
