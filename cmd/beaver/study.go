@@ -184,6 +184,9 @@ func writeProgress(w io.Writer, p *study.Progress, asJSON bool) error {
 	if p.Error != "" {
 		fmt.Fprintf(w, "error: %s\n", p.Error)
 	}
+	for _, x := range p.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", x)
+	}
 	for _, s := range p.Steps {
 		line := fmt.Sprintf("  %-32s %-10s", s.Name, s.State)
 		if s.Rows != nil {

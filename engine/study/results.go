@@ -132,6 +132,9 @@ func Analyze(ctx context.Context, pool *pgxpool.Pool, runID int64) (*results.Doc
 	if err != nil {
 		return nil, &deterministicError{"the run's protocol does not compile in this software version; resubmit the study"}
 	}
+	// The protocol's design warnings (cohort.Check at submission) come
+	// first: they concern the whole study.
+	doc.Warnings = append(doc.Warnings, run.warnings...)
 	for _, nc := range plan.NotCompiled {
 		doc.Warnings = append(doc.Warnings, "not compiled yet: "+nc)
 	}

@@ -2,6 +2,8 @@ package study_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -95,4 +97,43 @@ func TestSubmitScopeRefused(t *testing.T) {
 	runs, err := svc.List(ctx, study.ListFilter{})
 	require.NoError(t, err)
 	require.Empty(t, runs)
+}
+
+// TestDesignWarnings: cohort.Check's warnings of a submitted protocol come
+// back from Submit, are kept with the run (Status, List) and open the
+// results document's warnings (issue 15, point 1: they were never shown).
+func TestDesignWarnings(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := region(t)
+	svc := service(pool, worker(t, pool, 2))
+	var p map[string]any
+	require.NoError(t, json.Unmarshal(example(t, "comparator-new-users.json"), &p))
+	phases := p["phases"].(map[string]any)
+	covs := phases["covariates"].([]any)
+	extra := map[string]any{}
+	for k, v := range covs[len(covs)-1].(map[string]any) {
+		extra[k] = v
+	}
+	extra["name"] = "unused_copy"
+	phases["covariates"] = append(covs, extra)
+	b, err := json.Marshal(p)
+	require.NoError(t, err)
+
+	const want = `phases.covariates[%d]: covariate "unused_copy" is not used by any analysis or transformation`
+	w := fmt.Sprintf(want, len(covs))
+	sub, err := svc.Submit(ctx, study.SubmitRequest{Protocol: b})
+	require.NoError(t, err)
+	require.Equal(t, []string{w}, sub.Warnings)
+	p0, err := svc.Wait(ctx, sub.RunID, nil)
+	require.NoError(t, err)
+	require.Equal(t, study.StateDone, p0.State, p0.Error)
+	require.Equal(t, []string{w}, p0.Warnings)
+	runs, err := svc.List(ctx, study.ListFilter{})
+	require.NoError(t, err)
+	require.Equal(t, []string{w}, runs[0].Warnings)
+	doc, err := svc.Results(ctx, sub.RunID)
+	require.NoError(t, err)
+	require.NotEmpty(t, doc.Warnings)
+	require.Equal(t, w, doc.Warnings[0])
 }
