@@ -12,8 +12,8 @@ import (
 // Text writes the readable summary of a results document that `beaver
 // study results` prints: the provenance, the attrition table, the key
 // numbers of each analysis in name order (HR with CI per term for Cox, OR
-// for logistic, coefficients for linear, rates with CI and rate ratios per
-// group, medians for Kaplan-Meier; a stratified result class by class) and
+// for logistic, coefficients for linear, rates with CI per group and rate
+// ratios against the reference group, medians for Kaplan-Meier; a stratified result class by class) and
 // the warnings. Counts below the document's MinCount show as "<MinCount".
 func Text(w io.Writer, d *results.Document) error {
 	t := &textWriter{w: w, min: d.MinCount}
@@ -127,6 +127,14 @@ func (t *textWriter) analysis(kind results.Kind, form results.Form, res results.
 			r = &results.Rates{}
 		}
 		t.printf(" per %s %s\n", strconv.FormatFloat(r.Per, 'f', -1, 64), r.TimeUnit)
+		// The rate ratios' reference; documents from before it was
+		// recorded compared with the first group.
+		var ref string
+		if r.Reference != nil {
+			ref = *r.Reference
+		} else if len(r.Groups) > 0 && r.Groups[0].GroupRate != nil && r.Groups[0].Group != nil {
+			ref = *r.Groups[0].Group
+		}
 		for _, g := range r.Groups {
 			if g.GroupRate == nil {
 				g.GroupRate = &stats.GroupRate{}
@@ -139,6 +147,13 @@ func (t *textWriter) analysis(kind results.Kind, form results.Form, res results.
 				num(stats.Float(g.PersonTime)), r.TimeUnit, num(g.Crude), num(g.CrudeLower), num(g.CrudeUpper))
 			if r.Standardized {
 				line += fmt.Sprintf(", standardized %s (%s to %s)", num(g.Adjusted), num(g.AdjustedLower), num(g.AdjustedUpper))
+			}
+			switch {
+			case g.Group == nil || len(r.Groups) < 2:
+			case name == ref:
+				line += ", reference"
+			default:
+				line += fmt.Sprintf(", rate ratio %s (%s to %s)", num(g.RateRatio), num(g.RRLower), num(g.RRUpper))
 			}
 			t.printf("%s\n", line)
 		}

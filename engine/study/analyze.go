@@ -340,8 +340,11 @@ const DaysPerYear = 365.25
 
 // crudeRates computes the crude rate of an outcome's first occurrence per
 // group: events over the follow-up time up to the event or the end of
-// follow-up, in person-years (days ÷ DaysPerYear).
-func crudeRates(f *frame, a cohort.Analysis) (*results.Rates, error) {
+// follow-up, in person-years (days ÷ DaysPerYear), and each group's rate
+// ratio against the reference group: the covariate's reference in the
+// protocol (refs), as Cox takes it, else the first group in
+// stats.SortLevels order.
+func crudeRates(f *frame, a cohort.Analysis, refs map[string]string) (*results.Rates, error) {
 	tcol, ecol := f.cols["out_"+a.Outcome+"_time"], f.cols["out_"+a.Outcome+"_event"]
 	if tcol == nil || ecol == nil {
 		return nil, fmt.Errorf("outcome %q is not in the analysis dataset", a.Outcome)
@@ -377,13 +380,55 @@ func crudeRates(f *frame, a cohort.Analysis) (*results.Rates, error) {
 	if err != nil {
 		return nil, err
 	}
+	if by != nil {
+		if err := rateRatiosAgainst(res, refs[a.By], a.By); err != nil {
+			return nil, err
+		}
+	}
 	v := &results.Rates{Per: res.Per, ConfLevel: res.ConfLevel, TimeUnit: "person-years"}
+	if by != nil {
+		v.Reference = res.Groups[0].Group
+		if ref := refs[a.By]; ref != "" {
+			v.Reference = &ref
+		}
+	}
 	for k := range res.Groups {
 		g := &res.Groups[k]
 		e, s := suppress(int64(g.Events))
 		v.Groups = append(v.Groups, results.GroupRate{GroupRate: g, Events: e, Suppressed: s})
 	}
 	return v, nil
+}
+
+// rateRatiosAgainst takes the rate ratios of res against the group ref
+// (of covariate cov) instead of the first group: stats.Rates compares
+// every group with its first, so each group's ratio comes from stats.Rates
+// on the two groups' totals, the reference labelled to sort first. An empty
+// ref keeps the first group.
+func rateRatiosAgainst(res *stats.RatesResult, ref, cov string) error {
+	if ref == "" {
+		return nil
+	}
+	k := slices.IndexFunc(res.Groups, func(g stats.GroupRate) bool { return g.Group != nil && *g.Group == ref })
+	if k < 0 {
+		return fmt.Errorf("covariate %q: the reference level %q does not occur among the rows analysed", cov, ref)
+	}
+	r := res.Groups[k]
+	for j := range res.Groups {
+		g := &res.Groups[j]
+		if j == k {
+			g.RateRatio, g.RRLower, g.RRUpper = stats.NA, stats.NA, stats.NA
+			continue
+		}
+		two, err := stats.Rates([]float64{r.Events, g.Events}, []float64{r.PersonTime, g.PersonTime},
+			[]string{"0", "1"}, nil, nil, stats.RateOptions{Per: res.Per, ConfLevel: res.ConfLevel})
+		if err != nil {
+			return err
+		}
+		o := two.Groups[1]
+		g.RateRatio, g.RRLower, g.RRUpper = o.RateRatio, o.RRLower, o.RRUpper
+	}
+	return nil
 }
 
 // groupAt returns row i's group ("" when the analysis has no groups) and

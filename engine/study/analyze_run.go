@@ -95,7 +95,7 @@ func compute(f *frame, a cohort.Analysis, env *analysisEnv, cp bool) (results.Re
 	case cohort.AnalysisLinear:
 		return typed(linear(f, a, env.refs))
 	case cohort.AnalysisRates:
-		v, err := crudeRates(f, a)
+		v, err := crudeRates(f, a, env.refs)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -68,9 +68,13 @@ type KMStep struct {
 // standardized) rates per group, with rate ratios against the reference
 // group.
 type Rates struct {
-	Per          float64     `json:"per"`
-	ConfLevel    float64     `json:"conf_level"`
-	TimeUnit     string      `json:"time_unit"` // "person-years"
+	Per       float64 `json:"per"`
+	ConfLevel float64 `json:"conf_level"`
+	TimeUnit  string  `json:"time_unit"` // "person-years"
+	// Reference is the group the rate ratios compare with: the covariate's
+	// reference in the protocol, else the first group (absent without
+	// groups, and in documents written before it was recorded).
+	Reference    *string     `json:"reference,omitempty"`
 	Groups       []GroupRate `json:"groups"`
 	Standardized bool        `json:"standardized"`
 }
