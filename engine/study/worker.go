@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
@@ -180,6 +181,10 @@ func (w *StepWorker) Work(ctx context.Context, job *river.Job[StepArgs]) error {
 		return fmt.Errorf("study: run %d step %s: %w", a.RunID, a.Step, err)
 	}
 	logger.Error("study step failed", "run", a.RunID, "step", a.Step, "err", err)
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return w.fail(ctx, client, a, step.Kind, clientError(err))
+	}
 	return w.fail(ctx, client, a, step.Kind, explain(err))
 }
 
