@@ -106,11 +106,19 @@ func lockRun(ctx context.Context, tx pgx.Tx, runID int64) (State, error) {
 	return s, noRun(err)
 }
 
-// runAndStepState reads a run's state and one of its steps'.
-func runAndStepState(ctx context.Context, q querier, runID int64, step string) (run, st State, err error) {
-	err = q.QueryRow(ctx, `SELECT r.state, s.state FROM study_run r JOIN study_step s ON s.run_id = r.id
-		WHERE r.id = $1 AND s.name = $2`, runID, step).Scan(&run, &st)
-	return run, st, noRun(err)
+// stepState is what a step's job reads before it runs.
+type stepState struct {
+	run, step State
+	stepID    string // the step's cohort.Step.ID at submission
+	explain   bool   // the run's steps run under EXPLAIN
+}
+
+// readStepState reads a run's state and one of its steps'.
+func readStepState(ctx context.Context, q querier, runID int64, step string) (stepState, error) {
+	var s stepState
+	err := q.QueryRow(ctx, `SELECT r.state, s.state, s.step_id, r.explain FROM study_run r JOIN study_step s ON s.run_id = r.id
+		WHERE r.id = $1 AND s.name = $2`, runID, step).Scan(&s.run, &s.step, &s.stepID, &s.explain)
+	return s, noRun(err)
 }
 
 // startRun marks a queued run running, from its first step on.
@@ -118,13 +126,6 @@ func startRun(ctx context.Context, q querier, runID int64) error {
 	_, err := q.Exec(ctx, `UPDATE study_run SET state = 'running', started_at = coalesce(started_at, now())
 		WHERE id = $1 AND state = 'queued'`, runID)
 	return err
-}
-
-// runExplain reads whether a run's steps run under EXPLAIN.
-func runExplain(ctx context.Context, q querier, runID int64) (bool, error) {
-	var on bool
-	err := q.QueryRow(ctx, "SELECT explain FROM study_run WHERE id = $1", runID).Scan(&on)
-	return on, noRun(err)
 }
 
 // failRun marks a live run failed with msg; it reports whether the run was

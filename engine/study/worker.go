@@ -53,70 +53,110 @@ type StepResult struct {
 	Skip   string `json:"skipped,omitempty"`
 }
 
-// Work runs one step: DROP, Create and SQL, the step's done mark and the
-// enqueuing of its ready successors, in one transaction.
+// Work runs one step in named stages, each error saying which failed:
+// read the run's and the step's state (a step not to run is skipped),
+// compile the step (the run's plan, checked against the stored step ID),
+// take the step's lease, mark it running, and execute it: DROP, Create and
+// SQL, the step's done mark and the enqueuing of its ready successors, in
+// one transaction. A failure of the execution is transient (River
+// retries) or fails the step and the run (failed).
 func (w *StepWorker) Work(ctx context.Context, job *river.Job[StepArgs]) error {
 	a := job.Args
-	logger := w.Logger
-	if logger == nil {
-		logger = slog.Default()
-	}
-	runState, stepState, err := runAndStepState(ctx, w.Pool, a.RunID, a.Step)
+	st, err := readStepState(ctx, w.Pool, a.RunID, a.Step)
 	if errors.Is(err, errNoRun) {
 		return river.JobCancel(fmt.Errorf("study: run %d has no step %q (deleted?)", a.RunID, a.Step))
 	}
 	if err != nil {
-		return fmt.Errorf("study: run %d step %s: %w", a.RunID, a.Step, err)
+		return stageError(a, "read state", err)
 	}
-	if runState == StateFailed || runState == StateCancelled {
-		return river.RecordOutput(ctx, StepResult{Skip: "run " + string(runState)})
+	if st.run == StateFailed || st.run == StateCancelled {
+		return river.RecordOutput(ctx, StepResult{Skip: "run " + string(st.run)})
 	}
-	if stepState == StateWaiting || stepState == StateFailed || stepState == StateCancelled {
+	if st.step == StateWaiting || st.step == StateFailed || st.step == StateCancelled {
 		// Not enqueued by the engine (a stray or duplicated job): a
 		// waiting step runs only once its inputs are done.
-		return river.RecordOutput(ctx, StepResult{Skip: "step " + string(stepState)})
+		return river.RecordOutput(ctx, StepResult{Skip: "step " + string(st.step)})
 	}
 	client := river.ClientFromContext[pgx.Tx](ctx)
-	if stepState == StateDone {
+	if st.step == StateDone {
 		// Done by an earlier attempt whose job did not complete: only make
 		// sure the successors are enqueued.
 		return w.finish(ctx, client, a, nil)
 	}
-	plan, err := w.plan(ctx, a.RunID)
+	step, failure, err := w.compile(ctx, a, st.stepID)
 	if err != nil {
-		return err
+		return stageError(a, "compile", err)
 	}
-	step := plan.Step(a.Step)
-	if step == nil {
-		return w.fail(ctx, client, a, "", fmt.Sprintf("step %s is not in the plan this software compiles from the run's protocol; resubmit the study", a.Step))
+	if failure != "" {
+		kind := ""
+		if step != nil {
+			kind = step.Kind
+		}
+		return w.fail(ctx, client, a, kind, failure)
 	}
-	var storedID string
-	if err := w.Pool.QueryRow(ctx, "SELECT step_id FROM study_step WHERE run_id = $1 AND name = $2", a.RunID, a.Step).Scan(&storedID); err != nil {
-		return fmt.Errorf("study: run %d step %s: %w", a.RunID, a.Step, err)
-	}
-	if storedID != step.ID {
-		return w.fail(ctx, client, a, step.Kind, fmt.Sprintf("step %s compiles differently in this software version than when the run was submitted; resubmit the study", a.Step))
-	}
-	release, err := acquireStepLease(ctx, w.Pool, logger, a) // lease.go: resumption after a crash
+	release, err := acquireStepLease(ctx, w.Pool, w.logger(), a) // lease.go: resumption after a crash
 	if err != nil {
 		return err
 	}
 	defer release()
-	if _, err := w.Pool.Exec(ctx, `UPDATE study_step SET state = 'running', attempts = attempts + 1, started_at = now()
-		WHERE run_id = $1 AND name = $2 AND state IN ('queued', 'running')`, a.RunID, a.Step); err != nil {
-		return fmt.Errorf("study: run %d step %s: %w", a.RunID, a.Step, err)
+	if err := markRunning(ctx, w.Pool, a); err != nil {
+		return stageError(a, "mark running", err)
 	}
-	if err := startRun(ctx, w.Pool, a.RunID); err != nil {
-		return fmt.Errorf("study: run %d: %w", a.RunID, err)
+	res, err := w.execute(ctx, client, a, step, st.explain)
+	if err == nil {
+		return river.RecordOutput(ctx, res)
 	}
+	return w.failed(ctx, client, job, step, err)
+}
 
-	explainOn, err := runExplain(ctx, w.Pool, a.RunID)
-	if err != nil {
-		return fmt.Errorf("study: run %d: %w", a.RunID, err)
+// stageError says which stage of a step failed.
+func stageError(a StepArgs, stage string, err error) error {
+	return fmt.Errorf("study: run %d step %s: %s: %w", a.RunID, a.Step, stage, err)
+}
+
+// logger is the worker's logger, slog's default without one.
+func (w *StepWorker) logger() *slog.Logger {
+	if w.Logger == nil {
+		return slog.Default()
 	}
+	return w.Logger
+}
+
+// compile returns the step of the run's plan, compiled once per process,
+// or why the step cannot run in this software version (a failure for the
+// user): not in the plan, or compiled differently than at submission.
+func (w *StepWorker) compile(ctx context.Context, a StepArgs, storedID string) (*cohort.Step, string, error) {
+	plan, err := w.plan(ctx, a.RunID)
+	if err != nil {
+		return nil, "", err
+	}
+	step := plan.Step(a.Step)
+	if step == nil {
+		return nil, fmt.Sprintf("step %s is not in the plan this software compiles from the run's protocol; resubmit the study", a.Step), nil
+	}
+	if storedID != step.ID {
+		return step, fmt.Sprintf("step %s compiles differently in this software version than when the run was submitted; resubmit the study", a.Step), nil
+	}
+	return step, "", nil
+}
+
+// markRunning marks the step running (one attempt more) and its run
+// running from its first step on.
+func markRunning(ctx context.Context, pool *pgxpool.Pool, a StepArgs) error {
+	if _, err := pool.Exec(ctx, `UPDATE study_step SET state = 'running', attempts = attempts + 1, started_at = now()
+		WHERE run_id = $1 AND name = $2 AND state IN ('queued', 'running')`, a.RunID, a.Step); err != nil {
+		return err
+	}
+	return startRun(ctx, pool, a.RunID)
+}
+
+// execute runs the step's statements, its done mark and the enqueuing of
+// its successors in one transaction; errRunOver when the run ended or
+// another job of the step finished first.
+func (w *StepWorker) execute(ctx context.Context, client *river.Client[pgx.Tx], a StepArgs, step *cohort.Step, explainOn bool) (StepResult, error) {
 	began := time.Now()
 	var res StepResult
-	err = pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
 		// Two jobs of one step (at-least-once delivery, a rescued job whose
 		// first worker still runs) take turns; the second finds it done.
 		if err := stepTx(ctx, tx, a); err != nil {
@@ -169,18 +209,24 @@ func (w *StepWorker) Work(ctx context.Context, job *river.Job[StepArgs]) error {
 		res = StepResult{Rows: rows, WallMS: time.Since(began).Milliseconds()}
 		return w.complete(ctx, tx, client, a, res)
 	})
-	if err == nil {
-		return river.RecordOutput(ctx, res)
-	}
+	return res, err
+}
+
+// failed handles an error of execute: nothing to do when the run ended;
+// a retry (a plain error) when it is transient; else the step and the run
+// fail, with the database's error in words a user can act on, or the
+// client's own.
+func (w *StepWorker) failed(ctx context.Context, client *river.Client[pgx.Tx], job *river.Job[StepArgs], step *cohort.Step, err error) error {
+	a := job.Args
 	if errors.Is(err, errRunOver) || w.runEnded(a.RunID) {
 		// Cancel stops the queries of a cancelled run's steps.
 		return river.RecordOutput(ctx, StepResult{Skip: "run ended"})
 	}
 	if ctx.Err() != nil || transient(err) {
-		logger.Warn("study step: transient error, River retries", "run", a.RunID, "step", a.Step, "attempt", job.Attempt, "err", err)
-		return fmt.Errorf("study: run %d step %s: %w", a.RunID, a.Step, err)
+		w.logger().Warn("study step: transient error, River retries", "run", a.RunID, "step", a.Step, "attempt", job.Attempt, "err", err)
+		return stageError(a, "execute", err)
 	}
-	logger.Error("study step failed", "run", a.RunID, "step", a.Step, "err", err)
+	w.logger().Error("study step failed", "run", a.RunID, "step", a.Step, "err", err)
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) {
 		return w.fail(ctx, client, a, step.Kind, clientError(err))
