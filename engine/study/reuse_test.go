@@ -48,9 +48,12 @@ func readable(t *testing.T, pool *pgxpool.Pool, runID int64) {
 // comparable is a run's stored document without its profile.
 func comparable(t *testing.T, pool *pgxpool.Pool, runID int64) string {
 	t.Helper()
-	var s string
-	require.NoError(t, pool.QueryRow(context.Background(), "SELECT (results - 'profile')::text FROM study_run WHERE id = $1", runID).Scan(&s))
-	return s
+	doc, err := service(pool, nil).Results(context.Background(), runID)
+	require.NoError(t, err)
+	doc.Profile = nil
+	b, err := json.Marshal(doc)
+	require.NoError(t, err)
+	return string(b)
 }
 
 // TestReuseAndDelete: a second run of an unchanged protocol reuses every
