@@ -35,6 +35,10 @@ var ErrNotFound = errs.Wrap(errs.NotFound, errors.New("study: no such run"))
 // (not done, failed or cancelled).
 var ErrNoResults = errs.Wrap(errs.Conflict, errors.New("study: the run has no results yet"))
 
+// errNoRiver is returned by the methods that enqueue or cancel jobs on a
+// Service without a River client.
+var errNoRiver = errors.New("study: the service has no River client (Service.River) to enqueue or cancel jobs with")
+
 // notFound is ErrNotFound naming the run.
 func notFound(runID int64) error { return fmt.Errorf("%w: %d", ErrNotFound, runID) }
 
@@ -166,6 +170,9 @@ func (s *Service) ResultsJSON(ctx context.Context, runID int64) ([]byte, error) 
 // of the run runs any more, or it is past its cancellation and rolling
 // back. Cancelling an ended run changes nothing and is not an error.
 func (s *Service) Cancel(ctx context.Context, runID int64) error {
+	if s.River == nil {
+		return errNoRiver
+	}
 	live := false
 	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
 		state, err := lockRun(ctx, tx, runID)

@@ -113,6 +113,9 @@ var errScopeUnsupported = errs.Wrap(errs.Unavailable, errors.New("study: submit:
 // as cohort.ValidationErrors, with JSON paths (errs.Invalid); ErrNoData
 // (errs.Unavailable) when nothing has been imported.
 func (s *Service) Submit(ctx context.Context, req SubmitRequest) (Submitted, error) {
+	if s.River == nil {
+		return Submitted{}, errNoRiver
+	}
 	if len(req.Scope) > 0 && !scopeSupported {
 		return Submitted{}, errScopeUnsupported
 	}
