@@ -15,6 +15,7 @@ import (
 	"github.com/beaver-analytics/beaver/engine/access"
 	"github.com/beaver-analytics/beaver/engine/catalog"
 	"github.com/beaver-analytics/beaver/engine/study"
+	"github.com/beaver-analytics/beaver/report/suppress"
 	"github.com/beaver-analytics/beaver/schema/errs"
 )
 
@@ -373,7 +374,9 @@ func (s *Server) deleteRun(c *echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-// resultsOf returns the stored results document of a visible run.
+// resultsOf returns the results document of a visible run as served:
+// with primary and complementary suppression at the current minimum cell
+// count (report/suppress), whatever it was when the run was computed.
 func (s *Server) resultsOf(c *echo.Context) (int64, *catalog.Study, []byte, error) {
 	ctx := c.Request().Context()
 	id, err := idParam(c, "id")
@@ -384,12 +387,21 @@ func (s *Server) resultsOf(c *echo.Context) (int64, *catalog.Study, []byte, erro
 	if err != nil {
 		return 0, nil, nil, err
 	}
-	b, err := s.study.ResultsJSON(ctx, id)
+	doc, err := s.study.Results(ctx, id)
 	if errors.Is(err, study.ErrNoResults) {
 		return 0, nil, nil, fmt.Errorf("%w: run %d has no results: it has not ended done", errs.Conflict, id)
 	}
 	if err != nil {
 		return 0, nil, nil, err
+	}
+	settings, err := s.accounts.Settings(ctx)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	suppress.Document(doc, int64(settings.MinCount))
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return 0, nil, nil, fmt.Errorf("web: encode results of run %d: %w", id, err)
 	}
 	return id, st, b, nil
 }
