@@ -50,16 +50,16 @@ type RunView struct {
 	Error   string  `json:"error,omitempty"`
 	Percent float64 `json:"percent"`
 	// ETASeconds is the estimated time left; null until known.
-	ETASeconds     *float64             `json:"eta_seconds"`
-	ElapsedSeconds float64              `json:"elapsed_seconds"`
-	DataVersion    int64                `json:"data_version"`
+	ETASeconds     *float64 `json:"eta_seconds"`
+	ElapsedSeconds float64  `json:"elapsed_seconds"`
+	DataVersion    int64    `json:"data_version"`
 	// Scope lists the ASLs the run's population was restricted to (the
 	// submitting user's data scope); empty: the whole region.
 	Scope []string `json:"scope"`
 	// Warnings are the protocol's design warnings found at submission.
-	Warnings []string `json:"warnings"`
-	Phases   []Phase  `json:"phases"`
-	Steps          []study.StepProgress `json:"steps"`
+	Warnings []string             `json:"warnings"`
+	Phases   []Phase              `json:"phases"`
+	Steps    []study.StepProgress `json:"steps"`
 }
 
 // runs gives the API's view of study runs, checks that the caller may see

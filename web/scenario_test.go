@@ -235,4 +235,3 @@ func smallCounts(t testing.TB, b []byte, k float64) []string {
 	walk("", v)
 	return out
 }
-
