@@ -170,7 +170,7 @@ func (w *UploadWorker) Work(ctx context.Context, job *river.Job[UploadArgs]) err
 	if res != nil {
 		importID = &res.ImportID
 		if err == nil {
-			state = res.State
+			state = string(res.State)
 		}
 	}
 	if err != nil {
