@@ -17,6 +17,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/beaver-analytics/beaver/engine/access"
 	"github.com/beaver-analytics/beaver/engine/study"
 )
 
@@ -99,6 +100,7 @@ func NewClient(pool *pgxpool.Pool, cfg Config, work bool) (*Client, error) {
 	river.AddWorker(workers, &study.StepWorker{Pool: pool, Logger: cfg.Logger})
 	river.AddWorker(workers, &study.LeasedResultsWorker{ResultsWorker: study.ResultsWorker{Pool: pool, Logger: cfg.Logger}})
 	river.AddWorker(workers, &study.SweepWorker{Pool: pool, Logger: cfg.Logger})
+	river.AddWorker(workers, &UploadWorker{Pool: pool, Logger: cfg.Logger})
 	rc := &river.Config{
 		Logger:               riverLogger(cfg.Logger),
 		JobTimeout:           cfg.JobTimeout,
@@ -193,9 +195,9 @@ type MaintenanceResult struct {
 
 // Work deletes expired sessions and records how many.
 func (w *MaintenanceWorker) Work(ctx context.Context, job *river.Job[MaintenanceArgs]) error {
-	tag, err := w.Pool.Exec(ctx, "DELETE FROM app_session WHERE expires_at < now()")
+	n, err := (&access.Service{Pool: w.Pool}).DeleteExpiredSessions(ctx)
 	if err != nil {
-		return fmt.Errorf("maintenance: delete expired sessions: %w", err)
+		return fmt.Errorf("engine: maintenance: %w", err)
 	}
-	return river.RecordOutput(ctx, MaintenanceResult{SessionsDeleted: tag.RowsAffected()})
+	return river.RecordOutput(ctx, MaintenanceResult{SessionsDeleted: n})
 }

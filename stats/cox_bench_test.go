@@ -36,3 +36,19 @@ func benchZPH(b *testing.B, n, p int) {
 		}
 	}
 }
+
+// BenchmarkCoxProfile100k times a fit with profile-likelihood intervals
+// (CoxOptions.CI = "profile") on 100,000 rows and 10 covariates.
+func BenchmarkCoxProfile100k(b *testing.B) {
+	d := coxSim(100_000, 10, 1)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := Cox(d, CoxOptions{CI: "profile"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCoxWald100k is BenchmarkCoxProfile100k's Wald counterpart.
+func BenchmarkCoxWald100k(b *testing.B) { benchCox(b, 100_000, 10, "efron") }

@@ -53,10 +53,13 @@ type coxEngine struct {
 	dsum   []float64    // npos*(p+1): sums over the deaths at each position
 	h, adj []float64    // per position: hazard weight, death-row adjustment
 	hr, hp []float64    // per position: unweighted Σ_k 1/den_k and Σ_k f_k/den_k
-	q      [3][]float64 // per position: Σ_k f_k^m/den_k², m = 0, 1, 2
+	q      [3][]float64 // per position: Σ_k f_k^m (tot/den_k)², m = 0, 1, 2
+	tot    []float64    // per position: the risk-set total of exp(eta), S[0]
 	hcum   []float64    // cumulated h within each stratum
 	xdead  []float64    // sum of x over deaths (constant)
 	a0, a2 []float64    // scratch p
+	mbuf   []float64    // scratch p
+	a2s    []float64    // scratch p
 	etaDed []float64    // per part: sum of eta over deaths
 }
 
@@ -154,8 +157,11 @@ func newCoxEngine(x []float64, n, p int, start, stop []float64, event []bool, st
 	for m := range e.q {
 		e.q[m] = make([]float64, pos)
 	}
+	e.tot = make([]float64, pos)
 	e.a0 = make([]float64, p)
 	e.a2 = make([]float64, p)
+	e.mbuf = make([]float64, p)
+	e.a2s = make([]float64, p)
 	return e
 }
 
@@ -287,15 +293,23 @@ func (e *coxEngine) timeTerms(u []float64, corr []float64, wt []float64) float64
 			if wt != nil {
 				w = wt[j]
 			}
+			// The information's a a'/den² terms are kept as q0 a0 a0' +
+			// q1 (a0 a2' + a2 a0') + q2 a2 a2' with a0, a2 divided by the
+			// risk-set total tot = S[0] and the q's multiplied by tot²:
+			// (tot/den_k)² ≤ d², where den_k² alone overflows once risk
+			// scores pass 1e154 (the term then vanished and the information
+			// came out far too large). survival's C code avoids it likewise,
+			// forming means first.
+			tot := S[0]
 			var h, hp, q0, q1, q2 float64
 			if !e.efron || d == 1 {
-				den := S[0]
+				den := tot
 				ll -= d * math.Log(den)
 				h, hp = d/den, d/den
 				for k := 0; k < p; k++ {
 					a0[k], a2[k] = S[k+1], 0
 				}
-				q0 = d / (den * den)
+				q0 = d
 				q1, q2 = q0, q0
 			} else {
 				d0, d2 := S[0]-D[0], D[0]
@@ -310,10 +324,11 @@ func (e *coxEngine) timeTerms(u []float64, corr []float64, wt []float64) float64
 					inv := 1 / den
 					h += inv
 					hp += f * inv
-					inv2 := inv * inv
-					q0 += inv2
-					q1 += f * inv2
-					q2 += f * f * inv2
+					v := tot * inv
+					v *= v
+					q0 += v
+					q1 += f * v
+					q2 += f * f * v
 				}
 			}
 			if u != nil {
@@ -322,14 +337,19 @@ func (e *coxEngine) timeTerms(u []float64, corr []float64, wt []float64) float64
 				}
 			}
 			if corr != nil {
+				m0, m2 := e.mbuf, e.a2s
+				for k := 0; k < p; k++ {
+					m0[k], m2[k] = a0[k]/tot, a2[k]/tot
+				}
 				for k := 0; k < p; k++ {
 					for l := 0; l <= k; l++ {
-						corr[k*p+l] += w * (q0*a0[k]*a0[l] + q1*(a0[k]*a2[l]+a2[k]*a0[l]) + q2*a2[k]*a2[l])
+						corr[k*p+l] += w * (q0*m0[k]*m0[l] + q1*(m0[k]*m2[l]+m2[k]*m0[l]) + q2*m2[k]*m2[l])
 					}
 				}
 			}
 			e.hr[j], e.hp[j] = h, hp
 			e.q[0][j], e.q[1][j], e.q[2][j] = q0, q1, q2
+			e.tot[j] = tot
 			e.h[j] = w * h
 			e.adj[j] = w * (hp - h)
 			e.hcum[j] = e.hcum[j-1] + e.h[j]

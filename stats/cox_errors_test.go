@@ -2,6 +2,7 @@ package stats
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -36,18 +37,30 @@ func TestCoxDegenerateData(t *testing.T) {
 		want string
 		row  int // 1-based row named by a *CoxRowError, 0 if none
 	}{
-		{"separation", sep, `coefficient of "g" diverges`, 0},
-		{"singular", sing, `singular; variable 3 ("c")`, 0},
+		{"separation", sep, `cox: newton-raphson: monotone likelihood (separation): the coefficient of "g" diverges to infinity (log-likelihood converged before it;`, 0},
 		{"no events", with(func(d *CoxData) { d.Event = make([]bool, 4) }), "no events", 0},
-		{"constant covariate", with(func(d *CoxData) { d.X = []float64{2, 2, 2, 2} }), `covariate "x" has no variation`, 0},
+		{"constant covariate", with(func(d *CoxData) { d.X = []float64{2, 2, 2, 2} }), `cox: design: no covariate varies among the 4 rows used ("x": it has no variation (all values are 2))`, 0},
 		{"negative time", with(func(d *CoxData) { d.Stop[2] = -1 }), "negative time", 3},
 		{"NaN time", with(func(d *CoxData) { d.Stop[1] = math.NaN() }), "not a finite number", 2},
 		{"stop before start", with(func(d *CoxData) { d.Start = []float64{0, 0, 3, 1} }), "stop time 3 is not after start time 3", 3},
 		{"negative start", with(func(d *CoxData) { d.Start = []float64{0, -1, 0, 0} }), "negative start time", 2},
-		{"infinite covariate", with(func(d *CoxData) { d.X[3] = math.Inf(1) }), `covariate "x" is +Inf`, 4},
+		{"infinite covariate", with(func(d *CoxData) { d.X[3] = math.Inf(1) }), `covariate "x": +Inf is not a finite number`, 4},
+		// issue 14 point 17: 1e308 gave "log-likelihood at beta = 0 is not finite", 1e-320 "singular"
+		{"huge covariate", with(func(d *CoxData) { d.X[1] = 1e308 }), `covariate "x": 1e+308 is too large: values must be 0 or of magnitude 1e-100 to 1e+100; rescale the column`, 2},
+		{"subnormal covariate", with(func(d *CoxData) { d.X = []float64{0, 1e-320, 0, 3e-320} }), `covariate "x": 1e-320 is too small`, 2},
 		{"empty", CoxData{P: 1}, "no rows", 0},
 		{"no covariates", CoxData{Stop: []float64{1}, Event: []bool{true}}, "no covariates", 0},
 	}
+	t.Run("singular", func(t *testing.T) {
+		// c = a + b: R's coefficient NA, the rest fitted
+		fit, err := Cox(sing, CoxOptions{})
+		require.NoError(t, err)
+		assert.Equal(t, []string{"c"}, fit.Dropped)
+		assert.True(t, fit.Coefficients[2].Coef.IsNA())
+		for k, want := range refs["singular"].vec["coef"] {
+			assertRel(t, want, fit.Coef[k], 1e-6, refs["singular"].call)
+		}
+	})
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -61,6 +74,172 @@ func TestCoxDegenerateData(t *testing.T) {
 				assert.Equal(t, c.row, re.Row+1)
 			} else {
 				assert.False(t, errors.As(err, &re))
+			}
+		})
+	}
+}
+
+// TestCoxSeparationNamed checks that a coefficient running off to infinity
+// is named (issue 14, point 15), whether the information collapses (R: NA
+// without a warning) or the fit runs out of iterations (R: "one or more
+// coefficients may be infinite"; Beaver returned converged:false with no
+// warning), and that a fit only slow to converge is not taken for one.
+func TestCoxSeparationNamed(t *testing.T) {
+	t.Parallel()
+	refs := loadCoxRefs(t)
+	// R: coxph(Surv(time, status) ~ x, data = d) (testdata/cox/make_separation.R)
+	require.True(t, math.IsNaN(refs["separation_collapse"].vec["coef"][0]))
+	require.Contains(t, refs["separation_noconv"].text["warning"], "one or more coefficients may be infinite")
+	for _, c := range []struct {
+		name      string
+		converged bool
+	}{{"separation_collapse", false}, {"separation_noconv", false}} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			d := loadCoxData(t, coxSpec{csv: c.name + ".csv", time: "time", event: "status", covariates: []string{"x"}})
+			for _, cp := range []bool{false, true} {
+				if cp { // the same data as counting-process intervals (0, time]
+					d.Start = make([]float64, len(d.Stop))
+				}
+				fit, err := Cox(d, CoxOptions{})
+				require.Error(t, err, "counting process %v: %+v", cp, fit)
+				var se *CoxSeparationError
+				require.True(t, errors.As(err, &se), "%v", err)
+				assert.Equal(t, []string{"x"}, se.Terms)
+				assert.Contains(t, err.Error(), `the coefficient of "x" diverges to infinity`)
+			}
+		})
+	}
+	// lung with iter.max = 2 runs out of iterations without diverging
+	fit, err := Cox(loadCoxData(t, coxCases["lung_iter2"]), CoxOptions{MaxIter: 2})
+	require.NoError(t, err)
+	assert.False(t, fit.Converged)
+}
+
+// TestCoxEngineLargeRiskScores checks the information where risk scores
+// exceed 1e150 (x·beta up to 400): den² overflowed, the a a'/den² term
+// vanished and the information came out 33,000 times too large, so that
+// Newton-Raphson crawled in steps of 0.002 (coefficient 2.54 after 10
+// iterations where R reaches 3.44).
+func TestCoxEngineLargeRiskScores(t *testing.T) {
+	t.Parallel()
+	refs := loadCoxRefs(t)
+	d := loadCoxData(t, coxSpec{csv: "separation_noconv.csv", time: "time", event: "status", covariates: []string{"x"}})
+	pr, err := prepCox(d)
+	require.NoError(t, err)
+	for _, ties := range []string{"efron", "breslow"} {
+		// R: coxph(Surv(time, status) ~ x, data = d, ties = ties, init = 2.54185284799016, iter.max = 0)
+		ref := refs["separation_noconv_init_"+ties]
+		eng := newCoxEngine(pr.x, pr.n, 1, nil, d.Stop, d.Event, pr.strata, pr.nstrat, ties == "efron")
+		u, imat := make([]float64, 1), make([]float64, 1)
+		ll := eng.eval([]float64{2.541852847990159 / pr.scale[0]}, u, imat)
+		assertRel(t, ref.scalar["loglik"], ll, 1e-9, ref.call+" loglik")
+		assertRel(t, ref.vec["info"][0], imat[0]/(pr.scale[0]*pr.scale[0]), 1e-6, ref.call+" 1/var")
+	}
+	// the cluster-robust variance there (score residuals, same overflow):
+	// R: coxph(..., init = 2.54185284799016, iter.max = 0, cluster = id), id = (row - 1) %/% 4
+	for _, ties := range []string{"efron", "breslow"} {
+		ref := refs["separation_noconv_robust_"+ties]
+		dc := d
+		dc.Cluster = make([]string, len(d.Stop))
+		for i := range dc.Cluster {
+			dc.Cluster[i] = fmt.Sprint(i / 4)
+		}
+		prc, err := prepCox(dc)
+		require.NoError(t, err)
+		eng := newCoxEngine(prc.x, prc.n, 1, nil, dc.Stop, dc.Event, prc.strata, prc.nstrat, ties == "efron")
+		beta := []float64{2.541852847990159}
+		u, imat := make([]float64, 1), make([]float64, 1)
+		eng.eval([]float64{beta[0] / prc.scale[0]}, u, imat)
+		naive := []float64{prc.scale[0] * prc.scale[0] / imat[0]}
+		robust, _, err := coxRobust(eng, prc, dc, beta, naive)
+		require.NoError(t, err)
+		assertRel(t, ref.vec["robust_var"][0], robust[0], 1e-6, ref.call+" robust var")
+	}
+	// R: coxph(Surv(time, status) ~ x, data = d, iter.max = 10)
+	ref := refs["separation_noconv_iter10"]
+	eng := newCoxEngine(pr.x, pr.n, 1, nil, d.Stop, d.Event, pr.strata, pr.nstrat, true)
+	st, err := coxNewtonRaphson(eng, 1, []float64{0}, 10, 1e-9, false)
+	require.NoError(t, err)
+	assertRel(t, ref.vec["coef"][0], st.beta[0]*pr.scale[0], 1e-6, ref.call+" coef")
+	assertRel(t, ref.scalar["loglik"], st.ll, 1e-9, ref.call+" loglik")
+}
+
+// TestCoxLevelLimit checks that a categorical term with more than
+// CoxMaxLevels levels is refused before fitting (issue 14, point 16: a
+// 1,500-level term ran 52 s and did not converge), and that one with
+// CoxMaxLevels levels is fitted.
+func TestCoxLevelLimit(t *testing.T) {
+	t.Parallel()
+	build := func(levels int) CoxData {
+		n, p := 4*levels, levels-1
+		d := CoxData{P: p, X: make([]float64, n*p)}
+		for i := 0; i < n; i++ {
+			l := i % levels
+			d.Stop = append(d.Stop, float64(1+(i*7919)%97))
+			d.Event = append(d.Event, i%4 != 3)
+			if l > 0 {
+				d.X[i*p+l-1] = 1
+			}
+		}
+		for l := 1; l < levels; l++ {
+			d.Names = append(d.Names, fmt.Sprintf("site=%d", l))
+			d.Terms = append(d.Terms, "site")
+		}
+		return d
+	}
+	_, err := Cox(build(CoxMaxLevels+1), CoxOptions{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `cox: design: categorical term "site" has 101 levels; a Cox model takes at most 100`)
+	_, err = Cox(build(CoxMaxLevels), CoxOptions{})
+	var se *CoxSeparationError
+	if err != nil && !errors.As(err, &se) {
+		t.Fatalf("100 levels: %v", err)
+	}
+}
+
+// TestCoxStageErrors checks that a failed fit says which stage failed
+// (issue 16) and keeps its cause reachable with errors.As / errors.Is.
+func TestCoxStageErrors(t *testing.T) {
+	t.Parallel()
+	base := CoxData{Stop: []float64{1, 2, 3, 4}, Event: []bool{true, false, true, true}, X: []float64{1, 2, 3, 5}, P: 1, Names: []string{"x"}}
+	sep := loadCoxData(t, coxSpec{csv: "separation.csv", time: "time", event: "status", covariates: []string{"x", "g"}})
+	one := loadCoxData(t, coxCases["lung_efron"])
+	one.Cluster = make([]string, len(one.Stop)) // a single cluster
+	noEvents := base
+	noEvents.Event = make([]bool, 4)
+	negative := base
+	negative.Stop = []float64{1, -2, 3, 4}
+	constant := base
+	constant.X = []float64{7, 7, 7, 7}
+	cases := []struct {
+		name, stage string
+		data        CoxData
+		opts        CoxOptions
+		cause       any // a pointer to the cause's type for errors.As, or an error for errors.Is
+	}{
+		{"bad ties", "options", base, CoxOptions{Ties: "exact"}, nil},
+		{"no events", "data", noEvents, CoxOptions{}, ErrCoxNoEvents},
+		{"negative time", "data", negative, CoxOptions{}, new(*CoxRowError)},
+		{"nothing varies", "design", constant, CoxOptions{}, nil},
+		{"separation", "newton-raphson", sep, CoxOptions{}, new(*CoxSeparationError)},
+		{"one cluster", "variance", one, CoxOptions{}, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Cox(c.data, c.opts)
+			require.Error(t, err)
+			var se *CoxStageError
+			require.True(t, errors.As(err, &se), "%v", err)
+			assert.Equal(t, c.stage, se.Stage)
+			assert.Regexp(t, "^cox: "+c.stage+": ", err.Error())
+			switch cause := c.cause.(type) {
+			case error:
+				assert.ErrorIs(t, err, cause)
+			case nil:
+			default:
+				assert.True(t, errors.As(err, cause), "cause %T of %v", cause, err)
 			}
 		})
 	}

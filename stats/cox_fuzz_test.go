@@ -2,6 +2,7 @@ package stats
 
 import (
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -20,6 +21,9 @@ func coxFuzzData(b []byte) (CoxData, CoxOptions) {
 	counting, strata, cluster := h&4 != 0, h&8 != 0, h&16 != 0
 	if h&32 != 0 {
 		o.Ties = "breslow"
+	}
+	if h&64 != 0 && !cluster {
+		o.CI = "profile"
 	}
 	w := 2 + p
 	n := len(b) / w
@@ -59,7 +63,8 @@ func FuzzCox(f *testing.F) {
 	f.Add([]byte{1, 3, 1, 10, 9, 5, 0, 20, 3, 7, 1, 250, 0, 2, 1, 3, 8, 9, 0, 40, 1})
 	f.Add([]byte{4 | 8 | 16, 3, 65, 10, 5, 129, 20, 7, 3, 250, 2, 193, 3, 9, 1, 40, 4, 5, 70})
 	f.Add([]byte{32 | 2, 1, 1, 1, 2, 3, 1, 1, 2, 1, 2, 1, 1, 3, 1, 2, 1, 1, 4, 4, 4})
-	f.Add([]byte{16, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}) // all tied
+	f.Add([]byte{16, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1})                                               // all tied
+	f.Add([]byte{64 | 1, 3, 1, 10, 9, 5, 0, 20, 3, 7, 1, 250, 0, 2, 1, 3, 8, 9, 0, 40, 1, 6, 1, 30, 2}) // profile intervals
 	f.Fuzz(func(t *testing.T, b []byte) {
 		d, o := coxFuzzData(b)
 		fit, err := Cox(d, o)
@@ -67,6 +72,18 @@ func FuzzCox(f *testing.F) {
 			return
 		}
 		for _, c := range fit.Coefficients {
+			if o.CI == "profile" && !c.Coef.IsNA() {
+				// a profile limit is NA (infinite) or on its side of the estimate
+				if (!c.HRLower.IsNA() && c.HRLower > c.HR) || (!c.HRUpper.IsNA() && c.HRUpper < c.HR) {
+					t.Fatalf("profile interval does not hold the estimate: %+v", c)
+				}
+			}
+			if slices.Contains(fit.Dropped, c.Term) {
+				if !c.Coef.IsNA() {
+					t.Fatalf("dropped term with a coefficient %+v", c)
+				}
+				continue
+			}
 			if !coxFinite(c.Coef, c.SE, c.Z, c.P) || (d.Cluster != nil && c.RobustSE.IsNA()) {
 				t.Fatalf("non-finite coefficient %+v", c)
 			}

@@ -28,10 +28,12 @@ func (e *coxEngine) scoreResidSums(groups []int, ng int) []float64 {
 					a0[k], a2[k] = S[k+1]-D[k+1], D[k+1]
 				}
 			}
-			q0, q1, q2 := e.q[0][j], e.q[1][j], e.q[2][j]
+			// Σ_k f_k^m a/den_k², from the q's scaled by tot² (timeTerms)
+			q0, q1, q2, tot := e.q[0][j], e.q[1][j], e.q[2][j], e.tot[j]
 			for k := 0; k < p; k++ {
-				m := a0[k]*q0 + a2[k]*q1
-				mp := a0[k]*q1 + a2[k]*q2
+				b0, b2 := a0[k]/tot, a2[k]/tot
+				m := (b0*q0 + b2*q1) / tot
+				mp := (b0*q1 + b2*q2) / tot
 				mcum[j*p+k] = mcum[(j-1)*p+k] + m
 				madj[j*p+k] = mp - m
 				xm[j*p+k] = (a0[k]*e.hr[j] + a2[k]*e.hp[j]) / d

@@ -2,6 +2,7 @@ package stats
 
 import (
 	"encoding/csv"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -14,8 +15,10 @@ import (
 )
 
 // coxRef holds the values of one case of testdata/cox/reference.csv, made
-// by testdata/cox/make_reference.R (R 4.2.2, survival 3.5-3); each case
-// records its exact R call in the quantity "call".
+// by testdata/cox/make_reference.R (R 4.2.2, survival 3.5-3), or of the
+// other *reference.csv files of testdata/cox, each made by the R script
+// named in coxRefFiles; each case records its exact R call in the quantity
+// "call".
 type coxRef struct {
 	call   string
 	scalar map[string]float64
@@ -23,15 +26,34 @@ type coxRef struct {
 	text   map[string]string
 }
 
+// coxRefFiles are the reference files of testdata/cox and the R scripts
+// that wrote them (R 4.2.2, survival 3.5-3).
+var coxRefFiles = map[string]string{
+	"reference.csv":            "make_reference.R",
+	"dropped_reference.csv":    "make_dropped.R",
+	"separation_reference.csv": "make_separation.R",
+	"profile_reference.csv":    "make_profile.R", // cases named profile_<case>
+}
+
 func loadCoxRefs(t *testing.T) map[string]*coxRef {
 	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", "cox", "reference.csv"))
-	require.NoError(t, err)
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	require.NoError(t, err)
+	var rows [][]string
+	for file := range coxRefFiles {
+		f, err := os.Open(filepath.Join("testdata", "cox", file))
+		require.NoError(t, err)
+		recs, err := csv.NewReader(f).ReadAll()
+		f.Close()
+		require.NoError(t, err)
+		for _, r := range recs[1:] {
+			if file == "profile_reference.csv" {
+				r[0] = "profile_" + r[0]
+			}
+			rows = append(rows, r)
+		}
+	}
 	refs := map[string]*coxRef{}
-	for _, r := range rows[1:] {
+	var err error
+	for _, r := range rows {
 		c, q, term, v := r[0], r[1], r[2], r[3]
 		ref := refs[c]
 		if ref == nil {
@@ -92,6 +114,10 @@ var coxCases = map[string]coxSpec{
 	"single_event":     {csv: "single.csv", time: "time", event: "status", covariates: []string{"x"}},
 	"lung_iter2":       {csv: "lung.csv", time: "time", event: "dead", covariates: []string{"age", "sex", "ph.ecog"}, maxIter: 2},
 	"heart_iter2":      {csv: "heart.csv", start: "start", time: "stop", event: "event", covariates: []string{"age", "year", "surgery", "transplant"}, maxIter: 2},
+	// columns coxph gives NA (make_dropped.R): k is constant, al = age + 2*sex
+	"lung_constant":       {csv: "lung_dropped.csv", time: "time", event: "dead", covariates: []string{"age", "k", "sex", "ph.ecog"}, zph: true},
+	"lung_aliased":        {csv: "lung_dropped.csv", time: "time", event: "dead", covariates: []string{"age", "sex", "al", "ph.ecog"}, zph: true},
+	"lung_aliased_strata": {csv: "lung_dropped.csv", time: "time", event: "dead", covariates: []string{"age", "k", "al", "ph.ecog", "sex"}, strata: "inst", zph: true},
 }
 
 // loadCoxData reads a case's CSV and applies na.omit over the used columns.
@@ -184,12 +210,16 @@ func TestCoxMatchesR(t *testing.T) {
 					assertRel(t, seInfo[k], float64(c.SE), tol, ref.call+" se (inverse information) "+c.Term)
 				}
 				assertRel(t, ref.scalar["loglik"], float64(fit.Loglik), tol, ref.call+" loglik")
-				assertRel(t, ref.scalar["score_chi2"], float64(fit.ModelScore.Chi2), tol, ref.call+" score")
+				assertRel(t, ref.scalar["score_chi2"], float64(fit.ScoreTest.Chi2), tol, ref.call+" score")
 				assert.Equal(t, int(ref.scalar["iter"]), fit.Iterations, ref.call+" iterations")
 				assert.False(t, fit.Converged)
 				return
 			}
+			var dropped []string
 			for k, c := range fit.Coefficients {
+				if math.IsNaN(ref.vec["coef"][k]) {
+					dropped = append(dropped, c.Term)
+				}
 				assertRel(t, ref.vec["coef"][k], float64(c.Coef), tol, ref.call+" coef "+c.Term)
 				assertRel(t, ref.vec["se"][k], float64(c.SE), tol, ref.call+" se "+c.Term)
 				if rse, ok := ref.vec["robust_se"]; ok {
@@ -210,17 +240,32 @@ func TestCoxMatchesR(t *testing.T) {
 			assert.Equal(t, int(ref.scalar["df"]), fit.LRTest.DF)
 			assertRel(t, ref.scalar["wald_chi2"], float64(fit.WaldTest.Chi2), tol, ref.call+" Wald")
 			assertRel(t, ref.scalar["wald_p"], float64(fit.WaldTest.P), tol, ref.call+" Wald p")
-			assertRel(t, ref.scalar["score_chi2"], float64(fit.ModelScore.Chi2), tol, ref.call+" score")
-			if rs, ok := ref.scalar["rscore_chi2"]; ok {
-				assertRel(t, rs, float64(fit.ScoreTest.Chi2), tol, ref.call+" robust score")
-				assertRel(t, ref.scalar["rscore_p"], float64(fit.ScoreTest.P), tol, ref.call+" robust score p")
+			assertRel(t, ref.scalar["score_chi2"], float64(fit.ScoreTest.Chi2), tol, ref.call+" score")
+			assertRel(t, ref.scalar["score_p"], float64(fit.ScoreTest.P), tol, ref.call+" score p")
+			if rs, ok := ref.scalar["rscore_chi2"]; ok { // fit$rscore, summary(fit)$robscore
+				require.NotNil(t, fit.RobustScoreTest, ref.call+" robust score")
+				assertRel(t, rs, float64(fit.RobustScoreTest.Chi2), tol, ref.call+" robust score")
+				assertRel(t, ref.scalar["rscore_p"], float64(fit.RobustScoreTest.P), tol, ref.call+" robust score p")
+				assert.Equal(t, fit.ScoreTest.DF, fit.RobustScoreTest.DF)
 			} else {
-				assertRel(t, ref.scalar["score_p"], float64(fit.ScoreTest.P), tol, ref.call+" score p")
+				assert.Nil(t, fit.RobustScoreTest, "robust score test without a cluster")
 			}
 			assert.Equal(t, int(ref.scalar["iter"]), fit.Iterations, ref.call+" iterations")
 			assert.Equal(t, spec.maxIter == 0, fit.Converged)
 			assert.Equal(t, int(ref.scalar["n"]), fit.N, ref.call+" n")
 			assert.Equal(t, int(ref.scalar["events"]), fit.Events, ref.call+" events")
+			// the terms R reports as NA are named, each in a warning
+			assert.Equal(t, dropped, fit.Dropped, ref.call+" dropped")
+			warns := fit.Warnings
+			if !fit.Converged { // R: "Ran out of iterations and did not converge"
+				require.NotEmpty(t, warns)
+				assert.Contains(t, warns[len(warns)-1], "did not converge in 2 iterations")
+				warns = warns[:len(warns)-1]
+			}
+			require.Len(t, warns, len(dropped))
+			for k, w := range warns {
+				assert.Contains(t, w, fmt.Sprintf("covariate %q was left out", dropped[k]))
+			}
 
 			if !spec.zph {
 				return

@@ -35,6 +35,16 @@ func CoxZPH(d CoxData, fit *CoxResult, transform string) (*ZPHResult, error) {
 	if len(fit.Coef) != pr.p {
 		panic(fmt.Sprintf("stats: cox.zph: fit has %d coefficients, data %d columns", len(fit.Coef), pr.p))
 	}
+	// as cox.zph, terms whose coefficient is NA (dropped by Cox) are left out
+	var keep []int
+	var coef []float64
+	for j, b := range fit.Coef {
+		if !math.IsNaN(b) {
+			keep = append(keep, j)
+			coef = append(coef, b)
+		}
+	}
+	pr = pr.subset(keep)
 	n, p := pr.n, pr.p
 	tt, err := coxTimeTransform(d, transform)
 	if err != nil {
@@ -52,7 +62,7 @@ func CoxZPH(d CoxData, fit *CoxResult, transform string) (*ZPHResult, error) {
 	e := newCoxEngine(pr.x, n, p, d.Start, d.Stop, d.Event, pr.strata, pr.nstrat, fit.Efron)
 	bs := make([]float64, p)
 	for k := range bs {
-		bs[k] = fit.Coef[k] / pr.scale[k]
+		bs[k] = coef[k] / pr.scale[k]
 	}
 	e.riskSums(bs)
 	g := make([]float64, e.npos)

@@ -151,3 +151,128 @@ func SortLevels(levels []string) []string {
 	})
 	return out
 }
+
+// aliasing is what dropAliased found: the reduced design, the original
+// index of each kept column, and the dropped columns with the reason.
+type aliasing struct {
+	d        *Design
+	keep     []int
+	dropped  []string
+	warnings []string
+}
+
+// dropAliased removes from d, as R's lm and glm report NA for them, the
+// columns with no variation and then, one at a time, the first column that
+// bad reports as a linear combination of the intercept and the columns
+// before it (bad returns its index among d's columns, or -1). model names
+// the R function in the warnings.
+func dropAliased(d *Design, model string, bad func(*Design) int) aliasing {
+	a := aliasing{d: d, keep: make([]int, d.P)}
+	for j := range a.keep {
+		a.keep[j] = j
+	}
+	why := map[int]string{}
+	var varying []int
+	for j := range d.P {
+		constant := true
+		for i := 1; i < d.N && constant; i++ {
+			constant = d.X[i*d.P+j] == d.X[j]
+		}
+		if constant && d.N > 0 {
+			why[j] = fmt.Sprintf("it has no variation (all values are %v)", d.X[j])
+			continue
+		}
+		varying = append(varying, j)
+	}
+	a.d, a.keep = subsetDesign(d, varying), varying
+	for {
+		j := bad(a.d)
+		if j < 0 {
+			break
+		}
+		why[a.keep[j]] = "it is a linear combination of the intercept and the terms before it (aliased)"
+		a.keep = slices.Delete(slices.Clone(a.keep), j, j+1)
+		a.d = subsetDesign(d, a.keep)
+	}
+	for j := range d.P {
+		if w, ok := why[j]; ok {
+			a.dropped = append(a.dropped, d.Names[j])
+			a.warnings = append(a.warnings, fmt.Sprintf("term %q was left out of the model: %s; its coefficient is NA, as R's %s reports it", d.Names[j], w, model))
+		}
+	}
+	return a
+}
+
+// subsetDesign returns the columns cols of d (d itself when all are kept).
+func subsetDesign(d *Design, cols []int) *Design {
+	if len(cols) == d.P {
+		return d
+	}
+	s := &Design{N: d.N, P: len(cols), Names: make([]string, len(cols)), X: make([]float64, d.N*len(cols))}
+	for k, j := range cols {
+		s.Names[k] = d.Names[j]
+	}
+	for i := range d.N {
+		row, out := d.X[i*d.P:(i+1)*d.P], s.X[i*s.P:(i+1)*s.P]
+		for k, j := range cols {
+			out[k] = row[j]
+		}
+	}
+	return s
+}
+
+// The magnitudes of covariate values (and of a linear model's outcome) the
+// fitters accept: 0, or between MinMagnitude and MaxMagnitude. Squares and
+// sums over a billion rows of such values stay far from overflow and from
+// subnormal numbers; outside, a fit fails with "singular" or a non-finite
+// log-likelihood, so the value is refused up front with its column and row.
+const (
+	MaxMagnitude = 1e100
+	MinMagnitude = 1e-100
+)
+
+// valueProblem says what is wrong with a covariate value, or "" when it is
+// fine: not finite, or outside the magnitudes the fitters accept.
+func valueProblem(v float64) string {
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return fmt.Sprintf("%v is not a finite number", v)
+	case v == 0:
+		return ""
+	case math.Abs(v) > MaxMagnitude:
+		return fmt.Sprintf("%v is too large: values must be 0 or of magnitude %g to %g; rescale the column", v, MinMagnitude, MaxMagnitude)
+	case math.Abs(v) < MinMagnitude:
+		return fmt.Sprintf("%v is too small: values must be 0 or of magnitude %g to %g (subnormal and near-zero values lose precision); rescale the column", v, MinMagnitude, MaxMagnitude)
+	}
+	return ""
+}
+
+// RowError reports an invalid value of a linear or logistic fit's input in
+// one row (0-based index into the outcome and the design's rows), so that a
+// caller can name the line of its file.
+type RowError struct {
+	Model  string // "linear" or "logistic"
+	Row    int
+	Column string // the outcome's role "outcome", or the design column's name
+	Msg    string
+}
+
+func (e *RowError) Error() string {
+	return fmt.Sprintf("%s: column %q, row %d: %s", e.Model, e.Column, e.Row+1, e.Msg)
+}
+
+// checkValues returns a *RowError for the first value of d (and of y, when
+// not nil) that valueProblem refuses.
+func checkValues(model string, y []float64, d *Design) error {
+	for i, v := range y {
+		if msg := valueProblem(v); msg != "" {
+			return &RowError{Model: model, Row: i, Column: "outcome", Msg: msg}
+		}
+	}
+	for k, v := range d.X {
+		if msg := valueProblem(v); msg != "" {
+			return &RowError{Model: model, Row: k / d.P, Column: d.Names[k%d.P], Msg: msg}
+		}
+	}
+	return nil
+}

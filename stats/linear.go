@@ -31,6 +31,8 @@ type LinearResult struct {
 	AdjRSquared  Float        `json:"adj_r_squared"`
 	Sigma        Float        `json:"sigma"` // residual standard error
 	DFResidual   int          `json:"df_residual"`
+	Dropped      []string     `json:"dropped,omitempty"`  // terms left out (no variation, or aliased): coefficient NA, as lm
+	Warnings     []string     `json:"warnings,omitempty"` // what the fit left out, in words
 }
 
 // qrTol is the tolerance of R's lm (dqrdc2): a column is aliased when its
@@ -39,22 +41,33 @@ const qrTol = 1e-7
 
 // Linear fits y on an intercept and the columns of d by least squares, as R's
 // lm: the solution comes from a Householder QR of [1 X y], computed over row
-// blocks in parallel (TSQR). A rank-deficient design is an error naming the
-// first aliased term (R would report NA for it); so is n ≤ p.
+// blocks in parallel (TSQR). As lm, a column with no variation or one that is
+// a linear combination of the intercept and the columns before it is left out
+// (coefficient NA, named in Dropped and Warnings); n ≤ rank is an error.
 func Linear(y []float64, d *Design) (*LinearResult, error) {
 	checkDesign("Linear", len(y), d)
 	n, p := d.N, d.P+1
 	if n == 0 {
 		return nil, errors.New("linear: no rows")
 	}
+	if err := checkValues("linear", y, d); err != nil {
+		return nil, err
+	}
+	al := dropAliased(d, "lm", func(dd *Design) int {
+		r, norms := tsqr(dd, y)
+		k := dd.P + 2
+		for j := range dd.P + 1 {
+			if math.Abs(r[j*k+j]) < qrTol*norms[j] || norms[j] == 0 {
+				return j - 1 // the intercept (0) is never aliased
+			}
+		}
+		return -1
+	})
+	full := d
+	d = al.d
+	p = d.P + 1
 	if n <= p {
 		return nil, fmt.Errorf("linear: %d rows for %d coefficients; need more rows than coefficients", n, p)
-	}
-	if i := firstNonFinite(y); i >= 0 {
-		return nil, fmt.Errorf("linear: outcome at row %d is not finite", i)
-	}
-	if i := firstNonFinite(d.X); i >= 0 {
-		return nil, fmt.Errorf("linear: term %q at row %d is not finite", d.Names[i%d.P], i/d.P)
 	}
 	terms := append([]string{"(Intercept)"}, d.Names...)
 
@@ -124,6 +137,17 @@ func Linear(y []float64, d *Design) (*LinearResult, error) {
 			Upper: Float(beta[j] + q*se),
 		}
 	}
+	if len(al.dropped) > 0 {
+		coefs := make([]LinearCoef, full.P+1)
+		coefs[0] = res.Coefficients[0]
+		for j, name := range full.Names {
+			coefs[j+1] = LinearCoef{Term: name, Coef: NA, SE: NA, T: NA, P: NA, Lower: NA, Upper: NA}
+		}
+		for k, j := range al.keep {
+			coefs[j+1] = res.Coefficients[k+1]
+		}
+		res.Coefficients, res.Dropped, res.Warnings = coefs, al.dropped, al.warnings
+	}
 	return res, nil
 }
 
@@ -135,16 +159,6 @@ func checkDesign(fn string, ny int, d *Design) {
 	if ny != d.N || len(d.X) != d.N*d.P || len(d.Names) != d.P {
 		panic(fmt.Sprintf("stats: %s: outcome has %d rows, design is %d×%d with %d values and %d names", fn, ny, d.N, d.P, len(d.X), len(d.Names)))
 	}
-}
-
-// firstNonFinite returns the index of the first NaN or infinite value, or -1.
-func firstNonFinite(v []float64) int {
-	for i, x := range v {
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return i
-		}
-	}
-	return -1
 }
 
 // tsqrBlock is the number of rows a worker stacks under its running R.

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -41,6 +42,9 @@ func readGLMRef(t *testing.T, name string) glmRef {
 		return recs[1:]
 	}
 	num := func(s string) float64 {
+		if s == "NA" {
+			return math.NaN()
+		}
 		v, err := strconv.ParseFloat(s, 64)
 		require.NoError(t, err)
 		return v
@@ -69,6 +73,17 @@ func readGLMRef(t *testing.T, name string) glmRef {
 
 // loadGLMCase reads a case's dataset the way the CLI does: drop rows with a
 // missing outcome or covariate, then build the design.
+// dropped returns the terms whose coefficient R reports as NA.
+func (r glmRef) dropped() []string {
+	var out []string
+	for j, c := range r.coef {
+		if math.IsNaN(c) {
+			out = append(out, r.terms[j])
+		}
+	}
+	return out
+}
+
 func loadGLMCase(t *testing.T, c glmCase) (*Frame, []int, *Design) {
 	t.Helper()
 	f, err := ReadCSVFile(filepath.Join("testdata", "glm", c.data))
@@ -83,6 +98,9 @@ func loadGLMCase(t *testing.T, c glmCase) (*Frame, []int, *Design) {
 // closeTo reports whether got agrees with want to 1e-6 relative (1e-300
 // absolute, for values that are zero).
 func closeTo(got, want float64) bool {
+	if math.IsNaN(want) {
+		return math.IsNaN(got)
+	}
 	return math.Abs(got-want) <= 1e-6*math.Abs(want)+1e-300
 }
 
@@ -98,6 +116,8 @@ var linearCases = []glmCase{
 	{"mtcars_linear", "mtcars.csv", "mpg", []string{"wt", "hp", "cyl"}, []string{"cyl"}},
 	{"mtcars_na_linear", "mtcars_na.csv", "mpg", []string{"wt", "hp", "cyl"}, []string{"cyl"}},
 	{"birthwt_linear", "birthwt.csv", "bwt", []string{"age", "lwt", "race", "smoke", "ht", "ui"}, []string{"race"}},
+	// k is constant, al = wt + 2*hp: R's NA (aliased.R)
+	{"mtcars_aliased_linear", "mtcars_aliased.csv", "mpg", []string{"wt", "k", "hp", "al"}, nil},
 }
 
 func TestLinearMatchesR(t *testing.T) {
@@ -113,6 +133,8 @@ func TestLinearMatchesR(t *testing.T) {
 			require.NoError(t, err, ref.call)
 			assert.Equal(t, "linear", res.Model)
 			assert.Equal(t, int(ref.fit["n"]), res.N, ref.call)
+			assert.Equal(t, ref.dropped(), res.Dropped, "%s: terms R reports as NA", ref.call)
+			assert.Len(t, res.Warnings, len(res.Dropped))
 			assert.Equal(t, int(ref.fit["df_residual"]), res.DFResidual, ref.call)
 			assertClose(t, ref.fit["r_squared"], float64(res.RSquared), "%s: r_squared", ref.call)
 			assertClose(t, ref.fit["adj_r_squared"], float64(res.AdjRSquared), "%s: adj_r_squared", ref.call)
@@ -164,15 +186,6 @@ func TestLinearErrors(t *testing.T) {
 		d    *Design
 		want string
 	}{
-		{"singular", []float64{1, 2, 3, 5, 4},
-			&Design{Names: []string{"a", "b", "c"}, N: 5, P: 3, X: []float64{1, 2, 0, 2, 4, 1, 3, 6, 0, 4, 8, 1, 5, 10, 0}},
-			`linear: singular design: term "b" is a linear combination of the terms before it (R reports NA for it)`},
-		{"constant column", []float64{1, 2, 3, 5},
-			&Design{Names: []string{"k"}, N: 4, P: 1, X: []float64{2, 2, 2, 2}},
-			`linear: singular design: term "k" is a linear combination of the terms before it (R reports NA for it)`},
-		{"zero column", []float64{1, 2, 3, 5},
-			&Design{Names: []string{"z"}, N: 4, P: 1, X: []float64{0, 0, 0, 0}},
-			`linear: singular design: term "z" is a linear combination of the terms before it (R reports NA for it)`},
 		{"n = p", []float64{1, 2},
 			&Design{Names: []string{"a"}, N: 2, P: 1, X: []float64{1, 2}},
 			"linear: 2 rows for 2 coefficients; need more rows than coefficients"},
@@ -182,16 +195,27 @@ func TestLinearErrors(t *testing.T) {
 			"linear: essentially perfect fit (residuals are zero); standard errors would be meaningless"},
 		{"nan outcome", []float64{1, math.NaN(), 3, 4},
 			&Design{Names: []string{"a"}, N: 4, P: 1, X: []float64{1, 2, 3, 5}},
-			"linear: outcome at row 1 is not finite"},
+			`linear: column "outcome", row 2: NaN is not a finite number`},
 		{"inf covariate", []float64{1, 2, 3, 4},
 			&Design{Names: []string{"a", "b"}, N: 4, P: 2, X: []float64{1, 2, 3, 5, 1, math.Inf(1), 0, 0}},
-			`linear: term "b" at row 2 is not finite`},
+			`linear: column "b", row 3: +Inf is not a finite number`},
+		// issue 14 point 17: these gave "singular" or a non-finite fit
+		{"huge covariate", []float64{1, 2, 3, 4, 5},
+			&Design{Names: []string{"a"}, N: 5, P: 1, X: []float64{1, 2, 1e308, 5, 3}},
+			`linear: column "a", row 3: 1e+308 is too large: values must be 0 or of magnitude 1e-100 to 1e+100; rescale the column`},
+		{"subnormal covariate", []float64{1, 2, 3, 4, 5},
+			&Design{Names: []string{"a"}, N: 5, P: 1, X: []float64{1e-320, 2e-320, 0, 5e-320, 3e-320}},
+			`linear: column "a", row 1: 1e-320 is too small: values must be 0 or of magnitude 1e-100 to 1e+100 (subnormal and near-zero values lose precision); rescale the column`},
+		{"huge outcome", []float64{1, 2, -1e200, 4, 5},
+			&Design{Names: []string{"a"}, N: 5, P: 1, X: []float64{1, 2, 3, 5, 3}},
+			`linear: column "outcome", row 3: -1e+200 is too large`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			_, err := Linear(tt.y, tt.d)
-			assert.EqualError(t, err, tt.want)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
 		})
 	}
 	assert.PanicsWithValue(t, "stats: Linear: outcome has 3 rows, design is 2×1 with 2 values and 1 names", func() {
@@ -222,6 +246,10 @@ func FuzzLinear(f *testing.F) {
 			return
 		}
 		for _, c := range res.Coefficients {
+			if slices.Contains(res.Dropped, c.Term) {
+				require.True(t, c.Coef.IsNA(), "dropped term %s: %+v", c.Term, c)
+				continue
+			}
 			for _, v := range []Float{c.Coef, c.SE, c.T, c.P, c.Lower, c.Upper} {
 				require.False(t, v.IsNA(), "term %s: %+v", c.Term, c)
 			}

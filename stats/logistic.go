@@ -53,6 +53,8 @@ type LogisticResult struct {
 	NullDeviance Float          `json:"null_deviance"`
 	AIC          Float          `json:"aic"`
 	Iterations   int            `json:"iterations"`
+	Dropped      []string       `json:"dropped,omitempty"`  // terms left out (no variation, or aliased): coefficient NA, as glm
+	Warnings     []string       `json:"warnings,omitempty"` // what the fit left out, in words
 }
 
 // cholTol is the smallest Cholesky pivot of X'WX, relative to its diagonal
@@ -64,9 +66,11 @@ const cholTol = 1e-10
 // Logistic fits a logistic regression of y on an intercept and the columns
 // of d by iteratively reweighted least squares exactly as R's glm.fit
 // (starting values (y+0.5)/2, the same convergence test and iteration count),
-// with X'WX accumulated over row blocks in parallel. A singular design,
-// a constant outcome, separation (fitted probabilities of 0 or 1) and
-// non-convergence are errors.
+// with X'WX accumulated over row blocks in parallel. As glm, a column with
+// no variation or one that is a linear combination of the intercept and the
+// columns before it is left out (coefficient NA, named in Dropped and
+// Warnings). A constant outcome, separation (fitted probabilities of 0 or 1)
+// and non-convergence are errors.
 func Logistic(y []bool, d *Design, opts LogisticOptions) (*LogisticResult, error) {
 	checkDesign("Logistic", len(y), d)
 	opts = opts.WithDefaults()
@@ -74,8 +78,8 @@ func Logistic(y []bool, d *Design, opts LogisticOptions) (*LogisticResult, error
 	if n == 0 {
 		return nil, errors.New("logistic: no rows")
 	}
-	if i := firstNonFinite(d.X); i >= 0 {
-		return nil, fmt.Errorf("logistic: term %q at row %d is not finite", d.Names[i%d.P], i/d.P)
+	if err := checkValues("logistic", nil, d); err != nil {
+		return nil, err
 	}
 	var n1 int
 	for _, v := range y {
@@ -90,6 +94,13 @@ func Logistic(y []bool, d *Design, opts LogisticOptions) (*LogisticResult, error
 		}
 		return nil, fmt.Errorf("logistic: the outcome is %d in all %d rows; nothing to model", v, n)
 	}
+	al := dropAliased(d, "glm", func(dd *Design) int {
+		_, bad := cholesky(newIRLS(y, dd).pass(nil).a, dd.P+1)
+		return bad - 1 // the intercept (0) is never aliased
+	})
+	full := d
+	d = al.d
+	p = d.P + 1
 	if n <= p {
 		return nil, fmt.Errorf("logistic: %d rows for %d coefficients; need more rows than coefficients", n, p)
 	}
@@ -168,6 +179,17 @@ func Logistic(y []bool, d *Design, opts LogisticOptions) (*LogisticResult, error
 			ORLower: Float(math.Exp(beta[j] - q*se)),
 			ORUpper: Float(math.Exp(beta[j] + q*se)),
 		}
+	}
+	if len(al.dropped) > 0 {
+		coefs := make([]LogisticCoef, full.P+1)
+		coefs[0] = res.Coefficients[0]
+		for j, name := range full.Names {
+			coefs[j+1] = LogisticCoef{Term: name, Coef: NA, SE: NA, Z: NA, P: NA, OR: NA, ORLower: NA, ORUpper: NA}
+		}
+		for k, j := range al.keep {
+			coefs[j+1] = res.Coefficients[k+1]
+		}
+		res.Coefficients, res.Dropped, res.Warnings = coefs, al.dropped, al.warnings
 	}
 	return res, nil
 }

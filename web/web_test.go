@@ -1,129 +1,285 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
-	"errors"
+	"encoding/csv"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"os"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/beaver-analytics/beaver/engine"
+	"github.com/beaver-analytics/beaver/engine/access"
+	"github.com/beaver-analytics/beaver/engine/etl"
+	"github.com/beaver-analytics/beaver/engine/synth"
 	"github.com/beaver-analytics/beaver/schema/pgtest"
 	"github.com/beaver-analytics/beaver/web"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-type fixture struct {
-	srv     *httptest.Server
-	admin   *http.Client
-	analyst *http.Client
-	anon    *http.Client
+// client is a signed-in (or anonymous, or token) caller of the test server.
+type client struct {
+	name  string
+	http  *http.Client
+	base  string
+	csrf  string // sent on state-changing requests unless noCSRF
+	token string // bearer token instead of the cookie
+	user  *access.User
+	// noCSRF leaves the X-CSRF-Token header out.
+	noCSRF bool
 }
 
-func newFixture(t *testing.T, ready func(context.Context) []web.Check) *fixture {
+// do sends a request and returns the status and body.
+func (c *client) do(t testing.TB, method, path string, body any) (int, []byte) {
+	t.Helper()
+	var r io.Reader
+	ctype := ""
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r, ctype = strings.NewReader(b), "application/json"
+	case []byte:
+		r, ctype = bytes.NewReader(b), "application/json"
+	default:
+		j, err := json.Marshal(b)
+		require.NoError(t, err)
+		r, ctype = bytes.NewReader(j), "application/json"
+	}
+	req, err := http.NewRequest(method, c.base+path, r)
+	require.NoError(t, err)
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	if c.csrf != "" && !c.noCSRF && method != http.MethodGet {
+		req.Header.Set("X-CSRF-Token", c.csrf)
+	}
+	resp, err := c.http.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, b
+}
+
+// json sends a request, requires the status and decodes the answer.
+func (c *client) json(t testing.TB, method, path string, body any, want int, into any) {
+	t.Helper()
+	status, b := c.do(t, method, path, body)
+	require.Equal(t, want, status, "%s %s as %s: %s", method, path, c.name, b)
+	if into != nil {
+		require.NoError(t, json.Unmarshal(b, into), "%s", b)
+	}
+}
+
+type fixture struct {
+	pool   *pgxpool.Pool
+	srv    *httptest.Server
+	server *web.Server
+	anon   *client
+	// admin, ana (analyst, owner of the studies), bob (another analyst),
+	// vic (a viewer the studies are shared with), sam (an analyst scoped
+	// to one ASL).
+	admin, ana, bob, vic, sam *client
+	accounts                  *access.Service
+	// rec keeps every response body any client of the fixture received.
+	rec *recorder
+}
+
+// recorder is a transport that keeps a copy of every response body.
+type recorder struct {
+	mu     sync.Mutex
+	bodies [][]byte
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	r.bodies = append(r.bodies, b)
+	r.mu.Unlock()
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	return resp, nil
+}
+
+type fixtureOpts struct {
+	ready  func(context.Context) []web.Check
+	region bool // load a small synthetic region and run workers
+	// idle enqueues without working: runs stay queued.
+	idle bool
+	// idOffset is added to every person id of the region, so that ids
+	// are distinctive strings a leak test can look for.
+	idOffset int64
+	limit    *web.RateLimit
+	// maxUpload bounds an upload's bytes (0: the server's default).
+	maxUpload int64
+}
+
+func newFixture(t testing.TB, o fixtureOpts) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	pool := pgtest.Pool(t)
-	_, err := engine.CreateUser(ctx, pool, "root", engine.RoleAdmin, "admin-password")
-	require.NoError(t, err)
-	_, err = engine.CreateUser(ctx, pool, "ana", engine.RoleAnalyst, "analyst-password")
-	require.NoError(t, err)
-	srv := httptest.NewServer(web.New(web.Config{Pool: pool, Logger: slog.New(slog.DiscardHandler), Ready: ready, MetricsToken: "scrape-me"}))
-	t.Cleanup(srv.Close)
-	f := &fixture{srv: srv, anon: &http.Client{}}
-	f.admin = f.login(t, "root", "admin-password", http.StatusOK)
-	f.analyst = f.login(t, "ana", "analyst-password", http.StatusOK)
+	f := &fixture{pool: pool, accounts: &access.Service{Pool: pool}, rec: &recorder{}}
+	var river *engine.Client
+	if o.region {
+		loadRegion(t, pool, o.idOffset)
+		var err error
+		river, err = engine.NewClient(pool, engine.Config{Workers: 2, Logger: slog.New(slog.DiscardHandler)}, !o.idle)
+		require.NoError(t, err)
+		if !o.idle {
+			require.NoError(t, river.Start(ctx))
+		}
+		if !o.idle {
+			t.Cleanup(func() {
+				sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				_ = engine.Stop(sctx, river, time.Second)
+			})
+		}
+	}
+	users := []struct {
+		name  string
+		role  access.Role
+		scope []string
+	}{{"root", access.RoleAdmin, nil}, {"ana", access.RoleAnalyst, nil}, {"bob", access.RoleAnalyst, nil},
+		{"vic", access.RoleViewer, nil}, {"sam", access.RoleAnalyst, []string{"ASL1"}}}
+	for _, u := range users {
+		_, err := f.accounts.CreateUser(ctx, access.NewUser{Name: u.name, Role: u.role, Password: u.name + "-password", Scope: u.scope})
+		require.NoError(t, err)
+	}
+	f.server = web.New(web.Config{Pool: pool, River: river, Logger: slog.New(slog.DiscardHandler),
+		Ready: o.ready, MetricsToken: "scrape-me", DataDir: t.TempDir(), LoginLimit: o.limit, MaxUpload: o.maxUpload})
+	f.srv = httptest.NewServer(f.server)
+	t.Cleanup(f.srv.Close)
+	f.anon = &client{name: "anonymous", http: &http.Client{Transport: f.rec}, base: f.srv.URL}
+	f.admin = f.login(t, "root")
+	f.ana = f.login(t, "ana")
+	f.bob = f.login(t, "bob")
+	f.vic = f.login(t, "vic")
+	f.sam = f.login(t, "sam")
 	return f
 }
 
-func (f *fixture) login(t *testing.T, name, password string, want int) *http.Client {
+// login signs a user in with a cookie jar and keeps the CSRF token.
+func (f *fixture) login(t testing.TB, name string) *client {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar}
-	resp, err := c.Post(f.srv.URL+"/api/session", "application/json", strings.NewReader(`{"name":"`+name+`","password":"`+password+`"}`))
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, want, resp.StatusCode)
+	c := &client{name: name, http: &http.Client{Jar: jar, Transport: f.rec}, base: f.srv.URL}
+	var info web.SessionInfo
+	c.json(t, http.MethodPost, "/api/v1/session", map[string]string{"username": name, "password": name + "-password"}, http.StatusOK, &info)
+	require.NotEmpty(t, info.CSRFToken)
+	c.csrf, c.user = info.CSRFToken, info.User
 	return c
 }
 
-func do(t *testing.T, c *http.Client, method, url string, header map[string]string) (int, string) {
+// loadRegion loads a small synthetic region (400 persons, 8 years), its
+// person ids shifted by offset.
+func loadRegion(t testing.TB, pool *pgxpool.Pool, offset int64) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, nil)
+	ctx := context.Background()
+	dir := t.TempDir()
+	_, err := synth.WriteCSV(ctx, synth.Config{Persons: 400, Years: 8, Seed: 3}, dir, nil)
 	require.NoError(t, err)
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := c.Do(req)
+	paths, err := synth.Files(dir)
 	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
-func TestRoutes(t *testing.T) {
-	t.Parallel()
-	f := newFixture(t, func(context.Context) []web.Check { return []web.Check{{Name: "database"}} })
-	cases := []struct {
-		name       string
-		client     *http.Client
-		method     string
-		path       string
-		header     map[string]string
-		status     int
-		contains   []string
-		notContain []string
-	}{
-		{"healthz is public", f.anon, "GET", "/healthz", nil, 200, []string{`"status":"ok"`}, nil},
-		{"readyz is public", f.anon, "GET", "/readyz", nil, 200, []string{`"database":"ok"`}, nil},
-		{"login page is public", f.anon, "GET", "/", nil, 200, []string{"<title>Beaver</title>"}, nil},
-		{"me needs a session", f.anon, "GET", "/api/me", nil, 401, []string{"log in first"}, []string{"ana"}},
-		{"me with a session", f.analyst, "GET", "/api/me", nil, 200, []string{`"name":"ana"`, `"role":"analyst"`}, []string{"password"}},
-		{"unknown route needs a session", f.anon, "GET", "/api/nothing", nil, 401, nil, nil},
-		{"unknown route with a session", f.analyst, "GET", "/api/nothing", nil, 404, nil, nil},
-		{"metrics refuse anonymous", f.anon, "GET", "/metrics", nil, 401, nil, []string{"beaver_http"}},
-		{"metrics refuse analysts", f.analyst, "GET", "/metrics", nil, 401, nil, []string{"beaver_http"}},
-		{"metrics refuse a wrong token", f.anon, "GET", "/metrics", map[string]string{"Authorization": "Bearer nope"}, 401, nil, nil},
-		{"metrics for admins", f.admin, "GET", "/metrics", nil, 200, []string{"beaver_http_requests_total", `beaver_river_jobs{state="available"} 0`, "beaver_db_pool_max_conns"}, nil},
-		{"metrics with the token", f.anon, "GET", "/metrics", map[string]string{"Authorization": "Bearer scrape-me"}, 200, []string{"# TYPE beaver_http_requests_total counter"}, nil},
-	}
-	for _, tc := range cases {
-		status, body := do(t, tc.client, tc.method, f.srv.URL+tc.path, tc.header)
-		require.Equal(t, tc.status, status, "%s: %s", tc.name, body)
-		for _, s := range tc.contains {
-			require.Contains(t, body, s, tc.name)
-		}
-		for _, s := range tc.notContain {
-			require.NotContains(t, body, s, tc.name)
+	if offset != 0 {
+		for _, p := range paths {
+			shiftPersonIDs(t, p, offset)
 		}
 	}
+	_, err = etl.Load(ctx, pool, paths, etl.Options{StartedBy: "test", Partitions: 2, Logger: slog.New(slog.DiscardHandler),
+		AfterPublish: func(ctx context.Context, v int64) error { return etl.AfterPublish(ctx, pool, v) }})
+	require.NoError(t, err)
 }
 
-func TestLoginFailuresAndLogout(t *testing.T) {
-	t.Parallel()
-	f := newFixture(t, nil)
-	f.login(t, "ana", "wrong-password", http.StatusUnauthorized)
-	f.login(t, "nobody", "analyst-password", http.StatusUnauthorized)
-	status, _ := do(t, f.analyst, "DELETE", f.srv.URL+"/api/session", nil)
-	require.Equal(t, http.StatusNoContent, status)
-	status, _ = do(t, f.analyst, "GET", f.srv.URL+"/api/me", nil)
-	require.Equal(t, http.StatusUnauthorized, status, "the session is gone after logout")
+// shiftPersonIDs adds offset to the person id columns of a CSV file.
+func shiftPersonIDs(t testing.TB, path string, offset int64) {
+	t.Helper()
+	in, err := os.Open(path)
+	require.NoError(t, err)
+	rows, err := csv.NewReader(in).ReadAll()
+	in.Close()
+	require.NoError(t, err)
+	var cols []int
+	for i, h := range rows[0] {
+		if h == "person_id" || h == "newborn_person_id" {
+			cols = append(cols, i)
+		}
+	}
+	if len(cols) == 0 {
+		return
+	}
+	for _, r := range rows[1:] {
+		for _, i := range cols {
+			if r[i] == "" {
+				continue
+			}
+			n, err := strconv.ParseInt(r[i], 10, 64)
+			require.NoError(t, err)
+			r[i] = strconv.FormatInt(n+offset, 10)
+		}
+	}
+	out, err := os.Create(path)
+	require.NoError(t, err)
+	w := csv.NewWriter(out)
+	require.NoError(t, w.WriteAll(rows))
+	require.NoError(t, out.Close())
+}
+
+// example reads an example protocol of docs/examples.
+func example(t testing.TB, name string) json.RawMessage {
+	t.Helper()
+	b, err := os.ReadFile("../docs/examples/" + name)
+	require.NoError(t, err)
+	return b
+}
+
+// apiError is the error body of every failure.
+type apiError struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+		Path    string `json:"path"`
+		Details []struct {
+			Path    string `json:"path"`
+			Message string `json:"message"`
+		} `json:"details"`
+	} `json:"error"`
 }
 
 func TestReadyzFailing(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, func(context.Context) []web.Check {
-		return []web.Check{{Name: "database"}, {Name: "workers", Err: errors.New("workers are not running")}}
-	})
-	status, body := do(t, f.anon, "GET", f.srv.URL+"/readyz", nil)
+	f := newFixture(t, fixtureOpts{ready: func(context.Context) []web.Check {
+		return []web.Check{{Name: "database"}, {Name: "workers", Err: io.ErrUnexpectedEOF}}
+	}})
+	status, body := f.anon.do(t, http.MethodGet, "/readyz", nil)
 	require.Equal(t, http.StatusServiceUnavailable, status)
-	require.Contains(t, body, `"workers":"failing: workers are not running"`)
-	require.Contains(t, body, `"status":"unavailable"`)
+	require.Contains(t, string(body), `"workers":"failing: unexpected EOF"`)
+	status, body = f.anon.do(t, http.MethodGet, "/healthz", nil)
+	require.Equal(t, http.StatusOK, status)
+	require.JSONEq(t, `{"status":"ok"}`, string(body))
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

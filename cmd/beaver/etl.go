@@ -148,8 +148,14 @@ func printResult(w io.Writer, r *etl.Result) {
 		if f.Flow != "" {
 			fmt.Fprintf(w, " [%s, %s, %q]", f.Flow, f.Encoding, f.Delimiter)
 		}
-		if f.State != "skipped" && f.RowsRead > 0 {
-			fmt.Fprintf(w, " %d rows, %d rejected", f.RowsRead, f.RowsRejected)
+		switch {
+		case f.State == etl.FilePublished:
+			fmt.Fprintf(w, " %d rows read, %d published, %d rejected", f.RowsRead, f.RowsPublished, f.RowsRejected)
+		case f.State != etl.FileSkipped && f.RowsRead > 0:
+			fmt.Fprintf(w, " %d rows read, %d rejected, none published", f.RowsRead, f.RowsRejected)
+		}
+		if f.DuplicateRows > 0 {
+			fmt.Fprintf(w, ", %d exact duplicates", f.DuplicateRows)
 		}
 		if f.Note != "" {
 			fmt.Fprintf(w, ": %s", f.Note)
@@ -169,6 +175,10 @@ func printResult(w io.Writer, r *etl.Result) {
 		for _, k := range reasons {
 			fmt.Fprintf(w, "  %-22s %d\n", k, r.RejectedBy[k])
 		}
+	}
+	for _, c := range r.RegistryConflicts {
+		fmt.Fprintf(w, "registry conflicts: %d published %s events of %d persons now fall after death (%d) or before birth (%d)\n",
+			c.AfterDeath+c.BeforeBirth, c.Flow, c.Persons, c.AfterDeath, c.BeforeBirth)
 	}
 	for _, msg := range r.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", msg)
@@ -266,6 +276,12 @@ func runETLDiagnose(ctx context.Context, args []string) error {
 			if n > 0 {
 				fmt.Printf("  dates %s: %d\n", k, n)
 			}
+		}
+		if f.DuplicateRows > 0 {
+			fmt.Printf("  rows repeating an earlier row of their import exactly (published; no natural key): %d\n", f.DuplicateRows)
+		}
+		if f.RegistryConflicts > 0 {
+			fmt.Printf("  events outside their person's life (a registry update moved a birth or death date past them): %d\n", f.RegistryConflicts)
 		}
 		for _, cf := range f.Codes {
 			fmt.Printf("  codes %s.%s (%s): published unknown %d, out of validity %d, quarantined %d", cf.Table, cf.Column, cf.System,

@@ -39,6 +39,10 @@ func TestETLLoadCommand(t *testing.T) {
 	require.Equal(t, 0, code, out)
 	require.Contains(t, out, "published data version 1: 5 rows read, 3 published, 2 rejected")
 	require.Contains(t, out, "after_death")
+	// Each file's line says rows read, published and rejected (issue 15,
+	// point 6: it said "3 rows, 2 rejected", read as published).
+	require.Contains(t, out, `exemption_2022.csv [exemption, utf-8, ","] 3 rows read, 1 published, 2 rejected`)
+	require.Contains(t, out, `person.csv [person, utf-8, ";"] 2 rows read, 2 published, 0 rejected`)
 	require.Contains(t, out, "unknown_person")
 	require.EqualValues(t, 1, etlCount(t, pool, "SELECT count(*) FROM exemption"))
 	require.EqualValues(t, 8, etlCount(t, pool, "SELECT value::int FROM etl_setting WHERE key = 'partitions'"))
@@ -73,6 +77,15 @@ func TestETLLoadCommand(t *testing.T) {
 	require.Equal(t, 0, code, out)
 	require.Contains(t, out, `"data_version": 1`)
 	require.EqualValues(t, 1, etlCount(t, pool, "SELECT count(*) FROM area_person WHERE area = 'diabetes' AND person_id = 1"))
+
+	// An import whose every row is refused publishes nothing and says so.
+	refused := filepath.Join(t.TempDir(), "exemption.csv")
+	require.NoError(t, os.WriteFile(refused, []byte("person_id,code,start_date\n7,013,2020-01-01\n8,013,2020-01-01\n"), 0o644))
+	out, code = runBeaver(t, "", "etl", "load", refused, "--database-url", url, "--import-date", "2023-06-30")
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "failed, nothing published: every row was refused")
+	require.Contains(t, out, `exemption.csv [exemption, utf-8, ","] 2 rows read, 2 rejected, none published`)
+	require.EqualValues(t, 1, etlCount(t, pool, "SELECT max(version) FROM etl_data_version"))
 }
 
 func TestInitPartitions(t *testing.T) {

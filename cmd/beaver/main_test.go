@@ -4,9 +4,17 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -25,6 +33,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/beaver-analytics/beaver/engine"
+	"github.com/beaver-analytics/beaver/engine/access"
 	"github.com/beaver-analytics/beaver/schema"
 	"github.com/beaver-analytics/beaver/schema/pgtest"
 )
@@ -173,8 +182,8 @@ func login(t *testing.T, addr, name, password string) *http.Client {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
-	body := fmt.Sprintf(`{"name":%q,"password":%q}`, name, password)
-	resp, err := c.Post("http://"+addr+"/api/session", "application/json", strings.NewReader(body))
+	body := fmt.Sprintf(`{"username":%q,"password":%q}`, name, password)
+	resp, err := c.Post("http://"+addr+"/api/v1/session", "application/json", strings.NewReader(body))
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
@@ -203,7 +212,7 @@ func TestServeManagedClusterRestartAndTerm(t *testing.T) {
 	metrics, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	require.Contains(t, string(metrics), `beaver_http_requests_total{method="POST",route="/api/session",status="200"} 1`)
+	require.Contains(t, string(metrics), `beaver_http_requests_total{method="POST",route="/api/v1/session",status="200"} 1`)
 	require.Contains(t, string(metrics), `beaver_river_jobs{state="running"}`)
 	require.Contains(t, string(metrics), "beaver_db_pool_total_conns")
 	require.True(t, postgresRunningIn(filepath.Join(dataDir, "pg", "data")))
@@ -238,6 +247,62 @@ func TestServeWithDatabaseURL(t *testing.T) {
 	terminate(t, p)
 }
 
+// TestServeTLS serves HTTPS with --tls-cert/--tls-key: the session cookie
+// is then Secure.
+func TestServeTLS(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	kb, err := x509.MarshalECPrivateKey(key)
+	require.NoError(t, err)
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	require.NoError(t, os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
+	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600))
+
+	url := pgtest.URL(t)
+	pool, err := pgxpool.New(context.Background(), url)
+	require.NoError(t, err)
+	defer pool.Close()
+	_, err = (&access.Service{Pool: pool}).CreateUser(context.Background(), access.NewUser{Name: "ana", Role: access.RoleAnalyst, Password: "ana-password"})
+	require.NoError(t, err)
+
+	addr := freeAddr(t)
+	p := start(t, []string{"DATABASE_URL=" + url}, "serve", "--addr", addr, "--tls-cert", certFile, "--tls-key", keyFile)
+	pool2 := x509.NewCertPool()
+	pool2.AddCert(must(x509.ParseCertificate(der)))
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool2}}}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := c.Get("https://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "no HTTPS answer: %v\n%s", err, p.Stderr())
+		time.Sleep(100 * time.Millisecond)
+	}
+	require.Contains(t, p.Stderr(), "Beaver is ready at https://")
+	resp, err := c.Post("https://"+addr+"/api/v1/session", "application/json", strings.NewReader(`{"username":"ana","password":"ana-password"}`))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, resp.Header.Get("Set-Cookie"), "Secure")
+	require.NotEmpty(t, resp.Header.Get("Strict-Transport-Security"))
+	terminate(t, p)
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
 func TestPortInUse(t *testing.T) {
 	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -268,7 +333,7 @@ func TestWorkerProcessWorksInsertedJob(t *testing.T) {
 	pool, err := pgxpool.New(ctx, url)
 	require.NoError(t, err)
 	defer pool.Close()
-	u, err := engine.CreateUser(ctx, pool, "w", engine.RoleAnalyst, "password-123")
+	u, err := (&access.Service{Pool: pool}).CreateUser(ctx, access.NewUser{Name: "w", Role: access.RoleAnalyst, Password: "password-123"})
 	require.NoError(t, err)
 	_, err = pool.Exec(ctx, "INSERT INTO app_session (token_hash, user_id, expires_at) VALUES ('\\x01', $1, now() - interval '1 day'), ('\\x02', $1, now() + interval '1 day')", u.ID)
 	require.NoError(t, err)
@@ -334,7 +399,7 @@ func TestUserAdd(t *testing.T) {
 	require.Contains(t, out, "at least 10 characters")
 	out, code = runBeaver(t, "", "user", "add", "dino", "--role", "boss", "--database-url", url)
 	require.Equal(t, 2, code)
-	require.Contains(t, out, "--role must be admin or analyst")
+	require.Contains(t, out, "--role must be admin, analyst or viewer")
 }
 
 func TestHelp(t *testing.T) {

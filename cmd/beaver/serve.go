@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/beaver-analytics/beaver/engine"
+	"github.com/beaver-analytics/beaver/engine/access"
 	"github.com/beaver-analytics/beaver/schema"
 	"github.com/beaver-analytics/beaver/web"
 )
@@ -47,6 +48,10 @@ func runServe(ctx context.Context, args []string) error {
 	var nf notifyFlags
 	nf.register(fs)
 	metricsToken := fs.String("metrics-token", "", "bearer token that may read /metrics (env BEAVER_METRICS_TOKEN or BEAVER_METRICS_TOKEN_FILE)")
+	tlsCert := fs.String("tls-cert", envOr("BEAVER_TLS_CERT", ""), "serve HTTPS with this certificate file (PEM; env BEAVER_TLS_CERT)")
+	tlsKey := fs.String("tls-key", envOr("BEAVER_TLS_KEY", ""), "the certificate's private key file (PEM; env BEAVER_TLS_KEY)")
+	trustProxy := fs.Bool("trust-proxy", false, "behind a TLS-terminating proxy: take the client address from X-Forwarded-For and mark cookies Secure")
+	maxUpload := fs.Int64("max-upload", 2<<30, "largest import upload through the web, in bytes")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -55,6 +60,9 @@ func runServe(ctx context.Context, args []string) error {
 	}
 	if *metricsToken == "" {
 		*metricsToken = envFile("BEAVER_METRICS_TOKEN")
+	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return usageErr("--tls-cert and --tls-key go together")
 	}
 	// Listen first: a port in use is reported before anything starts.
 	ln, err := net.Listen("tcp", *addr)
@@ -92,14 +100,22 @@ func runServe(ctx context.Context, args []string) error {
 	srv := &http.Server{
 		Handler: web.New(web.Config{
 			Pool: db.Pool, Logger: logger, MetricsToken: *metricsToken,
+			River: workers.client, DataDir: c.dataDir,
+			SecureCookies: *tlsCert != "" || *trustProxy, TrustProxy: *trustProxy, MaxUpload: *maxUpload,
 			Ready: readiness(db, workers),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-	logger.Info("beaver is serving", "url", "http://"+ln.Addr().String(), "version", version)
-	fmt.Fprintf(os.Stderr, "Beaver is ready at http://%s\n", ln.Addr())
+	scheme := "http"
+	if *tlsCert != "" {
+		scheme = "https"
+		go func() { serveErr <- srv.ServeTLS(ln, *tlsCert, *tlsKey) }()
+	} else {
+		go func() { serveErr <- srv.Serve(ln) }()
+	}
+	logger.Info("beaver is serving", "url", scheme+"://"+ln.Addr().String(), "version", version)
+	fmt.Fprintf(os.Stderr, "Beaver is ready at %s://%s\n", scheme, ln.Addr())
 
 	select {
 	case <-ctx.Done():
@@ -173,15 +189,16 @@ func readiness(db *database, w *workerSet) func(ctx context.Context) []web.Check
 // firstAdmin creates the "admin" user on a database with no users, and
 // prints its password once.
 func firstAdmin(ctx context.Context, db *database, addr string) error {
-	n, err := engine.CountUsers(ctx, db.Pool)
+	accounts := &access.Service{Pool: db.Pool}
+	n, err := accounts.CountUsers(ctx)
 	if err != nil {
 		return fmt.Errorf("count users: %w", err)
 	}
 	if n > 0 {
 		return nil
 	}
-	password := engine.GeneratePassword()
-	if _, err := engine.CreateUser(ctx, db.Pool, "admin", engine.RoleAdmin, password); err != nil {
+	password := access.GeneratePassword()
+	if _, err := accounts.CreateUser(ctx, access.NewUser{Name: "admin", Role: access.RoleAdmin, Password: password}); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "\nFirst start: log in at http://%s as user \"admin\" with password %s\n"+

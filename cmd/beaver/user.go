@@ -7,16 +7,16 @@ import (
 	"os"
 	"strings"
 
-	"github.com/beaver-analytics/beaver/engine"
+	"github.com/beaver-analytics/beaver/engine/access"
 )
 
 func runUser(ctx context.Context, args []string) error {
 	if len(args) == 0 || args[0] != "add" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Println("Usage: beaver user add NAME --role admin|analyst [flags]")
+			fmt.Println("Usage: beaver user add NAME --role admin|analyst|viewer [flags]")
 			return nil
 		}
-		return usageErr("beaver user add NAME --role admin|analyst")
+		return usageErr("beaver user add NAME --role admin|analyst|viewer")
 	}
 	args = args[1:]
 	var name string
@@ -24,10 +24,11 @@ func runUser(ctx context.Context, args []string) error {
 		name, args = args[0], args[1:]
 	}
 	var c common
-	fs := newFlagSet("user add", "user add NAME --role admin|analyst [flags]\n\n"+
+	fs := newFlagSet("user add", "user add NAME --role admin|analyst|viewer [flags]\n\n"+
 		"The password is read from standard input when it is piped in;\notherwise one is generated and printed once.")
 	c.register(fs)
-	role := fs.String("role", "", "admin or analyst (required)")
+	role := fs.String("role", "", "admin, analyst or viewer (required)")
+	scope := fs.String("scope", "", "comma-separated ASL codes the user's runs are restricted to (default: the whole region)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -35,10 +36,14 @@ func runUser(ctx context.Context, args []string) error {
 		name = fs.Arg(0)
 	}
 	if name == "" {
-		return usageErr("missing NAME: beaver user add NAME --role admin|analyst")
+		return usageErr("missing NAME: beaver user add NAME --role admin|analyst|viewer")
 	}
-	if *role != "admin" && *role != "analyst" {
-		return usageErr("--role must be admin or analyst")
+	if !access.Role(*role).Valid() {
+		return usageErr("--role must be admin, analyst or viewer")
+	}
+	var aslScope []string
+	if *scope != "" {
+		aslScope = strings.Split(*scope, ",")
 	}
 	password, generated, err := readPassword()
 	if err != nil {
@@ -49,11 +54,12 @@ func runUser(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	u, err := engine.CreateUser(ctx, db.Pool, name, engine.Role(*role), password)
+	accounts := &access.Service{Pool: db.Pool}
+	u, err := accounts.CreateUser(ctx, access.NewUser{Name: name, Role: access.Role(*role), Password: password, Scope: aslScope})
 	if err != nil {
 		return err
 	}
-	_ = engine.Audit(ctx, db.Pool, 0, "user_add", u.Name, "cli")
+	_ = accounts.Audit(ctx, 0, "user_add", u.Name, "cli", map[string]any{"role": u.Role, "scope": u.Scope})
 	if generated {
 		fmt.Printf("created %s %q with password %s (shown only once)\n", u.Role, u.Name, password)
 	} else {
@@ -69,11 +75,11 @@ func readPassword() (string, bool, error) {
 	if err == nil && st.Mode()&os.ModeCharDevice == 0 {
 		line, err := bufio.NewReader(os.Stdin).ReadString('\n')
 		if err != nil && line == "" {
-			return engine.GeneratePassword(), true, nil
+			return access.GeneratePassword(), true, nil
 		}
 		if p := strings.TrimRight(line, "\r\n"); p != "" {
 			return p, false, nil
 		}
 	}
-	return engine.GeneratePassword(), true, nil
+	return access.GeneratePassword(), true, nil
 }

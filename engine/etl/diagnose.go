@@ -13,6 +13,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/beaver-analytics/beaver/schema/errs"
 )
 
 // Thresholds of the diagnostics. Robust z-scores use the median and the
@@ -44,8 +46,17 @@ type FlowReport struct {
 	EmptyMonths     []string       `json:"empty_months"`
 	SuspiciousYears []int          `json:"suspicious_years"`
 	DatesOutOfRange map[string]int `json:"dates_out_of_range"`
-	Codes           []CodeFinding  `json:"codes"`
-	Quarantined     map[string]int `json:"quarantined_by_reason"`
+	// RegistryConflicts counts the events before their person's birth or
+	// after their death. Every event is checked against the registry when
+	// it is imported, so these are events that a later registry update
+	// put outside the person's life.
+	RegistryConflicts int `json:"registry_conflicts"`
+	// DuplicateRows counts, for a flow without a natural key, the rows the
+	// imports up to the version published that repeated an earlier row of
+	// their import exactly (Result.DuplicateRows).
+	DuplicateRows int64          `json:"duplicate_rows"`
+	Codes         []CodeFinding  `json:"codes"`
+	Quarantined   map[string]int `json:"quarantined_by_reason"`
 }
 
 // YearReport is one flow's year.
@@ -115,38 +126,28 @@ func Diagnose(ctx context.Context, pool *pgxpool.Pool, version int64) (*Report, 
 	err := pool.QueryRow(ctx, `SELECT i.import_date FROM etl_data_version v JOIN etl_import i ON i.id = v.import_id
 		WHERE v.version = $1`, version).Scan(&importDate)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("etl: diagnose: no data version %d", version)
+		return nil, errs.Wrap(errs.NotFound, fmt.Errorf("etl: diagnose: no data version %d", version))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("etl: diagnose: %w", err)
 	}
 	rep := &Report{DataVersion: version, ImportDate: importDate.Format(time.DateOnly), Generated: time.Now().UTC()}
 	// The flows are diagnosed side by side, one per core, on connections
-	// of their own with JIT off: the queries are full scans whose cost
-	// estimates are far above jit_above_cost, and compiling them took longer
-	// than running several of them (measured: 78 s for a 100,000-person
-	// region with JIT on, one flow after the other).
+	// of their own tuned for full scans (why and the measurements:
+	// docs/benchmarks.md, "Diagnostics settings"): JIT off; the per-person
+	// counts aggregated partition by partition with a work_mem that bounds
+	// a backend's memory (a partition-wise aggregate holds every
+	// partition's hash table to its end); the dates checked against the
+	// registry partition by partition (flows and person share the hash
+	// partitioning).
 	cfg := pool.Config().Copy()
 	cfg.MaxConns = int32(max(2, runtime.NumCPU()))
 	if cfg.ConnConfig.RuntimeParams == nil {
 		cfg.ConnConfig.RuntimeParams = map[string]string{}
 	}
 	cfg.ConnConfig.RuntimeParams["jit"] = "off"
-	// The per-person counts group by person_id, the hash partitions' key:
-	// aggregated partition by partition, each hash table fits in memory
-	// (measured on 49 million outpatient rows of 1,000,000 persons × 10
-	// years: 25 s with one aggregate over all partitions, sorted on disk;
-	// 17 s partition-wise with 4 MB of work_mem, 13 s with 256 MB). A
-	// query holds every partition's hash table to its end, up to
-	// partitions × work_mem × hash_mem_multiplier: 128 MB took a backend to
-	// 2.2 GB on 8 partitions, 32 MB to 0.8 GB for 7% more time.
 	cfg.ConnConfig.RuntimeParams["enable_partitionwise_aggregate"] = "on"
 	cfg.ConnConfig.RuntimeParams["work_mem"] = "32MB"
-	// The dates are checked against the registry partition by partition
-	// (flows and person share the hash partitioning): hash joins of a few
-	// hundred thousand persons each. Without it the planner, which has no
-	// statistics on the partitioned parents, chose a nested loop over the
-	// person index: 42 s instead of 9 s on those outpatient rows.
 	cfg.ConnConfig.RuntimeParams["enable_partitionwise_join"] = "on"
 	dpool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -160,7 +161,7 @@ func Diagnose(ctx context.Context, pool *pgxpool.Pool, version int64) (*Report, 
 		}
 	}
 	reports := make([]*FlowReport, len(flows))
-	errs := make([]error, len(flows))
+	flowErrs := make([]error, len(flows))
 	sem := make(chan struct{}, cfg.MaxConns)
 	var wg sync.WaitGroup
 	for i, f := range flows {
@@ -169,13 +170,13 @@ func Diagnose(ctx context.Context, pool *pgxpool.Pool, version int64) (*Report, 
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			reports[i], errs[i] = diagnoseFlow(ctx, dpool, f, version, importDate)
+			reports[i], flowErrs[i] = diagnoseFlow(ctx, dpool, f, version, importDate)
 		}()
 	}
 	wg.Wait()
 	for i, f := range flows {
-		if errs[i] != nil {
-			return nil, fmt.Errorf("etl: diagnose %s: %w", f.Name, errs[i])
+		if flowErrs[i] != nil {
+			return nil, fmt.Errorf("etl: diagnose %s: %w", f.Name, flowErrs[i])
 		}
 		rep.Flows = append(rep.Flows, *reports[i])
 	}
@@ -210,28 +211,69 @@ func StoredDiagnostics(ctx context.Context, pool *pgxpool.Pool, version int64) (
 	return &rep, nil
 }
 
+// flowDiagnosis is the diagnosis of one flow in progress: its connection
+// (with the temporary table of rows per person and year) and its report.
+type flowDiagnosis struct {
+	conn       *pgxpool.Conn
+	f          *Flow
+	version    int64
+	importDate time.Time
+	t, d, pp   string // the flow's table, its event date and the temporary table, quoted
+	rep        *FlowReport
+}
+
+// diagnoseFlow diagnoses one flow in named stages, on one connection of
+// dpool: an error says which stage failed.
 func diagnoseFlow(ctx context.Context, dpool *pgxpool.Pool, f *Flow, version int64, importDate time.Time) (*FlowReport, error) {
-	t, d := ident(f.Table), ident(f.EventDate)
-	fr := &FlowReport{Flow: f.Name, DatesOutOfRange: map[string]int{}, Quarantined: map[string]int{}, EmptyMonths: []string{}, SuspiciousYears: []int{}, Codes: []CodeFinding{}}
-	// One connection for the flow: the rows per person and year are
-	// counted once, into a temporary table that the distribution and the
-	// outliers read.
+	fd := &flowDiagnosis{f: f, version: version, importDate: importDate,
+		t: ident(f.Table), d: ident(f.EventDate), pp: ident("diagnose_pp_" + f.Name),
+		rep: &FlowReport{Flow: f.Name, DatesOutOfRange: map[string]int{}, Quarantined: map[string]int{},
+			EmptyMonths: []string{}, SuspiciousYears: []int{}, Codes: []CodeFinding{}}}
 	conn, err := dpool.Acquire(ctx)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("connect: %w", err)
 	}
 	defer conn.Release()
-	pp := ident("diagnose_pp_" + f.Name)
-	if _, err := conn.Exec(ctx, `CREATE TEMP TABLE `+pp+` (year integer, person_id bigint, n float8)`); err != nil {
-		return nil, err
+	fd.conn = conn
+	defer conn.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+fd.pp) //nolint:errcheck
+	stages := []struct {
+		name string
+		run  func(context.Context) error
+	}{
+		{"count events per person and year", fd.countPerPerson},
+		{"years", fd.years},
+		{"outliers", fd.outliers},
+		{"empty months", fd.emptyMonths},
+		{"dates out of range", fd.datesOutOfRange},
+		{"duplicate rows", fd.duplicateRows},
+		{"quarantined rows", fd.quarantined},
+		{"published codes", fd.publishedCodes},
+		{"quarantined codes", fd.quarantinedCodes},
 	}
-	defer conn.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+pp) //nolint:errcheck
-	if _, err := conn.Exec(ctx, `INSERT INTO `+pp+`
-		SELECT extract(year FROM `+d+`)::int, person_id, count(*)::float8
-		FROM `+t+` WHERE data_version <= $1 GROUP BY 1, 2`, version); err != nil {
-		return nil, err
+	for _, st := range stages {
+		if err := st.run(ctx); err != nil {
+			return nil, fmt.Errorf("%s: %w", st.name, err)
+		}
 	}
-	rows, err := conn.Query(ctx, `WITH pp AS (SELECT * FROM `+pp+`),
+	return fd.rep, nil
+}
+
+// countPerPerson counts the rows per person and year once, into a
+// temporary table that the distribution and the outliers read.
+func (fd *flowDiagnosis) countPerPerson(ctx context.Context) error {
+	if _, err := fd.conn.Exec(ctx, `CREATE TEMP TABLE `+fd.pp+` (year integer, person_id bigint, n float8)`); err != nil {
+		return err
+	}
+	_, err := fd.conn.Exec(ctx, `INSERT INTO `+fd.pp+`
+		SELECT extract(year FROM `+fd.d+`)::int, person_id, count(*)::float8
+		FROM `+fd.t+` WHERE data_version <= $1 GROUP BY 1, 2`, fd.version)
+	return err
+}
+
+// years fills each year's rows, persons, events per person and outlier
+// threshold, then the changes between years and their robust z-scores.
+func (fd *flowDiagnosis) years(ctx context.Context) error {
+	rows, err := fd.conn.Query(ctx, `WITH pp AS (SELECT * FROM `+fd.pp+`),
 		med AS (SELECT year, percentile_cont(0.5) WITHIN GROUP (ORDER BY n) AS m FROM pp GROUP BY year),
 		mad AS (SELECT pp.year, percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(pp.n - med.m)) AS mad
 			FROM pp JOIN med USING (year) GROUP BY pp.year)
@@ -242,50 +284,19 @@ func diagnoseFlow(ctx context.Context, dpool *pgxpool.Pool, f *Flow, version int
 		FROM pp JOIN med USING (year) JOIN mad USING (year) GROUP BY pp.year ORDER BY pp.year`,
 		OutlierMADs, madScale)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	for rows.Next() {
-		var y YearReport
-		q := &y.PerPerson
-		if err := rows.Scan(&y.Year, &y.Rows, &y.Persons, &q.Min, &q.P50, &q.P90, &q.P99, &q.Max, &y.Threshold); err != nil {
-			return nil, err
-		}
+	fr := fd.rep
+	var y YearReport
+	q := &y.PerPerson
+	_, err = pgx.ForEachRow(rows, []any{&y.Year, &y.Rows, &y.Persons, &q.Min, &q.P50, &q.P90, &q.P99, &q.Max, &y.Threshold}, func() error {
 		y.Top = [][2]int64{}
 		fr.Years = append(fr.Years, y)
 		fr.Rows += y.Rows
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	// The outlier persons of every year in one scan (one scan a year
-	// cost minutes on a million-person region).
-	years := make([]int32, len(fr.Years))
-	thresholds := make([]float64, len(fr.Years))
-	at := make(map[int]int, len(fr.Years))
-	for i, y := range fr.Years {
-		years[i], thresholds[i] = int32(y.Year), y.Threshold
-		at[y.Year] = i
-	}
-	rows, err = conn.Query(ctx, `WITH th AS (SELECT * FROM unnest($1::int[], $2::float8[]) AS th(year, threshold))
-		SELECT pp.year, pp.person_id, pp.n::bigint FROM `+pp+` pp JOIN th USING (year) WHERE pp.n > th.threshold
-		ORDER BY pp.year, pp.n DESC, pp.person_id`, years, thresholds)
+		return nil
+	})
 	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var year int
-		var p, n int64
-		if err := rows.Scan(&year, &p, &n); err != nil {
-			return nil, err
-		}
-		y := &fr.Years[at[year]]
-		y.Outliers++
-		if len(y.Top) < 10 {
-			y.Top = append(y.Top, [2]int64{p, n})
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
+		return err
 	}
 	for i := range fr.Years {
 		y := &fr.Years[i]
@@ -304,55 +315,102 @@ func diagnoseFlow(ctx context.Context, dpool *pgxpool.Pool, f *Flow, version int
 			fr.SuspiciousYears = append(fr.SuspiciousYears, fr.Years[i].Year)
 		}
 	}
+	return nil
+}
 
-	rows, err = conn.Query(ctx, `WITH m AS (SELECT DISTINCT date_trunc('month', `+d+`)::date AS month FROM `+t+` WHERE data_version <= $1)
-		SELECT to_char(g, 'YYYY-MM') FROM generate_series((SELECT min(month) FROM m), (SELECT max(month) FROM m), interval '1 month') g
-		WHERE g::date NOT IN (SELECT month FROM m) ORDER BY g`, version)
+// outliers finds the outlier persons of every year in one scan (one scan
+// a year cost minutes on a million-person region).
+func (fd *flowDiagnosis) outliers(ctx context.Context) error {
+	fr := fd.rep
+	years := make([]int32, len(fr.Years))
+	thresholds := make([]float64, len(fr.Years))
+	at := make(map[int]int, len(fr.Years))
+	for i, y := range fr.Years {
+		years[i], thresholds[i] = int32(y.Year), y.Threshold
+		at[y.Year] = i
+	}
+	rows, err := fd.conn.Query(ctx, `WITH th AS (SELECT * FROM unnest($1::int[], $2::float8[]) AS th(year, threshold))
+		SELECT pp.year, pp.person_id, pp.n::bigint FROM `+fd.pp+` pp JOIN th USING (year) WHERE pp.n > th.threshold
+		ORDER BY pp.year, pp.n DESC, pp.person_id`, years, thresholds)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	for rows.Next() {
-		var m string
-		if err := rows.Scan(&m); err != nil {
-			return nil, err
+	var year int
+	var p, n int64
+	_, err = pgx.ForEachRow(rows, []any{&year, &p, &n}, func() error {
+		y := &fr.Years[at[year]]
+		y.Outliers++
+		if len(y.Top) < 10 {
+			y.Top = append(y.Top, [2]int64{p, n})
 		}
-		fr.EmptyMonths = append(fr.EmptyMonths, m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
+		return nil
+	})
+	return err
+}
 
+// emptyMonths lists the months with no rows between the first and the last.
+func (fd *flowDiagnosis) emptyMonths(ctx context.Context) error {
+	rows, err := fd.conn.Query(ctx, `WITH m AS (SELECT DISTINCT date_trunc('month', `+fd.d+`)::date AS month FROM `+fd.t+` WHERE data_version <= $1)
+		SELECT to_char(g, 'YYYY-MM') FROM generate_series((SELECT min(month) FROM m), (SELECT max(month) FROM m), interval '1 month') g
+		WHERE g::date NOT IN (SELECT month FROM m) ORDER BY g`, fd.version)
+	if err != nil {
+		return err
+	}
+	var m string
+	_, err = pgx.ForEachRow(rows, []any{&m}, func() error {
+		fd.rep.EmptyMonths = append(fd.rep.EmptyMonths, m)
+		return nil
+	})
+	return err
+}
+
+// datesOutOfRange counts the published dates after the import date, before
+// 1900, and outside their person's life (registry conflicts).
+func (fd *flowDiagnosis) datesOutOfRange(ctx context.Context) error {
+	d := fd.d
 	var future, old, beforeBirth, afterDeath int
-	err = conn.QueryRow(ctx, `SELECT count(*) FILTER (WHERE e.`+d+` > $2), count(*) FILTER (WHERE e.`+d+` < DATE '1900-01-01'),
+	err := fd.conn.QueryRow(ctx, `SELECT count(*) FILTER (WHERE e.`+d+` > $2), count(*) FILTER (WHERE e.`+d+` < DATE '1900-01-01'),
 		count(*) FILTER (WHERE e.`+d+` < p.birth_date), count(*) FILTER (WHERE e.`+d+` > p.death_date)
-		FROM `+t+` e LEFT JOIN person p ON p.person_id = e.person_id WHERE e.data_version <= $1`, version, importDate).
+		FROM `+fd.t+` e LEFT JOIN person p ON p.person_id = e.person_id WHERE e.data_version <= $1`, fd.version, fd.importDate).
 		Scan(&future, &old, &beforeBirth, &afterDeath)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	fr.DatesOutOfRange = map[string]int{"future": future, "before_1900": old, "before_birth": beforeBirth, "after_death": afterDeath}
+	fd.rep.DatesOutOfRange = map[string]int{"future": future, "before_1900": old, "before_birth": beforeBirth, "after_death": afterDeath}
+	fd.rep.RegistryConflicts = beforeBirth + afterDeath
+	return nil
+}
 
-	rows, err = conn.Query(ctx, `SELECT q.reason, count(DISTINCT (q.import_id, q.file_no, q.line))
+// duplicateRows sums the exact duplicates the imports up to the version
+// counted (Result.DuplicateRows).
+func (fd *flowDiagnosis) duplicateRows(ctx context.Context) error {
+	return fd.conn.QueryRow(ctx, `SELECT coalesce(sum((summary->'duplicate_rows'->>$1)::bigint), 0)::bigint FROM etl_import
+		WHERE state = 'published' AND data_version <= $2`, fd.f.Name, fd.version).Scan(&fd.rep.DuplicateRows)
+}
+
+// quarantined counts the flow's quarantined rows by reason.
+func (fd *flowDiagnosis) quarantined(ctx context.Context) error {
+	rows, err := fd.conn.Query(ctx, `SELECT q.reason, count(DISTINCT (q.import_id, q.file_no, q.line))
 		FROM etl_quarantine q JOIN etl_import_file fl ON fl.import_id = q.import_id AND fl.file_no = q.file_no
 		JOIN etl_import i ON i.id = q.import_id
-		WHERE fl.flow = $1 AND i.data_version <= $2 GROUP BY q.reason`, f.Name, version)
+		WHERE fl.flow = $1 AND i.data_version <= $2 GROUP BY q.reason`, fd.f.Name, fd.version)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	for rows.Next() {
-		var r string
-		var n int
-		if err := rows.Scan(&r, &n); err != nil {
-			return nil, err
-		}
-		fr.Quarantined[r] = n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
+	var r string
+	var n int
+	_, err = pgx.ForEachRow(rows, []any{&r, &n}, func() error {
+		fd.rep.Quarantined[r] = n
+		return nil
+	})
+	return err
+}
 
-	tables := map[string]bool{f.Table: true}
-	for _, ch := range f.Children {
+// publishedCodes re-checks the published codes of the flow's tables against
+// today's dictionaries.
+func (fd *flowDiagnosis) publishedCodes(ctx context.Context) error {
+	tables := map[string]bool{fd.f.Table: true}
+	for _, ch := range fd.f.Children {
 		tables[ch.Table] = true
 	}
 	for _, chk := range codeChecks {
@@ -362,58 +420,63 @@ func diagnoseFlow(ctx context.Context, dpool *pgxpool.Pool, f *Flow, version int
 		cf := CodeFinding{Table: chk[0], Column: chk[1], System: chk[2], TopOffenders: []CodeCount{}}
 		src, err := dictSQL(chk[2])
 		if err != nil {
-			return nil, err
+			return err
 		}
 		// The rows are first counted by code and date (a few hundred
 		// thousand pairs for millions of rows), and each pair is looked up
 		// in the dictionary once.
 		col, at := ident(chk[1]), ident(chk[3])
-		err = conn.QueryRow(ctx, `WITH e AS (SELECT `+col+` AS code, `+at+` AS at, count(*) AS n
+		err = fd.conn.QueryRow(ctx, `WITH e AS (SELECT `+col+` AS code, `+at+` AS at, count(*) AS n
 				FROM `+ident(chk[0])+` WHERE data_version <= $1 GROUP BY 1, 2)
 			SELECT
 			coalesce(sum(e.n) FILTER (WHERE NOT EXISTS (SELECT 1 FROM (`+src+`) d WHERE d.code = e.code)), 0)::bigint,
 			coalesce(sum(e.n) FILTER (WHERE EXISTS (SELECT 1 FROM (`+src+`) d WHERE d.code = e.code) AND NOT EXISTS (SELECT 1 FROM (`+src+`) d
 				WHERE d.code = e.code AND d.valid_from <= e.at AND (d.valid_to IS NULL OR e.at <= d.valid_to))), 0)::bigint
-			FROM e WHERE EXISTS (SELECT 1 FROM (`+src+`) d0)`, version).
+			FROM e WHERE EXISTS (SELECT 1 FROM (`+src+`) d0)`, fd.version).
 			Scan(&cf.Unknown, &cf.OutOfValid)
 		if err != nil {
-			return nil, err
+			return fmt.Errorf("%s.%s: %w", chk[0], chk[1], err)
 		}
 		if cf.Unknown+cf.OutOfValid > 0 {
-			fr.Codes = append(fr.Codes, cf)
+			fd.rep.Codes = append(fd.rep.Codes, cf)
 		}
 	}
+	return nil
+}
+
+// quarantinedCodes counts the quarantined codes of each code column, with
+// the ten most frequent.
+func (fd *flowDiagnosis) quarantinedCodes(ctx context.Context) error {
+	f := fd.f
 	for _, c := range f.Columns {
 		if c.Code == "" {
 			continue
 		}
 		cf := CodeFinding{Table: f.Table, Column: c.Name, System: c.Code, TopOffenders: []CodeCount{}}
-		rows, err := conn.Query(ctx, `SELECT q.value, count(*) FROM etl_quarantine q
+		rows, err := fd.conn.Query(ctx, `SELECT q.value, count(*) FROM etl_quarantine q
 			JOIN etl_import_file fl ON fl.import_id = q.import_id AND fl.file_no = q.file_no
 			JOIN etl_import i ON i.id = q.import_id
 			WHERE fl.flow = $1 AND q.column_name = $2 AND q.reason IN ($3, $4) AND i.data_version <= $5
-			GROUP BY q.value ORDER BY count(*) DESC, q.value`, f.Name, c.Name, ReasonUnknownCode, ReasonCodeValidity, version)
+			GROUP BY q.value ORDER BY count(*) DESC, q.value`, f.Name, c.Name, ReasonUnknownCode, ReasonCodeValidity, fd.version)
 		if err != nil {
-			return nil, err
+			return fmt.Errorf("%s: %w", c.Name, err)
 		}
-		for rows.Next() {
-			var cc CodeCount
-			if err := rows.Scan(&cc.Code, &cc.Count); err != nil {
-				return nil, err
-			}
+		var cc CodeCount
+		_, err = pgx.ForEachRow(rows, []any{&cc.Code, &cc.Count}, func() error {
 			cf.Quarantined += cc.Count
 			if len(cf.TopOffenders) < 10 {
 				cf.TopOffenders = append(cf.TopOffenders, cc)
 			}
-		}
-		if err := rows.Err(); err != nil {
-			return nil, err
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.Name, err)
 		}
 		if cf.Quarantined > 0 {
-			fr.Codes = append(fr.Codes, cf)
+			fd.rep.Codes = append(fd.rep.Codes, cf)
 		}
 	}
-	return fr, nil
+	return nil
 }
 
 // dictSQL is the relation (code, valid_from, valid_to) of a code system's

@@ -36,6 +36,14 @@ var openSince = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
 // that is not a leaf of the Italian version is known but never valid
 // (valid_from NULL), so it is refused as out of validity, not as unknown.
 func EnsureDictionaries(ctx context.Context, pool *pgxpool.Pool) error {
+	if err := ensureDictionaries(ctx, pool); err != nil {
+		return fmt.Errorf("etl: %w", err)
+	}
+	return nil
+}
+
+// ensureDictionaries is EnsureDictionaries without the package's prefix.
+func ensureDictionaries(ctx context.Context, pool *pgxpool.Pool) error {
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", lockDicts); err != nil {
 			return err
@@ -74,7 +82,7 @@ func EnsureDictionaries(ctx context.Context, pool *pgxpool.Pool) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("etl: load dictionaries: %w", err)
+		return fmt.Errorf("load dictionaries: %w", err)
 	}
 	return nil
 }

@@ -41,6 +41,21 @@ func (t Type) SQL() string {
 	}
 }
 
+// MaxLen is the longest field, in bytes (after trimming blanks), a column
+// of the type accepts: a longer one is quarantined (field_too_long) before
+// its value is read. Codes are short in every code system (a 10-character
+// AIC, a 9-character exemption); text holds identifiers and names.
+func (t Type) MaxLen() int {
+	switch t {
+	case TypeText:
+		return 1000
+	case TypeCode:
+		return 32
+	default:
+		return 64
+	}
+}
+
 // String names the type in documentation and error messages.
 func (t Type) String() string {
 	return [...]string{"text", "code", "integer", "integer", "number", "date", "time", "boolean"}[t]

@@ -17,7 +17,7 @@ type Import struct {
 	StartedAt     time.Time       `json:"started_at"`
 	FinishedAt    *time.Time      `json:"finished_at"`
 	ImportDate    time.Time       `json:"import_date"`
-	State         string          `json:"state"`
+	State         ImportState     `json:"state"`
 	DataVersion   *int64          `json:"data_version"`
 	RowsRead      int64           `json:"rows_read"`
 	RowsPublished int64           `json:"rows_published"`

@@ -234,6 +234,19 @@ func (l *loader) attachLeaves(ctx context.Context, tx pgx.Tx) error {
 		}
 		for i := 0; i < l.parts; i++ {
 			leaf := ident(schema.LeafName(table, i, l.version))
+			// An empty leaf is dropped, not attached: a small import fills
+			// a few of the partitions, and every attached leaf is one more
+			// relation each query on the table plans over.
+			var rows bool
+			if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM "+leaf+")").Scan(&rows); err != nil {
+				return fmt.Errorf("attach leaf %d of %s: %w", i, table, err)
+			}
+			if !rows {
+				if _, err := tx.Exec(ctx, "DROP TABLE "+leaf); err != nil {
+					return fmt.Errorf("drop empty leaf %d of %s: %w", i, table, err)
+				}
+				continue
+			}
 			sql := fmt.Sprintf("ALTER TABLE %s ATTACH PARTITION %s FOR VALUES IN (%d)",
 				ident(schema.PartitionName(table, i)), leaf, l.version)
 			if _, err := tx.Exec(ctx, sql); err != nil {
@@ -761,154 +774,28 @@ const recordBatchRows = 2048
 func (l *loader) loadLeafFile(ctx context.Context, fr *FileResult, ll *leafLoad, shared *copier) error {
 	tf, flow, closeFile, err := l.openFile(ctx, fr)
 	if err != nil {
-		return err
+		return stageErr(fr, "open", err)
 	}
 	defer closeFile()
-	if fr.No >= maxEventFile {
-		return fmt.Errorf("%s: an import holds at most %d files", fr.Path, maxEventFile-1)
-	}
-	src := l.newFileSource(ctx, fr, tf, flow)
-	l.mu.Lock()
-	w, err := l.newLeafWriter(ctx, flow, shared)
+	lf, err := l.prepareLeafFile(ctx, fr, ll, tf, flow, shared)
 	if err != nil {
-		l.mu.Unlock()
-		return err
+		return stageErr(fr, "prepare the leaves", err)
 	}
-	keys := ll.keys[flow.Name]
-	if len(flow.Key) > 0 && keys == nil {
-		keys = map[keyHash]lineRef{}
-		ll.keys[flow.Name] = keys
-	}
-	checks := l.newRowChecks(flow, ll.chk, keys)
-	l.mu.Unlock()
-	encoders := l.workers()
-	if len(flow.Key) > 0 {
-		encoders = 1
-	}
-	width := len(tf.header)
-	batches := make(chan *recordBatch, 2*encoders)
-	free := make(chan *recordBatch, 4*encoders)
-	type outcome struct {
-		err          error
-		lastRejected int64 // the greatest line this encoder refused
-		rows         []int64
-	}
-	done := make(chan outcome, encoders)
-	for e := 0; e < encoders; e++ {
-		ew := w.clone()
-		es := *src
-		es.fr = &FileResult{No: fr.No, Path: fr.Path}
-		es.vals = make([]any, len(src.vals))
-		var local []reject
-		es.sink = &local
-		go func() {
-			var out outcome
-			merge := func() error {
-				if len(local) == 0 {
-					return nil
-				}
-				for _, r := range local {
-					out.lastRejected = max(out.lastRejected, r.line)
-				}
-				return l.addRejects(ctx, &local)
-			}
-			for b := range batches {
-				if out.err != nil {
-					continue
-				}
-				for i, line := range b.lines {
-					rec := b.fields[i*width : (i+1)*width]
-					if !es.parse(line, rec) || !l.checkRow(&es, checks) {
-						continue
-					}
-					if err := ew.write(es.vals); err != nil {
-						out.err = err
-						break
-					}
-				}
-				if out.err == nil {
-					out.err = merge()
-				}
-				select {
-				case free <- b:
-				default:
-				}
-			}
-			if out.err == nil {
-				out.err = ew.flush()
-			}
-			for _, t := range ew.tables {
-				out.rows = append(out.rows, t.rows)
-			}
-			done <- out
-		}()
-	}
-	var readErr error
-	var readerRejects []reject // field-count refusals of the reader
-	src.sink = &readerRejects
-	mergeReader := func() error { return l.addRejects(ctx, &readerRejects) }
-	b := &recordBatch{}
-	for {
-		rec, line, ok := src.nextRecord()
-		if !ok {
-			break
-		}
-		if line >= maxEventLine {
-			readErr = &FileError{Path: fr.Path, Line: line, Msg: fmt.Sprintf("more than %d lines", int64(maxEventLine-1))}
-			break
-		}
-		b.lines = append(b.lines, line)
-		b.fields = append(b.fields, rec...)
-		if len(b.lines) == recordBatchRows {
-			batches <- b
-			select {
-			case b = <-free:
-				b.lines, b.fields = b.lines[:0], b.fields[:0]
-			default:
-				b = &recordBatch{}
-			}
-		}
-		if len(readerRejects) >= 1024 {
-			if readErr = mergeReader(); readErr != nil {
-				break
-			}
+	lf.startEncoders(ctx)
+	readErr := lf.read(ctx)
+	encodeErr := lf.wait()
+	for _, st := range []struct {
+		name string
+		err  error
+	}{{"read", readErr}, {"read", lf.src.err}, {"check and encode", encodeErr}} {
+		if st.err != nil {
+			lf.w.abort()
+			return stageErr(fr, st.name, st.err)
 		}
 	}
-	if len(b.lines) > 0 && readErr == nil {
-		batches <- b
-	}
-	close(batches)
-	if err := mergeReader(); err != nil && readErr == nil {
-		readErr = err
-	}
-	var lastRejected int64
-	var firstErr error
-	for e := 0; e < encoders; e++ {
-		out := <-done
-		if out.err != nil && firstErr == nil {
-			firstErr = out.err
-		}
-		lastRejected = max(lastRejected, out.lastRejected)
-		l.mu.Lock()
-		for i, n := range out.rows {
-			ll.rows[w.tables[i].name] += n
-		}
-		l.mu.Unlock()
-	}
-	for _, err := range []error{readErr, src.err, firstErr} {
-		if err != nil {
-			w.abort()
-			return err
-		}
-	}
-	src.checkTruncated(src.lastRejected || (src.lastLine > 0 && lastRejected == src.lastLine))
-	if src.err != nil {
-		w.abort()
-		return src.err
-	}
-	if !w.shared {
-		if err := w.copier.close(); err != nil {
-			return fmt.Errorf("%s: copy into the leaves: %w", fr.Path, err)
+	if !lf.w.shared {
+		if err := lf.w.copier.close(); err != nil {
+			return stageErr(fr, "copy into the leaves", err)
 		}
 	}
 	if fr.RowsRead == 0 {
@@ -916,7 +803,187 @@ func (l *loader) loadLeafFile(ctx context.Context, fr *FileResult, ll *leafLoad,
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.flushRejectsOn(ctx, l.conn)
+	return stageErr(fr, "record refused rows", l.flushRejectsOn(ctx, l.conn))
+}
+
+// stageErr says which stage of a file's load failed; a FileError, which
+// names the file and the line for the user, is returned as it is.
+func stageErr(fr *FileResult, stage string, err error) error {
+	var fe *FileError
+	if err == nil || errors.As(err, &fe) {
+		return err
+	}
+	return fmt.Errorf("%s: %s: %w", fr.Path, stage, err)
+}
+
+// leafFile is one event file streaming into the leaves: the reader's
+// source, the encoders' writer and checks, and the channels between them.
+type leafFile struct {
+	l        *loader
+	fr       *FileResult
+	ll       *leafLoad
+	width    int // fields of a record
+	src      *fileSource
+	w        *leafWriter
+	checks   *rowChecks
+	encoders int
+	batches  chan *recordBatch
+	free     chan *recordBatch // batches the encoders are done with
+	done     chan encoderOutcome
+}
+
+// encoderOutcome is what one encoding goroutine did: its error and the rows
+// it wrote to each of the flow's tables.
+type encoderOutcome struct {
+	err  error
+	rows []int64
+}
+
+// prepareLeafFile creates the flow's leaves and the writer, and the checks
+// of its rows (a flow with a natural key shares its keys with the import's
+// other files of the flow, and is encoded by one goroutine, in file
+// order, so that the first occurrence of a key is the one kept).
+func (l *loader) prepareLeafFile(ctx context.Context, fr *FileResult, ll *leafLoad, tf *tableFile, flow *Flow, shared *copier) (*leafFile, error) {
+	if fr.No >= maxEventFile {
+		return nil, fmt.Errorf("an import holds at most %d files", maxEventFile-1)
+	}
+	lf := &leafFile{l: l, fr: fr, ll: ll, width: len(tf.header), src: l.newFileSource(ctx, fr, tf, flow)}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	w, err := l.newLeafWriter(ctx, flow, shared)
+	if err != nil {
+		return nil, err
+	}
+	lf.w = w
+	keys := ll.keys[flow.Name]
+	if len(flow.Key) > 0 && keys == nil {
+		keys = map[keyHash]lineRef{}
+		ll.keys[flow.Name] = keys
+	}
+	lf.checks = l.newRowChecks(flow, ll.chk, keys)
+	lf.encoders = l.workers()
+	if len(flow.Key) > 0 {
+		lf.encoders = 1
+	}
+	lf.batches = make(chan *recordBatch, 2*lf.encoders)
+	lf.free = make(chan *recordBatch, 4*lf.encoders)
+	lf.done = make(chan encoderOutcome, lf.encoders)
+	return lf, nil
+}
+
+// startEncoders starts the goroutines that parse, check and encode the
+// batches of records, each with a writer, a source and refused rows of its
+// own.
+func (lf *leafFile) startEncoders(ctx context.Context) {
+	for e := 0; e < lf.encoders; e++ {
+		ew := lf.w.clone()
+		es := *lf.src
+		es.fr = &FileResult{No: lf.fr.No, Path: lf.fr.Path}
+		es.vals = make([]any, len(lf.src.vals))
+		var local []reject
+		es.sink = &local
+		go func() { lf.done <- lf.encode(ctx, ew, &es, &local) }()
+	}
+}
+
+// encode is one encoding goroutine: it runs until the batches are closed,
+// and after an error only drains them.
+func (lf *leafFile) encode(ctx context.Context, ew *leafWriter, es *fileSource, local *[]reject) encoderOutcome {
+	var out encoderOutcome
+	for b := range lf.batches {
+		if out.err != nil {
+			continue
+		}
+		for i, line := range b.lines {
+			rec := b.fields[i*lf.width : (i+1)*lf.width]
+			if !es.parse(line, rec) || !lf.l.checkRow(es, lf.checks) {
+				continue
+			}
+			if err := ew.write(es.vals); err != nil {
+				out.err = err
+				break
+			}
+		}
+		if out.err == nil && len(*local) > 0 {
+			out.err = lf.l.addRejects(ctx, local)
+		}
+		select {
+		case lf.free <- b:
+		default:
+		}
+	}
+	if out.err == nil {
+		out.err = ew.flush()
+	}
+	for _, t := range ew.tables {
+		out.rows = append(out.rows, t.rows)
+	}
+	return out
+}
+
+// read reads the file's records into batches for the encoders, and closes
+// the batches; the rows the reader itself refuses (field count, quoting,
+// length) go to the refused rows here.
+func (lf *leafFile) read(ctx context.Context) error {
+	var readErr error
+	var readerRejects []reject
+	lf.src.sink = &readerRejects
+	b := &recordBatch{}
+	for {
+		rec, line, ok := lf.src.nextRecord()
+		if !ok {
+			break
+		}
+		if line >= maxEventLine {
+			readErr = &FileError{Path: lf.fr.Path, Line: line, Msg: fmt.Sprintf("more than %d lines", int64(maxEventLine-1))}
+			break
+		}
+		b.lines = append(b.lines, line)
+		b.fields = append(b.fields, rec...)
+		if len(b.lines) == recordBatchRows {
+			lf.batches <- b
+			select {
+			case b = <-lf.free:
+				b.lines, b.fields = b.lines[:0], b.fields[:0]
+			default:
+				b = &recordBatch{}
+			}
+		}
+		if len(readerRejects) >= 1024 {
+			if readErr = lf.l.addRejects(ctx, &readerRejects); readErr != nil {
+				break
+			}
+		}
+	}
+	if len(b.lines) > 0 && readErr == nil {
+		lf.batches <- b
+	}
+	close(lf.batches)
+	if err := lf.l.addRejects(ctx, &readerRejects); err != nil && readErr == nil {
+		readErr = err
+	}
+	return readErr
+}
+
+// wait waits for the encoders, adds the rows they wrote to the import's
+// and the file's counts, and returns the first encoder's error.
+func (lf *leafFile) wait() error {
+	var first error
+	for e := 0; e < lf.encoders; e++ {
+		out := <-lf.done
+		if out.err != nil && first == nil {
+			first = out.err
+		}
+		lf.l.mu.Lock()
+		for i, n := range out.rows {
+			lf.ll.rows[lf.w.tables[i].name] += n
+		}
+		if len(out.rows) > 0 {
+			lf.fr.RowsPublished += out.rows[0]
+		}
+		lf.l.mu.Unlock()
+	}
+	return first
 }
 
 // addRejects moves a goroutine's refused rows to the loader's, which it
@@ -1108,6 +1175,7 @@ func (l *loader) refusePublishedKeys(ctx context.Context, ll *leafLoad) error {
 					return fmt.Errorf("%s: published key %q not among the rows read", f.Name, key)
 				}
 				l.rejects = append(l.rejects, reject{at.fileNo(), at.line(), strings.Join(f.Key, "+"), ReasonPublished, key, "key already in the published data"})
+				l.res.Files[at.fileNo()-1].RowsPublished--
 			}
 			if len(refused) == 0 {
 				continue

@@ -3,26 +3,29 @@ package etl
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/beaver-analytics/beaver/schema"
+	"github.com/beaver-analytics/beaver/schema/errs"
 )
 
 // Options configures one import. The zero value imports with today's date,
@@ -69,19 +72,35 @@ func (o Options) WithDefaults() Options {
 	return o
 }
 
+// ImportState is the state of an import, as etl_import records it.
+type ImportState string
+
 // Import states recorded in etl_import.
 const (
-	StateLoading   = "loading"
-	StatePublished = "published"
-	StateUnchanged = "unchanged"
-	StateFailed    = "failed"
-	StateAbandoned = "abandoned"
+	StateLoading   ImportState = "loading"   // running, or killed (the next import marks it abandoned)
+	StatePublished ImportState = "published" // published a new data version
+	StateUnchanged ImportState = "unchanged" // every file's content was published before: nothing to do
+	StateFailed    ImportState = "failed"    // nothing published (a whole-file error, every row refused, ...)
+	StateAbandoned ImportState = "abandoned" // the importing process stopped before publishing
+)
+
+// FileState is the state of one file of an import, as etl_import_file
+// records it.
+type FileState string
+
+// File states recorded in etl_import_file.
+const (
+	FileLoading   FileState = "loading"   // not read yet, or being read
+	FileStaged    FileState = "staged"    // read and checked, waiting for the publish
+	FilePublished FileState = "published" // its rows are published (the content is not loaded again)
+	FileSkipped   FileState = "skipped"   // its content was published before, or is another file's of the import
+	FileFailed    FileState = "failed"    // a whole-file error, or every row of the import refused
 )
 
 // Result is what an import did.
 type Result struct {
 	ImportID      int64            `json:"import_id"`
-	State         string           `json:"state"`
+	State         ImportState      `json:"state"`
 	DataVersion   int64            `json:"data_version,omitempty"`
 	ImportDate    string           `json:"import_date"`
 	RowsRead      int64            `json:"rows_read"`
@@ -89,10 +108,29 @@ type Result struct {
 	RowsRejected  int64            `json:"rows_rejected"`
 	RejectedBy    map[string]int64 `json:"rejected_by_reason"`
 	Warnings      []string         `json:"warnings,omitempty"`
-	Files         []*FileResult    `json:"files"`
-	DurationMS    int64            `json:"duration_ms"`
-	Timings       Timings          `json:"timings_ms"`
-	Error         string           `json:"error,omitempty"`
+	// DuplicateRows counts, by flow without a natural key, the rows that
+	// repeat an earlier row of the import exactly (every column equal):
+	// both are published, as the flow cannot tell a double send from two
+	// identical events, but a data manager should see it.
+	DuplicateRows map[string]int64 `json:"duplicate_rows,omitempty"`
+	// RegistryConflicts are the published events that this import's
+	// registry rows put outside their person's life (a death date moved
+	// before them, a birth date after them), by flow. The events stay
+	// published; the diagnostics count them too.
+	RegistryConflicts []RegistryConflict `json:"registry_conflicts,omitempty"`
+	Files             []*FileResult      `json:"files"`
+	DurationMS        int64              `json:"duration_ms"`
+	Timings           Timings            `json:"timings_ms"`
+	Error             string             `json:"error,omitempty"`
+}
+
+// RegistryConflict counts one flow's published events that a registry
+// update puts before their person's birth or after their death.
+type RegistryConflict struct {
+	Flow        string `json:"flow"`
+	AfterDeath  int64  `json:"after_death"`
+	BeforeBirth int64  `json:"before_birth"`
+	Persons     int64  `json:"persons"`
 }
 
 // Timings splits an import's duration (milliseconds) into its stages, so
@@ -108,19 +146,25 @@ type Timings struct {
 
 // FileResult is what an import did with one file.
 type FileResult struct {
-	No           int      `json:"file_no"`
-	Path         string   `json:"path"`
-	Flow         string   `json:"flow,omitempty"`
-	SHA256       string   `json:"sha256"`
-	Bytes        int64    `json:"bytes"`
-	Encoding     string   `json:"encoding,omitempty"`
-	Delimiter    string   `json:"delimiter,omitempty"`
-	State        string   `json:"state"`
-	RowsRead     int64    `json:"rows_read"`
-	RowsRejected int64    `json:"rows_rejected"`
-	Ignored      []string `json:"ignored_columns,omitempty"`
-	Note         string   `json:"note,omitempty"`
-	Error        string   `json:"error,omitempty"`
+	No        int       `json:"file_no"`
+	Path      string    `json:"path"`
+	Flow      string    `json:"flow,omitempty"`
+	SHA256    string    `json:"sha256"`
+	Bytes     int64     `json:"bytes"`
+	Encoding  string    `json:"encoding,omitempty"`
+	Delimiter string    `json:"delimiter,omitempty"`
+	State     FileState `json:"state"`
+	RowsRead  int64     `json:"rows_read"`
+	// RowsPublished + RowsRejected = RowsRead for every file an import
+	// publishes (checked before it commits).
+	RowsPublished int64 `json:"rows_published"`
+	RowsRejected  int64 `json:"rows_rejected"`
+	// DuplicateRows counts the rows (of a flow without a natural key) that
+	// repeat an earlier row of the import exactly.
+	DuplicateRows int64    `json:"duplicate_rows,omitempty"`
+	Ignored       []string `json:"ignored_columns,omitempty"`
+	Note          string   `json:"note,omitempty"`
+	Error         string   `json:"error,omitempty"`
 	// Streamed is set for a Stream (read once; hashed as read).
 	Streamed bool `json:"streamed,omitempty"`
 
@@ -147,8 +191,18 @@ type Stream struct {
 	R    io.ReadCloser
 }
 
-// ErrImportRunning is returned when another import holds the import lock.
-var ErrImportRunning = errors.New("another import is running")
+// ErrImportRunning is returned when another import holds the import lock
+// (an errs.Conflict).
+var ErrImportRunning = errs.Wrap(errs.Conflict, errors.New("another import is running"))
+
+// pathErr is the error of a path given to import that cannot be read:
+// errs.NotFound when it does not exist.
+func pathErr(err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return errs.Wrap(errs.NotFound, err)
+	}
+	return err
+}
 
 // ExpandPaths turns directories into the CSV and Parquet files they hold
 // (sorted by name, not recursive) and keeps files as given.
@@ -157,7 +211,7 @@ func ExpandPaths(paths []string) ([]string, error) {
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("etl: %w", pathErr(err))
 		}
 		if !st.IsDir() {
 			out = append(out, p)
@@ -165,7 +219,7 @@ func ExpandPaths(paths []string) ([]string, error) {
 		}
 		entries, err := os.ReadDir(p)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("etl: %w", pathErr(err))
 		}
 		for _, e := range entries {
 			ext := strings.ToLower(filepath.Ext(e.Name()))
@@ -184,11 +238,25 @@ func ExpandPaths(paths []string) ([]string, error) {
 // the import is "unchanged". The returned error is nil only when the
 // import published or was unchanged; the Result is returned in both cases
 // when the import got as far as being recorded.
+//
+// Its errors wrap a kind of schema/errs: errs.Invalid for bad input (a
+// FileError, ErrNothingToPublish, bad options), errs.NotFound for a path
+// that does not exist, errs.Conflict for ErrImportRunning; any other is
+// internal.
 func Load(ctx context.Context, pool *pgxpool.Pool, paths []string, opts Options) (*Result, error) {
+	res, err := load(ctx, pool, paths, opts)
+	if err != nil {
+		return res, fmt.Errorf("etl: %w", err)
+	}
+	return res, nil
+}
+
+// load is Load without the package's prefix on its errors.
+func load(ctx context.Context, pool *pgxpool.Pool, paths []string, opts Options) (*Result, error) {
 	opts = opts.WithDefaults()
 	start := time.Now()
 	if opts.Flow != "" && FlowByName(opts.Flow) == nil {
-		return nil, fmt.Errorf("etl: unknown flow %q (known: %s)", opts.Flow, strings.Join(FlowNames(), ", "))
+		return nil, fmt.Errorf("%w: unknown flow %q (known: %s)", errs.Invalid, opts.Flow, strings.Join(FlowNames(), ", "))
 	}
 	defer func() {
 		for _, st := range opts.Streams {
@@ -196,15 +264,15 @@ func Load(ctx context.Context, pool *pgxpool.Pool, paths []string, opts Options)
 		}
 	}()
 	if len(paths) == 0 && len(opts.Streams) == 0 {
-		return nil, errors.New("etl: no files to import")
+		return nil, fmt.Errorf("%w: no files to import", errs.Invalid)
 	}
 	res := &Result{RejectedBy: map[string]int64{}, ImportDate: opts.ImportDate.Format(time.DateOnly)}
 	for i, p := range paths {
 		sum, n, err := hashFile(p)
 		if err != nil {
-			return nil, fmt.Errorf("etl: %w", err)
+			return nil, pathErr(err)
 		}
-		res.Files = append(res.Files, &FileResult{No: i + 1, Path: p, SHA256: sum, Bytes: n, State: "loading"})
+		res.Files = append(res.Files, &FileResult{No: i + 1, Path: p, SHA256: sum, Bytes: n, State: FileLoading})
 	}
 	streamFlows := map[string]bool{}
 	for i := range opts.Streams {
@@ -212,30 +280,30 @@ func Load(ctx context.Context, pool *pgxpool.Pool, paths []string, opts Options)
 		f := FlowByName(st.Flow)
 		switch {
 		case f == nil:
-			return nil, fmt.Errorf("etl: stream %s: unknown flow %q", st.Name, st.Flow)
+			return nil, fmt.Errorf("%w: stream %s: unknown flow %q", errs.Invalid, st.Name, st.Flow)
 		case !leafFlow(f):
-			return nil, fmt.Errorf("etl: stream %s: %s is not an event flow (the registry and dictionaries load from files, before the streams)", st.Name, st.Flow)
+			return nil, fmt.Errorf("%w: stream %s: %s is not an event flow (the registry and dictionaries load from files, before the streams)", errs.Invalid, st.Name, st.Flow)
 		case streamFlows[st.Flow]:
-			return nil, fmt.Errorf("etl: two streams of flow %s", st.Flow)
+			return nil, fmt.Errorf("%w: two streams of flow %s", errs.Invalid, st.Flow)
 		case opts.Flow != "" && opts.Flow != st.Flow:
-			return nil, fmt.Errorf("etl: stream %s is flow %s, not %s", st.Name, st.Flow, opts.Flow)
+			return nil, fmt.Errorf("%w: stream %s is flow %s, not %s", errs.Invalid, st.Name, st.Flow, opts.Flow)
 		}
 		streamFlows[st.Flow] = true
 		res.Files = append(res.Files, &FileResult{No: len(res.Files) + 1, Path: st.Name, Flow: st.Flow,
-			State: "loading", Streamed: true, stream: st})
+			State: FileLoading, Streamed: true, stream: st})
 	}
 
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("etl: %w", err)
+		return nil, fmt.Errorf("connect: %w", err)
 	}
 	defer conn.Release()
 	var locked bool
 	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", lockImport).Scan(&locked); err != nil {
-		return nil, fmt.Errorf("etl: take import lock: %w", err)
+		return nil, fmt.Errorf("take import lock: %w", err)
 	}
 	if !locked {
-		return nil, fmt.Errorf("etl: %w", ErrImportRunning)
+		return nil, ErrImportRunning
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", lockImport) //nolint:errcheck
 	if err := cleanup(ctx, conn.Conn()); err != nil {
@@ -243,15 +311,15 @@ func Load(ctx context.Context, pool *pgxpool.Pool, paths []string, opts Options)
 	}
 	parts, err := schema.EnsurePartitions(ctx, pool, opts.Partitions)
 	if err != nil {
-		return nil, fmt.Errorf("etl: %w", err)
+		return nil, err
 	}
-	if err := EnsureDictionaries(ctx, pool); err != nil {
+	if err := ensureDictionaries(ctx, pool); err != nil {
 		return nil, err
 	}
 
 	if err := conn.QueryRow(ctx, `INSERT INTO etl_import (started_by, import_date) VALUES ($1, $2) RETURNING id`,
 		opts.StartedBy, opts.ImportDate).Scan(&res.ImportID); err != nil {
-		return nil, fmt.Errorf("etl: record import: %w", err)
+		return nil, fmt.Errorf("record import: %w", err)
 	}
 	l := &loader{pool: pool, conn: conn.Conn(), opts: opts, res: res, staged: map[string]bool{}, start: start,
 		parts: parts, leaves: map[string]bool{}}
@@ -263,8 +331,8 @@ func Load(ctx context.Context, pool *pgxpool.Pool, paths []string, opts Options)
 		// files published in memory: nothing of it is.
 		res.DataVersion, res.RowsPublished = 0, 0
 		for _, f := range res.Files {
-			if f.State == "published" {
-				f.State = "staged"
+			if f.State == FilePublished {
+				f.State = FileStaged
 			}
 		}
 		l.dropStaging(context.WithoutCancel(ctx))
@@ -312,7 +380,7 @@ func cleanup(ctx context.Context, conn *pgx.Conn) error {
 		error = 'the importing process stopped before publishing (killed or crashed); nothing was published'
 		WHERE state = 'loading'`)
 	if err != nil {
-		return fmt.Errorf("etl: mark abandoned imports: %w", err)
+		return fmt.Errorf("mark abandoned imports: %w", err)
 	}
 	return nil
 }
@@ -321,15 +389,15 @@ func cleanup(ctx context.Context, conn *pgx.Conn) error {
 func dropFound(ctx context.Context, conn *pgx.Conn, what, query string, args ...any) error {
 	rows, err := conn.Query(ctx, query, args...)
 	if err != nil {
-		return fmt.Errorf("etl: find leftover %s: %w", what, err)
+		return fmt.Errorf("find leftover %s: %w", what, err)
 	}
 	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return fmt.Errorf("etl: find leftover %s: %w", what, err)
+		return fmt.Errorf("find leftover %s: %w", what, err)
 	}
 	for _, n := range names {
 		if _, err := conn.Exec(ctx, "DROP TABLE IF EXISTS "+ident(n)); err != nil {
-			return fmt.Errorf("etl: drop leftover %s: %w", n, err)
+			return fmt.Errorf("drop leftover %s: %w", n, err)
 		}
 	}
 	return nil
@@ -378,15 +446,15 @@ func (l *loader) run(ctx context.Context) error {
 		case err != nil:
 			return err
 		case published != "":
-			f.State, f.Note = "skipped", published
+			f.State, f.Note = FileSkipped, published
 		case seen[f.SHA256] != 0:
-			f.State = "skipped"
+			f.State = FileSkipped
 			f.Note = fmt.Sprintf("same content as file %d of this import", seen[f.SHA256])
 		default:
 			seen[f.SHA256] = f.No
 			todo++
 		}
-		if f.State == "skipped" {
+		if f.State == FileSkipped {
 			log.Info("skipping file", "file", f.Path, "why", f.Note)
 		}
 	}
@@ -405,7 +473,7 @@ func (l *loader) run(ctx context.Context) error {
 	// the files, so that the event rows are checked against them in memory.
 	var later, streams []*FileResult
 	for _, f := range l.res.Files {
-		if f.State == "skipped" {
+		if f.State == FileSkipped {
 			continue
 		}
 		if f.Streamed {
@@ -414,7 +482,7 @@ func (l *loader) run(ctx context.Context) error {
 		}
 		_, _, closeFile, err := l.openFile(ctx, f)
 		if err != nil {
-			f.State = "failed"
+			f.State = FileFailed
 			f.Error = err.Error()
 			return err
 		}
@@ -425,22 +493,25 @@ func (l *loader) run(ctx context.Context) error {
 		}
 		log.Info("loading file", "file", f.Path)
 		if err := l.loadFile(ctx, f); err != nil {
-			f.State = "failed"
+			f.State = FileFailed
 			f.Error = err.Error()
 			return err
 		}
-		f.State = "staged"
+		f.State = FileStaged
 		l.res.RowsRead += f.RowsRead
-		log.Info("staged file", "file", f.Path, "flow", f.Flow, "rows", f.RowsRead, "encoding", f.Encoding)
+		log.Info("staged file", "file", f.Path, "flow", f.Flow, "rows_read", f.RowsRead, "encoding", f.Encoding)
 	}
 	if err := l.validate(ctx); err != nil {
 		return fmt.Errorf("validate: %w", err)
+	}
+	if err := l.registryConflicts(ctx); err != nil {
+		return err
 	}
 	for _, f := range later {
 		for _, st := range streams {
 			if f.Flow == st.Flow {
 				err := &FileError{Path: f.Path, Msg: fmt.Sprintf("flow %s comes from the stream %s in this import", f.Flow, st.Path)}
-				f.State, f.Error = "failed", err.Error()
+				f.State, f.Error = FileFailed, err.Error()
 				return err
 			}
 		}
@@ -458,13 +529,13 @@ func (l *loader) run(ctx context.Context) error {
 		for _, f := range later {
 			log.Info("loading file", "file", f.Path)
 			if err := l.loadLeafFile(ctx, f, ll, nil); err != nil {
-				f.State = "failed"
+				f.State = FileFailed
 				f.Error = err.Error()
 				return err
 			}
-			f.State = "staged"
+			f.State = FileStaged
 			l.res.RowsRead += f.RowsRead
-			log.Info("loaded file", "file", f.Path, "flow", f.Flow, "rows", f.RowsRead, "encoding", f.Encoding)
+			log.Info("loaded file", "file", f.Path, "flow", f.Flow, "rows_read", f.RowsRead, "encoding", f.Encoding)
 		}
 		if err := l.loadStreams(ctx, streams, ll); err != nil {
 			return err
@@ -478,6 +549,12 @@ func (l *loader) run(ctx context.Context) error {
 			return err
 		}
 		l.leafRows = ll.rows
+	}
+	if refused, err := l.refuseAll(ctx); refused || err != nil {
+		return err
+	}
+	if err := l.countDuplicates(ctx); err != nil {
+		return err
 	}
 	l.res.Timings.LoadMS = time.Since(l.start).Milliseconds()
 	t := time.Now()
@@ -679,10 +756,10 @@ func (l *loader) loadStreams(ctx context.Context, streams []*FileResult, ll *lea
 			err := l.loadLeafFile(ctx, f, ll, shared)
 			f.stream.R.Close()
 			if err == nil {
-				log.Info("loaded stream", "stream", f.Path, "flow", f.Flow, "rows", f.RowsRead)
+				log.Info("loaded stream", "stream", f.Path, "flow", f.Flow, "rows_read", f.RowsRead)
 				return
 			}
-			f.State, f.Error = "failed", err.Error()
+			f.State, f.Error = FileFailed, err.Error()
 			mu.Lock()
 			defer mu.Unlock()
 			if firstErr == nil {
@@ -710,12 +787,12 @@ func (l *loader) loadStreams(ctx context.Context, streams []*FileResult, ll *lea
 			return err
 		}
 		if published == "" {
-			f.State = "staged"
+			f.State = FileStaged
 			l.res.RowsRead += f.RowsRead
 			loaded++
 			continue
 		}
-		f.State, f.Note = "skipped", published
+		f.State, f.Note = FileSkipped, published
 		log.Info("dropping stream", "stream", f.Path, "why", f.Note)
 		fl := FlowByName(f.Flow)
 		for _, table := range leafTables(fl) {
@@ -733,7 +810,7 @@ func (l *loader) loadStreams(ctx context.Context, streams []*FileResult, ll *lea
 	}
 	if loaded == 0 {
 		for _, f := range l.res.Files {
-			if f.State != "skipped" {
+			if f.State != FileSkipped {
 				return nil
 			}
 		}
@@ -820,7 +897,7 @@ func (l *loader) detectFlow(fr *FileResult, tf *tableFile) (*Flow, error) {
 	}
 	var missing []string
 	for _, name := range flow.Required() {
-		if !contains(tf.header, name) {
+		if !slices.Contains(tf.header, name) {
 			missing = append(missing, name)
 		}
 	}
@@ -844,23 +921,18 @@ type fileSource struct {
 	err  error
 	sink *[]reject // where refused values go
 
-	lastLine     int64
-	lastRejected bool
+	lastLine int64
 }
 
 func (s *fileSource) Next() bool {
 	for {
 		rec, line, ok := s.nextRecord()
 		if !ok {
-			if s.err == nil {
-				s.checkTruncated(s.lastRejected)
-			}
 			return false
 		}
 		if s.parse(line, rec) {
 			return true
 		}
-		s.lastRejected = true
 		if len(s.l.rejects) >= 4096 {
 			if s.err = s.l.flushRejects(s.ctx); s.err != nil {
 				return false
@@ -876,47 +948,57 @@ func (s *fileSource) nextRecord() ([]string, int64, bool) {
 	for {
 		rec, line, err := s.tf.next()
 		if err == io.EOF {
+			s.checkLines()
+			s.warnUnterminated()
 			return nil, 0, false
 		}
-		var fieldCount bool
-		if err != nil {
-			var pe *csv.ParseError
+		var re *rowError
+		if err != nil && !errors.As(err, &re) {
 			var fe *FileError
-			switch {
-			case errors.As(err, &fe):
-				s.err = fe
-				return nil, 0, false
-			case errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount):
-				fieldCount = true
-				line = pe.StartLine
-			default:
-				s.err = &FileError{Path: s.fr.Path, Line: s.lastLine + 1, Msg: err.Error()}
-				return nil, 0, false
+			if !errors.As(err, &fe) {
+				fe = &FileError{Path: s.fr.Path, Line: s.lastLine + 1, Msg: err.Error()}
 			}
+			s.err = fe
+			return nil, 0, false
 		}
 		s.fr.RowsRead++
 		s.lastLine = int64(line)
-		if fieldCount {
-			if len(rec) == 1 && strings.ContainsRune(rec[0], otherDelimiter(s.tf.delimiter)) {
+		if re != nil {
+			if re.reason == ReasonFieldCount && len(rec) == 1 && strings.ContainsRune(rec[0], otherDelimiter(s.tf.delimiter)) {
 				s.err = &FileError{Path: s.fr.Path, Line: int64(line), Msg: fmt.Sprintf(
 					"wrong delimiter: the header is separated by %q but this line by %q", s.tf.delimiter, otherDelimiter(s.tf.delimiter))}
 				return nil, 0, false
 			}
-			s.rejectRow(int64(line), "*", ReasonFieldCount, "", fmt.Sprintf("%d fields, the header has %d", len(rec), len(s.tf.header)))
+			s.rejectRow(int64(line), re.column, re.reason, re.value, re.detail)
 			continue
 		}
-		s.lastRejected = false
 		return rec, int64(line), true
 	}
 }
 
-// checkTruncated sets the whole-file error of a last row that was refused
-// and has no final newline: the file was cut.
-func (s *fileSource) checkTruncated(lastRejected bool) {
-	if lastRejected && s.tf.complete != nil && !s.tf.complete() {
-		s.err = &FileError{Path: s.fr.Path, Line: s.lastLine,
-			Msg: "truncated last line: it has no final newline and does not hold a complete row"}
+// checkLines fails the file when the rows read differ from the rows the
+// file holds by an independent count (tableFile.dataLines): no line may be
+// lost, or read twice, between the file and the import.
+func (s *fileSource) checkLines() {
+	if s.tf.dataLines == nil {
+		return
 	}
+	if n := s.tf.dataLines(); n != s.fr.RowsRead {
+		s.err = fmt.Errorf("%s: %d rows read, but the file holds %d data lines", s.fr.Path, s.fr.RowsRead, n)
+	}
+}
+
+// warnUnterminated warns of a last line without a final newline: it was
+// checked as every line is, but the file may have been cut in its last
+// field (…,117.20,1 for …,117.20,1.00), which no check can see.
+func (s *fileSource) warnUnterminated() {
+	if s.err != nil || s.lastLine == 0 || s.tf.complete == nil || s.tf.complete() {
+		return
+	}
+	s.l.mu.Lock()
+	defer s.l.mu.Unlock()
+	s.l.warn(fmt.Sprintf("%s: line %d, the last, has no final newline: the file may have been cut, and its last field (%s) truncated; the line was checked as the others",
+		s.fr.Path, s.lastLine, s.tf.header[len(s.tf.header)-1]))
 }
 
 func otherDelimiter(d rune) rune {
@@ -927,7 +1009,6 @@ func otherDelimiter(d rune) rune {
 }
 
 func (s *fileSource) rejectRow(line int64, column, reason, value, detail string) {
-	s.lastRejected = true
 	s.fr.RowsRejected++
 	if len(value) > 200 {
 		value = value[:200]
@@ -947,7 +1028,14 @@ func (s *fileSource) parse(line int64, rec []string) bool {
 		if j := s.idx[i]; j >= 0 {
 			raw = strings.TrimSpace(rec[j])
 		}
-		v, reason, detail := parseValue(c, raw, s.l.opts.ImportDate)
+		var v any
+		reason, detail := "", ""
+		if s.tf.checkText {
+			reason, detail = checkText(raw)
+		}
+		if reason == "" {
+			v, reason, detail = parseValue(c, raw, s.l.opts.ImportDate)
+		}
 		if reason != "" {
 			if ok {
 				s.fr.RowsRejected++
@@ -973,6 +1061,29 @@ func (s *fileSource) parse(line int64, rec []string) bool {
 		}
 	}
 	return true
+}
+
+// storable is a refused value as the quarantine can hold it: a value cut
+// at 200 bytes inside a character, an invalid byte (written as U+FFFD) or
+// a NUL byte (written as \0) would fail the COPY of the refused rows.
+func storable(v string) string {
+	v = strings.ToValidUTF8(v, "\uFFFD")
+	if strings.IndexByte(v, 0) >= 0 {
+		v = strings.ReplaceAll(v, "\x00", `\0`)
+	}
+	return v
+}
+
+// checkText refuses a string PostgreSQL would refuse (and fail the whole
+// COPY with SQLSTATE 22021): invalid UTF-8, or a NUL byte.
+func checkText(raw string) (reason, detail string) {
+	if i := strings.IndexByte(raw, 0); i >= 0 {
+		return ReasonBadText, fmt.Sprintf("a NUL byte at byte %d", i+1)
+	}
+	if !utf8.ValidString(raw) {
+		return ReasonBadText, "not valid UTF-8"
+	}
+	return "", ""
 }
 
 func (s *fileSource) value(name string) any {
@@ -1004,7 +1115,7 @@ func (l *loader) flushRejectsOn(ctx context.Context, dst copyFromer) error {
 	}
 	rows := make([][]any, len(l.rejects))
 	for i, r := range l.rejects {
-		rows[i] = []any{int32(r.fileNo), r.line, r.column, r.reason, r.value, r.detail}
+		rows[i] = []any{int32(r.fileNo), r.line, r.column, r.reason, storable(r.value), r.detail}
 	}
 	_, err := dst.CopyFrom(ctx, pgx.Identifier{l.rejectTable()},
 		[]string{"file_no", "line", "column_name", "reason", "value", "detail"}, pgx.CopyFromRows(rows))

@@ -196,7 +196,6 @@ func TestLoadRefusesBadFilesWhole(t *testing.T) {
 	base, err := etl.Load(ctx, pool, write(t, "person.csv", persons), opts())
 	require.NoError(t, err)
 
-	goodPharmacy := "person_id;dispensing_date;aic;packs\n1;2022-01-01;012345678;1\n"
 	// A valid UTF-8 start longer than the sniffing window, then a Latin-1 byte.
 	var long strings.Builder
 	long.WriteString("person_id;dispensing_date;aic;packs\n")
@@ -216,7 +215,6 @@ func TestLoadRefusesBadFilesWhole(t *testing.T) {
 		{"mixed delimiters", "pharmacy.csv", "person_id;dispensing_date;aic;packs\n1,2022-01-01,012345678,1\n", "line 2: wrong delimiter"},
 		{"undecodable", "pharmacy.csv", long.String(), "undecodable bytes"},
 		{"binary", "pharmacy.csv", "person_id;dispensing_date;aic;packs\n1;2022\x00;x;1\n", "undecodable bytes"},
-		{"truncated", "pharmacy.csv", goodPharmacy + "2;2022-01", "line 3: truncated last line"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -293,4 +291,32 @@ func TestRegistryUpdateKeepsFirstVersion(t *testing.T) {
 	require.NoError(t, pool.QueryRow(ctx, "SELECT data_version, death_date::text FROM person WHERE person_id = 2").Scan(&version, &death))
 	require.EqualValues(t, 1, version, "still visible to a study pinned to version 1")
 	require.Equal(t, "2022-02-02", death, "with the latest attributes")
+}
+
+// A registry update that moves a death date before published events (or a
+// birth date after them) is reported, with counts, in the import's result
+// and in the diagnostics (issue 14, point 4: accepted silently).
+func TestRegistryUpdateReportsConflicts(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	events := "person_id;dispensing_date;aic;packs\n2;2022-03-01;012345678;1\n2;2022-06-01;012345678;1\n2;2021-01-01;012345678;1\n3;2022-03-01;012345678;1\n"
+	_, err := etl.Load(ctx, pool, write(t, "person.csv", persons, "product.csv", products, "pharmacy.csv", events), opts())
+	require.NoError(t, err)
+	moved := strings.Replace(persons, "2;M;1961-07-01;;015146", "2;M;1961-07-01;2022-02-02;015146", 1)
+	moved = strings.Replace(moved, "3;F;1970-01-31;;", "3;F;2022-04-01;;", 1)
+	res, err := etl.Load(ctx, pool, write(t, "person.csv", moved), opts())
+	require.NoError(t, err)
+	require.Equal(t, []etl.RegistryConflict{{Flow: "pharmacy", AfterDeath: 2, BeforeBirth: 1, Persons: 2}}, res.RegistryConflicts)
+	require.Contains(t, strings.Join(res.Warnings, "\n"), "put 3 published pharmacy events outside their lives")
+
+	rep, err := etl.Diagnose(ctx, pool, 0)
+	require.NoError(t, err)
+	for _, f := range rep.Flows {
+		want := 0
+		if f.Flow == "pharmacy" {
+			want = 3
+		}
+		require.Equal(t, want, f.RegistryConflicts, f.Flow)
+	}
 }

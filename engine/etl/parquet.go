@@ -44,7 +44,9 @@ func openParquet(ctx context.Context, path string, fh *os.File) (*tableFile, err
 		return nil, &FileError{Path: path, Msg: "Parquet: " + err.Error()}
 	}
 	p := &parquetRows{path: path, rr: rr, rec: make([]string, len(header))}
-	return &tableFile{header: header, encoding: "parquet", next: p.next, close: rr.Release}, nil
+	rows := pf.NumRows()
+	return &tableFile{header: header, encoding: "parquet", next: p.next, close: rr.Release, checkText: true,
+		dataLines: func() int64 { return rows }}, nil
 }
 
 type parquetRows struct {

@@ -96,3 +96,58 @@ func TestLoadBrokenParquet(t *testing.T) {
 	require.Contains(t, err.Error(), "not a readable Parquet file")
 	require.Contains(t, err.Error(), path)
 }
+
+// Parquet strings that PostgreSQL would refuse (invalid UTF-8, NUL bytes)
+// are quarantined row by row with their reason (issue 14, point 2: the
+// whole import failed on a raw SQLSTATE 22021 COPY error). The registry
+// rows go through staging, the pharmacy rows through the leaves.
+func TestLoadParquetBadText(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	dir := t.TempDir()
+	write := func(name string, fields []arrow.Field, fill func(b *array.RecordBuilder)) string {
+		schema := arrow.NewSchema(fields, nil)
+		b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+		defer b.Release()
+		fill(b)
+		rec := b.NewRecordBatch()
+		defer rec.Release()
+		path := filepath.Join(dir, name)
+		f, err := os.Create(path)
+		require.NoError(t, err)
+		w, err := pqarrow.NewFileWriter(schema, f, nil, pqarrow.DefaultWriterProps())
+		require.NoError(t, err)
+		require.NoError(t, w.Write(rec))
+		require.NoError(t, w.Close())
+		return path
+	}
+	str := func(name string) arrow.Field { return arrow.Field{Name: name, Type: arrow.BinaryTypes.String} }
+	person := write("person.parquet", []arrow.Field{{Name: "person_id", Type: arrow.PrimitiveTypes.Int64}, str("sex"), str("birth_date"), str("birth_municipality")},
+		func(b *array.RecordBuilder) {
+			b.Field(0).(*array.Int64Builder).AppendValues([]int64{1, 2, 3}, nil)
+			b.Field(1).(*array.StringBuilder).AppendValues([]string{"F", "M", "F"}, nil)
+			b.Field(2).(*array.StringBuilder).AppendValues([]string{"1950-03-12", "1961-07-01", "1970-01-31"}, nil)
+			b.Field(3).(*array.StringBuilder).AppendValues([]string{"015146", "01\xff5146", "015146"}, nil)
+		})
+	pharmacy := write("pharmacy.parquet", []arrow.Field{{Name: "person_id", Type: arrow.PrimitiveTypes.Int64}, str("dispensing_date"), str("aic"), str("packs"), str("prescriber_id")},
+		func(b *array.RecordBuilder) {
+			b.Field(0).(*array.Int64Builder).AppendValues([]int64{1, 1, 1, 3}, nil)
+			b.Field(1).(*array.StringBuilder).AppendValues([]string{"2022-01-01", "2022-01-02", "2022-01-03", "2022-01-04"}, nil)
+			b.Field(2).(*array.StringBuilder).AppendValues([]string{"012345678", "012345678", "012345678", "012345678"}, nil)
+			b.Field(3).(*array.StringBuilder).AppendValues([]string{"1", "1", "1", "1"}, nil)
+			b.Field(4).(*array.StringBuilder).AppendValues([]string{"GP1", "GP\x002", "GP\xe83", "GP4"}, nil)
+		})
+	product := filepath.Join(dir, "product.csv")
+	require.NoError(t, os.WriteFile(product, []byte("aic,atc,name,valid_from\n012345678,A10BA02,metformin 500,2000-01-01\n"), 0o644))
+	res, err := etl.Load(ctx, pool, []string{person, product, pharmacy}, opts())
+	require.NoError(t, err)
+	require.Equal(t, []quarantined{
+		{"person.parquet", 3, "birth_municipality", etl.ReasonBadText},
+		{"pharmacy.parquet", 3, "prescriber_id", etl.ReasonBadText},
+		{"pharmacy.parquet", 4, "prescriber_id", etl.ReasonBadText},
+	}, quarantine(t, pool, res.ImportID))
+	require.EqualValues(t, 2, count(t, pool, "SELECT count(*) FROM person"))
+	require.EqualValues(t, 2, count(t, pool, "SELECT count(*) FROM pharmacy"))
+	require.EqualValues(t, 1, count(t, pool, "SELECT count(*) FROM etl_quarantine WHERE import_id = $1 AND detail = 'a NUL byte at byte 3'", res.ImportID))
+}

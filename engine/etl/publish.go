@@ -2,11 +2,72 @@ package etl
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/beaver-analytics/beaver/schema/errs"
 )
+
+// ErrNothingToPublish is returned by an import whose every row was
+// refused: it publishes nothing (no data version, no leaves) and records
+// its refused rows in the quarantine.
+// It is an errs.Invalid: the files hold no valid row.
+var ErrNothingToPublish = errs.Wrap(errs.Invalid, errors.New("every row was refused: nothing to publish"))
+
+// refuseAll ends an import none of whose rows can publish: its refused
+// rows go to the quarantine and its counts to the summary, and it fails
+// with ErrNothingToPublish (the caller drops the leaves and the staging
+// tables and records the import as failed). It reports false when some
+// row publishes.
+func (l *loader) refuseAll(ctx context.Context) (bool, error) {
+	for _, f := range Flows {
+		if l.leaves[f.Table] && l.leafRows[f.Table] > 0 {
+			return false, nil
+		}
+		if l.staged[f.Name] {
+			var any bool
+			if err := l.conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM "+ident(l.stageTable(f.Name))+")").Scan(&any); err != nil {
+				return false, fmt.Errorf("count the rows to publish: %w", err)
+			}
+			if any {
+				return false, nil
+			}
+		}
+	}
+	if err := l.flushRejects(ctx); err != nil {
+		return false, err
+	}
+	err := pgx.BeginFunc(ctx, l.conn, func(tx pgx.Tx) error {
+		if err := l.quarantine(ctx, tx); err != nil {
+			return err
+		}
+		return l.summarize(ctx, tx)
+	})
+	if err != nil {
+		return false, err
+	}
+	for _, f := range l.res.Files {
+		if f.State == FileStaged {
+			f.State, f.Error = FileFailed, fmt.Sprintf("all %d rows refused", f.RowsRead)
+		}
+	}
+	return true, fmt.Errorf("%w (%d rows read, %d refused; the reasons are in the quarantine of import %d)",
+		ErrNothingToPublish, l.res.RowsRead, l.res.RowsRejected, l.res.ImportID)
+}
+
+// quarantine copies the refused rows of the import into etl_quarantine.
+func (l *loader) quarantine(ctx context.Context, tx pgx.Tx) error {
+	_, err := tx.Exec(ctx, `INSERT INTO etl_quarantine (import_id, file_no, line, column_name, reason, value, detail)
+		SELECT $1, file_no, line, column_name, reason, value, detail FROM `+ident(l.rejectTable())+` ORDER BY file_no, line`, l.res.ImportID)
+	if err != nil {
+		return fmt.Errorf("quarantine: %w", err)
+	}
+	return nil
+}
 
 // publish moves every staged row into the published tables, the rejects
 // into the quarantine, and records the new data version, all in one
@@ -15,7 +76,6 @@ func (l *loader) publish(ctx context.Context) error {
 	if err := l.flushRejects(ctx); err != nil {
 		return err
 	}
-	rt := ident(l.rejectTable())
 	return pgx.BeginFunc(ctx, l.conn, func(tx pgx.Tx) error {
 		version := l.version
 		var published int64
@@ -45,7 +105,7 @@ func (l *loader) publish(ctx context.Context) error {
 				// latest attributes: the registry is not historized).
 				var set []string
 				for _, c := range f.Stored() {
-					if !contains(f.Key, c.Name) {
+					if !slices.Contains(f.Key, c.Name) {
 						set = append(set, ident(c.Name)+" = EXCLUDED."+ident(c.Name))
 					}
 				}
@@ -62,10 +122,8 @@ func (l *loader) publish(ctx context.Context) error {
 				}
 			}
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO etl_quarantine (import_id, file_no, line, column_name, reason, value, detail)
-			SELECT $1, file_no, line, column_name, reason, value, detail FROM `+rt+` ORDER BY file_no, line`, l.res.ImportID)
-		if err != nil {
-			return fmt.Errorf("quarantine: %w", err)
+		if err := l.quarantine(ctx, tx); err != nil {
+			return err
 		}
 		if err := l.summarize(ctx, tx); err != nil {
 			return err
@@ -77,8 +135,8 @@ func (l *loader) publish(ctx context.Context) error {
 		l.res.DataVersion = version
 		l.res.RowsPublished = published
 		for _, f := range l.res.Files {
-			if f.State == "staged" {
-				f.State = "published"
+			if f.State == FileStaged {
+				f.State = FilePublished
 			}
 		}
 		if _, err := tx.Exec(ctx, "UPDATE etl_import SET data_version = $2 WHERE id = $1", l.res.ImportID, version); err != nil {
@@ -91,8 +149,15 @@ func (l *loader) publish(ctx context.Context) error {
 	})
 }
 
-// summarize counts the refused rows, per file and per reason.
-func (l *loader) summarize(ctx context.Context, tx pgx.Tx) error {
+// querier is what a connection and a transaction offer to read with.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// summarize counts the refused rows, per file and per reason, and the rows
+// each file publishes, and checks that every row read is one or the other.
+func (l *loader) summarize(ctx context.Context, tx querier) error {
 	rt := ident(l.rejectTable())
 	rows, err := tx.Query(ctx, "SELECT reason, count(DISTINCT (file_no, line)) FROM "+rt+" GROUP BY reason")
 	if err != nil {
@@ -111,13 +176,36 @@ func (l *loader) summarize(ctx context.Context, tx pgx.Tx) error {
 	}
 	l.res.RowsRejected = 0
 	for _, f := range l.res.Files {
-		if f.State != "staged" {
+		if f.State != FileStaged {
 			continue
 		}
 		if err := tx.QueryRow(ctx, "SELECT count(DISTINCT line) FROM "+rt+" WHERE file_no = $1", f.No).Scan(&f.RowsRejected); err != nil {
 			return err
 		}
 		l.res.RowsRejected += f.RowsRejected
+		if fl := FlowByName(f.Flow); !leafFlow(fl) {
+			// The staging table holds, after validate, exactly the rows
+			// that publish.
+			if err := tx.QueryRow(ctx, "SELECT count(*) FROM "+ident(l.stageTable(fl.Name))+" WHERE file_no = $1", f.No).Scan(&f.RowsPublished); err != nil {
+				return err
+			}
+		}
+	}
+	return l.checkCounts()
+}
+
+// checkCounts fails the import when a file's rows read are not its rows
+// published plus its rows rejected: a row lost (or counted twice) between
+// the file and the tables is a bug that must not publish.
+func (l *loader) checkCounts() error {
+	for _, f := range l.res.Files {
+		if f.State != FileStaged {
+			continue
+		}
+		if f.RowsPublished+f.RowsRejected != f.RowsRead {
+			return fmt.Errorf("%s: %d rows read, but %d published and %d rejected: rows lost between the file and the tables",
+				f.Path, f.RowsRead, f.RowsPublished, f.RowsRejected)
+		}
 	}
 	return nil
 }

@@ -3,12 +3,13 @@ package etl
 import (
 	"bufio"
 	"bytes"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/beaver-analytics/beaver/schema/errs"
 )
 
 // FileError is a problem with a whole file: nothing of an import that
@@ -19,6 +20,10 @@ type FileError struct {
 	Column string // "" when the problem is not in one column
 	Msg    string
 }
+
+// Unwrap makes a FileError an errs.Invalid: the file is wrong, and the
+// message says where.
+func (e *FileError) Unwrap() error { return errs.Invalid }
 
 func (e *FileError) Error() string {
 	var b strings.Builder
@@ -162,19 +167,40 @@ func (d *decoder) fill() {
 	}
 }
 
-// csvFile is an open CSV file positioned after its header.
 // tableFile is an open input file of either format, read row by row.
 type tableFile struct {
 	header    []string
 	delimiter rune   // CSV only
 	encoding  string // "utf-8", "latin-1" or "parquet"
-	// next returns the next row and its line number, or io.EOF; an error
-	// may wrap a csv.ParseError (ErrFieldCount: a row to reject).
+	// next returns the next row and its line number, or io.EOF; a
+	// *rowError is a row to quarantine (reading goes on), any other error
+	// fails the file.
 	next func() ([]string, int, error)
 	// complete reports whether the file ended with a newline (CSV only).
 	complete func() bool
-	close    func()
+	// dataLines returns, once the file is read, how many rows it holds by
+	// a count independent of the reader (the newlines the decoder saw, the
+	// rows in a Parquet file's metadata), less the blank lines skipped: the
+	// rows read must equal it.
+	dataLines func() int64
+	// checkText asks for every field to be checked for valid UTF-8 and NUL
+	// bytes (Parquet strings: a CSV file's decoder has checked its bytes).
+	checkText bool
+	close     func()
 }
+
+// rowError is a row the reader cannot split into the header's fields: it
+// is quarantined with its reason, and reading goes on with the next line.
+type rowError struct {
+	line   int
+	fields int // fields found (field_count)
+	column string
+	reason string
+	value  string
+	detail string
+}
+
+func (e *rowError) Error() string { return fmt.Sprintf("line %d: %s: %s", e.line, e.reason, e.detail) }
 
 // separator joins header names in messages as the file does.
 func (t *tableFile) separator() string {
@@ -188,27 +214,173 @@ func (t *tableFile) separator() string {
 func (cf *csvFile) table() *tableFile {
 	return &tableFile{
 		header: cf.header, delimiter: cf.delimiter, encoding: cf.dec.Encoding(),
-		next: func() ([]string, int, error) {
-			rec, err := cf.r.Read()
-			if err == io.EOF {
-				return nil, 0, io.EOF
-			}
-			line := 0
-			if rec != nil {
-				line, _ = cf.r.FieldPos(0)
-			}
-			return rec, line, err
-		},
+		next:     cf.next,
 		complete: func() bool { return cf.dec.last == '\n' },
+		dataLines: func() int64 {
+			lines := cf.dec.lines
+			if cf.dec.last != '\n' {
+				lines++
+			}
+			return lines - 1 - cf.blank
+		},
 	}
 }
 
+// csvFile reads a CSV file one physical line at a time and splits each
+// line into fields itself, so that a stray quote can never reach past its
+// own line (see splitLine): one line is one row, read, published or
+// quarantined.
 type csvFile struct {
 	path      string
 	dec       *decoder
-	r         *csv.Reader
+	br        *bufio.Reader
 	header    []string
 	delimiter rune
+	line      int   // physical lines read, the header included
+	blank     int64 // empty data lines, skipped
+	rec       []string
+}
+
+// maxLine is the longest line read whole: a longer line is quarantined
+// (field_too_long) and skipped, unread, without holding it in memory.
+const maxLine = 1 << 20
+
+// readLine returns the next physical line without its line break (and a
+// final carriage return), or io.EOF. A line longer than maxLine is
+// returned cut to its first 200 bytes, with long set.
+func (cf *csvFile) readLine() (line string, long bool, err error) {
+	b, err := cf.br.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		// The reader's buffer is maxLine: this line is longer.
+		head := string(b[:200])
+		for errors.Is(err, bufio.ErrBufferFull) {
+			_, err = cf.br.ReadSlice('\n')
+		}
+		if err != nil && err != io.EOF {
+			return "", false, cf.readErr(err)
+		}
+		cf.line++
+		return head, true, nil
+	}
+	if err != nil && err != io.EOF {
+		return "", false, cf.readErr(err)
+	}
+	if len(b) == 0 && err == io.EOF {
+		return "", false, io.EOF
+	}
+	cf.line++
+	b = bytes.TrimSuffix(b, []byte("\n"))
+	b = bytes.TrimSuffix(b, []byte("\r"))
+	return string(b), false, nil
+}
+
+// readErr is the file's error when reading the next line failed.
+func (cf *csvFile) readErr(err error) error {
+	var fe *FileError
+	if errors.As(err, &fe) {
+		return fe
+	}
+	return &FileError{Path: cf.path, Line: int64(cf.line + 1), Msg: "read: " + err.Error()}
+}
+
+// next returns the next non-blank line's fields and line number.
+func (cf *csvFile) next() ([]string, int, error) {
+	for {
+		s, long, err := cf.readLine()
+		if err != nil {
+			return nil, 0, err
+		}
+		if long {
+			return nil, cf.line, &rowError{line: cf.line, column: "*", reason: ReasonFieldTooLong, value: s,
+				detail: fmt.Sprintf("the line is longer than %d bytes", maxLine)}
+		}
+		if s == "" {
+			cf.blank++
+			continue
+		}
+		rec, qe := splitLine(s, byte(cf.delimiter), cf.rec[:0])
+		cf.rec = rec
+		if qe != nil {
+			qe.line = cf.line
+			if qe.field < len(cf.header) {
+				qe.column = cf.header[qe.field]
+			}
+			return rec, cf.line, qe.rowError
+		}
+		if len(rec) != len(cf.header) {
+			return rec, cf.line, &rowError{line: cf.line, fields: len(rec), column: "*", reason: ReasonFieldCount,
+				detail: fmt.Sprintf("%d fields, the header has %d", len(rec), len(cf.header))}
+		}
+		return rec, cf.line, nil
+	}
+}
+
+// quoteError is a line whose quotes do not balance: field is the 0-based
+// field where the quoting went wrong.
+type quoteError struct {
+	*rowError
+	field int
+}
+
+// splitLine splits one line into its fields. A field that begins with a
+// double quote is quoted: it ends at the next quote followed by the
+// delimiter or the end of the line, may hold the delimiter, and writes a
+// quote inside as two (""). A quoted field never spans lines: a quote not
+// closed on its line, or closed and followed by other text, is a quoting
+// error for this line alone. A quote inside an unquoted field is an
+// ordinary character (5" tube).
+func splitLine(s string, delim byte, rec []string) ([]string, *quoteError) {
+	bad := func(at int, detail string) *quoteError {
+		value := s[at:]
+		if len(value) > 200 {
+			value = value[:200]
+		}
+		return &quoteError{rowError: &rowError{column: "*", reason: ReasonBadQuote, value: value,
+			detail: fmt.Sprintf("field %d: %s", len(rec)+1, detail)}, field: len(rec)}
+	}
+	i := 0
+	for {
+		if i < len(s) && s[i] == '"' {
+			open := i
+			j := i + 1
+			start := j
+			var esc []byte
+			for {
+				k := strings.IndexByte(s[j:], '"')
+				if k < 0 {
+					return rec, bad(open, "the quote that opens it is not closed on this line (a quoted field ends on its own line)")
+				}
+				j += k
+				if j+1 < len(s) && s[j+1] == '"' {
+					esc = append(esc, s[start:j+1]...)
+					j += 2
+					start = j
+					continue
+				}
+				field := s[start:j]
+				if esc != nil {
+					field = string(append(esc, field...))
+				}
+				j++
+				switch {
+				case j == len(s):
+					return append(rec, field), nil
+				case s[j] != delim:
+					return rec, bad(open, fmt.Sprintf("text after its closing quote (%q); write a quote inside a quoted field as \"\"", s[j:min(len(s), j+10)]))
+				}
+				rec = append(rec, field)
+				i = j + 1
+				break
+			}
+			continue
+		}
+		k := strings.IndexByte(s[i:], delim)
+		if k < 0 {
+			return append(rec, s[i:]), nil
+		}
+		rec = append(rec, s[i:i+k])
+		i += k + 1
+	}
 }
 
 // openCSV reads the header of a CSV file: it decides the encoding, the
@@ -219,7 +391,7 @@ func openCSV(path string, src io.Reader) (*csvFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	br := bufio.NewReaderSize(dec, 1<<20)
+	br := bufio.NewReaderSize(dec, maxLine)
 	var first []byte
 	for size := 4096; ; size *= 2 {
 		b, err := br.Peek(size)
@@ -255,13 +427,14 @@ func openCSV(path string, src io.Reader) (*csvFile, error) {
 	case comma > semi:
 		delim = ','
 	}
-	r := csv.NewReader(br)
-	r.Comma = delim
-	r.LazyQuotes = true
-	r.ReuseRecord = true
-	header, err := r.Read()
+	cf := &csvFile{path: path, dec: dec, br: br, delimiter: delim}
+	text, _, err := cf.readLine()
 	if err != nil {
-		return nil, &FileError{Path: path, Line: 1, Msg: "read header: " + err.Error()}
+		return nil, err
+	}
+	header, qe := splitLine(text, byte(delim), nil)
+	if qe != nil {
+		return nil, &FileError{Path: path, Line: 1, Msg: "read header: " + qe.detail}
 	}
 	names := make([]string, len(header))
 	seen := map[string]bool{}
@@ -275,6 +448,6 @@ func openCSV(path string, src io.Reader) (*csvFile, error) {
 		}
 		seen[names[i]] = true
 	}
-	r.FieldsPerRecord = len(names)
-	return &csvFile{path: path, dec: dec, r: r, header: names, delimiter: delim}, nil
+	cf.header = names
+	return cf, nil
 }

@@ -103,7 +103,7 @@ func TestLoadStreams(t *testing.T) {
 	require.EqualValues(t, 6+2+12+6+3, res.RowsRead)
 	for _, f := range res.Files[2:] {
 		require.True(t, f.Streamed, f.Path)
-		require.Equal(t, "published", f.State, f.Path)
+		require.Equal(t, etl.FilePublished, f.State, f.Path)
 		require.Len(t, f.SHA256, 64, f.Path)
 		require.EqualValues(t, len(contents[f.Flow]), f.Bytes, f.Path)
 	}
@@ -124,8 +124,8 @@ func TestLoadStreams(t *testing.T) {
 	require.NoError(t, <-produced)
 	require.Equal(t, etl.StatePublished, res3.State)
 	require.EqualValues(t, 2, res3.DataVersion)
-	require.Equal(t, []string{"skipped", "skipped", "skipped", "published"},
-		[]string{res3.Files[0].State, res3.Files[1].State, res3.Files[2].State, res3.Files[3].State})
+	require.Equal(t, []etl.FileState{etl.FileSkipped, etl.FileSkipped, etl.FileSkipped, etl.FilePublished},
+		[]etl.FileState{res3.Files[0].State, res3.Files[1].State, res3.Files[2].State, res3.Files[3].State})
 	require.EqualValues(t, 2, count(t, pool, "SELECT count(*) FROM pharmacy"))
 	require.EqualValues(t, 1, count(t, pool, "SELECT count(*) FROM er WHERE data_version = 2"))
 	require.Empty(t, quarantine(t, pool, res3.ImportID))

@@ -3,7 +3,13 @@ package etl
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/beaver-analytics/beaver/schema"
 )
 
 // codeSource returns the SQL of a relation (code, valid_from, valid_to)
@@ -163,10 +169,178 @@ func prefix(p string, names []string) []string {
 }
 
 func (l *loader) warn(msg string) {
-	for _, w := range l.res.Warnings {
-		if w == msg {
-			return
+	if !slices.Contains(l.res.Warnings, msg) {
+		l.res.Warnings = append(l.res.Warnings, msg)
+	}
+}
+
+// registryConflicts finds the published events that the registry rows of
+// this import put outside their person's life: a death date moved before
+// them, or a birth date after them. Events are checked against the
+// registry when they are imported, so these can only come from a registry
+// update; they stay published, and the import reports them (in its
+// result, as a warning) by flow, with their counts. Only the persons whose
+// dates changed are looked up, through each table's person index.
+func (l *loader) registryConflicts(ctx context.Context) error {
+	if !l.staged["person"] {
+		return nil
+	}
+	changed := `SELECT s.person_id, s.birth_date, s.death_date FROM ` + ident(l.stageTable("person")) + ` s
+		JOIN person p ON p.person_id = s.person_id
+		WHERE s.birth_date > p.birth_date OR (s.death_date IS NOT NULL AND s.death_date < coalesce(p.death_date, 'infinity'))`
+	for _, f := range Flows {
+		if f.Dictionary || f.EventDate == "" {
+			continue
+		}
+		ev := "e." + ident(f.EventDate)
+		c := RegistryConflict{Flow: f.Name}
+		err := l.conn.QueryRow(ctx, `WITH c AS (`+changed+`)
+			SELECT count(*) FILTER (WHERE `+ev+` > c.death_date), count(*) FILTER (WHERE `+ev+` < c.birth_date),
+				count(DISTINCT c.person_id)
+			FROM c JOIN `+ident(f.Table)+` e ON e.person_id = c.person_id
+			WHERE `+ev+` > c.death_date OR `+ev+` < c.birth_date`).Scan(&c.AfterDeath, &c.BeforeBirth, &c.Persons)
+		if err != nil {
+			return fmt.Errorf("registry conflicts with %s: %w", f.Name, err)
+		}
+		if c.AfterDeath+c.BeforeBirth == 0 {
+			continue
+		}
+		l.res.RegistryConflicts = append(l.res.RegistryConflicts, c)
+		l.warn(fmt.Sprintf("registry: the new birth or death dates of %d persons put %d published %s events outside their lives (%d after death, %d before birth); the events stay published",
+			c.Persons, c.AfterDeath+c.BeforeBirth, f.Name, c.AfterDeath, c.BeforeBirth))
+	}
+	return nil
+}
+
+// countDuplicates counts, for each flow without a natural key, the rows of
+// this import that repeat an earlier row exactly (every stored column
+// equal), by file: the later rows, in file and line order, are the
+// repeats. They are published (identical dispensings on one day can be
+// real), and reported in the result, its summary, a warning per file and
+// the diagnostics. Duplicates share a person, so they meet in one leaf or
+// in the staging table. Each relation is counted by one hash aggregate,
+// on the pool's workers side by side; only a relation that holds
+// duplicates of a flow read from several files is sorted, to tell which
+// file repeats which (BenchmarkImportPharmacy: a window sort of every leaf
+// cost 2.9 s a million rows, the aggregates a fraction of it).
+func (l *loader) countDuplicates(ctx context.Context) error {
+	type job struct {
+		flow          *Flow
+		rel           string
+		cols          string
+		fileNo, order string
+		files         int // files of the flow in this import
+	}
+	var jobs []job
+	for _, f := range Flows {
+		if len(f.Key) > 0 || f.Dictionary {
+			continue
+		}
+		var cols []string
+		for _, c := range f.Stored() {
+			cols = append(cols, ident(c.Name))
+		}
+		files := 0
+		for _, fr := range l.res.Files {
+			if fr.Flow == f.Name && fr.State == FileStaged {
+				files++
+			}
+		}
+		j := job{flow: f, cols: strings.Join(cols, ", "), fileNo: "file_no", order: "file_no, line", files: files}
+		switch {
+		case leafFlow(f) && l.leaves[f.Table]:
+			j.fileNo, j.order = fmt.Sprintf("(event_id >> 32) & %d", maxEventFile-1), "event_id"
+			for i := 0; i < l.parts; i++ {
+				j.rel = ident(schema.LeafName(f.Table, i, l.version))
+				jobs = append(jobs, j)
+			}
+		case !leafFlow(f) && l.staged[f.Name]:
+			j.rel = ident(l.stageTable(f.Name))
+			jobs = append(jobs, j)
 		}
 	}
-	l.res.Warnings = append(l.res.Warnings, msg)
+	byNo := map[int]*FileResult{}
+	for _, f := range l.res.Files {
+		byNo[f.No] = f
+	}
+	var mu sync.Mutex
+	count := func(ctx context.Context, j job) error {
+		var n int64
+		err := l.pool.QueryRow(ctx, `SELECT coalesce(sum(n - 1), 0)::bigint FROM (SELECT count(*) AS n FROM `+j.rel+
+			` GROUP BY `+j.cols+`) g WHERE n > 1`).Scan(&n)
+		if err != nil || n == 0 {
+			return err
+		}
+		perFile := map[int]int64{}
+		if j.files == 1 {
+			for _, fr := range l.res.Files {
+				if fr.Flow == j.flow.Name && fr.State == FileStaged {
+					perFile[fr.No] = n
+				}
+			}
+		} else {
+			rows, err := l.pool.Query(ctx, `SELECT no, count(*) FROM (SELECT `+j.fileNo+` AS no,
+				row_number() OVER (PARTITION BY `+j.cols+` ORDER BY `+j.order+`) AS rn FROM `+j.rel+`) d
+				WHERE rn > 1 GROUP BY no`)
+			if err != nil {
+				return err
+			}
+			var no int
+			var k int64
+			if _, err := pgx.ForEachRow(rows, []any{&no, &k}, func() error { perFile[no] += k; return nil }); err != nil {
+				return err
+			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if l.res.DuplicateRows == nil {
+			l.res.DuplicateRows = map[string]int64{}
+		}
+		l.res.DuplicateRows[j.flow.Name] += n
+		for no, k := range perFile {
+			if fr := byNo[no]; fr != nil {
+				fr.DuplicateRows += k
+			}
+		}
+		return nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	next := make(chan job)
+	errc := make(chan error, l.workers())
+	for w := 0; w < l.workers(); w++ {
+		go func() {
+			var first error
+			for j := range next {
+				if first != nil {
+					continue
+				}
+				if err := count(ctx, j); err != nil {
+					first = fmt.Errorf("%s: count duplicate rows: %w", j.flow.Name, err)
+					cancel()
+				}
+			}
+			errc <- first
+		}()
+	}
+	for _, j := range jobs {
+		next <- j
+	}
+	close(next)
+	var first error
+	for w := 0; w < l.workers(); w++ {
+		if err := <-errc; err != nil && first == nil {
+			first = err
+		}
+	}
+	if first != nil {
+		return first
+	}
+	for _, fr := range l.res.Files {
+		if fr.DuplicateRows > 0 {
+			l.warn(fmt.Sprintf("%s: %d rows repeat an earlier row of this import exactly (flow %s has no natural key: they are published; a file sent twice?)",
+				fr.Path, fr.DuplicateRows, fr.Flow))
+		}
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package etl
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +15,9 @@ import (
 // counts rows by them and docs/flows.md lists them.
 const (
 	ReasonFieldCount     = "field_count"          // the line has more or fewer fields than the header
+	ReasonBadQuote       = "bad_quote"            // a quoted field not closed on its line, or text after its closing quote
+	ReasonBadText        = "bad_text"             // a string that is not valid UTF-8 or holds a NUL byte (Parquet)
+	ReasonFieldTooLong   = "field_too_long"       // a field longer than its column type allows (Type.MaxLen), or a line longer than 1 MiB
 	ReasonRequired       = "required"             // a required value is empty
 	ReasonBadInteger     = "bad_integer"          // not an integer, or out of range
 	ReasonBadNumber      = "bad_number"           // not a number
@@ -130,6 +134,9 @@ func parseBool(s string) (bool, bool) {
 // parseValue converts one field of column c. It returns the value to copy
 // (nil for an empty optional field) or the reason and detail of a refusal.
 func parseValue(c *Column, s string, importDate time.Time) (any, string, string) {
+	if len(s) > c.Type.MaxLen() {
+		return nil, ReasonFieldTooLong, fmt.Sprintf("%d bytes, a %s column holds at most %d", len(s), c.Type, c.Type.MaxLen())
+	}
 	if s == "" {
 		if c.Required {
 			return nil, ReasonRequired, "empty"
@@ -183,20 +190,11 @@ func parseValue(c *Column, s string, importDate time.Time) (any, string, string)
 		}
 		return b, "", ""
 	default:
-		if len(c.Values) > 0 && !contains(c.Values, s) {
+		if len(c.Values) > 0 && !slices.Contains(c.Values, s) {
 			return nil, ReasonBadValue, "not one of " + strings.Join(c.Values, ", ")
 		}
 		return s, "", ""
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func fmtDate(v any) string {

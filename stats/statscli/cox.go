@@ -25,6 +25,7 @@ func init() {
 			clusterCol := fs.String("cluster", "", "cluster column: cluster-robust (sandwich) variance")
 			ties := fs.String("ties", "efron", "handling of tied event times: efron or breslow")
 			zph := fs.Bool("zph", false, "add the proportional-hazards test (cox.zph, km transform)")
+			ci := fs.String("ci", "wald", "hazard-ratio interval: wald (summary.coxph's) or profile (profile likelihood)")
 			return func(t *stats.Timing) (any, error) {
 				switch {
 				case *csvPath == "":
@@ -37,6 +38,10 @@ func init() {
 					return nil, errUsage("--covariates is required")
 				case *ties != "efron" && *ties != "breslow":
 					return nil, errUsage("--ties %q: want efron or breslow", *ties)
+				case *ci != "wald" && *ci != "profile":
+					return nil, errUsage("--ci %q: want wald or profile", *ci)
+				case *ci == "profile" && *clusterCol != "":
+					return nil, errUsage("--ci profile: profile-likelihood intervals ignore --cluster's robust variance; use --ci wald with --cluster")
 				}
 				covariates, categorical := splitList(*covs), splitList(*cats)
 				if len(covariates) == 0 {
@@ -97,7 +102,7 @@ func init() {
 				t.ReadMS = msSince(t0)
 
 				t0 = time.Now()
-				fit, err := stats.Cox(d, stats.CoxOptions{Ties: *ties})
+				fit, err := stats.Cox(d, stats.CoxOptions{Ties: *ties, CI: *ci})
 				if err != nil {
 					return nil, coxLineError(err, f, rows, *startCol, *timeCol)
 				}

@@ -1,8 +1,10 @@
 package statscli
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -89,6 +91,35 @@ func TestCoxCommandCountingProcessCluster(t *testing.T) {
 	treat = doc["coefficients"].([]any)[0].(map[string]any)
 	assert.InDelta(t, -1.11911126534026, treat["coef"], 1e-8)
 	assert.InDelta(t, 0.310177188716868, treat["robust_se"], 1e-8)
+	// both of the score tests summary(fit) prints (testdata/cox/reference.csv,
+	// case cgd): fit$score 24.8373092494001 and fit$rscore 11.1648330440562
+	assert.InDelta(t, 24.8373092494001, doc["score_test"].(map[string]any)["chi2"], 1e-5)
+	assert.InDelta(t, 11.1648330440562, doc["robust_score_test"].(map[string]any)["chi2"], 1e-5)
+
+	// without a cluster there is no robust score test
+	code, doc, stderr = runJSON(t, "cox", "--csv", filepath.Join(coxTestdata, "cgd.csv"), "--start", "tstart", "--time", "tstop",
+		"--event", "status", "--covariates", "treat,sex,age", "--categorical", "treat,sex")
+	require.Equal(t, 0, code, stderr)
+	assert.NotContains(t, doc, "robust_score_test")
+}
+
+func TestCoxCommandProfileCI(t *testing.T) {
+	t.Parallel()
+	// testdata/cox/make_profile.R, case lung_efron: a direct profile of
+	// coxph(Surv(time, dead) ~ age + sex + ph.ecog, data = data, ties = "efron")
+	code, doc, stderr := runJSON(t, "cox", "--csv", filepath.Join(coxTestdata, "lung.csv"), "--time", "time", "--event", "dead",
+		"--covariates", "age,sex,ph.ecog", "--ci", "profile")
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, "profile", doc["ci"])
+	sex := doc["coefficients"].([]any)[1].(map[string]any)
+	assert.Equal(t, "sex", sex["term"])
+	assert.InEpsilon(t, 0.411318672955236, sex["hr_lower"], 1e-6)
+	assert.InEpsilon(t, 0.795048493061089, sex["hr_upper"], 1e-6)
+
+	code, doc, stderr = runJSON(t, "cox", "--csv", filepath.Join(coxTestdata, "lung.csv"), "--time", "time", "--event", "dead",
+		"--covariates", "age,sex,ph.ecog")
+	require.Equal(t, 0, code, stderr)
+	assert.NotContains(t, doc, "ci")
 }
 
 func TestCoxCommandErrors(t *testing.T) {
@@ -98,6 +129,13 @@ func TestCoxCommandErrors(t *testing.T) {
 	require.NoError(t, os.WriteFile(neg, []byte("t,e,x\n1,1,0.5\n2,0,1\n-3,1,2\n4,1,0\n"), 0o600))
 	lung := filepath.Join(coxTestdata, "lung.csv")
 	sep := filepath.Join(coxTestdata, "separation.csv")
+	many := filepath.Join(dir, "many.csv")
+	var b strings.Builder
+	b.WriteString("t,e,site\n")
+	for i := 0; i < 600; i++ {
+		fmt.Fprintf(&b, "%d,%d,s%d\n", 1+i%37, i%2, i%150)
+	}
+	require.NoError(t, os.WriteFile(many, []byte(b.String()), 0o600))
 	cases := []struct {
 		name string
 		args []string
@@ -110,7 +148,15 @@ func TestCoxCommandErrors(t *testing.T) {
 		{"categorical not covariate", []string{"--csv", lung, "--time", "time", "--event", "dead", "--covariates", "age", "--categorical", "sex"}, 2, "--categorical"},
 		{"unknown column", []string{"--csv", lung, "--time", "time", "--event", "dead", "--covariates", "agee"}, 1, `column "agee" not found`},
 		{"negative time", []string{"--csv", neg, "--time", "t", "--event", "e", "--covariates", "x"}, 1, `column "t", line 4: negative time -3`},
+		{"bad ci", []string{"--csv", lung, "--time", "time", "--event", "dead", "--covariates", "age", "--ci", "exact"}, 2, `--ci "exact": want wald or profile`},
+		{"profile with cluster", []string{"--csv", lung, "--time", "time", "--event", "dead", "--covariates", "age", "--cluster", "inst", "--ci", "profile"}, 2, "--ci profile"},
+		{"too many levels", []string{"--csv", many, "--time", "t", "--event", "e", "--covariates", "site", "--categorical", "site"}, 1,
+			`cox: design: categorical term "site" has 150 levels; a Cox model takes at most 100`},
 		{"separation", []string{"--csv", sep, "--time", "time", "--event", "status", "--covariates", "x,g"}, 1, `coefficient of "g" diverges`},
+		// R runs out of iterations ("one or more coefficients may be infinite",
+		// testdata/cox/make_separation.R); Beaver printed converged:false, no warning
+		{"separation, no convergence", []string{"--csv", filepath.Join(coxTestdata, "separation_noconv.csv"), "--time", "time", "--event", "status", "--covariates", "x"}, 1,
+			`cox: newton-raphson: monotone likelihood (separation): the coefficient of "x" diverges to infinity (the fit did not converge in 20 iterations`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package statscli
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"slices"
@@ -27,10 +28,27 @@ func init() {
 				}
 				res, err := stats.Linear(y, d)
 				t.FitMS = msSince(t0)
-				return res, err
+				if err != nil {
+					return nil, glmLineError(err, f, rows, *g.outcome)
+				}
+				return res, nil
 			}
 		},
 	})
+}
+
+// glmLineError turns a row error of a linear or logistic fit into one
+// naming the CSV column and line.
+func glmLineError(err error, f *stats.Frame, rows []int, outcome string) error {
+	var re *stats.RowError
+	if !errors.As(err, &re) {
+		return err
+	}
+	col := re.Column
+	if col == "outcome" {
+		col = outcome
+	}
+	return fmt.Errorf("%s: column %q, line %d: %s", re.Model, col, f.Line(rows[re.Row]), re.Msg)
 }
 
 // glmArgs are the flags shared by linear and logistic.

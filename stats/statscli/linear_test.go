@@ -129,8 +129,6 @@ func TestGLMCLIErrors(t *testing.T) {
 		{"not a number", []string{"linear", "--csv", designed, "--outcome", "y", "--covariates", "word"}, 1, `column "word", line 6: "five" is not a number`},
 		{"outcome not 0/1", []string{"logistic", "--csv", designed, "--outcome", "y", "--covariates", "x"}, 1, `column "y", line 2: "1.2" is not 0/1 or true/false`},
 		{"single level", []string{"linear", "--csv", designed, "--outcome", "y", "--covariates", "x,one", "--categorical", "one"}, 1, `column "one": only one level "a" among the rows used`},
-		{"singular linear", []string{"linear", "--csv", designed, "--outcome", "y", "--covariates", "x,grp,x2", "--categorical", "grp"}, 1, `linear: singular design: term "x2" is a linear combination`},
-		{"singular logistic", []string{"logistic", "--csv", designed, "--outcome", "low", "--covariates", "x,x2"}, 1, `logistic: singular design: term "x2" is a linear combination`},
 		{"separation", []string{"logistic", "--csv", designed, "--outcome", "sep", "--covariates", "x"}, 1, `logistic: separation: fitted probabilities tend to 0 or 1 in 10 of 10 rows`},
 	}
 	for _, tt := range tests {
@@ -142,5 +140,60 @@ func TestGLMCLIErrors(t *testing.T) {
 			assert.Contains(t, errb.String(), tt.msg)
 			assert.Empty(t, out.String())
 		})
+	}
+}
+
+// TestGLMCLIDropped checks that an aliased term (x2 = 2x) is reported as R
+// does, coefficient NA (null), and named in "dropped" and "warnings".
+func TestGLMCLIDropped(t *testing.T) {
+	t.Parallel()
+	designed := glmData + "/designed.csv"
+	for _, args := range [][]string{
+		{"linear", "--csv", designed, "--outcome", "y", "--covariates", "x,grp,x2", "--categorical", "grp"},
+		{"logistic", "--csv", designed, "--outcome", "low", "--covariates", "x,x2"},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			t.Parallel()
+			var out, errb bytes.Buffer
+			require.Equal(t, 0, Run(args, &out, &errb), errb.String())
+			var doc struct {
+				Coefficients []struct {
+					Term string   `json:"term"`
+					Coef *float64 `json:"coef"`
+				} `json:"coefficients"`
+				Dropped  []string `json:"dropped"`
+				Warnings []string `json:"warnings"`
+			}
+			require.NoError(t, json.Unmarshal(out.Bytes(), &doc))
+			last := doc.Coefficients[len(doc.Coefficients)-1]
+			assert.Equal(t, "x2", last.Term)
+			assert.Nil(t, last.Coef)
+			assert.Equal(t, []string{"x2"}, doc.Dropped)
+			require.Len(t, doc.Warnings, 1)
+			assert.Contains(t, doc.Warnings[0], `term "x2" was left out of the model: it is a linear combination`)
+		})
+	}
+}
+
+// TestCLIExtremeValues checks that a covariate or outcome value outside the
+// magnitudes the fitters accept is refused naming column and line (issue 14,
+// point 17: 1e308 gave "singular" or a non-finite log-likelihood).
+func TestCLIExtremeValues(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "extreme.csv")
+	require.NoError(t, os.WriteFile(file, []byte("y,e,t,x,tiny\n1,0,1,1,0\n2,1,2,2,1e-320\n3,0,3,1e308,0\n4,1,4,3,0\n5,1,5,4,0\n6,0,6,2,0\n"), 0o600))
+	for _, c := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"linear", "--csv", file, "--outcome", "y", "--covariates", "x"}, `linear: column "x", line 4: 1e+308 is too large`},
+		{[]string{"logistic", "--csv", file, "--outcome", "e", "--covariates", "tiny"}, `logistic: column "tiny", line 3: 1e-320 is too small`},
+		{[]string{"linear", "--csv", file, "--outcome", "x", "--covariates", "y"}, `linear: column "x", line 4: 1e+308 is too large`},
+		{[]string{"cox", "--csv", file, "--time", "t", "--event", "e", "--covariates", "y,x"}, `cox: column "x", line 4: covariate "x": 1e+308 is too large`},
+	} {
+		var out, errb bytes.Buffer
+		assert.Equal(t, 1, Run(c.args, &out, &errb), errb.String())
+		assert.Contains(t, errb.String(), c.msg)
 	}
 }

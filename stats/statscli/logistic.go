@@ -24,7 +24,10 @@ func init() {
 				}
 				res, err := stats.Logistic(y, d, stats.LogisticOptions{})
 				t.FitMS = msSince(t0)
-				return res, err
+				if err != nil {
+					return nil, glmLineError(err, f, rows, *g.outcome)
+				}
+				return res, nil
 			}
 		},
 	})

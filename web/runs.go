@@ -1,0 +1,503 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v5"
+
+	"github.com/beaver-analytics/beaver/engine/access"
+	"github.com/beaver-analytics/beaver/engine/catalog"
+	"github.com/beaver-analytics/beaver/engine/study"
+	"github.com/beaver-analytics/beaver/schema/errs"
+)
+
+// RunRequest is the body of POST /api/v1/studies/{id}/runs.
+type RunRequest struct {
+	Params map[string]string `json:"params"`
+}
+
+// RunSummary is a run in a list.
+type RunSummary struct {
+	ID          int64      `json:"id"`
+	StudyID     int64      `json:"study_id"`
+	State       string     `json:"state"`
+	Percent     float64    `json:"percent"`
+	CreatedAt   time.Time  `json:"created_at"`
+	FinishedAt  *time.Time `json:"finished_at"`
+	SubmittedBy string     `json:"submitted_by"`
+}
+
+// Phase is the progress of one kind of step.
+type Phase struct {
+	Phase string `json:"phase"`
+	Done  int    `json:"done"`
+	Total int    `json:"total"`
+}
+
+// RunView answers GET /api/v1/runs/{id} and is each event of /events.
+type RunView struct {
+	ID      int64   `json:"id"`
+	StudyID int64   `json:"study_id"`
+	State   string  `json:"state"`
+	Error   string  `json:"error,omitempty"`
+	Percent float64 `json:"percent"`
+	// ETASeconds is the estimated time left; null until known.
+	ETASeconds     *float64             `json:"eta_seconds"`
+	ElapsedSeconds float64              `json:"elapsed_seconds"`
+	DataVersion    int64                `json:"data_version"`
+	Phases         []Phase              `json:"phases"`
+	Steps          []study.StepProgress `json:"steps"`
+}
+
+// runs gives the API's view of study runs, checks that the caller may see
+// them (through the run's study), and fans the progress of a run out to
+// every /events stream that follows it from one poller.
+type runs struct {
+	s *Server
+
+	mu       sync.Mutex
+	watchers map[int64]*watcher
+
+	cacheMu sync.Mutex
+	cache   map[int64]cachedView
+	studies map[int64]int64 // run → study
+}
+
+// cachedView is a run's view as last read: an ended run's never changes
+// (until deleted); a live run's is read again after liveViewTTL.
+type cachedView struct {
+	v  *RunView
+	at time.Time
+}
+
+// liveViewTTL is how long a live run's view is served from memory: many
+// clients polling one run cost one read of its progress per TTL.
+const liveViewTTL = 250 * time.Millisecond
+
+func newRuns(s *Server) *runs {
+	return &runs{s: s, watchers: map[int64]*watcher{}, cache: map[int64]cachedView{}, studies: map[int64]int64{}}
+}
+
+// cachedView returns the run's view, from memory when fresh.
+func (r *runs) cachedView(ctx context.Context, runID, studyID int64) (*RunView, error) {
+	r.cacheMu.Lock()
+	cv, ok := r.cache[runID]
+	r.cacheMu.Unlock()
+	if ok && (ended(cv.v.State) || time.Since(cv.at) < liveViewTTL) {
+		return cv.v, nil
+	}
+	v, err := r.view(ctx, runID, studyID)
+	if err != nil {
+		return nil, err
+	}
+	r.cacheMu.Lock()
+	if len(r.cache) > 10_000 {
+		clear(r.cache)
+	}
+	r.cache[runID] = cachedView{v: v, at: time.Now()}
+	r.cacheMu.Unlock()
+	return v, nil
+}
+
+// forget drops a run's cached view (after a cancel or delete).
+func (r *runs) forget(runID int64) {
+	r.cacheMu.Lock()
+	delete(r.cache, runID)
+	delete(r.studies, runID)
+	r.cacheMu.Unlock()
+}
+
+// visibleRun returns the run's study after checking that u may see it; a
+// run of another user's study is NotFound.
+func (r *runs) visibleRun(ctx context.Context, u *access.User, runID int64) (*catalog.Study, *RunSummary, error) {
+	sum, err := r.studyOf(ctx, runID)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := r.s.studies.Get(ctx, u, sum.StudyID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: run %d", errs.NotFound, runID)
+	}
+	return st, sum, nil
+}
+
+func (r *runs) summary(ctx context.Context, runID int64) (*RunSummary, error) {
+	list, err := r.list(ctx, 0, runID, 1)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 || list[0].StudyID == 0 {
+		return nil, fmt.Errorf("%w: run %d", errs.NotFound, runID)
+	}
+	return &list[0], nil
+}
+
+// studyOf returns a summary with the run's study (a run never changes
+// study: the answer is kept in memory).
+func (r *runs) studyOf(ctx context.Context, runID int64) (*RunSummary, error) {
+	r.cacheMu.Lock()
+	sid, ok := r.studies[runID]
+	r.cacheMu.Unlock()
+	if ok {
+		return &RunSummary{ID: runID, StudyID: sid}, nil
+	}
+	sum, err := r.summary(ctx, runID)
+	if err != nil {
+		return nil, err
+	}
+	r.cacheMu.Lock()
+	if len(r.studies) > 100_000 {
+		clear(r.studies)
+	}
+	r.studies[runID] = sum.StudyID
+	r.cacheMu.Unlock()
+	return sum, nil
+}
+
+// last returns the newest run of a study, or nil.
+func (r *runs) last(ctx context.Context, studyID int64) (*RunSummary, error) {
+	list, err := r.list(ctx, studyID, 0, 1)
+	if err != nil || len(list) == 0 {
+		return nil, err
+	}
+	return &list[0], nil
+}
+
+// list reads runs of a study (or one run), newest first.
+func (r *runs) list(ctx context.Context, studyID, runID int64, limit int) ([]RunSummary, error) {
+	rows, err := r.s.cfg.Pool.Query(ctx, `SELECT r.id, coalesce(r.study_id, 0), r.state, r.created_at, r.finished_at, coalesce(u.name, ''),
+			coalesce((SELECT round(1000.0 * count(*) FILTER (WHERE st.state = 'done') / nullif(count(*), 0)) / 10
+			          FROM study_step st WHERE st.run_id = r.id), 0)::float8
+		FROM study_run r LEFT JOIN app_user u ON u.id = r.submitted_by
+		WHERE ($1 = 0 OR r.study_id = $1) AND ($2 = 0 OR r.id = $2)
+		ORDER BY r.id DESC LIMIT $3`, studyID, runID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("web: list runs: %w", err)
+	}
+	defer rows.Close()
+	out := []RunSummary{}
+	for rows.Next() {
+		var rs RunSummary
+		if err := rows.Scan(&rs.ID, &rs.StudyID, &rs.State, &rs.CreatedAt, &rs.FinishedAt, &rs.SubmittedBy, &rs.Percent); err != nil {
+			return nil, fmt.Errorf("web: list runs: %w", err)
+		}
+		out = append(out, rs)
+	}
+	return out, rows.Err()
+}
+
+// view reads a run's progress into the API's shape.
+func (r *runs) view(ctx context.Context, runID, studyID int64) (*RunView, error) {
+	p, err := study.Progress(ctx, r.s.cfg.Pool, runID)
+	if errors.Is(err, study.ErrNotFound) {
+		return nil, fmt.Errorf("%w: run %d", errs.NotFound, runID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	v := &RunView{ID: runID, StudyID: studyID, State: p.State, Error: p.Error, Percent: p.Percent,
+		ElapsedSeconds: p.Elapsed.Seconds(), DataVersion: p.DataVersion, Steps: p.Steps, Phases: []Phase{}}
+	if v.Steps == nil {
+		v.Steps = []study.StepProgress{}
+	}
+	if p.ETA != nil {
+		e := p.ETA.Seconds()
+		v.ETASeconds = &e
+	}
+	at := map[string]int{}
+	for _, st := range p.Steps {
+		i, ok := at[st.Kind]
+		if !ok {
+			i = len(v.Phases)
+			at[st.Kind] = i
+			v.Phases = append(v.Phases, Phase{Phase: st.Kind})
+		}
+		v.Phases[i].Total++
+		if st.State == study.StateDone {
+			v.Phases[i].Done++
+		}
+	}
+	return v, nil
+}
+
+func ended(state string) bool {
+	return state == study.StateDone || state == study.StateFailed || state == study.StateCancelled
+}
+
+func (s *Server) submitRun(c *echo.Context) error {
+	ctx := c.Request().Context()
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	var req RunRequest
+	if c.Request().ContentLength != 0 {
+		if err := bindJSON(c, &req); err != nil {
+			return err
+		}
+	}
+	u := currentUser(c)
+	st, err := s.studies.Own(ctx, u, id)
+	if err != nil {
+		return err
+	}
+	if s.cfg.River == nil {
+		return fmt.Errorf("%w: this server cannot start runs (no job queue)", errs.Unavailable)
+	}
+	runID, err := study.SubmitWith(ctx, s.cfg.Pool, s.cfg.River, st.Protocol, study.SubmitOptions{Params: req.Params, SubmittedBy: u.ID})
+	if err != nil {
+		return asProtocolErrors(err)
+	}
+	if _, err := s.cfg.Pool.Exec(ctx, "UPDATE study_run SET study_id = $1 WHERE id = $2", st.ID, runID); err != nil {
+		return fmt.Errorf("web: link run %d to study %d: %w", runID, st.ID, err)
+	}
+	s.audit(c, "run_submit", st.Name, map[string]any{"study_id": st.ID, "run_id": runID, "version": st.Version})
+	sum, err := s.runs.summary(ctx, runID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusAccepted, map[string]any{"id": runID, "state": sum.State})
+}
+
+func (s *Server) listRuns(c *echo.Context) error {
+	ctx := c.Request().Context()
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	if _, err := s.studies.Get(ctx, currentUser(c), id); err != nil {
+		return err
+	}
+	list, err := s.runs.list(ctx, id, 0, 200)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"runs": list})
+}
+
+func (s *Server) getRun(c *echo.Context) error {
+	ctx := c.Request().Context()
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	_, sum, err := s.runs.visibleRun(ctx, currentUser(c), id)
+	if err != nil {
+		return err
+	}
+	v, err := s.runs.cachedView(ctx, id, sum.StudyID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
+// ownRun checks that u owns the run's study (to cancel or delete it).
+func (s *Server) ownRun(c *echo.Context) (int64, *catalog.Study, error) {
+	ctx := c.Request().Context()
+	id, err := idParam(c, "id")
+	if err != nil {
+		return 0, nil, err
+	}
+	st, _, err := s.runs.visibleRun(ctx, currentUser(c), id)
+	if err != nil {
+		return 0, nil, err
+	}
+	if st.Access != catalog.AccessOwner {
+		return 0, nil, fmt.Errorf("%w: only the study's owner may change its runs", errs.Forbidden)
+	}
+	return id, st, nil
+}
+
+func (s *Server) cancelRun(c *echo.Context) error {
+	id, st, err := s.ownRun(c)
+	if err != nil {
+		return err
+	}
+	if err := study.Cancel(c.Request().Context(), s.cfg.Pool, s.cfg.River, id); err != nil {
+		return err
+	}
+	s.runs.forget(id)
+	s.audit(c, "run_cancel", st.Name, map[string]any{"study_id": st.ID, "run_id": id})
+	v, err := s.runs.view(c.Request().Context(), id, st.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
+func (s *Server) deleteRun(c *echo.Context) error {
+	id, st, err := s.ownRun(c)
+	if err != nil {
+		return err
+	}
+	if err := study.Delete(c.Request().Context(), s.cfg.Pool, s.cfg.River, id); err != nil {
+		return err
+	}
+	s.runs.forget(id)
+	s.audit(c, "run_delete", st.Name, map[string]any{"study_id": st.ID, "run_id": id})
+	return c.NoContent(http.StatusNoContent)
+}
+
+// resultsOf returns the stored results document of a visible run.
+func (s *Server) resultsOf(c *echo.Context) (int64, *catalog.Study, []byte, error) {
+	ctx := c.Request().Context()
+	id, err := idParam(c, "id")
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	st, _, err := s.runs.visibleRun(ctx, currentUser(c), id)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	b, err := study.Results(ctx, s.cfg.Pool, id)
+	if errors.Is(err, study.ErrNoResults) {
+		return 0, nil, nil, fmt.Errorf("%w: run %d has no results: it has not ended done", errs.Conflict, id)
+	}
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	return id, st, b, nil
+}
+
+func (s *Server) runResults(c *echo.Context) error {
+	id, st, b, err := s.resultsOf(c)
+	if err != nil {
+		return err
+	}
+	s.audit(c, "results_read", st.Name, map[string]any{"study_id": st.ID, "run_id": id, "format": "json"})
+	return c.JSONBlob(http.StatusOK, b)
+}
+
+// watcher polls one run for every /events stream that follows it.
+type watcher struct {
+	subs map[chan []byte]bool
+	last []byte
+}
+
+// subscribe returns a channel of the run's views (JSON), the current one
+// first, and a function to stop.
+func (r *runs) subscribe(runID, studyID int64) (chan []byte, func()) {
+	ch := make(chan []byte, 4)
+	r.mu.Lock()
+	w := r.watchers[runID]
+	if w == nil {
+		w = &watcher{subs: map[chan []byte]bool{}}
+		r.watchers[runID] = w
+		go r.poll(runID, studyID, w)
+	} else if w.last != nil {
+		ch <- w.last
+	}
+	w.subs[ch] = true
+	r.mu.Unlock()
+	return ch, func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if w.subs[ch] {
+			delete(w.subs, ch)
+			close(ch)
+		}
+	}
+}
+
+// pollEvery is how often a followed run's progress is read.
+const pollEvery = 500 * time.Millisecond
+
+func (r *runs) poll(runID, studyID int64, w *watcher) {
+	t := time.NewTicker(pollEvery)
+	defer t.Stop()
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		v, err := r.view(ctx, runID, studyID)
+		cancel()
+		var b []byte
+		if err == nil {
+			b, _ = json.Marshal(v)
+		}
+		r.mu.Lock()
+		if len(w.subs) == 0 {
+			delete(r.watchers, runID)
+			r.mu.Unlock()
+			return
+		}
+		if b != nil && !bytes.Equal(b, w.last) {
+			w.last = b
+			for ch := range w.subs {
+				select {
+				case ch <- b:
+				default: // a slow client gets the next change
+				}
+			}
+		}
+		done := err == nil && ended(v.State)
+		if done {
+			for ch := range w.subs {
+				delete(w.subs, ch)
+				close(ch)
+			}
+			delete(r.watchers, runID)
+		}
+		r.mu.Unlock()
+		if done {
+			return
+		}
+		<-t.C
+	}
+}
+
+// heartbeat is how often an idle /events stream sends a comment line.
+var heartbeat = 15 * time.Second
+
+func (s *Server) runEvents(c *echo.Context) error {
+	ctx := c.Request().Context()
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	_, sum, err := s.runs.visibleRun(ctx, currentUser(c), id)
+	if err != nil {
+		return err
+	}
+	w := c.Response()
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(w)
+	ch, stop := s.runs.subscribe(id, sum.StudyID)
+	defer stop()
+	beat := time.NewTicker(heartbeat)
+	defer beat.Stop()
+	n := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-beat.C:
+			if _, err := fmt.Fprint(w, ": heartbeat\n\n"); err != nil {
+				return nil
+			}
+		case b, ok := <-ch:
+			if !ok {
+				fmt.Fprint(w, "event: end\ndata: {}\n\n")
+				_ = rc.Flush()
+				return nil
+			}
+			n++
+			if _, err := fmt.Fprintf(w, "id: %d\nevent: run\ndata: %s\n\n", n, b); err != nil {
+				return nil
+			}
+		}
+		if err := rc.Flush(); err != nil {
+			return nil
+		}
+	}
+}

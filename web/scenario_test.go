@@ -1,0 +1,193 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/beaver-analytics/beaver/web"
+)
+
+// idOffset makes the region's person ids 13-digit numbers that cannot be
+// mistaken for a count in a response.
+const idOffset = 7_300_000_000_000
+
+// TestScenario is an analyst's session through the API: save the
+// comparator example, check it, run it, follow the run to its end, read
+// and export the results; another analyst sees none of it; no response of
+// the whole session holds a person identifier.
+func TestScenario(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, fixtureOpts{region: true, idOffset: idOffset})
+	ctx := context.Background()
+
+	var v web.Validation
+	f.ana.json(t, http.MethodPost, "/api/v1/protocols/validate", example(t, "comparator-new-users.json"), http.StatusOK, &v)
+	require.Empty(t, v.Errors)
+	require.Contains(t, v.Methods["en"], "cohort")
+	require.NotEmpty(t, v.Methods["it"])
+	require.NotEqual(t, v.Methods["en"], v.Methods["it"])
+	// A broken protocol: errors with their JSON paths, no methods.
+	v = web.Validation{}
+	f.ana.json(t, http.MethodPost, "/api/v1/protocols/validate", `{"version": 1, "phases": {"follow_up": {"end": {"exposure_end": true}}}}`, http.StatusOK, &v)
+	require.NotEmpty(t, v.Errors)
+	require.Empty(t, v.Methods)
+	paths := []string{}
+	for _, e := range v.Errors {
+		paths = append(paths, e.Path)
+	}
+	require.Contains(t, strings.Join(paths, " "), "phases.follow_up.end")
+
+	studyID, version := createStudy(t, f.ana, "Comparator, new users")
+	// Save a second version; an edit of the first one is then a conflict.
+	var st struct {
+		Version int `json:"version"`
+	}
+	f.ana.json(t, http.MethodPut, fmt.Sprintf("/api/v1/studies/%d", studyID), map[string]any{"name": "Comparator, new users (v2)", "version": version,
+		"protocol": example(t, "comparator-new-users.json")}, http.StatusOK, &st)
+	require.Equal(t, version+1, st.Version)
+	var conflict struct {
+		Error          struct{ Code string } `json:"error"`
+		CurrentVersion int                   `json:"current_version"`
+	}
+	f.ana.json(t, http.MethodPut, fmt.Sprintf("/api/v1/studies/%d", studyID), map[string]any{"name": "stale", "version": version,
+		"protocol": map[string]any{"version": 1}}, http.StatusConflict, &conflict)
+	require.Equal(t, "conflict", conflict.Error.Code)
+	require.Equal(t, version+1, conflict.CurrentVersion)
+	var versions struct {
+		Versions []struct{ Version int } `json:"versions"`
+	}
+	f.ana.json(t, http.MethodGet, fmt.Sprintf("/api/v1/studies/%d/versions", studyID), nil, http.StatusOK, &versions)
+	require.Len(t, versions.Versions, 2)
+
+	// Run and follow.
+	runID := submit(t, f.ana, studyID)
+	states, last := follow(t, f.ana, runID)
+	require.Equal(t, "done", states[len(states)-1], "states %v", states)
+	require.Equal(t, 100.0, last.Percent)
+	require.NotEmpty(t, last.Phases)
+	for _, ph := range last.Phases {
+		require.Equal(t, ph.Total, ph.Done, "phase %s", ph.Phase)
+	}
+	var list struct {
+		Studies []struct {
+			ID      int64 `json:"id"`
+			LastRun *struct {
+				ID    int64  `json:"id"`
+				State string `json:"state"`
+			} `json:"last_run"`
+		} `json:"studies"`
+		Total int `json:"total"`
+	}
+	f.ana.json(t, http.MethodGet, "/api/v1/studies?q=comparator", nil, http.StatusOK, &list)
+	require.Equal(t, 1, list.Total)
+	require.Equal(t, runID, list.Studies[0].LastRun.ID)
+	require.Equal(t, "done", list.Studies[0].LastRun.State)
+
+	// Results, CSV and XLSX agree.
+	var doc struct {
+		Attrition []struct {
+			Label   string `json:"label"`
+			Persons *int64 `json:"persons"`
+		} `json:"attrition"`
+		Analyses map[string]json.RawMessage `json:"analyses"`
+	}
+	f.ana.json(t, http.MethodGet, fmt.Sprintf("/api/v1/runs/%d/results", runID), nil, http.StatusOK, &doc)
+	require.NotEmpty(t, doc.Analyses)
+	require.NotNil(t, doc.Attrition[0].Persons)
+	firstPersons := *doc.Attrition[0].Persons
+
+	status, csvBody := f.ana.do(t, http.MethodGet, fmt.Sprintf("/api/v1/runs/%d/results.csv", runID), nil)
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, string(csvBody), "# attrition\n")
+	require.Contains(t, string(csvBody), doc.Attrition[0].Label)
+
+	status, xlsx := f.ana.do(t, http.MethodGet, fmt.Sprintf("/api/v1/runs/%d/results.xlsx", runID), nil)
+	require.Equal(t, http.StatusOK, status)
+	book, err := excelize.OpenReader(bytes.NewReader(xlsx))
+	require.NoError(t, err)
+	defer book.Close()
+	require.Contains(t, book.GetSheetList(), "attrition")
+	rows, err := book.GetRows("attrition")
+	require.NoError(t, err)
+	col := -1
+	for i, h := range rows[0] {
+		if h == "persons" {
+			col = i
+		}
+	}
+	require.GreaterOrEqual(t, col, 0, "attrition sheet header %v", rows[0])
+	require.Equal(t, strconv.FormatInt(firstPersons, 10), rows[1][col], "the XLSX holds the document's number")
+	require.Greater(t, len(book.GetSheetList()), 3, "one sheet per table")
+
+	// Another analyst: every route of the study and the run is a 404.
+	for _, p := range []string{
+		fmt.Sprintf("/api/v1/studies/%d", studyID), fmt.Sprintf("/api/v1/studies/%d/runs", studyID),
+		fmt.Sprintf("/api/v1/studies/%d/versions", studyID), fmt.Sprintf("/api/v1/runs/%d", runID),
+		fmt.Sprintf("/api/v1/runs/%d/events", runID), fmt.Sprintf("/api/v1/runs/%d/results", runID),
+		fmt.Sprintf("/api/v1/runs/%d/results.csv", runID), fmt.Sprintf("/api/v1/runs/%d/results.xlsx", runID),
+	} {
+		status, body := f.bob.do(t, http.MethodGet, p, nil)
+		require.Equal(t, http.StatusNotFound, status, "%s: %s", p, body)
+	}
+	f.bob.json(t, http.MethodGet, "/api/v1/studies", nil, http.StatusOK, &list)
+	require.Zero(t, list.Total)
+
+	// The admin reads the audit trail of it all.
+	var audit struct {
+		Events []struct{ Action string } `json:"events"`
+	}
+	f.admin.json(t, http.MethodGet, "/api/v1/audit?limit=200", nil, http.StatusOK, &audit)
+	seen := map[string]bool{}
+	for _, e := range audit.Events {
+		seen[e.Action] = true
+	}
+	for _, a := range []string{"login", "study_create", "study_edit", "run_submit", "results_read", "results_export"} {
+		require.True(t, seen[a], "audit log lacks %s", a)
+	}
+
+	// Code search and areas, as an editor uses them.
+	var codes struct {
+		Codes []struct{ Code, Description string } `json:"codes"`
+	}
+	f.ana.json(t, http.MethodGet, "/api/v1/codes?system=icd9cm_dx&q=410", nil, http.StatusOK, &codes)
+	require.NotEmpty(t, codes.Codes)
+	require.True(t, strings.HasPrefix(codes.Codes[0].Code, "410"))
+	f.ana.json(t, http.MethodGet, "/api/v1/codes?system=icd9cm_dx&q=MYOCARDIAL+acute", nil, http.StatusOK, &codes)
+	require.NotEmpty(t, codes.Codes, "words of the description, any order and case")
+	// Exemptions have Italian descriptions: accents do not matter.
+	f.ana.json(t, http.MethodGet, "/api/v1/codes?system=exemption&q=diabete", nil, http.StatusOK, &codes)
+	require.NotEmpty(t, codes.Codes)
+	f.ana.json(t, http.MethodGet, "/api/v1/areas", nil, http.StatusOK, nil)
+	f.ana.json(t, http.MethodGet, "/api/v1/codelists", nil, http.StatusOK, nil)
+
+	// No response of the session holds a person identifier or an event id.
+	var ids []string
+	rowsIDs, err := f.pool.Query(ctx, `SELECT person_id::text FROM person
+		UNION SELECT discharge_id FROM sdo UNION SELECT access_id FROM er`)
+	require.NoError(t, err)
+	for rowsIDs.Next() {
+		var s string
+		require.NoError(t, rowsIDs.Scan(&s))
+		ids = append(ids, s)
+	}
+	require.NoError(t, rowsIDs.Err())
+	require.Greater(t, len(ids), 400)
+	f.rec.mu.Lock()
+	bodies := f.rec.bodies
+	f.rec.mu.Unlock()
+	require.Greater(t, len(bodies), 20)
+	for i, b := range bodies {
+		for _, id := range ids {
+			require.False(t, bytes.Contains(b, []byte(id)), "response %d holds the identifier %s", i, id)
+		}
+	}
+}
