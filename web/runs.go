@@ -195,14 +195,14 @@ func (r *runs) list(ctx context.Context, studyID, runID int64, limit int) ([]Run
 
 // view reads a run's progress into the API's shape.
 func (r *runs) view(ctx context.Context, runID, studyID int64) (*RunView, error) {
-	p, err := study.Progress(ctx, r.s.cfg.Pool, runID)
+	p, err := (&study.Service{Pool: r.s.cfg.Pool}).Status(ctx, runID)
 	if errors.Is(err, study.ErrNotFound) {
 		return nil, fmt.Errorf("%w: run %d", errs.NotFound, runID)
 	}
 	if err != nil {
 		return nil, err
 	}
-	v := &RunView{ID: runID, StudyID: studyID, State: p.State, Error: p.Error, Percent: p.Percent,
+	v := &RunView{ID: runID, StudyID: studyID, State: string(p.State), Error: p.Error, Percent: p.Percent,
 		ElapsedSeconds: p.Elapsed.Seconds(), DataVersion: p.DataVersion, Steps: p.Steps, Phases: []Phase{}}
 	if v.Steps == nil {
 		v.Steps = []study.StepProgress{}
@@ -228,7 +228,7 @@ func (r *runs) view(ctx context.Context, runID, studyID int64) (*RunView, error)
 }
 
 func ended(state string) bool {
-	return state == study.StateDone || state == study.StateFailed || state == study.StateCancelled
+	return study.State(state).Ended()
 }
 
 func (s *Server) submitRun(c *echo.Context) error {
@@ -251,13 +251,12 @@ func (s *Server) submitRun(c *echo.Context) error {
 	if s.cfg.River == nil {
 		return fmt.Errorf("%w: this server cannot start runs (no job queue)", errs.Unavailable)
 	}
-	runID, err := study.SubmitWith(ctx, s.cfg.Pool, s.cfg.River, st.Protocol, study.SubmitOptions{Params: req.Params, SubmittedBy: u.ID})
+	sub, err := (&study.Service{Pool: s.cfg.Pool, River: s.cfg.River}).Submit(ctx,
+		study.SubmitRequest{Protocol: st.Protocol, Params: req.Params, SubmittedBy: u.ID, StudyID: st.ID})
 	if err != nil {
 		return asProtocolErrors(err)
 	}
-	if _, err := s.cfg.Pool.Exec(ctx, "UPDATE study_run SET study_id = $1 WHERE id = $2", st.ID, runID); err != nil {
-		return fmt.Errorf("web: link run %d to study %d: %w", runID, st.ID, err)
-	}
+	runID := sub.RunID
 	s.audit(c, "run_submit", st.Name, map[string]any{"study_id": st.ID, "run_id": runID, "version": st.Version})
 	sum, err := s.runs.summary(ctx, runID)
 	if err != nil {
@@ -321,7 +320,7 @@ func (s *Server) cancelRun(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := study.Cancel(c.Request().Context(), s.cfg.Pool, s.cfg.River, id); err != nil {
+	if err := (&study.Service{Pool: s.cfg.Pool, River: s.cfg.River}).Cancel(c.Request().Context(), id); err != nil {
 		return err
 	}
 	s.runs.forget(id)
@@ -338,7 +337,7 @@ func (s *Server) deleteRun(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := study.Delete(c.Request().Context(), s.cfg.Pool, s.cfg.River, id); err != nil {
+	if err := (&study.Service{Pool: s.cfg.Pool, River: s.cfg.River}).Delete(c.Request().Context(), id); err != nil {
 		return err
 	}
 	s.runs.forget(id)
@@ -357,7 +356,7 @@ func (s *Server) resultsOf(c *echo.Context) (int64, *catalog.Study, []byte, erro
 	if err != nil {
 		return 0, nil, nil, err
 	}
-	b, err := study.Results(ctx, s.cfg.Pool, id)
+	b, err := (&study.Service{Pool: s.cfg.Pool}).ResultsJSON(ctx, id)
 	if errors.Is(err, study.ErrNoResults) {
 		return 0, nil, nil, fmt.Errorf("%w: run %d has no results: it has not ended done", errs.Conflict, id)
 	}
