@@ -221,22 +221,26 @@ func readRunStatus(ctx context.Context, q querier, runID int64) (*runStatus, err
 	return &r, nil
 }
 
-// listRuns lists runs newest first, filtered by study and submitter when
-// given.
+// listRuns lists runs newest first, filtered by study, submitter and run
+// when given, with each run's percent of steps done and its submitter's
+// name.
 func listRuns(ctx context.Context, q querier, f ListFilter) ([]Run, error) {
-	rows, err := q.Query(ctx, `SELECT id, study_id, submitted_by, state, coalesce(error, ''), coalesce(protocol->>'name', ''),
-			protocol_hash, data_version, scope, warnings, created_at, started_at, finished_at
-		FROM study_run
-		WHERE ($1::bigint = 0 OR study_id = $1) AND ($2::bigint = 0 OR submitted_by = $2)
-		ORDER BY created_at DESC, id DESC LIMIT $3`, f.StudyID, f.SubmittedBy, f.Limit)
+	rows, err := q.Query(ctx, `SELECT r.id, r.study_id, r.submitted_by, coalesce(u.name, ''), r.state, coalesce(r.error, ''),
+			coalesce(r.protocol->>'name', ''), r.protocol_hash, r.data_version, r.scope, r.warnings,
+			r.created_at, r.started_at, r.finished_at,
+			coalesce((SELECT round(1000.0 * count(*) FILTER (WHERE s.state = 'done') / nullif(count(*), 0)) / 10
+			          FROM study_step s WHERE s.run_id = r.id), 0)::float8
+		FROM study_run r LEFT JOIN app_user u ON u.id = r.submitted_by
+		WHERE ($1::bigint = 0 OR r.study_id = $1) AND ($2::bigint = 0 OR r.submitted_by = $2) AND ($3::bigint = 0 OR r.id = $3)
+		ORDER BY r.created_at DESC, r.id DESC LIMIT $4`, f.StudyID, f.SubmittedBy, f.RunID, f.Limit)
 	if err != nil {
 		return nil, err
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Run, error) {
 		var x Run
 		var studyID, by *int64
-		err := r.Scan(&x.ID, &studyID, &by, &x.State, &x.Error, &x.ProtocolName, &x.ProtocolHash, &x.DataVersion,
-			&x.Scope, &x.Warnings, &x.CreatedAt, &x.StartedAt, &x.FinishedAt)
+		err := r.Scan(&x.ID, &studyID, &by, &x.SubmitterName, &x.State, &x.Error, &x.ProtocolName, &x.ProtocolHash,
+			&x.DataVersion, &x.Scope, &x.Warnings, &x.CreatedAt, &x.StartedAt, &x.FinishedAt, &x.Percent)
 		if studyID != nil {
 			x.StudyID = *studyID
 		}

@@ -244,15 +244,21 @@ func (s *Service) Delete(ctx context.Context, runID int64) error {
 type ListFilter struct {
 	StudyID     int64 // runs of this saved study
 	SubmittedBy int64 // runs this app_user submitted
+	RunID       int64 // this run only
 	Limit       int   // at most this many, newest first; 0: 100
 }
 
 // Run is a run as List shows it, without its steps or results.
 type Run struct {
-	ID           int64      `json:"id"`
-	StudyID      int64      `json:"study_id,omitempty"`
-	SubmittedBy  int64      `json:"submitted_by,omitempty"`
-	State        State      `json:"state"`
+	ID          int64 `json:"id"`
+	StudyID     int64 `json:"study_id,omitempty"`
+	SubmittedBy int64 `json:"submitted_by,omitempty"`
+	// SubmitterName is the submitting user's name ("" for none).
+	SubmitterName string `json:"submitter_name,omitempty"`
+	State         State  `json:"state"`
+	// Percent is the share of the run's steps done (reused included), to
+	// one decimal.
+	Percent      float64    `json:"percent"`
 	Error        string     `json:"error,omitempty"`
 	ProtocolName string     `json:"protocol_name"`
 	ProtocolHash string     `json:"protocol_hash"`
