@@ -57,7 +57,7 @@ func (w *ResultsWorker) Work(ctx context.Context, job *river.Job[ResultsArgs]) e
 		return nil // done by an earlier job, or ended
 	}
 	began := time.Now()
-	doc, err := Analyze(ctx, w.Pool, runID)
+	doc, err := analyze(ctx, w.Pool, runID)
 	if err != nil {
 		if ctx.Err() != nil || (transient(err) && !errors.Is(err, errDeterministic)) {
 			logger.Warn("study results: transient error, River retries", "run", runID, "err", err)
@@ -111,9 +111,9 @@ func (e *deterministicError) Is(target error) bool {
 	return target == errDeterministic
 }
 
-// Analyze computes the results document of a run whose steps are all done,
+// analyze computes the results document of a run whose steps are all done,
 // without its profile.
-func Analyze(ctx context.Context, pool *pgxpool.Pool, runID int64) (*results.Document, error) {
+func analyze(ctx context.Context, pool *pgxpool.Pool, runID int64) (*results.Document, error) {
 	run, err := loadRun(ctx, pool, runID)
 	if err != nil {
 		return nil, err

@@ -150,7 +150,7 @@ func TestRunEqualsSequential(t *testing.T) {
 	require.Equal(t, 100.0, p.Percent)
 	require.Equal(t, study.SchemaName(runID), p.Schema)
 
-	plan, err := study.LoadPlan(ctx, pool, runID)
+	plan, err := service(pool, nil).Plan(ctx, runID)
 	require.NoError(t, err)
 	require.Equal(t, 2, plan.Partitions)
 	var dataEnd time.Time
