@@ -172,25 +172,16 @@ func (r *runs) last(ctx context.Context, studyID int64) (*RunSummary, error) {
 
 // list reads runs of a study (or one run), newest first.
 func (r *runs) list(ctx context.Context, studyID, runID int64, limit int) ([]RunSummary, error) {
-	rows, err := r.s.cfg.Pool.Query(ctx, `SELECT r.id, coalesce(r.study_id, 0), r.state, r.created_at, r.finished_at, coalesce(u.name, ''),
-			coalesce((SELECT round(1000.0 * count(*) FILTER (WHERE st.state = 'done') / nullif(count(*), 0)) / 10
-			          FROM study_step st WHERE st.run_id = r.id), 0)::float8
-		FROM study_run r LEFT JOIN app_user u ON u.id = r.submitted_by
-		WHERE ($1 = 0 OR r.study_id = $1) AND ($2 = 0 OR r.id = $2)
-		ORDER BY r.id DESC LIMIT $3`, studyID, runID, limit)
+	found, err := (&study.Service{Pool: r.s.cfg.Pool}).List(ctx, study.ListFilter{StudyID: studyID, RunID: runID, Limit: limit})
 	if err != nil {
 		return nil, fmt.Errorf("web: list runs: %w", err)
 	}
-	defer rows.Close()
-	out := []RunSummary{}
-	for rows.Next() {
-		var rs RunSummary
-		if err := rows.Scan(&rs.ID, &rs.StudyID, &rs.State, &rs.CreatedAt, &rs.FinishedAt, &rs.SubmittedBy, &rs.Percent); err != nil {
-			return nil, fmt.Errorf("web: list runs: %w", err)
-		}
-		out = append(out, rs)
+	out := make([]RunSummary, 0, len(found))
+	for _, x := range found {
+		out = append(out, RunSummary{ID: x.ID, StudyID: x.StudyID, State: string(x.State), Percent: x.Percent,
+			CreatedAt: x.CreatedAt, FinishedAt: x.FinishedAt, SubmittedBy: x.SubmitterName})
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // view reads a run's progress into the API's shape.

@@ -221,7 +221,8 @@ func readRunStatus(ctx context.Context, q querier, runID int64) (*runStatus, err
 	return &r, nil
 }
 
-// listRuns lists runs newest first, filtered by study, submitter and run
+// listRuns lists runs newest first (by id: in the order they were
+// submitted), filtered by study, submitter and run
 // when given, with each run's percent of steps done and its submitter's
 // name.
 func listRuns(ctx context.Context, q querier, f ListFilter) ([]Run, error) {
@@ -232,7 +233,7 @@ func listRuns(ctx context.Context, q querier, f ListFilter) ([]Run, error) {
 			          FROM study_step s WHERE s.run_id = r.id), 0)::float8
 		FROM study_run r LEFT JOIN app_user u ON u.id = r.submitted_by
 		WHERE ($1::bigint = 0 OR r.study_id = $1) AND ($2::bigint = 0 OR r.submitted_by = $2) AND ($3::bigint = 0 OR r.id = $3)
-		ORDER BY r.created_at DESC, r.id DESC LIMIT $4`, f.StudyID, f.SubmittedBy, f.RunID, f.Limit)
+		ORDER BY r.id DESC LIMIT $4`, f.StudyID, f.SubmittedBy, f.RunID, f.Limit)
 	if err != nil {
 		return nil, err
 	}

@@ -11,4 +11,4 @@ ALTER TABLE study_run
     ADD COLUMN warnings jsonb  NOT NULL DEFAULT '[]';
 
 -- List: a user's runs, newest first.
-CREATE INDEX study_run_submitter_idx ON study_run (submitted_by, created_at DESC);
+CREATE INDEX study_run_submitter_idx ON study_run (submitted_by, id DESC);
