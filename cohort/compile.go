@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	schemaerrs "github.com/beaver-analytics/beaver/schema/errs"
 )
 
 // Compile turns a bound, valid protocol into a plan of SQL steps, per
@@ -25,7 +27,7 @@ func Compile(p *Protocol, opts Options) (*Plan, error) {
 		return nil, err
 	}
 	if len(p.Parameters) > 0 {
-		return nil, fmt.Errorf("cohort: compile: parameters: the protocol is a template; Bind it first")
+		return nil, schemaerrs.Wrap(schemaerrs.Invalid, fmt.Errorf("cohort: compile: parameters: the protocol is a template; Bind it first"))
 	}
 	v := newValidator(p)
 	v.validate()
@@ -45,6 +47,12 @@ func Compile(p *Protocol, opts Options) (*Plan, error) {
 		c.events[p.Events[i].Name] = &p.Events[i]
 	}
 	plan := &Plan{Schema: opts.Schema, Partitions: opts.Partitions, DataVersion: opts.DataVersion}
+	plan.Scope = c.scope()
+	var err error
+	if plan.DataEndRule, c.dataEnd, err = dataEnd(p, opts); err != nil {
+		return nil, err
+	}
+	plan.DataEnd = c.dataEnd
 	for part := 0; part < opts.Partitions; part++ {
 		c.part = part
 		steps, err := c.partition()
@@ -67,9 +75,20 @@ func Compile(p *Protocol, opts Options) (*Plan, error) {
 		}
 		s.ID = stepID(s, inputs, opts.DataVersion)
 		ids[s.Name] = s.ID
+		if len(s.Args) > MaxArgs {
+			return nil, schemaerrs.Wrap(schemaerrs.Invalid, fmt.Errorf("cohort: compile: step %s would bind %d values, more than PostgreSQL's %d: the protocol has too many criteria, code lists or covariates for one step; split it into studies or merge code lists",
+				s.Name, len(s.Args), MaxArgs))
+		}
 	}
 	return plan, nil
 }
+
+// MaxArgs is the most bound arguments PostgreSQL's protocol allows in one
+// statement. Code lists are bound as arrays, so no number of codes or
+// ranges comes near it; a step that would still pass it (tens of
+// thousands of criteria or code lists in one step) is refused at compile
+// time, as an invalid protocol, instead of failing when it runs.
+const MaxArgs = 65535
 
 // compiler holds the protocol's name tables and the partition being built.
 type compiler struct {
@@ -82,6 +101,26 @@ type compiler struct {
 	types   map[string]string // covariate → value type (from validation)
 	timing  map[string]string // covariate → effective timing
 	pending []string          // constructs left out of the plan, with their paths
+	dataEnd string            // the last day of data used ("" none), see dataEnd
+}
+
+// dataEnd is the rule and the last day of data a plan uses, as the
+// protocol's follow_up.end.data_end says: "flows" (default), the latest
+// event in the flows (Options.DataEnd, maybe empty); "enrolment", the
+// latest end of enrolment (Options.EnrolmentEnd, required then); or its
+// date.
+func dataEnd(p *Protocol, opts Options) (rule, end string, err error) {
+	d := p.Phases.FollowUp.End.DataEnd
+	switch {
+	case d == nil || d.V == DataEndFlows:
+		return DataEndFlows, opts.DataEnd, nil
+	case d.V == DataEndEnrolment:
+		if opts.EnrolmentEnd == "" {
+			return "", "", fmt.Errorf("cohort: compile: phases.follow_up.end.data_end is %q, but the options give no end of enrolment (Options.EnrolmentEnd)", DataEndEnrolment)
+		}
+		return DataEndEnrolment, opts.EnrolmentEnd, nil
+	}
+	return "date", d.V, nil
 }
 
 // partition builds the steps of the current partition.
@@ -93,6 +132,7 @@ func (c *compiler) partition() ([]Step, error) {
 		}
 	}
 	c.spellsStep()
+	c.candidatesStep()
 	if err := c.indexStep(); err != nil {
 		return nil, err
 	}

@@ -272,40 +272,69 @@ index_group text,
 PRIMARY KEY (person_id, entry_no)`, b, sql, c.stepName("index"), c.stepName("criteria"))
 }
 
-// attritionStep writes attrition: per line (0: index entries; then, with
-// exposure groups, entries with one group on day 0; then one line per
-// criterion in order) the persons and entries that remain. Persons never
-// span partitions, so the lines of all partitions add up.
+// attritionStep writes attrition: per line, the persons and entries that
+// remain. First the population lines, counted over the candidate days
+// (a person's days with an index event, or the registry's persons on a
+// fixed date): line 0 all of them, then one line per population
+// condition in order (popConds: accrual, alive, area, sex, age, ASL, data
+// scope, enrolment, washout), each keeping the days that meet it and every
+// condition before it; so index events outside an enrolment spell, say,
+// are counted where they leave. Then, with occurrence "first", the first
+// qualifying day of each person (the index entries; with "all" or a date
+// they are the days of the last population line). Then, with exposure
+// groups, entries with one group on day 0; then one line per criterion in
+// order. Persons never span partitions, so the lines of all partitions
+// add up; every partition has the same lines.
 func (c *compiler) attritionStep() {
 	b := &sqlb{}
-	type line struct{ label, cond string }
-	lines := []line{{"index entries", "true"}}
+	first, conds := c.popConds(&sqlb{})
+	var parts []string
+	line := func(label, persons, entries string) {
+		parts = append(parts, fmt.Sprintf("SELECT %d, %s, %s, %s", len(parts), b.arg(label, "text"), persons, entries))
+	}
+	// Population lines from histograms of passed: the days by their own
+	// value, the persons by their best day's; line j keeps passed >= j.
+	for j := 0; j <= len(conds); j++ {
+		label := first
+		if j > 0 {
+			label = conds[j-1].label
+		}
+		line(label, fmt.Sprintf("(SELECT coalesce(sum(pp.n), 0) FROM pp WHERE pp.passed >= %d)::bigint", j),
+			fmt.Sprintf("(SELECT coalesce(sum(pd.n), 0) FROM pd WHERE pd.passed >= %d)::bigint", j))
+	}
+	count := func(label, cond string) {
+		line(label, "(SELECT count(DISTINCT t.person_id) FROM t WHERE "+cond+")", "(SELECT count(*) FROM t WHERE "+cond+")")
+	}
+	if c.p.Phases.Index.Date == nil && c.p.Phases.Index.Occurrence != "all" {
+		count("first qualifying day of each person", "true")
+	}
 	cond := "true"
 	if len(c.p.Phases.Index.Groups) > 0 {
 		cond = "NOT t.two_groups"
-		lines = append(lines, line{"one exposure group on day 0", cond})
+		count("one exposure group on day 0", cond)
 	}
 	sel := "i.person_id, i.two_groups"
 	for k, cr := range c.p.Phases.Criteria {
 		cond += fmt.Sprintf(" AND t.c%d", k+1)
 		sel += fmt.Sprintf(", k.c%d", k+1)
-		lines = append(lines, line{cr.Name, cond})
-	}
-	var parts []string
-	for n, l := range lines {
-		parts = append(parts, fmt.Sprintf("SELECT %d, %s, count(DISTINCT t.person_id), count(*) FROM t WHERE %s",
-			n, b.arg(l.label, "text"), l.cond))
+		count(cr.Name, cond)
 	}
 	sql := fmt.Sprintf(`(line, label, persons, entries)
-WITH t AS (
-  SELECT %s
-  FROM %s i
-  JOIN %s k ON k.person_id = i.person_id AND k.entry_no = i.entry_no
+WITH pd AS (
+  SELECT d.passed, count(*) AS n FROM %[1]s d GROUP BY d.passed
+), pp AS (
+  SELECT m.passed, count(*) AS n
+  FROM (SELECT d.person_id, max(d.passed) AS passed FROM %[1]s d GROUP BY d.person_id) m
+  GROUP BY m.passed
+), t AS (
+  SELECT %[2]s
+  FROM %[3]s i
+  JOIN %[4]s k ON k.person_id = i.person_id AND k.entry_no = i.entry_no
 )
-%s`, sel, c.studyTable("index"), c.studyTable("criteria"), strings.Join(parts, "\nUNION ALL\n"))
+%[5]s`, c.studyTable("candidates"), sel, c.studyTable("index"), c.studyTable("criteria"), strings.Join(parts, "\nUNION ALL\n"))
 	c.add(StepAttrition, "attrition", `line integer NOT NULL,
 label text NOT NULL,
 persons bigint NOT NULL,
 entries bigint NOT NULL,
-PRIMARY KEY (line)`, b, sql, c.stepName("index"), c.stepName("criteria"))
+PRIMARY KEY (line)`, b, sql, c.stepName("candidates"), c.stepName("index"), c.stepName("criteria"))
 }

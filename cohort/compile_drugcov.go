@@ -60,7 +60,7 @@ func reachesAfterDay0(w *Window) bool {
 
 // obsEnd is the entry's (alias i of the cohort) last observed day: the
 // earliest of its death, the end of the merged enrolment spell holding day
-// 0 and Options.DataEnd; NULL when none (least ignores NULLs). Day 0 is
+// 0 and the plan's data end (Plan.DataEnd); NULL when none (least ignores NULLs). Day 0 is
 // always observed: the index requires the person alive and enrolled on it.
 func (c *compiler) obsEnd(b *sqlb, deps *[]string) string {
 	*deps = appendNew(*deps, c.stepName("spells"))
@@ -68,8 +68,8 @@ func (c *compiler) obsEnd(b *sqlb, deps *[]string) string {
 		fmt.Sprintf("(SELECT p.death_date FROM %s p WHERE p.person_id = i.person_id AND %s)", c.flow("person"), c.dv(b, "p")),
 		fmt.Sprintf("(SELECT s.end_date FROM %s s WHERE s.person_id = i.person_id AND s.start_date <= i.index_date AND (s.end_date IS NULL OR s.end_date >= i.index_date))", c.studyTable("spells")),
 	}
-	if c.opts.DataEnd != "" {
-		parts = append(parts, b.date(c.opts.DataEnd))
+	if c.dataEnd != "" {
+		parts = append(parts, b.date(c.dataEnd))
 	}
 	return "least(" + strings.Join(parts, ", ") + ")"
 }

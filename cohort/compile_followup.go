@@ -16,7 +16,9 @@ import (
 //   - the death date (death, default true), from the registry;
 //   - the end of the merged enrolment spell holding day 0 (enrolment_end,
 //     default true; an open spell does not end follow-up);
-//   - study_end; fu_start + max_days − 1; Options.DataEnd;
+//   - study_end; fu_start + max_days − 1; the data end (Plan.DataEnd:
+//     Options.DataEnd, Options.EnrolmentEnd or a date, as the protocol's
+//     follow_up.end.data_end says);
 //   - the first occurrence on or after fu_start of a censoring event.
 //
 //   - switch: the first occurrence on or after fu_start of a switch event,
@@ -125,8 +127,8 @@ func (c *compiler) followUpStep(deps []string) error {
 	if f.End.StudyEnd != nil {
 		cands = append(cands, cand{"study_end", b.date(f.End.StudyEnd.V)})
 	}
-	if c.opts.DataEnd != "" {
-		cands = append(cands, cand{"data_end", b.date(c.opts.DataEnd)})
+	if c.dataEnd != "" {
+		cands = append(cands, cand{"data_end", b.date(c.dataEnd)})
 	}
 	var cols, least, reasons []string
 	for k, cd := range cands {

@@ -1,6 +1,8 @@
 package cohort_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -35,6 +37,12 @@ func renderPlan(p *cohort.Plan, part int) string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "-- plan for schema %s, %d partitions, data version %d; partition %d shown\n",
 		p.Schema, p.Partitions, p.DataVersion, part)
+	if p.DataEnd != "" {
+		fmt.Fprintf(&sb, "-- data end: %s (%s)\n", p.DataEnd, p.DataEndRule)
+	}
+	if len(p.Scope) > 0 {
+		fmt.Fprintf(&sb, "-- data scope: %s\n", strings.Join(p.Scope, ", "))
+	}
 	for _, nc := range p.NotCompiled {
 		fmt.Fprintf(&sb, "-- not compiled: %s\n", nc)
 	}
@@ -58,6 +66,22 @@ func renderPlan(p *cohort.Plan, part int) string {
 	return sb.String()
 }
 
+// caseOptions is goldenOpts with, when the case has one, its options.json
+// (e.g. {"Scope": ["ASL02"]}) laid over them.
+func caseOptions(t *testing.T, dir string) cohort.Options {
+	t.Helper()
+	o := goldenOpts
+	b, err := os.ReadFile(filepath.Join(dir, "options.json"))
+	if os.IsNotExist(err) {
+		return o
+	}
+	require.NoError(t, err)
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	require.NoError(t, dec.Decode(&o), dir)
+	return o
+}
+
 func TestCompileGolden(t *testing.T) {
 	t.Parallel()
 	dirs, err := filepath.Glob("testdata/*/protocol.json")
@@ -68,7 +92,7 @@ func TestCompileGolden(t *testing.T) {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			t.Parallel()
 			p := loadProtocol(t, path)
-			plan, err := cohort.Compile(p, goldenOpts)
+			plan, err := cohort.Compile(p, caseOptions(t, dir))
 			require.NoError(t, err)
 			got := renderPlan(plan, 0)
 			golden := filepath.Join(dir, "plan.golden.sql")
@@ -141,6 +165,7 @@ func TestCompileErrors(t *testing.T) {
 		{cohort.Options{Partitions: 1}, "schema"},
 		{cohort.Options{Schema: "s", Partitions: 0}, "partition count 0"},
 		{cohort.Options{Schema: "s", Partitions: 1, DataVersion: -1}, "data version"},
+		{cohort.Options{Schema: "s", Partitions: 1, Scope: []string{"ASL01", " "}}, `scope[1] " " is not an ASL code`},
 	} {
 		_, err := cohort.Compile(p, tc.opts)
 		require.ErrorContains(t, err, tc.want)

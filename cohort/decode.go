@@ -14,6 +14,79 @@ import (
 // MaxProtocolBytes is the largest protocol document Decode reads.
 const MaxProtocolBytes = 4 << 20
 
+// MaxNesting is the deepest nesting of JSON objects and arrays Decode
+// reads: a protocol with MaxGroupDepth nested criteria groups needs 95
+// levels (three per group, and a member's window at the bottom). Deeper documents are refused with the path
+// where they pass it (encoding/json's own limit, 10,000, says "exceeded
+// max depth" without a path).
+const MaxNesting = 100
+
+// MaxGroupDepth is how deep criteria groups may nest (a top-level group
+// is depth 1).
+const MaxGroupDepth = 30
+
+// tooDeep scans a JSON document and returns the path of the first value
+// nested more than max levels deep. Malformed JSON is left to the
+// decoder: the scan only tracks strings, brackets, keys and commas.
+func tooDeep(b []byte, max int) (string, bool) {
+	type frame struct {
+		obj    bool
+		key    string
+		idx    int
+		expKey bool // an object's next string is a key
+	}
+	var st []frame
+	path := func() string {
+		p := ""
+		for _, f := range st {
+			if f.obj {
+				p = field(p, f.key)
+			} else {
+				p = index(p, f.idx)
+			}
+		}
+		return p
+	}
+	for i := 0; i < len(b); i++ {
+		switch ch := b[i]; ch {
+		case '"':
+			j := i + 1
+			for j < len(b) && b[j] != '"' {
+				if b[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			if n := len(st); n > 0 && st[n-1].obj && st[n-1].expKey {
+				var k string
+				if j < len(b) && json.Unmarshal(b[i:j+1], &k) == nil {
+					st[n-1].key = k
+				}
+				st[n-1].expKey = false
+			}
+			i = j
+		case '{', '[':
+			if len(st) == max {
+				return path(), true
+			}
+			st = append(st, frame{obj: ch == '{', expKey: ch == '{'})
+		case '}', ']':
+			if len(st) > 0 {
+				st = st[:len(st)-1]
+			}
+		case ',':
+			if n := len(st); n > 0 {
+				if st[n-1].obj {
+					st[n-1].expKey = true
+				} else {
+					st[n-1].idx++
+				}
+			}
+		}
+	}
+	return "", false
+}
+
 // Decode reads one protocol document strictly: unknown members, values of
 // the wrong type and trailing data are errors, reported all at once as
 // ValidationErrors with their JSON paths. It does not validate the
@@ -25,6 +98,9 @@ func Decode(r io.Reader) (*Protocol, error) {
 	}
 	if len(b) > MaxProtocolBytes {
 		return nil, ValidationErrors{{Msg: fmt.Sprintf("protocol is larger than %d bytes", MaxProtocolBytes)}}
+	}
+	if path, deep := tooDeep(b, MaxNesting); deep {
+		return nil, ValidationErrors{{Path: path, Msg: fmt.Sprintf("nested more than %d levels deep (criteria groups nest at most %d levels, docs/protocol.md)", MaxNesting, MaxGroupDepth)}}
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
@@ -91,7 +167,7 @@ func decodeValue(e *errs, path string, raw any, v reflect.Value) {
 		for _, k := range sortedKeys(m) {
 			fi, ok := fields[k]
 			if !ok {
-				e.add(field(path, k), "unknown field")
+				e.add(field(path, k), "unknown field; allowed here: %s", quoteList(fieldNames(v.Type())))
 				continue
 			}
 			decodeValue(e, field(path, k), m[k], v.Field(fi))
@@ -144,8 +220,15 @@ func decodeValue(e *errs, path string, raw any, v reflect.Value) {
 			return
 		}
 		i, err := n.Int64()
-		if err != nil || v.OverflowInt(i) || i > 1<<31-1 || i < -(1<<31) {
+		if err != nil && !strings.ContainsAny(n.String(), ".eE") {
+			err, i = nil, 1<<62 // an integer of more than 64 bits: out of range below
+		}
+		if err != nil {
 			e.add(path, "must be an integer, got %s", clip(n.String()))
+			return
+		}
+		if v.OverflowInt(i) || i > 1<<31-1 || i < -(1<<31) {
+			e.add(path, "out of range: must be between %d and %d, got %s", -(1 << 31), 1<<31-1, clip(n.String()))
 			return
 		}
 		v.SetInt(i)
@@ -228,6 +311,19 @@ func structFields(t reflect.Type) map[string]int {
 	}
 	fieldCache.Store(t, m)
 	return m
+}
+
+// fieldNames is a struct's JSON member names in declaration order.
+func fieldNames(t reflect.Type) []string {
+	var names []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name != "" && name != "-" && f.IsExported() {
+			names = append(names, name)
+		}
+	}
+	return names
 }
 
 func sortedKeys(m map[string]any) []string {

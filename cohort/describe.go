@@ -153,6 +153,11 @@ func (d *describer) window(w *Window) string {
 	if w.Anchor == AnchorIndexEnd {
 		anchor = d.tr("the end of the index event", "alla fine dell'evento indice")
 	}
+	return d.windowFrom(w, anchor)
+}
+
+// windowFrom describes a window relative to anchor ("the index date").
+func (d *describer) windowFrom(w *Window, anchor string) string {
 	switch {
 	case w.Start == nil && w.End == nil:
 		return d.tr("at any time", "in qualsiasi momento")
@@ -336,6 +341,14 @@ func (d *describer) followUp() {
 	if f.End.MaxDays != nil {
 		ends = append(ends, fmt.Sprintf(d.tr("%s days of follow-up", "%s giorni di osservazione"), d.num(f.End.MaxDays)))
 	}
+	switch de := f.End.DataEnd; {
+	case de == nil || de.V == DataEndFlows:
+		ends = append(ends, d.tr("the end of the data (the last day with an event in the flows)", "la fine dei dati (l'ultimo giorno con un evento nei flussi)"))
+	case de.V == DataEndEnrolment:
+		ends = append(ends, d.tr("the end of the data, taken as the last day of enrolment in the registry", "la fine dei dati, intesa come l'ultimo giorno di iscrizione all'anagrafe"))
+	default:
+		ends = append(ends, d.tr("the end of the data on ", "la fine dei dati il ")+d.date(de))
+	}
 	if len(f.End.Censoring) > 0 {
 		ends = append(ends, d.eventList(f.End.Censoring))
 	}
@@ -376,7 +389,13 @@ func (d *describer) covariate(c *Covariate) string {
 		what = d.tr("exposure group", "gruppo di esposizione")
 	case KindPresence, KindCount, KindDaysSinceLast:
 		k := map[string][2]string{KindPresence: {"any", "almeno un evento di"}, KindCount: {"number of", "numero di"}, KindDaysSinceLast: {"days since the last", "giorni dall'ultimo evento di"}}[c.Kind]
-		what = d.tr(k[0], k[1]) + " " + d.event(c.Event) + " " + d.window(c.Window) + d.overlap(c.Match)
+		win := d.window(c.Window)
+		if c.Timing == TimingTimeDependent {
+			// Re-evaluated on every day: the window is relative to that
+			// day, not to the index date (issue 14, point 13).
+			win = d.windowFrom(c.Window, d.tr("each day of follow-up", "a ciascun giorno di osservazione"))
+		}
+		what = d.tr(k[0], k[1]) + " " + d.event(c.Event) + " " + win + d.overlap(c.Match)
 	case KindCharlson:
 		what = d.tr("Charlson comorbidity index (Quan 2005, ICD-9-CM) ", "indice di comorbidità di Charlson (Quan 2005, ICD-9-CM) ") + d.window(c.Window)
 	case KindMCS:
@@ -439,7 +458,7 @@ func (d *describer) analyses() {
 		var s string
 		switch a.Kind {
 		case AnalysisAttrition:
-			s = d.tr("the number of persons excluded at each criterion", "il numero di assistiti esclusi a ogni criterio")
+			s = d.tr("the number of persons and index events excluded at each population condition and criterion", "il numero di assistiti ed eventi indice esclusi a ogni condizione sulla popolazione e a ogni criterio")
 		case AnalysisDescriptive:
 			s = d.tr("characteristics at the index date (counts, percentages, means, medians, standardized mean differences)", "caratteristiche alla data indice (frequenze, percentuali, medie, mediane, differenze medie standardizzate)")
 		case AnalysisKaplanMeier:

@@ -21,6 +21,7 @@ func TestDescribeExamples(t *testing.T) {
 			"(1) no hospital admission for AMI (principal diagnosis) from day -365 to day -1 relative to the index date (both included)",
 			"Follow-up started on day 1 after the index date",
 			"the end of the study on 2019-12-31",
+			"the end of the data (the last day with an event in the flows)",
 			"adjusted: hazard ratios of acute myocardial infarction from a Cox proportional hazards model (Efron ties) with exposure, age, sex, diabetes",
 			"ami (ICD-9-CM): 410*",
 		}},
@@ -29,6 +30,7 @@ func TestDescribeExamples(t *testing.T) {
 			"Sono stati inclusi solo i nuovi utilizzatori",
 			"dal giorno -365 al giorno -1 rispetto alla data indice (estremi inclusi)",
 			"modello di Cox a rischi proporzionali",
+			"la fine dei dati (l'ultimo giorno con un evento nei flussi)",
 		}},
 		{"current-use", "en", []string{
 			"All eligible persons enrolled on 2013-01-01 entered the cohort",
@@ -62,6 +64,26 @@ func TestDescribeExamples(t *testing.T) {
 	got, _ := Describe(q, "en")
 	require.Contains(t, got, "2018-12-31")
 	require.False(t, strings.Contains(got, "‹"), "a bound protocol has no placeholders")
+	for _, tc := range []struct{ dataEnd, lang, want string }{
+		{DataEndEnrolment, "en", "the end of the data, taken as the last day of enrolment in the registry"},
+		{DataEndEnrolment, "it", "la fine dei dati, intesa come l'ultimo giorno di iscrizione all'anagrafe"},
+		{"2018-06-30", "en", "the end of the data on 2018-06-30"},
+		{"2018-06-30", "it", "la fine dei dati il 2018-06-30"},
+	} {
+		r := loadExample(t, "comparator-new-users")
+		r.Phases.FollowUp.End.DataEnd = D(tc.dataEnd)
+		got, _ := Describe(r, tc.lang)
+		require.Contains(t, got, tc.want)
+	}
+	// A time-dependent window is relative to each day of follow-up.
+	td := loadExample(t, "current-use")
+	td.Phases.Covariates = append(td.Phases.Covariates, Covariate{Name: "bleed", Kind: KindPresence, Timing: TimingTimeDependent,
+		Event: "gi_bleeding_admission", Window: &Window{Start: I(-182), End: I(0)}})
+	en, _ := Describe(td, "en")
+	require.Contains(t, en, "(principal diagnosis) from day -182 to day 0 relative to each day of follow-up (both included)")
+	require.NotContains(t, en, "day 0 relative to the index date")
+	it, _ := Describe(td, "it")
+	require.Contains(t, it, "dal giorno -182 al giorno 0 rispetto a ciascun giorno di osservazione (estremi inclusi)")
 	_, err = Describe(p, "fr")
 	require.ErrorContains(t, err, `unknown language "fr"`)
 }

@@ -3,6 +3,8 @@ package cohort
 import (
 	"fmt"
 	"strings"
+
+	schemaerrs "github.com/beaver-analytics/beaver/schema/errs"
 )
 
 // FieldError is one problem of a protocol, at a JSON path such as
@@ -34,6 +36,10 @@ func (es ValidationErrors) Error() string {
 	}
 	return fmt.Sprintf("cohort: invalid protocol (%d problems):\n  %s", len(es), strings.Join(parts, "\n  "))
 }
+
+// Is makes every ValidationErrors an errs.Invalid (schema/errs): the
+// caller's protocol is wrong, and the message says what and where.
+func (es ValidationErrors) Is(target error) bool { return target == schemaerrs.Invalid }
 
 // Warning is a legal but suspicious construct, found by Check.
 type Warning struct {

@@ -3,6 +3,7 @@ package cohort
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 )
@@ -82,10 +83,15 @@ func (x *Int) UnmarshalJSON(b []byte) error {
 		*x = Int{Param: ph.Param}
 		return nil
 	}
-	n, err := strconv.ParseInt(string(b), 10, 32)
+	n, err := strconv.ParseInt(string(b), 10, 64)
+	if errors.Is(err, strconv.ErrRange) {
+		return fmt.Errorf("out of range: %s is not a 64-bit integer (the bounds of each value are in docs/protocol.md)", clip(string(b)))
+	}
 	if err != nil {
 		return fmt.Errorf("must be an integer or {\"param\": ...}, got %s", clip(string(b)))
 	}
+	// Validation checks the value against its member's bounds ("must be ≥
+	// -36600, got -1000000000000"), so it is kept whole here.
 	*x = Int{V: int(n)}
 	return nil
 }

@@ -24,9 +24,26 @@ type Options struct {
 	// DataVersion is the published data version read: rows with
 	// data_version <= DataVersion.
 	DataVersion int64
-	// DataEnd is the last day of data ("YYYY-MM-DD"); follow-up ends on it
-	// at the latest. Empty: no such limit.
+	// DataEnd is the last day of data ("YYYY-MM-DD"): the latest event
+	// date in the flows. Follow-up and observation end on it at the
+	// latest, unless the protocol's follow_up.end.data_end says otherwise.
+	// Empty: no such limit.
 	DataEnd string
+	// EnrolmentEnd is the latest end of enrolment of the data version
+	// ("YYYY-MM-DD"), the data end of a protocol whose
+	// follow_up.end.data_end is "enrolment"; Compile fails without it
+	// then. Empty otherwise.
+	EnrolmentEnd string
+	// Scope is the data scope of the user running the study: ASL codes.
+	// When not empty, the index step keeps only entries whose person is
+	// resident in one of them on day 0 (an enrolment record of that ASL
+	// covers day 0, as population.asl reads it), whatever the protocol
+	// says, so no protocol reaches persons outside the user's scope. The
+	// codes are bound as one array, sorted and without duplicates (the
+	// same scope in any order gives the same steps). Empty: the whole
+	// region. The engine must pass the same scope every time it compiles
+	// a run's protocol.
+	Scope []string
 }
 
 // validate reports what is wrong with the options.
@@ -40,9 +57,19 @@ func (o Options) validate() error {
 	if o.DataVersion < 0 {
 		return fmt.Errorf("cohort: compile: options: data version %d is negative", o.DataVersion)
 	}
+	for i, a := range o.Scope {
+		if strings.TrimSpace(a) == "" || len(a) > 63 {
+			return fmt.Errorf("cohort: compile: options: scope[%d] %q is not an ASL code", i, a)
+		}
+	}
 	if o.DataEnd != "" {
 		if _, err := time.Parse(dateFmt, o.DataEnd); err != nil {
 			return fmt.Errorf("cohort: compile: options: data end %q is not a date YYYY-MM-DD", o.DataEnd)
+		}
+	}
+	if o.EnrolmentEnd != "" {
+		if _, err := time.Parse(dateFmt, o.EnrolmentEnd); err != nil {
+			return fmt.Errorf("cohort: compile: options: enrolment end %q is not a date YYYY-MM-DD", o.EnrolmentEnd)
 		}
 	}
 	return nil
@@ -51,9 +78,18 @@ func (o Options) validate() error {
 // Plan is a compiled protocol: steps in an order that respects DependsOn,
 // each writing one table of the study's schema.
 type Plan struct {
-	Schema      string // the study's schema
-	Partitions  int    // partition count the plan was compiled for
-	DataVersion int64  // data version read
+	Schema      string   // the study's schema
+	Partitions  int      // partition count the plan was compiled for
+	DataVersion int64    // data version read
+	Scope       []string // the data scope applied (Options.Scope, sorted), nil for the whole region
+	// DataEnd is the last day of data the plan uses ("YYYY-MM-DD"; empty:
+	// none): follow-up (end_reason "data_end") and covariate observation
+	// end on it at the latest. It is Options.DataEnd, Options.EnrolmentEnd
+	// or the protocol's date, as follow_up.end.data_end says (DataEndRule).
+	DataEnd string
+	// DataEndRule is how DataEnd was chosen: "flows", "enrolment" or
+	// "date".
+	DataEndRule string
 	Steps       []Step // in dependency order
 	// NotCompiled lists, with protocol paths, what the plan leaves out
 	// because the compiler does not handle it. Every valid protocol

@@ -263,11 +263,18 @@ type FollowUpEnd struct {
 	Death           *bool            `json:"death,omitempty"`           // default true
 	EnrolmentEnd    *bool            `json:"enrolment_end,omitempty"`   // end of the enrolment spell; default true
 	StudyEnd        *Date            `json:"study_end,omitempty"`       // administrative end of the study
+	DataEnd         *Date            `json:"data_end,omitempty"`        // the end of data: "flows" (default), "enrolment" or a date (DataEnd* constants)
 	MaxDays         *Int             `json:"max_days,omitempty"`        // maximum duration in days
 	Censoring       []string         `json:"censoring,omitempty"`       // events whose first occurrence ends follow-up
 	Discontinuation *Discontinuation `json:"discontinuation,omitempty"` // end of the exposure's first episode
 	Switch          *Switch          `json:"switch,omitempty"`          // start of another treatment
 }
+
+// Values of FollowUpEnd.DataEnd besides a date.
+const (
+	DataEndFlows     = "flows"     // the latest event in the flows (Options.DataEnd); the default
+	DataEndEnrolment = "enrolment" // the latest end of enrolment of the data version (Options.EnrolmentEnd)
+)
 
 // Discontinuation ends follow-up at the end of the exposure's first
 // treatment episode (last covered day plus the grace period).

@@ -155,6 +155,16 @@ func TestValidateReportsEachProblemAtItsPath(t *testing.T) {
 			p.Phases.Covariates = append(p.Phases.Covariates, Covariate{Name: "prior", Kind: KindPresence, Event: "hip_fracture_admission", Window: &Window{End: I(-1)}})
 			p.Phases.Analyses[1].Standardize.By = append(p.Phases.Analyses[1].Standardize.By, "prior")
 		}, "phases.analyses[1].standardize.by[2]", "registry standard population"},
+		{"all outcome in rates", "hip-fracture-rates", func(p *Protocol) { p.Phases.Outcomes[0].Occurrence = "all" }, "phases.analyses[1].outcome", "rates count only the first event"},
+		{"all outcome itself", "hip-fracture-rates", func(p *Protocol) { p.Phases.Outcomes[0].Occurrence = "all" }, "phases.outcomes[0].occurrence", "not computed yet"},
+		{"all outcome unused", "comparator-new-users", func(p *Protocol) {
+			p.Phases.Outcomes = append(p.Phases.Outcomes, Outcome{Name: "ami_all", Events: []string{"ami_admission"}, Occurrence: "all"})
+		}, "phases.outcomes[1].occurrence", `no analysis counts the occurrences of "ami_all"`},
+		{"all outcome in cox", "comparator-new-users", func(p *Protocol) { p.Phases.Outcomes[0].Occurrence = "all" }, "phases.analyses[3].outcome", `kind "cox" needs the first`},
+		{"data end not a rule", "comparator-new-users", func(p *Protocol) { p.Phases.FollowUp.End.DataEnd = D("today") }, "phases.follow_up.end.data_end", `must be "flows" (the latest event in the flows, the default), "enrolment" (the latest end of enrolment) or a date`},
+		{"data end bad date", "comparator-new-users", func(p *Protocol) { p.Phases.FollowUp.End.DataEnd = D("2019-02-30") }, "phases.follow_up.end.data_end", "YYYY-MM-DD"},
+		{"data end before accrual", "comparator-new-users", func(p *Protocol) { p.Phases.FollowUp.End.DataEnd = D("2010-12-31") }, "phases.follow_up.end.data_end", "start of accrual"},
+		{"data end parameter", "hip-fracture-rates", func(p *Protocol) { p.Phases.FollowUp.End.DataEnd = &Date{Param: "nope"} }, "phases.follow_up.end.data_end", `unknown parameter "nope"`},
 		{"parameter default out of range", "hip-fracture-rates", func(p *Protocol) { p.Parameters[0].Default = int64(2020) }, "parameters[0].default", "≤ 2015"},
 	}
 	for _, tc := range cases {

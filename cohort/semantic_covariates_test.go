@@ -85,7 +85,7 @@ func TestNotCompiled(t *testing.T) {
 			p, err = p.Bind(nil)
 			require.NoError(t, err, path)
 		}
-		plan, err := cohort.Compile(p, cohort.Options{Schema: "s", Partitions: 2, DataVersion: 1})
+		plan, err := cohort.Compile(p, cohort.Options{Schema: "s", Partitions: 2, DataVersion: 1, EnrolmentEnd: "2019-12-31"})
 		require.NoError(t, err, path)
 		require.Empty(t, plan.NotCompiled, path)
 	}

@@ -148,8 +148,14 @@ func TestFollowUpAndOutcome(t *testing.T) {
 
 	att := runBoth(t, pool, followUpProtocol, "fu_att",
 		`SELECT line, label, sum(persons)::bigint, sum(entries)::bigint FROM {attrition} GROUP BY 1, 2 ORDER BY 1`)
-	// 9 persons enrolled on day 0 (39 too: alive that day); 37 removed by the criterion.
-	require.Equal(t, []string{"0 index entries 9 9", "1 no AMI in the year before 8 8"}, att)
+	// 9 persons in the registry, alive and enrolled on day 0 (39 too: alive
+	// that day); 37 removed by the criterion.
+	require.Equal(t, []string{
+		"0 persons in the registry 9 9",
+		"1 alive on day 0 9 9",
+		"2 enrolled on day 0 9 9",
+		"3 no AMI in the year before 8 8",
+	}, att)
 }
 
 // TestOpenIndexEnd: an exemption without end as index event, with windows

@@ -31,21 +31,26 @@ func history(t *testing.T, fixture string) *pgxpool.Pool {
 
 // runPlan compiles protocol for the given partition count into schema, runs
 // it and returns the rows of query (see queryPlan).
-func runPlan(t *testing.T, pool *pgxpool.Pool, protocol, schema string, partitions int, query string) []string {
+func runPlan(t *testing.T, pool *pgxpool.Pool, protocol, schema string, partitions int, query string, opts ...func(*cohort.Options)) []string {
 	t.Helper()
-	execPlan(t, pool, protocol, schema, partitions)
+	execPlan(t, pool, protocol, schema, partitions, opts...)
 	return queryPlan(t, pool, schema, partitions, query)
 }
 
 // execPlan compiles protocol for the given partition count into schema and
-// runs it.
-func execPlan(t *testing.T, pool *pgxpool.Pool, protocol, schema string, partitions int) {
+// runs it; opts change the compile options (data version 1) first.
+func execPlan(t *testing.T, pool *pgxpool.Pool, protocol, schema string, partitions int, opts ...func(*cohort.Options)) *cohort.Plan {
 	t.Helper()
 	p, err := cohort.DecodeBytes([]byte(protocol))
 	require.NoError(t, err)
-	plan, err := cohort.Compile(p, cohort.Options{Schema: schema, Partitions: partitions, DataVersion: 1})
+	o := cohort.Options{Schema: schema, Partitions: partitions, DataVersion: 1}
+	for _, f := range opts {
+		f(&o)
+	}
+	plan, err := cohort.Compile(p, o)
 	require.NoError(t, err)
 	require.NoError(t, cohorttest.Run(context.Background(), pool, plan))
+	return plan
 }
 
 // queryPlan returns the rows of query, in which {name} stands for the union
@@ -59,10 +64,10 @@ func queryPlan(t *testing.T, pool *pgxpool.Pool, schema string, partitions int, 
 
 // runBoth runs the plan partitioned in two and over one partition (the
 // parent tables), checks that both give the same rows, and returns them.
-func runBoth(t *testing.T, pool *pgxpool.Pool, protocol, schema, query string) []string {
+func runBoth(t *testing.T, pool *pgxpool.Pool, protocol, schema, query string, opts ...func(*cohort.Options)) []string {
 	t.Helper()
-	two := runPlan(t, pool, protocol, schema+"_2", 2, query)
-	one := runPlan(t, pool, protocol, schema+"_1", 1, query)
+	two := runPlan(t, pool, protocol, schema+"_2", 2, query, opts...)
+	one := runPlan(t, pool, protocol, schema+"_1", 1, query, opts...)
 	require.Equal(t, one, two, "two partitions and one give the same rows")
 	return two
 }
@@ -254,5 +259,52 @@ INSERT INTO enrolment (person_id, start_date, asl, data_version) VALUES (1, '200
 		"f 2015-06-01 2015-06-02",
 		"g 2015-07-01 2015-07-02",
 		"j 2014-09-01 2014-09-02",
+	}, got)
+}
+
+const attritionQuery = `SELECT line, label, sum(persons)::bigint, sum(entries)::bigint FROM {attrition} GROUP BY 1, 2 ORDER BY 1`
+
+// TestPopulationAttrition: the population conditions are the first lines
+// of the attrition table, each with the persons and index days left after
+// it, so index events outside enrolment (persons 4 and 5) or outside
+// accrual are counted where they leave (issue 15, point 8).
+func TestPopulationAttrition(t *testing.T) {
+	t.Parallel()
+	pool := history(t, indexHistory)
+	got := runBoth(t, pool, indexProtocol("first", `, "washout": {"days": 365}`, 0), "att_first", attritionQuery)
+	// By hand, days with an NSAID (data version 1): 1: 2014-03-01, 2015-03-01;
+	// 2: 2014-03-01, 2015-03-02; 3, 4, 5: 2015-03-02; 6: 2015-01-10 (two
+	// records), 2015-06-01, 2016-02-01; 7: 2014-12-31; 8: 2015-03-01,
+	// 2015-03-02 — 13 days of 8 persons.
+	//  accrual 2015: the 2014 days of 1, 2, 7 and 6's 2016 day leave: 9 days, 7 persons.
+	//  alive: no death.  age ≥ 50: 8 is 49 on 2015-03-01: 8 days.
+	//  enrolled on days −365…0 (no gap): 4 (enrolled from day −364) and 5
+	//  (a one-day gap) leave: 1, 2, 3, 6 (two days), 8: 6 days, 5 persons.
+	//  washout 365: 1 (2014-03-01 is day −365), 6's 2015-06-01 and 8
+	//  (2015-03-01 on day −1) leave: 2, 3, 6: 3 days.
+	//  first qualifying day: 3 entries (TestIndexFirstWithWashout).
+	require.Equal(t, []string{
+		"0 days with an index event 8 13",
+		"1 day 0 in the accrual period (2015-01-01 to 2015-12-31) 7 9",
+		"2 alive on day 0 7 9",
+		"3 aged 50 or more on day 0 7 8",
+		"4 enrolled on days -365 to 0 5 6",
+		"5 washout: no occurrence of the same index event on days -365 to -1 3 3",
+		"6 first qualifying day of each person 3 3",
+	}, got)
+
+	got = runBoth(t, pool, indexProtocol("all", "", 1), "att_all", attritionQuery,
+		func(o *cohort.Options) { o.Scope = []string{"ASL01"} })
+	// Every occurrence, a gap of one day allowed, data scope ASL01 (everyone):
+	// as above to age (8 days, 7 persons); the scope keeps all; enrolment
+	// removes only 4 (5's one-day gap is allowed): 7 days of 6 persons,
+	// the entries of TestIndexAllWithGap. No "first" line.
+	require.Equal(t, []string{
+		"0 days with an index event 8 13",
+		"1 day 0 in the accrual period (2015-01-01 to 2015-12-31) 7 9",
+		"2 alive on day 0 7 9",
+		"3 aged 50 or more on day 0 7 8",
+		"4 resident in the data scope (ASL01) on day 0 7 8",
+		"5 enrolled on days -365 to 0 6 7",
 	}, got)
 }

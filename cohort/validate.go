@@ -9,9 +9,22 @@ import (
 )
 
 var (
-	nameRe  = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
-	dayRe   = regexp.MustCompile(`^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$`)
-	dateFmt = "2006-01-02"
+	nameRe = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
+	dayRe  = regexp.MustCompile(`^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$`)
+	// dateLike is what is meant as a date, checked further by parseDate.
+	dateLike = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
+	dateFmt  = "2006-01-02"
+)
+
+// Limits on the number of top-level criteria, covariates and outcomes:
+// each becomes one or two columns of a study table, and PostgreSQL allows
+// 1,600 columns per table (the analysis dataset holds 7 columns, two per
+// outcome, one per covariate and one more per cost or adherence
+// covariate: at most 1,207 within these limits).
+const (
+	MaxCriteria   = 500
+	MaxCovariates = 500
+	MaxOutcomes   = 100
 )
 
 // Value types of covariates.
@@ -95,6 +108,18 @@ func (v *validator) validate() {
 			}
 			v.covs[c.Name] = c
 			v.covPath[c.Name] = path
+		}
+	}
+	for _, lim := range []struct {
+		path, what string
+		n, max     int
+	}{
+		{"phases.criteria", "top-level criteria (each is a column of the criteria table and a line of attrition; a group counts once)", len(ph.Criteria), MaxCriteria},
+		{"phases.covariates", "covariates (each is a column of the analysis dataset)", len(ph.Covariates), MaxCovariates},
+		{"phases.outcomes", "outcomes (each is two columns of the analysis dataset)", len(ph.Outcomes), MaxOutcomes},
+	} {
+		if lim.n > lim.max {
+			v.e.add(lim.path, "at most %d %s, got %d", lim.max, lim.what, lim.n)
 		}
 	}
 	v.population("phases.population", &ph.Population)
@@ -198,10 +223,8 @@ func (v *validator) intVal(path string, x *Int, lo, hi int) (int, bool) {
 		v.paramRef(path, x.Param, ParamInteger)
 		return 0, false
 	}
-	if x.V < lo {
-		v.e.add(path, "must be ≥ %d, got %d", lo, x.V)
-	} else if x.V > hi {
-		v.e.add(path, "must be ≤ %d, got %d", hi, x.V)
+	if x.V < lo || x.V > hi {
+		v.e.add(path, "out of range: must be between %d and %d, got %d", lo, hi, x.V)
 	}
 	return x.V, true
 }
@@ -698,6 +721,10 @@ func (v *validator) criterion(path string, c *Criterion) {
 		v.texts(field(dp, "municipality"), d.Municipalities)
 	case c.Group != nil:
 		g, gp := c.Group, field(path, "group")
+		if strings.Count(gp, ".group") > MaxGroupDepth {
+			v.e.add(gp, "criteria groups nest at most %d levels deep", MaxGroupDepth)
+			return
+		}
 		if v.oneOf(field(gp, "op"), g.Op, OpAll, OpAny, OpAtLeast, OpAtMost) {
 			needN := g.Op == OpAtLeast || g.Op == OpAtMost
 			switch {
@@ -756,6 +783,19 @@ func (v *validator) followUp(path string, f *FollowUp) {
 			}
 		}
 	}
+	if d := f.End.DataEnd; d != nil && d.V != DataEndFlows && d.V != DataEndEnrolment {
+		dp := field(ep, "data_end")
+		if !d.IsParam() && !dateLike.MatchString(d.V) {
+			v.e.add(dp, "must be %q (the latest event in the flows, the default), %q (the latest end of enrolment) or a date \"YYYY-MM-DD\", got %q", DataEndFlows, DataEndEnrolment, d.V)
+		} else if t, ok := v.dateVal(dp, d); ok {
+			acc := v.p.Phases.Population.Accrual.Start
+			if acc != nil && !acc.IsParam() {
+				if a, err := parseDate(acc.V); err == nil && t.Before(a) {
+					v.e.add(dp, "must be ≥ the start of accrual (%s)", acc.V)
+				}
+			}
+		}
+	}
 	v.intVal(field(ep, "max_days"), f.End.MaxDays, 1, maxDays)
 	for i, name := range f.End.Censoring {
 		v.eventRef(index(field(ep, "censoring"), i), name)
@@ -806,7 +846,13 @@ func (v *validator) outcome(path string, o *Outcome) {
 	for i, name := range o.Events {
 		v.eventRef(index(field(path, "events"), i), name)
 	}
-	if o.Occurrence != "" {
-		v.oneOf(field(path, "occurrence"), o.Occurrence, "first", "all")
+	if o.Occurrence != "" && v.oneOf(field(path, "occurrence"), o.Occurrence, "first", "all") && o.Occurrence == "all" {
+		counted := false
+		for _, a := range v.p.Phases.Analyses {
+			counted = counted || (a.Outcome == o.Name && countsRecurrent[a.Kind])
+		}
+		if !counted {
+			v.e.add(field(path, "occurrence"), "\"all\" (every occurrence, recurrent events) is not computed yet: no analysis counts the occurrences of %q (rates, Kaplan-Meier, Cox, logistic and the end of follow-up read its first one); use \"first\"", o.Name)
+		}
 	}
 }

@@ -48,6 +48,18 @@ func covSet(c *Covariate) map[string]bool {
 
 var covFieldOrder = []string{"timing", "event", "window", "match", "drug", "method", "flows", "of", "cuts", "labels", "classes", "op", "reference"}
 
+// timeDependentKinds is the covariate kinds that take "timing", in
+// documentation order.
+func timeDependentKinds() []string {
+	var out []string
+	for _, k := range CovariateKinds {
+		if slices.Contains(covFields[k].allowed, "timing") {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 func isTransform(kind string) bool {
 	return kind == KindClassify || kind == KindAggregate || kind == KindCombine || kind == KindSum
 }
@@ -63,6 +75,10 @@ func (v *validator) covariate(path string, c *Covariate) {
 		switch {
 		case slices.Contains(spec.required, f) && !set[f]:
 			v.e.add(field(path, f), "required for kind %q", c.Kind)
+		case f == "timing" && set[f] && !slices.Contains(spec.allowed, f) && isTransform(c.Kind):
+			v.e.add(field(path, f), "not used by kind %q: a transformation is time-dependent when one of its inputs is", c.Kind)
+		case f == "timing" && set[f] && !slices.Contains(spec.allowed, f):
+			v.e.add(field(path, f), "not used by kind %q: only kinds %s can be time-dependent (and the transformations of a time-dependent covariate)", c.Kind, quoteList(timeDependentKinds()))
 		case set[f] && !slices.Contains(spec.required, f) && !slices.Contains(spec.allowed, f):
 			v.e.add(field(path, f), "not used by kind %q", c.Kind)
 		}
@@ -225,6 +241,9 @@ func (v *validator) reference(path string, c *Covariate) {
 		}
 	case KindClassify:
 		levels = c.Labels
+		if len(levels) == 0 && len(c.Cuts) > 0 {
+			levels = classLabels(c.Cuts) // the default labels
+		}
 	case KindAggregate:
 		for _, m := range c.Classes {
 			levels = append(levels, m.Label)
@@ -332,9 +351,20 @@ func (v *validator) covRef(path, name string, types ...string) string {
 
 func (v *validator) baselineOnly(path, name, kind string) {
 	if _, ok := v.covs[name]; ok && v.covType(name) != "" && v.timing[name] == TimingTimeDependent {
-		v.e.add(path, "covariate %q is time-dependent; only a cox analysis can use it", name)
+		if kind == AnalysisCox {
+			v.e.add(path, "covariate %q is time-dependent; a cox analysis's strata must be baseline covariates (a time-dependent covariate may be one of its covariates)", name)
+			return
+		}
+		v.e.add(path, "covariate %q is time-dependent; only a cox analysis can use it, as one of its covariates", name)
 	}
 }
+
+// countsRecurrent is the analysis kinds that use the count of an outcome
+// with occurrence "all" (every occurrence in follow-up): none yet. Rates
+// read the first event of each entry, so an "all" outcome is refused
+// wherever it is used (issue 14, point 9) instead of being silently
+// computed as "first".
+var countsRecurrent = map[string]bool{}
 
 // analysisFields is, per analysis kind, the fields it takes and requires.
 var analysisFields = map[string]struct{ allowed, required []string }{
@@ -373,8 +403,12 @@ func (v *validator) analysis(path string, a *Analysis) {
 	if a.Outcome != "" {
 		if o, ok := v.outcomes[a.Outcome]; !ok {
 			v.e.add(field(path, "outcome"), "unknown outcome %q", a.Outcome)
-		} else if a.Kind != AnalysisRates && o.Occurrence == "all" {
-			v.e.add(field(path, "outcome"), "outcome %q counts all occurrences; kind %q needs the first (time to event)", a.Outcome, a.Kind)
+		} else if o.Occurrence == "all" && !countsRecurrent[a.Kind] {
+			if a.Kind == AnalysisRates {
+				v.e.add(field(path, "outcome"), "outcome %q counts all occurrences (occurrence \"all\"), but rates count only the first event of each entry: recurrent events are not computed yet; use \"first\"", a.Outcome)
+			} else {
+				v.e.add(field(path, "outcome"), "outcome %q counts all occurrences; kind %q needs the first (time to event)", a.Outcome, a.Kind)
+			}
 		}
 	}
 	cox := a.Kind == AnalysisCox

@@ -6,9 +6,11 @@
 -- $3 = []string{"4139"}
 -- $4 = []string{"410%"}
 -- $5 = "411"
--- $6 = "412"
--- $7 = []string{"41092"}
--- $8 = []string{"4111%"}
+-- $6 = "412\U0010ffff"
+-- $7 = []string{"411"}
+-- $8 = []string{"412"}
+-- $9 = []string{"41092"}
+-- $10 = []string{"4111%"}
 SET LOCAL jit = off;
 CREATE TABLE "study_golden"."ev_ihd_admission_p0" (
 person_id bigint NOT NULL,
@@ -28,7 +30,7 @@ WHERE s.data_version <= $1::bigint
               WHERE d.person_id = s.person_id AND d.discharge_id = s.discharge_id
                 AND d.data_version <= $2::bigint
                 AND d.position = 0
-                AND ((d.code = ANY($3::text[]) OR d.code LIKE ANY($4::text[]) OR left(d.code, 3) COLLATE "C" BETWEEN $5::text AND $6::text) AND NOT (d.code = ANY($7::text[]) OR d.code LIKE ANY($8::text[])) AND (NOT EXISTS (SELECT 1 FROM "dict_icd9cm" WHERE kind = 'dx') OR EXISTS (SELECT 1 FROM "dict_icd9cm" v WHERE v.kind = 'dx' AND v.code = d.code AND v.valid_from <= s.admission_date AND (v.valid_to IS NULL OR s.admission_date <= v.valid_to)))));
+                AND ((d.code = ANY($3::text[]) OR d.code LIKE ANY($4::text[]) OR (d.code COLLATE "C" >= $5::text AND d.code COLLATE "C" < $6::text AND EXISTS (SELECT 1 FROM unnest($7::text[], $8::text[]) AS r(lo, hi) WHERE left(d.code, length(r.lo)) COLLATE "C" BETWEEN r.lo AND r.hi))) AND NOT (d.code = ANY($9::text[]) OR d.code LIKE ANY($10::text[])) AND (NOT EXISTS (SELECT 1 FROM "dict_icd9cm" WHERE kind = 'dx') OR EXISTS (SELECT 1 FROM "dict_icd9cm" v WHERE v.kind = 'dx' AND v.code = d.code AND v.valid_from <= s.admission_date AND (v.valid_to IS NULL OR s.admission_date <= v.valid_to)))));
 
 -- step ev_nsaid_p0 (event)
 -- $1 = 7
@@ -109,19 +111,62 @@ SELECT g.person_id, g.spell_no, min(g.start_date), nullif(max(g.end_date), 'infi
 FROM g
 GROUP BY g.person_id, g.spell_no;
 
--- step index_p0 (index) after ev_ihd_admission_p0, ev_nsaid_p0, ev_diab_exemption_p0, spells_p0
--- $1 = "2014-01-01"
--- $2 = "2016-12-31"
--- $3 = "F"
--- $4 = 18
--- $5 = "diabetics"
--- $6 = 7
--- $7 = []string{"ASL01"}
--- $8 = 7
--- $9 = 365
--- $10 = 30
--- $11 = 180
--- $12 = 7
+-- step candidates_p0 (index) after ev_ihd_admission_p0, ev_nsaid_p0, ev_diab_exemption_p0, spells_p0
+-- $1 = 180
+-- $2 = "2014-01-01"
+-- $3 = "2016-12-31"
+-- $4 = "diabetics"
+-- $5 = 7
+-- $6 = "F"
+-- $7 = 18
+-- $8 = []string{"ASL01"}
+-- $9 = 7
+-- $10 = 365
+-- $11 = 30
+-- $12 = 8
+-- $13 = 7
+SET LOCAL jit = off;
+CREATE TABLE "study_golden"."candidates_p0" (
+person_id bigint NOT NULL,
+day date NOT NULL,
+day_end date,
+gmin text,
+gmax text,
+passed integer NOT NULL,
+PRIMARY KEY (person_id, day)
+);
+INSERT INTO "study_golden"."candidates_p0"
+(person_id, day, day_end, gmin, gmax, passed)
+WITH occ AS (
+  SELECT o.person_id, o.start_date, o.end_date, NULL::text AS grp, 0 AS ev FROM "study_golden"."ev_ihd_admission_p0" o
+  UNION ALL
+  SELECT o.person_id, o.start_date, o.end_date, NULL::text AS grp, 1 AS ev FROM "study_golden"."ev_nsaid_p0" o
+  UNION ALL
+  SELECT o.person_id, o.start_date, o.end_date, NULL::text AS grp, 2 AS ev FROM "study_golden"."ev_diab_exemption_p0" o
+), q AS MATERIALIZED (
+  SELECT o.person_id, o.start_date, o.end_date, o.grp,
+         CASE WHEN (o.start_date BETWEEN $2::date AND $3::date) IS NOT TRUE THEN 0
+              WHEN ((p.death_date IS NULL OR p.death_date >= o.start_date)) IS NOT TRUE THEN 1
+              WHEN (EXISTS (SELECT 1 FROM "area_person_p0" a WHERE a.person_id = o.person_id AND a.area = $4::text AND a.entry_date <= o.start_date AND a.data_version <= $5::bigint)) IS NOT TRUE THEN 2
+              WHEN (p.sex = $6::text) IS NOT TRUE THEN 3
+              WHEN (extract(year FROM age(o.start_date, p.birth_date)) >= $7::integer) IS NOT TRUE THEN 4
+              WHEN (EXISTS (SELECT 1 FROM "enrolment_p0" r WHERE r.person_id = o.person_id AND r.start_date <= o.start_date AND (r.end_date IS NULL OR o.start_date <= r.end_date) AND r.asl = ANY($8::text[]) AND r.data_version <= $9::bigint)) IS NOT TRUE THEN 5
+              WHEN (sp.start_date <= o.start_date - $10::integer AND (sp.end_date IS NULL OR sp.end_date >= o.start_date + $11::integer)) IS NOT TRUE THEN 6
+              WHEN (o.prior = 0) IS NOT TRUE THEN 7 ELSE 8 END AS passed
+  FROM (SELECT o.*, count(*) OVER (PARTITION BY o.person_id, o.ev ORDER BY o.start_date
+                             RANGE BETWEEN make_interval(days => $1::integer) PRECEDING AND '1 day'::interval PRECEDING) AS prior FROM occ o) o
+  JOIN "person_p0" p ON p.person_id = o.person_id AND p.data_version <= $13::bigint
+  LEFT JOIN "study_golden"."spells_p0" sp ON sp.person_id = o.person_id AND sp.start_date <= o.start_date AND (sp.end_date IS NULL OR sp.end_date >= o.start_date)
+)
+SELECT q.person_id, q.start_date,
+       CASE WHEN bool_or(q.end_date IS NULL) FILTER (WHERE q.passed = $12::integer) THEN NULL
+            ELSE max(q.end_date) FILTER (WHERE q.passed = $12::integer) END,
+       min(q.grp), max(q.grp), max(q.passed)
+FROM q
+GROUP BY q.person_id, q.start_date;
+
+-- step index_p0 (index) after candidates_p0
+-- $1 = 8
 SET LOCAL jit = off;
 CREATE TABLE "study_golden"."index_p0" (
 person_id bigint NOT NULL,
@@ -134,41 +179,10 @@ PRIMARY KEY (person_id, entry_no)
 );
 INSERT INTO "study_golden"."index_p0"
 (person_id, entry_no, index_date, index_end, index_group, two_groups)
-WITH occ AS (
-  SELECT o.person_id, o.start_date, o.end_date, NULL::text AS grp, 0 AS ev FROM "study_golden"."ev_ihd_admission_p0" o
-  UNION ALL
-  SELECT o.person_id, o.start_date, o.end_date, NULL::text AS grp, 1 AS ev FROM "study_golden"."ev_nsaid_p0" o
-  UNION ALL
-  SELECT o.person_id, o.start_date, o.end_date, NULL::text AS grp, 2 AS ev FROM "study_golden"."ev_diab_exemption_p0" o
-), occw AS (
-  SELECT o.*, count(*) OVER (PARTITION BY o.person_id, o.ev ORDER BY o.start_date
-                             RANGE BETWEEN make_interval(days => $11::integer) PRECEDING AND '1 day'::interval PRECEDING) AS prior,
-         min(o.grp) OVER (PARTITION BY o.person_id, o.start_date) AS gmin,
-         max(o.grp) OVER (PARTITION BY o.person_id, o.start_date) AS gmax
-  FROM occ o
-), qual AS (
-  SELECT o.person_id, o.start_date, o.end_date, o.gmin, o.gmax
-  FROM occw o
-  JOIN "person_p0" p ON p.person_id = o.person_id AND p.data_version <= $12::bigint
-  WHERE o.start_date BETWEEN $1::date AND $2::date
-    AND (p.death_date IS NULL OR p.death_date >= o.start_date)
-    AND p.sex = $3::text
-    AND extract(year FROM age(o.start_date, p.birth_date)) >= $4::integer
-    AND EXISTS (SELECT 1 FROM "area_person_p0" a WHERE a.person_id = o.person_id AND a.area = $5::text AND a.entry_date <= o.start_date AND a.data_version <= $6::bigint)
-    AND EXISTS (SELECT 1 FROM "enrolment_p0" r WHERE r.person_id = o.person_id AND r.start_date <= o.start_date AND (r.end_date IS NULL OR o.start_date <= r.end_date) AND r.asl = ANY($7::text[]) AND r.data_version <= $8::bigint)
-    AND EXISTS (SELECT 1 FROM "study_golden"."spells_p0" s WHERE s.person_id = o.person_id AND s.start_date <= o.start_date - $9::integer AND (s.end_date IS NULL OR s.end_date >= o.start_date + $10::integer))
-    AND o.prior = 0
-), day AS (
-  SELECT q.person_id, q.start_date AS index_date,
-         CASE WHEN bool_or(q.end_date IS NULL) THEN NULL ELSE max(q.end_date) END AS index_end,
-         min(q.gmin) AS gmin, max(q.gmax) AS gmax
-  FROM qual q
-  GROUP BY q.person_id, q.start_date
-)
-SELECT d.person_id, row_number() OVER (PARTITION BY d.person_id ORDER BY d.index_date),
-       d.index_date, d.index_end,
+SELECT d.person_id, row_number() OVER (PARTITION BY d.person_id ORDER BY d.day),
+       d.day, d.day_end,
        CASE WHEN d.gmin = d.gmax THEN d.gmin END, coalesce(d.gmin <> d.gmax, false)
-FROM day d;
+FROM (SELECT d.* FROM "study_golden"."candidates_p0" d WHERE d.passed = $1::integer) d;
 
 -- step criteria_p0 (criteria) after index_p0, spells_p0
 SET LOCAL jit = off;
@@ -200,8 +214,16 @@ FROM "study_golden"."index_p0" i
 JOIN "study_golden"."criteria_p0" k ON k.person_id = i.person_id AND k.entry_no = i.entry_no
 WHERE NOT i.two_groups;
 
--- step attrition_p0 (attrition) after index_p0, criteria_p0
--- $1 = "index entries"
+-- step attrition_p0 (attrition) after candidates_p0, index_p0, criteria_p0
+-- $1 = "days with an index event"
+-- $2 = "day 0 in the accrual period (2014-01-01 to 2016-12-31)"
+-- $3 = "alive on day 0"
+-- $4 = "in the area diabetics on day 0"
+-- $5 = "sex F"
+-- $6 = "aged 18 or more on day 0"
+-- $7 = "resident in ASL01 on day 0"
+-- $8 = "enrolled on days -365 to 30"
+-- $9 = "washout: no occurrence of the same index event on days -180 to -1"
 SET LOCAL jit = off;
 CREATE TABLE "study_golden"."attrition_p0" (
 line integer NOT NULL,
@@ -212,12 +234,34 @@ PRIMARY KEY (line)
 );
 INSERT INTO "study_golden"."attrition_p0"
 (line, label, persons, entries)
-WITH t AS (
+WITH pd AS (
+  SELECT d.passed, count(*) AS n FROM "study_golden"."candidates_p0" d GROUP BY d.passed
+), pp AS (
+  SELECT m.passed, count(*) AS n
+  FROM (SELECT d.person_id, max(d.passed) AS passed FROM "study_golden"."candidates_p0" d GROUP BY d.person_id) m
+  GROUP BY m.passed
+), t AS (
   SELECT i.person_id, i.two_groups
   FROM "study_golden"."index_p0" i
   JOIN "study_golden"."criteria_p0" k ON k.person_id = i.person_id AND k.entry_no = i.entry_no
 )
-SELECT 0, $1::text, count(DISTINCT t.person_id), count(*) FROM t WHERE true;
+SELECT 0, $1::text, (SELECT coalesce(sum(pp.n), 0) FROM pp WHERE pp.passed >= 0)::bigint, (SELECT coalesce(sum(pd.n), 0) FROM pd WHERE pd.passed >= 0)::bigint
+UNION ALL
+SELECT 1, $2::text, (SELECT coalesce(sum(pp.n), 0) FROM pp WHERE pp.passed >= 1)::bigint, (SELECT coalesce(sum(pd.n), 0) FROM pd WHERE pd.passed >= 1)::bigint
+UNION ALL
+SELECT 2, $3::text, (SELECT coalesce(sum(pp.n), 0) FROM pp WHERE pp.passed >= 2)::bigint, (SELECT coalesce(sum(pd.n), 0) FROM pd WHERE pd.passed >= 2)::bigint
+UNION ALL
+SELECT 3, $4::text, (SELECT coalesce(sum(pp.n), 0) FROM pp WHERE pp.passed >= 3)::bigint, (SELECT coalesce(sum(pd.n), 0) FROM pd WHERE pd.passed >= 3)::bigint
+UNION ALL
+SELECT 4, $5::text, (SELECT coalesce(sum(pp.n), 0) FROM pp WHERE pp.passed >= 4)::bigint, (SELECT coalesce(sum(pd.n), 0) FROM pd WHERE pd.passed >= 4)::bigint
+UNION ALL
+SELECT 5, $6::text, (SELECT coalesce(sum(pp.n), 0) FROM pp WHERE pp.passed >= 5)::bigint, (SELECT coalesce(sum(pd.n), 0) FROM pd WHERE pd.passed >= 5)::bigint
+UNION ALL
+SELECT 6, $7::text, (SELECT coalesce(sum(pp.n), 0) FROM pp WHERE pp.passed >= 6)::bigint, (SELECT coalesce(sum(pd.n), 0) FROM pd WHERE pd.passed >= 6)::bigint
+UNION ALL
+SELECT 7, $8::text, (SELECT coalesce(sum(pp.n), 0) FROM pp WHERE pp.passed >= 7)::bigint, (SELECT coalesce(sum(pd.n), 0) FROM pd WHERE pd.passed >= 7)::bigint
+UNION ALL
+SELECT 8, $9::text, (SELECT coalesce(sum(pp.n), 0) FROM pp WHERE pp.passed >= 8)::bigint, (SELECT coalesce(sum(pd.n), 0) FROM pd WHERE pd.passed >= 8)::bigint;
 
 -- step followup_p0 (followup) after cohort_p0, spells_p0
 -- $1 = 7

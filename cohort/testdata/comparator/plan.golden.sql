@@ -216,17 +216,55 @@ SELECT g.person_id, g.spell_no, min(g.start_date), nullif(max(g.end_date), 'infi
 FROM g
 GROUP BY g.person_id, g.spell_no;
 
--- step index_p0 (index) after ev_ace_dispensing_p0, ev_arb_dispensing_p0, spells_p0
+-- step candidates_p0 (index) after ev_ace_dispensing_p0, ev_arb_dispensing_p0, spells_p0
 -- $1 = "A"
 -- $2 = "B"
--- $3 = "2013-01-01"
--- $4 = "2018-12-31"
--- $5 = 40
--- $6 = 90
--- $7 = 365
--- $8 = 0
--- $9 = 365
--- $10 = 7
+-- $3 = 365
+-- $4 = "2013-01-01"
+-- $5 = "2018-12-31"
+-- $6 = 40
+-- $7 = 90
+-- $8 = 365
+-- $9 = 0
+-- $10 = 5
+-- $11 = 7
+SET LOCAL jit = off;
+CREATE TABLE "study_golden"."candidates_p0" (
+person_id bigint NOT NULL,
+day date NOT NULL,
+day_end date,
+gmin text,
+gmax text,
+passed integer NOT NULL,
+PRIMARY KEY (person_id, day)
+);
+INSERT INTO "study_golden"."candidates_p0"
+(person_id, day, day_end, gmin, gmax, passed)
+WITH occ AS (
+  SELECT o.person_id, o.start_date, o.end_date, $1::text AS grp, 0 AS ev FROM "study_golden"."ev_ace_dispensing_p0" o
+  UNION ALL
+  SELECT o.person_id, o.start_date, o.end_date, $2::text AS grp, 1 AS ev FROM "study_golden"."ev_arb_dispensing_p0" o
+), q AS MATERIALIZED (
+  SELECT o.person_id, o.start_date, o.end_date, o.grp,
+         CASE WHEN (o.start_date BETWEEN $4::date AND $5::date) IS NOT TRUE THEN 0
+              WHEN ((p.death_date IS NULL OR p.death_date >= o.start_date)) IS NOT TRUE THEN 1
+              WHEN (extract(year FROM age(o.start_date, p.birth_date)) >= $6::integer AND extract(year FROM age(o.start_date, p.birth_date)) <= $7::integer) IS NOT TRUE THEN 2
+              WHEN (sp.start_date <= o.start_date - $8::integer AND (sp.end_date IS NULL OR sp.end_date >= o.start_date + $9::integer)) IS NOT TRUE THEN 3
+              WHEN (o.prior = 0) IS NOT TRUE THEN 4 ELSE 5 END AS passed
+  FROM (SELECT o.*, count(*) OVER (PARTITION BY o.person_id ORDER BY o.start_date
+                             RANGE BETWEEN make_interval(days => $3::integer) PRECEDING AND '1 day'::interval PRECEDING) AS prior FROM occ o) o
+  JOIN "person_p0" p ON p.person_id = o.person_id AND p.data_version <= $11::bigint
+  LEFT JOIN "study_golden"."spells_p0" sp ON sp.person_id = o.person_id AND sp.start_date <= o.start_date AND (sp.end_date IS NULL OR sp.end_date >= o.start_date)
+)
+SELECT q.person_id, q.start_date,
+       CASE WHEN bool_or(q.end_date IS NULL) FILTER (WHERE q.passed = $10::integer) THEN NULL
+            ELSE max(q.end_date) FILTER (WHERE q.passed = $10::integer) END,
+       min(q.grp), max(q.grp), max(q.passed)
+FROM q
+GROUP BY q.person_id, q.start_date;
+
+-- step index_p0 (index) after candidates_p0
+-- $1 = 5
 SET LOCAL jit = off;
 CREATE TABLE "study_golden"."index_p0" (
 person_id bigint NOT NULL,
@@ -239,37 +277,10 @@ PRIMARY KEY (person_id, entry_no)
 );
 INSERT INTO "study_golden"."index_p0"
 (person_id, entry_no, index_date, index_end, index_group, two_groups)
-WITH occ AS (
-  SELECT o.person_id, o.start_date, o.end_date, $1::text AS grp, 0 AS ev FROM "study_golden"."ev_ace_dispensing_p0" o
-  UNION ALL
-  SELECT o.person_id, o.start_date, o.end_date, $2::text AS grp, 1 AS ev FROM "study_golden"."ev_arb_dispensing_p0" o
-), occw AS (
-  SELECT o.*, count(*) OVER (PARTITION BY o.person_id ORDER BY o.start_date
-                             RANGE BETWEEN make_interval(days => $9::integer) PRECEDING AND '1 day'::interval PRECEDING) AS prior,
-         min(o.grp) OVER (PARTITION BY o.person_id, o.start_date) AS gmin,
-         max(o.grp) OVER (PARTITION BY o.person_id, o.start_date) AS gmax
-  FROM occ o
-), qual AS (
-  SELECT o.person_id, o.start_date, o.end_date, o.gmin, o.gmax
-  FROM occw o
-  JOIN "person_p0" p ON p.person_id = o.person_id AND p.data_version <= $10::bigint
-  WHERE o.start_date BETWEEN $3::date AND $4::date
-    AND (p.death_date IS NULL OR p.death_date >= o.start_date)
-    AND extract(year FROM age(o.start_date, p.birth_date)) >= $5::integer
-    AND extract(year FROM age(o.start_date, p.birth_date)) <= $6::integer
-    AND EXISTS (SELECT 1 FROM "study_golden"."spells_p0" s WHERE s.person_id = o.person_id AND s.start_date <= o.start_date - $7::integer AND (s.end_date IS NULL OR s.end_date >= o.start_date + $8::integer))
-    AND o.prior = 0
-), day AS (
-  SELECT q.person_id, q.start_date AS index_date,
-         CASE WHEN bool_or(q.end_date IS NULL) THEN NULL ELSE max(q.end_date) END AS index_end,
-         min(q.gmin) AS gmin, max(q.gmax) AS gmax
-  FROM qual q
-  GROUP BY q.person_id, q.start_date
-)
-SELECT d.person_id, row_number() OVER (PARTITION BY d.person_id ORDER BY d.index_date),
-       d.index_date, d.index_end,
+SELECT d.person_id, row_number() OVER (PARTITION BY d.person_id ORDER BY d.day),
+       d.day, d.day_end,
        CASE WHEN d.gmin = d.gmax THEN d.gmin END, coalesce(d.gmin <> d.gmax, false)
-FROM (SELECT DISTINCT ON (d.person_id) d.* FROM day d ORDER BY d.person_id, d.index_date) AS d;
+FROM (SELECT DISTINCT ON (d.person_id) d.* FROM "study_golden"."candidates_p0" d WHERE d.passed = $1::integer ORDER BY d.person_id, d.day) d;
 
 -- step criteria_p0 (criteria) after index_p0, spells_p0, ev_ami_admission_p0
 -- $1 = -365
@@ -307,10 +318,16 @@ FROM "study_golden"."index_p0" i
 JOIN "study_golden"."criteria_p0" k ON k.person_id = i.person_id AND k.entry_no = i.entry_no
 WHERE NOT i.two_groups AND k.c1;
 
--- step attrition_p0 (attrition) after index_p0, criteria_p0
--- $1 = "index entries"
--- $2 = "one exposure group on day 0"
--- $3 = "no AMI admission in the year before"
+-- step attrition_p0 (attrition) after candidates_p0, index_p0, criteria_p0
+-- $1 = "days with an index event"
+-- $2 = "day 0 in the accrual period (2013-01-01 to 2018-12-31)"
+-- $3 = "alive on day 0"
+-- $4 = "aged 40 to 90 on day 0"
+-- $5 = "enrolled on days -365 to 0"
+-- $6 = "washout: no occurrence of any index event on days -365 to -1"
+-- $7 = "first qualifying day of each person"
+-- $8 = "one exposure group on day 0"
+-- $9 = "no AMI admission in the year before"
 SET LOCAL jit = off;
 CREATE TABLE "study_golden"."attrition_p0" (
 line integer NOT NULL,
@@ -321,16 +338,34 @@ PRIMARY KEY (line)
 );
 INSERT INTO "study_golden"."attrition_p0"
 (line, label, persons, entries)
-WITH t AS (
+WITH pd AS (
+  SELECT d.passed, count(*) AS n FROM "study_golden"."candidates_p0" d GROUP BY d.passed
+), pp AS (
+  SELECT m.passed, count(*) AS n
+  FROM (SELECT d.person_id, max(d.passed) AS passed FROM "study_golden"."candidates_p0" d GROUP BY d.person_id) m
+  GROUP BY m.passed
+), t AS (
   SELECT i.person_id, i.two_groups, k.c1
   FROM "study_golden"."index_p0" i
   JOIN "study_golden"."criteria_p0" k ON k.person_id = i.person_id AND k.entry_no = i.entry_no
 )
-SELECT 0, $1::text, count(DISTINCT t.person_id), count(*) FROM t WHERE true
+SELECT 0, $1::text, (SELECT coalesce(sum(pp.n), 0) FROM pp WHERE pp.passed >= 0)::bigint, (SELECT coalesce(sum(pd.n), 0) FROM pd WHERE pd.passed >= 0)::bigint
 UNION ALL
-SELECT 1, $2::text, count(DISTINCT t.person_id), count(*) FROM t WHERE NOT t.two_groups
+SELECT 1, $2::text, (SELECT coalesce(sum(pp.n), 0) FROM pp WHERE pp.passed >= 1)::bigint, (SELECT coalesce(sum(pd.n), 0) FROM pd WHERE pd.passed >= 1)::bigint
 UNION ALL
-SELECT 2, $3::text, count(DISTINCT t.person_id), count(*) FROM t WHERE NOT t.two_groups AND t.c1;
+SELECT 2, $3::text, (SELECT coalesce(sum(pp.n), 0) FROM pp WHERE pp.passed >= 2)::bigint, (SELECT coalesce(sum(pd.n), 0) FROM pd WHERE pd.passed >= 2)::bigint
+UNION ALL
+SELECT 3, $4::text, (SELECT coalesce(sum(pp.n), 0) FROM pp WHERE pp.passed >= 3)::bigint, (SELECT coalesce(sum(pd.n), 0) FROM pd WHERE pd.passed >= 3)::bigint
+UNION ALL
+SELECT 4, $5::text, (SELECT coalesce(sum(pp.n), 0) FROM pp WHERE pp.passed >= 4)::bigint, (SELECT coalesce(sum(pd.n), 0) FROM pd WHERE pd.passed >= 4)::bigint
+UNION ALL
+SELECT 5, $6::text, (SELECT coalesce(sum(pp.n), 0) FROM pp WHERE pp.passed >= 5)::bigint, (SELECT coalesce(sum(pd.n), 0) FROM pd WHERE pd.passed >= 5)::bigint
+UNION ALL
+SELECT 6, $7::text, (SELECT count(DISTINCT t.person_id) FROM t WHERE true), (SELECT count(*) FROM t WHERE true)
+UNION ALL
+SELECT 7, $8::text, (SELECT count(DISTINCT t.person_id) FROM t WHERE NOT t.two_groups), (SELECT count(*) FROM t WHERE NOT t.two_groups)
+UNION ALL
+SELECT 8, $9::text, (SELECT count(DISTINCT t.person_id) FROM t WHERE NOT t.two_groups AND t.c1), (SELECT count(*) FROM t WHERE NOT t.two_groups AND t.c1);
 
 -- step followup_p0 (followup) after cohort_p0, ev_ami_admission_p0, spells_p0
 -- $1 = 7

@@ -29,7 +29,9 @@ WHERE s.data_version <= $1::bigint
 -- $1 = 7
 -- $2 = 7
 -- $3 = "140"
--- $4 = "208"
+-- $4 = "208\U0010ffff"
+-- $5 = []string{"140"}
+-- $6 = []string{"208"}
 SET LOCAL jit = off;
 CREATE TABLE "study_golden"."ev_cancer_p0" (
 person_id bigint NOT NULL,
@@ -48,7 +50,7 @@ WHERE s.data_version <= $1::bigint
   AND EXISTS (SELECT 1 FROM "sdo_diagnosis_p0" d
               WHERE d.person_id = s.person_id AND d.discharge_id = s.discharge_id
                 AND d.data_version <= $2::bigint
-                AND ((left(d.code, 3) COLLATE "C" BETWEEN $3::text AND $4::text) AND (NOT EXISTS (SELECT 1 FROM "dict_icd9cm" WHERE kind = 'dx') OR EXISTS (SELECT 1 FROM "dict_icd9cm" v WHERE v.kind = 'dx' AND v.code = d.code AND v.valid_from <= s.admission_date AND (v.valid_to IS NULL OR s.admission_date <= v.valid_to)))));
+                AND (((d.code COLLATE "C" >= $3::text AND d.code COLLATE "C" < $4::text AND EXISTS (SELECT 1 FROM unnest($5::text[], $6::text[]) AS r(lo, hi) WHERE left(d.code, length(r.lo)) COLLATE "C" BETWEEN r.lo AND r.hi))) AND (NOT EXISTS (SELECT 1 FROM "dict_icd9cm" WHERE kind = 'dx') OR EXISTS (SELECT 1 FROM "dict_icd9cm" v WHERE v.kind = 'dx' AND v.code = d.code AND v.valid_from <= s.admission_date AND (v.valid_to IS NULL OR s.admission_date <= v.valid_to)))));
 
 -- step spells_p0 (spells)
 -- $1 = 7
@@ -80,13 +82,47 @@ SELECT g.person_id, g.spell_no, min(g.start_date), nullif(max(g.end_date), 'infi
 FROM g
 GROUP BY g.person_id, g.spell_no;
 
--- step index_p0 (index) after spells_p0
+-- step candidates_p0 (index) after spells_p0
 -- $1 = "2015-07-01"
 -- $2 = "2015-07-01"
 -- $3 = 7
 -- $4 = 0
 -- $5 = 0
--- $6 = 7
+-- $6 = 2
+-- $7 = 7
+SET LOCAL jit = off;
+CREATE TABLE "study_golden"."candidates_p0" (
+person_id bigint NOT NULL,
+day date NOT NULL,
+day_end date,
+gmin text,
+gmax text,
+passed integer NOT NULL,
+PRIMARY KEY (person_id, day)
+);
+INSERT INTO "study_golden"."candidates_p0"
+(person_id, day, day_end, gmin, gmax, passed)
+WITH occ AS (
+  SELECT x.person_id, $1::date AS start_date, $2::date AS end_date, NULL::text AS grp, 0 AS ev
+  FROM "person_p0" x
+  WHERE x.data_version <= $3::bigint
+), q AS MATERIALIZED (
+  SELECT o.person_id, o.start_date, o.end_date, o.grp,
+         CASE WHEN ((p.death_date IS NULL OR p.death_date >= o.start_date)) IS NOT TRUE THEN 0
+              WHEN (sp.start_date <= o.start_date - $4::integer AND (sp.end_date IS NULL OR sp.end_date >= o.start_date + $5::integer)) IS NOT TRUE THEN 1 ELSE 2 END AS passed
+  FROM (SELECT o.*, 0 AS prior FROM occ o) o
+  JOIN "person_p0" p ON p.person_id = o.person_id AND p.data_version <= $7::bigint
+  LEFT JOIN "study_golden"."spells_p0" sp ON sp.person_id = o.person_id AND sp.start_date <= o.start_date AND (sp.end_date IS NULL OR sp.end_date >= o.start_date)
+)
+SELECT q.person_id, q.start_date,
+       CASE WHEN bool_or(q.end_date IS NULL) FILTER (WHERE q.passed = $6::integer) THEN NULL
+            ELSE max(q.end_date) FILTER (WHERE q.passed = $6::integer) END,
+       min(q.grp), max(q.grp), max(q.passed)
+FROM q
+GROUP BY q.person_id, q.start_date;
+
+-- step index_p0 (index) after candidates_p0
+-- $1 = 2
 SET LOCAL jit = off;
 CREATE TABLE "study_golden"."index_p0" (
 person_id bigint NOT NULL,
@@ -99,32 +135,10 @@ PRIMARY KEY (person_id, entry_no)
 );
 INSERT INTO "study_golden"."index_p0"
 (person_id, entry_no, index_date, index_end, index_group, two_groups)
-WITH occ AS (
-  SELECT x.person_id, $1::date AS start_date, $2::date AS end_date, NULL::text AS grp, 0 AS ev
-  FROM "person_p0" x
-  WHERE x.data_version <= $3::bigint
-), occw AS (
-  SELECT o.*, 0 AS prior,
-         min(o.grp) OVER (PARTITION BY o.person_id, o.start_date) AS gmin,
-         max(o.grp) OVER (PARTITION BY o.person_id, o.start_date) AS gmax
-  FROM occ o
-), qual AS (
-  SELECT o.person_id, o.start_date, o.end_date, o.gmin, o.gmax
-  FROM occw o
-  JOIN "person_p0" p ON p.person_id = o.person_id AND p.data_version <= $6::bigint
-  WHERE (p.death_date IS NULL OR p.death_date >= o.start_date)
-    AND EXISTS (SELECT 1 FROM "study_golden"."spells_p0" s WHERE s.person_id = o.person_id AND s.start_date <= o.start_date - $4::integer AND (s.end_date IS NULL OR s.end_date >= o.start_date + $5::integer))
-), day AS (
-  SELECT q.person_id, q.start_date AS index_date,
-         CASE WHEN bool_or(q.end_date IS NULL) THEN NULL ELSE max(q.end_date) END AS index_end,
-         min(q.gmin) AS gmin, max(q.gmax) AS gmax
-  FROM qual q
-  GROUP BY q.person_id, q.start_date
-)
-SELECT d.person_id, row_number() OVER (PARTITION BY d.person_id ORDER BY d.index_date),
-       d.index_date, d.index_end,
+SELECT d.person_id, row_number() OVER (PARTITION BY d.person_id ORDER BY d.day),
+       d.day, d.day_end,
        CASE WHEN d.gmin = d.gmax THEN d.gmin END, coalesce(d.gmin <> d.gmax, false)
-FROM (SELECT DISTINCT ON (d.person_id) d.* FROM day d ORDER BY d.person_id, d.index_date) AS d;
+FROM (SELECT DISTINCT ON (d.person_id) d.* FROM "study_golden"."candidates_p0" d WHERE d.passed = $1::integer ORDER BY d.person_id, d.day) d;
 
 -- step criteria_p0 (criteria) after index_p0, spells_p0, ev_ami_p0
 -- $1 = -365
@@ -162,9 +176,11 @@ FROM "study_golden"."index_p0" i
 JOIN "study_golden"."criteria_p0" k ON k.person_id = i.person_id AND k.entry_no = i.entry_no
 WHERE NOT i.two_groups AND k.c1;
 
--- step attrition_p0 (attrition) after index_p0, criteria_p0
--- $1 = "index entries"
--- $2 = "no AMI in the year before"
+-- step attrition_p0 (attrition) after candidates_p0, index_p0, criteria_p0
+-- $1 = "persons in the registry"
+-- $2 = "alive on day 0"
+-- $3 = "enrolled on day 0"
+-- $4 = "no AMI in the year before"
 SET LOCAL jit = off;
 CREATE TABLE "study_golden"."attrition_p0" (
 line integer NOT NULL,
@@ -175,14 +191,24 @@ PRIMARY KEY (line)
 );
 INSERT INTO "study_golden"."attrition_p0"
 (line, label, persons, entries)
-WITH t AS (
+WITH pd AS (
+  SELECT d.passed, count(*) AS n FROM "study_golden"."candidates_p0" d GROUP BY d.passed
+), pp AS (
+  SELECT m.passed, count(*) AS n
+  FROM (SELECT d.person_id, max(d.passed) AS passed FROM "study_golden"."candidates_p0" d GROUP BY d.person_id) m
+  GROUP BY m.passed
+), t AS (
   SELECT i.person_id, i.two_groups, k.c1
   FROM "study_golden"."index_p0" i
   JOIN "study_golden"."criteria_p0" k ON k.person_id = i.person_id AND k.entry_no = i.entry_no
 )
-SELECT 0, $1::text, count(DISTINCT t.person_id), count(*) FROM t WHERE true
+SELECT 0, $1::text, (SELECT coalesce(sum(pp.n), 0) FROM pp WHERE pp.passed >= 0)::bigint, (SELECT coalesce(sum(pd.n), 0) FROM pd WHERE pd.passed >= 0)::bigint
 UNION ALL
-SELECT 1, $2::text, count(DISTINCT t.person_id), count(*) FROM t WHERE true AND t.c1;
+SELECT 1, $2::text, (SELECT coalesce(sum(pp.n), 0) FROM pp WHERE pp.passed >= 1)::bigint, (SELECT coalesce(sum(pd.n), 0) FROM pd WHERE pd.passed >= 1)::bigint
+UNION ALL
+SELECT 2, $3::text, (SELECT coalesce(sum(pp.n), 0) FROM pp WHERE pp.passed >= 2)::bigint, (SELECT coalesce(sum(pd.n), 0) FROM pd WHERE pd.passed >= 2)::bigint
+UNION ALL
+SELECT 3, $4::text, (SELECT count(DISTINCT t.person_id) FROM t WHERE true AND t.c1), (SELECT count(*) FROM t WHERE true AND t.c1);
 
 -- step followup_p0 (followup) after cohort_p0, ev_ami_p0, ev_cancer_p0, spells_p0
 -- $1 = 7
