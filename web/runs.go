@@ -243,7 +243,7 @@ func (s *Server) submitRun(c *echo.Context) error {
 		return fmt.Errorf("%w: this server cannot start runs (no job queue)", errs.Unavailable)
 	}
 	sub, err := (&study.Service{Pool: s.cfg.Pool, River: s.cfg.River}).Submit(ctx,
-		study.SubmitRequest{Protocol: st.Protocol, Params: req.Params, SubmittedBy: u.ID, StudyID: st.ID})
+		study.SubmitRequest{Protocol: st.Protocol, Params: req.Params, SubmittedBy: u.ID, StudyID: st.ID, Scope: u.Scope})
 	if err != nil {
 		return asProtocolErrors(err)
 	}

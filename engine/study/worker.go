@@ -383,7 +383,7 @@ func (r *storedRun) plan(runID int64) (*cohort.Plan, error) {
 	if err := json.Unmarshal(r.protocol, &p); err != nil {
 		return nil, river.JobCancel(fmt.Errorf("study: run %d: stored protocol: %w", runID, err))
 	}
-	plan, err := cohort.Compile(&p, compileOptions(r.schemaName, r.partitions, r.dataVersion, r.dataEnd, r.scope))
+	plan, err := cohort.Compile(&p, r.options.compile())
 	if err != nil {
 		return nil, river.JobCancel(fmt.Errorf("study: run %d: compile: %w", runID, err))
 	}
