@@ -135,14 +135,19 @@ func (r *runs) visibleRun(ctx context.Context, u *access.User, runID int64) (*ca
 }
 
 func (r *runs) summary(ctx context.Context, runID int64) (*RunSummary, error) {
-	p, err := r.s.study.Status(ctx, runID)
-	if errors.Is(err, study.ErrNotFound) || (err == nil && p.StudyID == 0) {
-		return nil, fmt.Errorf("%w: run %d", errs.NotFound, runID) // a run of the CLI has no study: not the web's
-	}
+	list, err := r.s.study.List(ctx, study.ListFilter{RunID: runID, Limit: 1})
 	if err != nil {
 		return nil, err
 	}
-	return &RunSummary{ID: runID, StudyID: p.StudyID, State: string(p.State), Percent: p.Percent}, nil
+	if len(list) == 0 || list[0].StudyID == 0 {
+		return nil, fmt.Errorf("%w: run %d", errs.NotFound, runID) // a run of the CLI has no study: not the web's
+	}
+	return runSummary(list[0]), nil
+}
+
+func runSummary(run study.Run) *RunSummary {
+	return &RunSummary{ID: run.ID, StudyID: run.StudyID, State: string(run.State), Percent: run.Percent,
+		CreatedAt: run.CreatedAt, FinishedAt: run.FinishedAt, SubmittedBy: run.SubmitterName}
 }
 
 // studyOf returns a summary with the run's study (a run never changes
@@ -169,43 +174,22 @@ func (r *runs) studyOf(ctx context.Context, runID int64) (*RunSummary, error) {
 
 // last returns the newest run of a study, or nil.
 func (r *runs) last(ctx context.Context, studyID int64) (*RunSummary, error) {
-	list, err := r.list(ctx, studyID, 0, 1)
+	list, err := r.list(ctx, studyID, 1)
 	if err != nil || len(list) == 0 {
 		return nil, err
 	}
 	return &list[0], nil
 }
 
-// list reads the runs of a study, newest first, with the progress of
-// those still live.
-func (r *runs) list(ctx context.Context, studyID, _ int64, limit int) ([]RunSummary, error) {
+// list reads the runs of a study, newest first.
+func (r *runs) list(ctx context.Context, studyID int64, limit int) ([]RunSummary, error) {
 	rs, err := r.s.study.List(ctx, study.ListFilter{StudyID: studyID, Limit: limit})
 	if err != nil {
 		return nil, err
 	}
 	out := make([]RunSummary, len(rs))
-	names := map[int64]string{}
 	for i, run := range rs {
-		out[i] = RunSummary{ID: run.ID, StudyID: run.StudyID, State: string(run.State), CreatedAt: run.CreatedAt, FinishedAt: run.FinishedAt}
-		if run.State == study.StateDone {
-			out[i].Percent = 100
-		} else if !ended(string(run.State)) {
-			v, err := r.cachedView(ctx, run.ID, run.StudyID)
-			if err != nil {
-				return nil, err
-			}
-			out[i].Percent = v.Percent
-		}
-		if run.SubmittedBy != 0 {
-			name, ok := names[run.SubmittedBy]
-			if !ok {
-				if u, err := r.s.accounts.User(ctx, run.SubmittedBy); err == nil {
-					name = u.Name
-				}
-				names[run.SubmittedBy] = name
-			}
-			out[i].SubmittedBy = name
-		}
+		out[i] = *runSummary(run)
 	}
 	return out, nil
 }
@@ -303,7 +287,7 @@ func (s *Server) listRuns(c *echo.Context) error {
 	if _, err := s.studies.Get(ctx, currentUser(c), id); err != nil {
 		return err
 	}
-	list, err := s.runs.list(ctx, id, 0, 200)
+	list, err := s.runs.list(ctx, id, 200)
 	if err != nil {
 		return err
 	}

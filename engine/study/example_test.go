@@ -106,7 +106,7 @@ func ExampleService() {
 		case *results.KaplanMeier:
 			fmt.Printf("%s: Kaplan-Meier, %d curves\n", name, len(r.Groups))
 		case results.Attrition:
-			fmt.Printf("%s: %d lines, %d persons at the end\n", name, len(r), *r[len(r)-1].Persons)
+			fmt.Printf("%s: %d persons at the end\n", name, *r[len(r)-1].Persons)
 		default:
 			fmt.Printf("%s: %s\n", name, doc.Analyses[name].Kind)
 		}
@@ -114,7 +114,7 @@ func ExampleService() {
 	// Output:
 	// run 1: done
 	// adjusted: Cox, HR of exposure=A 1.155 (0.101 to 13.228)
-	// attrition: 3 lines, 18 persons at the end
+	// attrition: 18 persons at the end
 	// crude: Cox, HR of exposure=A 1.843 (0.205 to 16.537)
 	// km: Kaplan-Meier, 2 curves
 	// table1: descriptive

@@ -55,7 +55,7 @@ func TestExampleDocuments(t *testing.T) {
 		require.NoError(t, err, name)
 		p := wait(t, pool, runID)
 		require.Equal(t, study.StateDone, p.State, "%s: %s", name, p.Error)
-		doc, err := study.Analyze(ctx, pool, runID)
+		doc, err := service(pool, nil).Analyze(ctx, runID)
 		require.NoError(t, err, name)
 		got, err := json.MarshalIndent(doc, "", "  ")
 		require.NoError(t, err, name)

@@ -172,7 +172,7 @@ type SweepResult struct {
 
 // Work runs one sweep.
 func (w *SweepWorker) Work(ctx context.Context, job *river.Job[SweepArgs]) error {
-	res, err := Sweep(ctx, w.Pool, river.ClientFromContext[pgx.Tx](ctx))
+	res, err := sweep(ctx, w.Pool, river.ClientFromContext[pgx.Tx](ctx))
 	if err != nil {
 		return err
 	}
@@ -186,14 +186,14 @@ func (w *SweepWorker) Work(ctx context.Context, job *river.Job[SweepArgs]) error
 	return river.RecordOutput(ctx, res)
 }
 
-// Sweep enqueues a new job for every queued or running step of a live run
+// sweep enqueues a new job for every queued or running step of a live run
 // whose lease ran out, or which has no lease while River has been running
 // its job for longer than two lease lifetimes (the process died between
 // fetching the job and taking the lease), and a new results job for every
 // live run whose steps are all done and whose results lease ran out (or
 // is missing while a results job of it has been running that long). The old
 // jobs are cancelled; the steps' done marks are untouched.
-func Sweep(ctx context.Context, pool *pgxpool.Pool, client *river.Client[pgx.Tx]) (SweepResult, error) {
+func sweep(ctx context.Context, pool *pgxpool.Pool, client *river.Client[pgx.Tx]) (SweepResult, error) {
 	var res SweepResult
 	stale := (2 * LeaseTTL).String()
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {

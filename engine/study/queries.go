@@ -37,14 +37,11 @@ type newRun struct {
 	studyID, submittedBy int64 // 0: none
 	protocol             []byte
 	hash                 string
-	dataVersion          int64
 	software             string
 	params               map[string]string
-	partitions           int
-	dataEnd              time.Time
 	explain              bool
-	scope                []string
 	warnings             []string
+	options              runOptions // its schema is set later (setRunSchema)
 }
 
 // nullID is an id column's value: NULL for 0.
@@ -57,7 +54,8 @@ func nullID(id int64) *int64 {
 
 // insertRun stores a queued run and returns its id.
 func insertRun(ctx context.Context, q querier, r newRun) (int64, error) {
-	scope, warnings := r.scope, r.warnings
+	o := r.options
+	scope, warnings := o.scope, r.warnings
 	if scope == nil {
 		scope = []string{}
 	}
@@ -66,10 +64,10 @@ func insertRun(ctx context.Context, q querier, r newRun) (int64, error) {
 	}
 	var id int64
 	err := q.QueryRow(ctx, `INSERT INTO study_run (study_id, submitted_by, state, protocol, protocol_hash, data_version,
-			software_version, params, partitions, data_end, explain, scope, warnings)
-		VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
-		nullID(r.studyID), nullID(r.submittedBy), r.protocol, r.hash, r.dataVersion, r.software, r.params,
-		r.partitions, r.dataEnd, r.explain, scope, warnings).Scan(&id)
+			software_version, params, partitions, data_end, enrolment_end, explain, scope, warnings)
+		VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+		nullID(r.studyID), nullID(r.submittedBy), r.protocol, r.hash, o.dataVersion, r.software, r.params,
+		o.partitions, o.dataEnd, o.enrolmentEnd, r.explain, scope, warnings).Scan(&id)
 	return id, err
 }
 
@@ -169,12 +167,8 @@ func deleteRun(ctx context.Context, q querier, runID int64) (bool, error) {
 type storedRun struct {
 	protocol        []byte // the bound protocol (JSON)
 	protocolHash    string
-	schemaName      string
-	partitions      int
-	dataVersion     int64
-	dataEnd         time.Time
+	options         runOptions
 	softwareVersion string
-	scope           []string
 	warnings        []string // cohort.Check's, at submission
 }
 
@@ -183,15 +177,19 @@ type storedRun struct {
 func loadRun(ctx context.Context, q querier, runID int64) (*storedRun, error) {
 	var r storedRun
 	var schemaName *string
-	err := q.QueryRow(ctx, `SELECT protocol, protocol_hash, schema_name, partitions, data_version, data_end,
+	o := &r.options
+	err := q.QueryRow(ctx, `SELECT protocol, protocol_hash, schema_name, partitions, data_version, data_end, enrolment_end,
 			software_version, scope, warnings
-		FROM study_run WHERE id = $1`, runID).Scan(&r.protocol, &r.protocolHash, &schemaName, &r.partitions,
-		&r.dataVersion, &r.dataEnd, &r.softwareVersion, &r.scope, &r.warnings)
+		FROM study_run WHERE id = $1`, runID).Scan(&r.protocol, &r.protocolHash, &schemaName, &o.partitions,
+		&o.dataVersion, &o.dataEnd, &o.enrolmentEnd, &r.softwareVersion, &o.scope, &r.warnings)
 	if err != nil {
 		return nil, noRun(err)
 	}
 	if schemaName != nil {
-		r.schemaName = *schemaName
+		o.schema = *schemaName
+	}
+	if len(o.scope) == 0 {
+		o.scope = nil
 	}
 	return &r, nil
 }
@@ -221,22 +219,27 @@ func readRunStatus(ctx context.Context, q querier, runID int64) (*runStatus, err
 	return &r, nil
 }
 
-// listRuns lists runs newest first, filtered by study and submitter when
-// given.
+// listRuns lists runs newest first (by id: in the order they were
+// submitted), filtered by study, submitter and run
+// when given, with each run's percent of steps done and its submitter's
+// name.
 func listRuns(ctx context.Context, q querier, f ListFilter) ([]Run, error) {
-	rows, err := q.Query(ctx, `SELECT id, study_id, submitted_by, state, coalesce(error, ''), coalesce(protocol->>'name', ''),
-			protocol_hash, data_version, scope, warnings, created_at, started_at, finished_at
-		FROM study_run
-		WHERE ($1::bigint = 0 OR study_id = $1) AND ($2::bigint = 0 OR submitted_by = $2)
-		ORDER BY created_at DESC, id DESC LIMIT $3`, f.StudyID, f.SubmittedBy, f.Limit)
+	rows, err := q.Query(ctx, `SELECT r.id, r.study_id, r.submitted_by, coalesce(u.name, ''), r.state, coalesce(r.error, ''),
+			coalesce(r.protocol->>'name', ''), r.protocol_hash, r.data_version, r.scope, r.warnings,
+			r.created_at, r.started_at, r.finished_at,
+			coalesce((SELECT round(1000.0 * count(*) FILTER (WHERE s.state = 'done') / nullif(count(*), 0)) / 10
+			          FROM study_step s WHERE s.run_id = r.id), 0)::float8
+		FROM study_run r LEFT JOIN app_user u ON u.id = r.submitted_by
+		WHERE ($1::bigint = 0 OR r.study_id = $1) AND ($2::bigint = 0 OR r.submitted_by = $2) AND ($3::bigint = 0 OR r.id = $3)
+		ORDER BY r.id DESC LIMIT $4`, f.StudyID, f.SubmittedBy, f.RunID, f.Limit)
 	if err != nil {
 		return nil, err
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Run, error) {
 		var x Run
 		var studyID, by *int64
-		err := r.Scan(&x.ID, &studyID, &by, &x.State, &x.Error, &x.ProtocolName, &x.ProtocolHash, &x.DataVersion,
-			&x.Scope, &x.Warnings, &x.CreatedAt, &x.StartedAt, &x.FinishedAt)
+		err := r.Scan(&x.ID, &studyID, &by, &x.SubmitterName, &x.State, &x.Error, &x.ProtocolName, &x.ProtocolHash,
+			&x.DataVersion, &x.Scope, &x.Warnings, &x.CreatedAt, &x.StartedAt, &x.FinishedAt, &x.Percent)
 		if studyID != nil {
 			x.StudyID = *studyID
 		}

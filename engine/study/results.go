@@ -57,7 +57,7 @@ func (w *ResultsWorker) Work(ctx context.Context, job *river.Job[ResultsArgs]) e
 		return nil // done by an earlier job, or ended
 	}
 	began := time.Now()
-	doc, err := Analyze(ctx, w.Pool, runID)
+	doc, err := analyze(ctx, w.Pool, runID)
 	if err != nil {
 		if ctx.Err() != nil || (transient(err) && !errors.Is(err, errDeterministic)) {
 			logger.Warn("study results: transient error, River retries", "run", runID, "err", err)
@@ -111,19 +111,16 @@ func (e *deterministicError) Is(target error) bool {
 	return target == errDeterministic
 }
 
-// Analyze computes the results document of a run whose steps are all done,
+// analyze computes the results document of a run whose steps are all done,
 // without its profile.
-func Analyze(ctx context.Context, pool *pgxpool.Pool, runID int64) (*results.Document, error) {
+func analyze(ctx context.Context, pool *pgxpool.Pool, runID int64) (*results.Document, error) {
 	run, err := loadRun(ctx, pool, runID)
 	if err != nil {
 		return nil, err
 	}
-	doc := &results.Document{ProtocolHash: run.protocolHash, DataVersion: run.dataVersion,
-		DataEnd: run.dataEnd.Format(time.DateOnly), SoftwareVersion: run.softwareVersion, MinCount: MinCount,
-		Scope: run.scope, Analyses: map[string]*results.AnalysisResult{}, Warnings: []string{}}
-	if len(doc.Scope) == 0 {
-		doc.Scope = nil
-	}
+	doc := &results.Document{ProtocolHash: run.protocolHash, DataVersion: run.options.dataVersion,
+		DataEnd: run.options.dataEnd.Format(time.DateOnly), SoftwareVersion: run.softwareVersion, MinCount: MinCount,
+		Scope: run.options.scope, Analyses: map[string]*results.AnalysisResult{}, Warnings: []string{}}
 	var p cohort.Protocol
 	if err := json.Unmarshal(run.protocol, &p); err != nil {
 		return nil, &deterministicError{"the stored protocol cannot be read: " + err.Error()}
@@ -131,6 +128,14 @@ func Analyze(ctx context.Context, pool *pgxpool.Pool, runID int64) (*results.Doc
 	plan, err := run.plan(runID)
 	if err != nil {
 		return nil, &deterministicError{"the run's protocol does not compile in this software version; resubmit the study"}
+	}
+	// The end of data the plan used: the flows' (the default), the end of
+	// enrolment or the protocol's date, as its follow_up.end.data_end says.
+	if plan.DataEnd != "" {
+		doc.DataEnd = plan.DataEnd
+	}
+	if plan.DataEndRule != "" && plan.DataEndRule != cohort.DataEndFlows {
+		doc.DataEndRule = plan.DataEndRule
 	}
 	// The protocol's design warnings (cohort.Check at submission) come
 	// first: they concern the whole study.

@@ -158,10 +158,10 @@ func dropTables(ctx context.Context, tx pgx.Tx, runID int64) error {
 	return err
 }
 
-// DropTables drops the tables of a run that has ended (see Delete for a
+// dropRunTables drops the tables of a run that has ended (see Delete for a
 // live one), handing the tables other runs reuse over to them. It waits
 // for the steps of other runs that read them.
-func DropTables(ctx context.Context, pool *pgxpool.Pool, runID int64) error {
+func dropRunTables(ctx context.Context, pool *pgxpool.Pool, runID int64) error {
 	for attempt := 0; ; attempt++ {
 		err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 			// A step of this run cancelled a moment ago may still hold its
@@ -187,10 +187,10 @@ func DropTables(ctx context.Context, pool *pgxpool.Pool, runID int64) error {
 	}
 }
 
-// DiskBytes is the disk used by the tables a run's schema holds (with
+// diskBytes is the disk used by the tables a run's schema holds (with
 // their indexes and TOAST): pg_total_relation_size summed. A reused step's
 // view takes no space; its table counts for the run whose schema holds it.
-func DiskBytes(ctx context.Context, q interface {
+func diskBytes(ctx context.Context, q interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }, runID int64) (int64, error) {
 	var n int64

@@ -35,7 +35,7 @@ func reusedFrom(t *testing.T, pool *pgxpool.Pool, runID int64) map[string]int64 
 func readable(t *testing.T, pool *pgxpool.Pool, runID int64) {
 	t.Helper()
 	ctx := context.Background()
-	plan, err := study.LoadPlan(ctx, pool, runID)
+	plan, err := service(pool, nil).Plan(ctx, runID)
 	require.NoError(t, err)
 	for _, s := range plan.Steps {
 		var want, got int64
@@ -136,7 +136,7 @@ func TestReuseAndDelete(t *testing.T) {
 	edited, err = json.Marshal(p)
 	require.NoError(t, err)
 	run4 := submitWait(edited)
-	plan4, err := study.LoadPlan(ctx, pool, run4)
+	plan4, err := service(pool, nil).Plan(ctx, run4)
 	require.NoError(t, err)
 	ran := zero(reusedFrom(t, pool, run4))
 	require.NotEmpty(t, ran)
@@ -150,7 +150,7 @@ func TestReuseAndDelete(t *testing.T) {
 	}
 
 	// Disk use: what the run's schema holds, summed by hand over its plan.
-	plan1, err := study.LoadPlan(ctx, pool, run1)
+	plan1, err := service(pool, nil).Plan(ctx, run1)
 	require.NoError(t, err)
 	var want int64
 	for _, s := range plan1.Steps {
@@ -158,11 +158,11 @@ func TestReuseAndDelete(t *testing.T) {
 		require.NoError(t, pool.QueryRow(ctx, "SELECT pg_total_relation_size(to_regclass($1))", s.Table).Scan(&n))
 		want += n
 	}
-	got, err := study.DiskBytes(ctx, pool, run1)
+	got, err := service(pool, nil).DiskBytes(ctx, run1)
 	require.NoError(t, err)
 	require.Positive(t, want)
 	require.Equal(t, want, got)
-	got, err = study.DiskBytes(ctx, pool, run2)
+	got, err = service(pool, nil).DiskBytes(ctx, run2)
 	require.NoError(t, err)
 	require.Zero(t, got, "run 2 holds views only")
 
@@ -174,7 +174,7 @@ func TestReuseAndDelete(t *testing.T) {
 	var gone bool
 	require.NoError(t, pool.QueryRow(ctx, "SELECT to_regnamespace($1) IS NULL", study.SchemaName(run1)).Scan(&gone))
 	require.True(t, gone)
-	got, err = study.DiskBytes(ctx, pool, run2)
+	got, err = service(pool, nil).DiskBytes(ctx, run2)
 	require.NoError(t, err)
 	require.Equal(t, want, got, "run 2 now holds run 1's tables")
 	for _, id := range []int64{run2, run3, run4} {
@@ -183,7 +183,7 @@ func TestReuseAndDelete(t *testing.T) {
 	require.NoError(t, service(pool, client).Delete(ctx, run2))
 	for _, id := range []int64{run3, run4} {
 		readable(t, pool, id)
-		again, err := study.Analyze(ctx, pool, id)
+		again, err := service(pool, nil).Analyze(ctx, id)
 		require.NoError(t, err)
 		b, err := json.Marshal(again)
 		require.NoError(t, err)

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
+	"github.com/beaver-analytics/beaver/cohort"
 	"github.com/beaver-analytics/beaver/report/results"
 	"github.com/beaver-analytics/beaver/schema/errs"
 )
@@ -97,7 +98,7 @@ func (s *Service) Status(ctx context.Context, runID int64) (*Progress, error) {
 	if p.StepsTotal > 0 {
 		p.Percent = float64(int(1000*float64(p.StepsDone)/float64(p.StepsTotal))) / 10
 	}
-	if p.DiskBytes, err = DiskBytes(ctx, s.Pool, runID); err != nil {
+	if p.DiskBytes, err = diskBytes(ctx, s.Pool, runID); err != nil {
 		return nil, err
 	}
 	p.ETA = eta(p, time.Now())
@@ -217,7 +218,7 @@ func (s *Service) Cancel(ctx context.Context, runID int64) error {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return DropTables(ctx, s.Pool, runID)
+	return dropRunTables(ctx, s.Pool, runID)
 }
 
 // Delete cancels a run if it is live, drops its tables (handing those that
@@ -227,7 +228,7 @@ func (s *Service) Delete(ctx context.Context, runID int64) error {
 	if err := s.Cancel(ctx, runID); err != nil {
 		return err
 	}
-	if err := DropTables(ctx, s.Pool, runID); err != nil {
+	if err := dropRunTables(ctx, s.Pool, runID); err != nil {
 		return err
 	}
 	found, err := deleteRun(ctx, s.Pool, runID)
@@ -244,15 +245,21 @@ func (s *Service) Delete(ctx context.Context, runID int64) error {
 type ListFilter struct {
 	StudyID     int64 // runs of this saved study
 	SubmittedBy int64 // runs this app_user submitted
+	RunID       int64 // this run only
 	Limit       int   // at most this many, newest first; 0: 100
 }
 
 // Run is a run as List shows it, without its steps or results.
 type Run struct {
-	ID           int64      `json:"id"`
-	StudyID      int64      `json:"study_id,omitempty"`
-	SubmittedBy  int64      `json:"submitted_by,omitempty"`
-	State        State      `json:"state"`
+	ID          int64 `json:"id"`
+	StudyID     int64 `json:"study_id,omitempty"`
+	SubmittedBy int64 `json:"submitted_by,omitempty"`
+	// SubmitterName is the submitting user's name ("" for none).
+	SubmitterName string `json:"submitter_name,omitempty"`
+	State         State  `json:"state"`
+	// Percent is the share of the run's steps done (reused included), to
+	// one decimal.
+	Percent      float64    `json:"percent"`
 	Error        string     `json:"error,omitempty"`
 	ProtocolName string     `json:"protocol_name"`
 	ProtocolHash string     `json:"protocol_hash"`
@@ -286,4 +293,37 @@ func (s *Service) WorkersActive(ctx context.Context) (bool, error) {
 		return false, fmt.Errorf("study: look for workers: %w", err)
 	}
 	return ok, nil
+}
+
+// Plan compiles the plan of a stored run again, from its bound protocol
+// and the options it was submitted with (the steps' SQL, for tools such as
+// planperf and the benchmarks).
+func (s *Service) Plan(ctx context.Context, runID int64) (*cohort.Plan, error) {
+	return loadPlan(ctx, s.Pool, runID)
+}
+
+// Analyze computes the results document of a run whose steps are all
+// done, without its profile, as the results job does (without storing it).
+func (s *Service) Analyze(ctx context.Context, runID int64) (*results.Document, error) {
+	return analyze(ctx, s.Pool, runID)
+}
+
+// Sweep enqueues again the work of dead processes (lease.go), as the
+// periodic sweeper job does.
+func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
+	if s.River == nil {
+		return SweepResult{}, errNoRiver
+	}
+	return sweep(ctx, s.Pool, s.River)
+}
+
+// DropTables drops the tables of a run that has ended, handing the tables
+// other runs reuse over to them (Delete also deletes the run).
+func (s *Service) DropTables(ctx context.Context, runID int64) error {
+	return dropRunTables(ctx, s.Pool, runID)
+}
+
+// DiskBytes is the disk used by the tables a run's schema holds.
+func (s *Service) DiskBytes(ctx context.Context, runID int64) (int64, error) {
+	return diskBytes(ctx, s.Pool, runID)
 }

@@ -150,7 +150,7 @@ func TestRunEqualsSequential(t *testing.T) {
 	require.Equal(t, 100.0, p.Percent)
 	require.Equal(t, study.SchemaName(runID), p.Schema)
 
-	plan, err := study.LoadPlan(ctx, pool, runID)
+	plan, err := service(pool, nil).Plan(ctx, runID)
 	require.NoError(t, err)
 	require.Equal(t, 2, plan.Partitions)
 	var dataEnd time.Time
@@ -230,7 +230,7 @@ func TestFailingStep(t *testing.T) {
 	worker(t, pool, 2)
 	p := wait(t, pool, runID)
 	require.Equal(t, study.StateFailed, p.State)
-	require.Contains(t, p.Error, "index, step index_p0: a table this step reads is missing")
+	require.Contains(t, p.Error, "index, step candidates_p0: a table this step reads is missing")
 	for _, w := range []string{"SELECT", "FROM", "spells_p0\""} {
 		require.NotContains(t, p.Error, w)
 	}

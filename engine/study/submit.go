@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -90,21 +91,38 @@ type Submitted struct {
 	Warnings []string
 }
 
-// compileOptions are the compiler's options of a run.
-func compileOptions(schemaName string, parts int, version int64, dataEnd time.Time, scope []string) cohort.Options {
-	// TODO(scope): pass scope on as cohort.Options.Scope once the compiler
-	// has it; until then Submit refuses a scoped request (never a run that
-	// silently ignores it).
-	_ = scope
-	return cohort.Options{Schema: schemaName, Partitions: parts, DataVersion: version, DataEnd: dataEnd.Format(time.DateOnly)}
+// runOptions are what a run's plan is compiled with besides the
+// protocol: stored with the run, so that every compilation of it (the
+// workers', the results job's) gives the same steps.
+type runOptions struct {
+	schema       string
+	partitions   int
+	dataVersion  int64
+	dataEnd      time.Time  // the latest event in the flows (DataEnd)
+	enrolmentEnd *time.Time // the latest end of enrolment, when the protocol's data_end is "enrolment"
+	scope        []string   // ASL codes, sorted, without duplicates
 }
 
-// scopeSupported says whether compileOptions passes a scope on.
-const scopeSupported = false
+// compile returns the compiler's options.
+func (o runOptions) compile() cohort.Options {
+	opts := cohort.Options{Schema: o.schema, Partitions: o.partitions, DataVersion: o.dataVersion,
+		DataEnd: o.dataEnd.Format(time.DateOnly), Scope: o.scope}
+	if o.enrolmentEnd != nil {
+		opts.EnrolmentEnd = o.enrolmentEnd.Format(time.DateOnly)
+	}
+	return opts
+}
 
-// errScopeUnsupported refuses a scoped submission while the compiler
-// cannot restrict a population to ASLs.
-var errScopeUnsupported = errs.Wrap(errs.Unavailable, errors.New("study: submit: restricting a run to the ASLs of a data scope is not supported by this build's compiler"))
+// normScope returns a scope sorted and without duplicates, nil when empty,
+// as the compiler applies it.
+func normScope(scope []string) []string {
+	if len(scope) == 0 {
+		return nil
+	}
+	out := slices.Clone(scope)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
 
 // Submit decodes, binds and validates a protocol, compiles it for the
 // current data version and partition count, and in one transaction stores
@@ -115,9 +133,6 @@ var errScopeUnsupported = errs.Wrap(errs.Unavailable, errors.New("study: submit:
 func (s *Service) Submit(ctx context.Context, req SubmitRequest) (Submitted, error) {
 	if s.River == nil {
 		return Submitted{}, errNoRiver
-	}
-	if len(req.Scope) > 0 && !scopeSupported {
-		return Submitted{}, errScopeUnsupported
 	}
 	p, err := cohort.DecodeBytes(req.Protocol)
 	if err != nil {
@@ -144,36 +159,45 @@ func (s *Service) Submit(ctx context.Context, req SubmitRequest) (Submitted, err
 		params = map[string]string{}
 	}
 
+	de := bound.Phases.FollowUp.End.DataEnd
+	needEnrolmentEnd := de != nil && de.V == cohort.DataEndEnrolment
+
 	var runID int64
 	err = pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		var version int64
-		var dataEnd time.Time
+		o := runOptions{scope: normScope(req.Scope)}
+		var importDate time.Time
 		err := tx.QueryRow(ctx, `SELECT v.version, i.import_date FROM etl_data_version v
-			JOIN etl_import i ON i.id = v.import_id ORDER BY v.version DESC LIMIT 1`).Scan(&version, &dataEnd)
+			JOIN etl_import i ON i.id = v.import_id ORDER BY v.version DESC LIMIT 1`).Scan(&o.dataVersion, &importDate)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ErrNoData
 		}
 		if err != nil {
 			return fmt.Errorf("study: submit: read the data version: %w", err)
 		}
-		if dataEnd, err = cachedDataEnd(ctx, tx, version, dataEnd); err != nil {
+		if o.dataEnd, err = cachedDataEnd(ctx, tx, o.dataVersion, importDate); err != nil {
 			return fmt.Errorf("study: submit: %w", err)
 		}
-		parts, err := schema.Partitions(ctx, tx)
-		if err != nil {
+		if needEnrolmentEnd {
+			end, err := EnrolmentEnd(ctx, tx, o.dataVersion, importDate)
+			if err != nil {
+				return fmt.Errorf("study: submit: %w", err)
+			}
+			o.enrolmentEnd = &end
+		}
+		if o.partitions, err = schema.Partitions(ctx, tx); err != nil {
 			return fmt.Errorf("study: submit: %w", err)
 		}
-		if parts < 1 {
-			parts = 1
+		if o.partitions < 1 {
+			o.partitions = 1
 		}
 		runID, err = insertRun(ctx, tx, newRun{studyID: req.StudyID, submittedBy: req.SubmittedBy, protocol: boundJSON,
-			hash: hex.EncodeToString(sum[:]), dataVersion: version, software: SoftwareVersion(), params: params,
-			partitions: parts, dataEnd: dataEnd, explain: req.Explain, scope: req.Scope, warnings: warnings})
+			hash: hex.EncodeToString(sum[:]), software: SoftwareVersion(), params: params, explain: req.Explain,
+			warnings: warnings, options: o})
 		if err != nil {
 			return fmt.Errorf("study: submit: store the run: %w", err)
 		}
-		schemaName := SchemaName(runID)
-		opts := compileOptions(schemaName, parts, version, dataEnd, req.Scope)
+		o.schema = SchemaName(runID)
+		opts := o.compile()
 		plan, err := cohort.Compile(bound, opts)
 		if err != nil {
 			return err
@@ -182,11 +206,11 @@ func (s *Service) Submit(ctx context.Context, req SubmitRequest) (Submitted, err
 		if err != nil {
 			return err
 		}
-		if err := setRunSchema(ctx, tx, runID, schemaName); err != nil {
+		if err := setRunSchema(ctx, tx, runID, o.schema); err != nil {
 			return fmt.Errorf("study: submit: %w", err)
 		}
-		if _, err := tx.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schemaName}.Sanitize()); err != nil {
-			return fmt.Errorf("study: submit: create schema %s: %w", schemaName, err)
+		if _, err := tx.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{o.schema}.Sanitize()); err != nil {
+			return fmt.Errorf("study: submit: create schema %s: %w", o.schema, err)
 		}
 		rows := make([][]any, len(plan.Steps))
 		for i, s := range plan.Steps {
@@ -324,6 +348,26 @@ func DataEnd(ctx context.Context, q interface {
 		(SELECT max(delivery_date) FROM cedap WHERE data_version <= $1)), $2::date)`, version, importDate).Scan(&end)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("read the last day of data: %w", err)
+	}
+	if end == nil {
+		return importDate, nil
+	}
+	return *end, nil
+}
+
+// EnrolmentEnd is the latest end of enrolment of a data version: the
+// latest end of an enrolment spell, an open spell counting as enrolled to
+// the import date, but not after the import date; the import date when
+// there is no enrolment. Follow-up ends on it at the latest when the
+// protocol's follow_up.end.data_end is "enrolment" (docs/protocol.md).
+func EnrolmentEnd(ctx context.Context, q interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}, version int64, importDate time.Time) (time.Time, error) {
+	var end *time.Time
+	err := q.QueryRow(ctx, `SELECT least(max(coalesce(end_date, $2::date)), $2::date) FROM enrolment WHERE data_version <= $1`,
+		version, importDate).Scan(&end)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read the latest end of enrolment: %w", err)
 	}
 	if end == nil {
 		return importDate, nil

@@ -356,7 +356,7 @@ func (w *StepWorker) plan(ctx context.Context, runID int64) (*cohort.Plan, error
 	if p, ok := w.plans[runID]; ok {
 		return p, nil
 	}
-	plan, err := LoadPlan(ctx, w.Pool, runID)
+	plan, err := loadPlan(ctx, w.Pool, runID)
 	if err != nil {
 		return nil, err
 	}
@@ -367,9 +367,9 @@ func (w *StepWorker) plan(ctx context.Context, runID int64) (*cohort.Plan, error
 	return plan, nil
 }
 
-// LoadPlan compiles the plan of a stored run again, from its bound
+// loadPlan compiles the plan of a stored run again, from its bound
 // protocol and the options it was submitted with.
-func LoadPlan(ctx context.Context, pool *pgxpool.Pool, runID int64) (*cohort.Plan, error) {
+func loadPlan(ctx context.Context, pool *pgxpool.Pool, runID int64) (*cohort.Plan, error) {
 	r, err := loadRun(ctx, pool, runID)
 	if err != nil {
 		return nil, fmt.Errorf("study: load run %d: %w", runID, err)
@@ -383,7 +383,7 @@ func (r *storedRun) plan(runID int64) (*cohort.Plan, error) {
 	if err := json.Unmarshal(r.protocol, &p); err != nil {
 		return nil, river.JobCancel(fmt.Errorf("study: run %d: stored protocol: %w", runID, err))
 	}
-	plan, err := cohort.Compile(&p, compileOptions(r.schemaName, r.partitions, r.dataVersion, r.dataEnd, r.scope))
+	plan, err := cohort.Compile(&p, r.options.compile())
 	if err != nil {
 		return nil, river.JobCancel(fmt.Errorf("study: run %d: compile: %w", runID, err))
 	}

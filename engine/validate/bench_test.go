@@ -153,7 +153,7 @@ func waitDone(ctx context.Context, pool *pgxpool.Pool, client *engine.Client, pr
 // sequential deletes the run and executes its plan's steps again back to
 // back on one connection, returning their total time.
 func sequential(ctx context.Context, pool *pgxpool.Pool, client *engine.Client, runID int64) (time.Duration, error) {
-	plan, err := study.LoadPlan(ctx, pool, runID)
+	plan, err := (&study.Service{Pool: pool}).Plan(ctx, runID)
 	if err != nil {
 		return 0, err
 	}

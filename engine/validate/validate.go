@@ -384,8 +384,11 @@ func rateRows(base Row, d *document) ([]Row, error) {
 	}
 	var asls []asl
 	for _, g := range rr.Groups {
-		if g.Group == nil || g.Adjusted.IsNA() || g.AdjustedLower.IsNA() || g.AdjustedUpper.IsNA() || g.Events == nil {
-			return nil, fmt.Errorf("ASL %v has no standardized rate, or its events are suppressed", g.Group)
+		if g.Group == nil {
+			return nil, errors.New("the rates are not by ASL")
+		}
+		if g.Adjusted.IsNA() || g.AdjustedLower.IsNA() || g.AdjustedUpper.IsNA() || g.Events == nil {
+			return nil, fmt.Errorf("ASL %s has no standardized rate, or its events are suppressed", *g.Group)
 		}
 		if !(g.Adjusted > 0 && g.AdjustedLower > 0) {
 			return nil, fmt.Errorf("ASL %s has no events", *g.Group)

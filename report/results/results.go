@@ -11,9 +11,13 @@ import (
 // Profile depends only on the protocol, the data version and the software:
 // the same inputs give the same bytes.
 type Document struct {
-	ProtocolHash    string `json:"protocol_hash"`
-	DataVersion     int64  `json:"data_version"`
-	DataEnd         string `json:"data_end"` // YYYY-MM-DD: the last day of data used
+	ProtocolHash string `json:"protocol_hash"`
+	DataVersion  int64  `json:"data_version"`
+	DataEnd      string `json:"data_end"` // YYYY-MM-DD: the last day of data used
+	// DataEndRule says how DataEnd was chosen when not by the default (the
+	// latest event in the flows): "enrolment" (the latest end of
+	// enrolment) or "date" (the protocol's date).
+	DataEndRule     string `json:"data_end_rule,omitempty"`
 	SoftwareVersion string `json:"software_version"`
 	MinCount        int    `json:"min_count"` // counts below it are suppressed
 	// Scope lists the ASL codes the population was restricted to because
