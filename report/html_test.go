@@ -28,9 +28,9 @@ func goldenFile(t *testing.T, name string, got []byte) {
 		return
 	}
 	want, err := os.ReadFile(path)
-	require.NoError(t, err, "missing golden file: go test ./report/... -update")
+	require.NoError(t, err, "missing golden file: go test ./report ./report/chart -update")
 	if !bytes.Equal(want, got) {
-		t.Errorf("%s differs from the golden file (go test ./report/... -update rewrites it)", name)
+		t.Errorf("%s differs from the golden file (go test ./report ./report/chart -update rewrites it)", name)
 	}
 }
 

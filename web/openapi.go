@@ -46,8 +46,9 @@ var schemaTypes = map[string]any{
 	"Validation": Validation{},
 	"RunRequest": RunRequest{},
 	"RunAccepted": struct {
-		ID    int64  `json:"id"`
-		State string `json:"state"`
+		ID       int64    `json:"id"`
+		State    string   `json:"state"`
+		Warnings []string `json:"warnings"`
 	}{},
 	"Runs": struct {
 		Runs []RunSummary `json:"runs"`

@@ -15,6 +15,7 @@ import (
 	"github.com/beaver-analytics/beaver/engine/access"
 	"github.com/beaver-analytics/beaver/engine/catalog"
 	"github.com/beaver-analytics/beaver/engine/study"
+	"github.com/beaver-analytics/beaver/report/suppress"
 	"github.com/beaver-analytics/beaver/schema/errs"
 )
 
@@ -49,11 +50,16 @@ type RunView struct {
 	Error   string  `json:"error,omitempty"`
 	Percent float64 `json:"percent"`
 	// ETASeconds is the estimated time left; null until known.
-	ETASeconds     *float64             `json:"eta_seconds"`
-	ElapsedSeconds float64              `json:"elapsed_seconds"`
-	DataVersion    int64                `json:"data_version"`
-	Phases         []Phase              `json:"phases"`
-	Steps          []study.StepProgress `json:"steps"`
+	ETASeconds     *float64 `json:"eta_seconds"`
+	ElapsedSeconds float64  `json:"elapsed_seconds"`
+	DataVersion    int64    `json:"data_version"`
+	// Scope lists the ASLs the run's population was restricted to (the
+	// submitting user's data scope); empty: the whole region.
+	Scope []string `json:"scope"`
+	// Warnings are the protocol's design warnings found at submission.
+	Warnings []string             `json:"warnings"`
+	Phases   []Phase              `json:"phases"`
+	Steps    []study.StepProgress `json:"steps"`
 }
 
 // runs gives the API's view of study runs, checks that the caller may see
@@ -129,14 +135,19 @@ func (r *runs) visibleRun(ctx context.Context, u *access.User, runID int64) (*ca
 }
 
 func (r *runs) summary(ctx context.Context, runID int64) (*RunSummary, error) {
-	list, err := r.list(ctx, 0, runID, 1)
+	list, err := r.s.study.List(ctx, study.ListFilter{RunID: runID, Limit: 1})
 	if err != nil {
 		return nil, err
 	}
 	if len(list) == 0 || list[0].StudyID == 0 {
-		return nil, fmt.Errorf("%w: run %d", errs.NotFound, runID)
+		return nil, fmt.Errorf("%w: run %d", errs.NotFound, runID) // a run of the CLI has no study: not the web's
 	}
-	return &list[0], nil
+	return runSummary(list[0]), nil
+}
+
+func runSummary(run study.Run) *RunSummary {
+	return &RunSummary{ID: run.ID, StudyID: run.StudyID, State: string(run.State), Percent: run.Percent,
+		CreatedAt: run.CreatedAt, FinishedAt: run.FinishedAt, SubmittedBy: run.SubmitterName}
 }
 
 // studyOf returns a summary with the run's study (a run never changes
@@ -163,47 +174,44 @@ func (r *runs) studyOf(ctx context.Context, runID int64) (*RunSummary, error) {
 
 // last returns the newest run of a study, or nil.
 func (r *runs) last(ctx context.Context, studyID int64) (*RunSummary, error) {
-	list, err := r.list(ctx, studyID, 0, 1)
+	list, err := r.list(ctx, studyID, 1)
 	if err != nil || len(list) == 0 {
 		return nil, err
 	}
 	return &list[0], nil
 }
 
-// list reads runs of a study (or one run), newest first.
-func (r *runs) list(ctx context.Context, studyID, runID int64, limit int) ([]RunSummary, error) {
-	rows, err := r.s.cfg.Pool.Query(ctx, `SELECT r.id, coalesce(r.study_id, 0), r.state, r.created_at, r.finished_at, coalesce(u.name, ''),
-			coalesce((SELECT round(1000.0 * count(*) FILTER (WHERE st.state = 'done') / nullif(count(*), 0)) / 10
-			          FROM study_step st WHERE st.run_id = r.id), 0)::float8
-		FROM study_run r LEFT JOIN app_user u ON u.id = r.submitted_by
-		WHERE ($1 = 0 OR r.study_id = $1) AND ($2 = 0 OR r.id = $2)
-		ORDER BY r.id DESC LIMIT $3`, studyID, runID, limit)
+// list reads the runs of a study, newest first.
+func (r *runs) list(ctx context.Context, studyID int64, limit int) ([]RunSummary, error) {
+	rs, err := r.s.study.List(ctx, study.ListFilter{StudyID: studyID, Limit: limit})
 	if err != nil {
-		return nil, fmt.Errorf("web: list runs: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
-	out := []RunSummary{}
-	for rows.Next() {
-		var rs RunSummary
-		if err := rows.Scan(&rs.ID, &rs.StudyID, &rs.State, &rs.CreatedAt, &rs.FinishedAt, &rs.SubmittedBy, &rs.Percent); err != nil {
-			return nil, fmt.Errorf("web: list runs: %w", err)
-		}
-		out = append(out, rs)
+	out := make([]RunSummary, len(rs))
+	for i, run := range rs {
+		out[i] = *runSummary(run)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // view reads a run's progress into the API's shape.
 func (r *runs) view(ctx context.Context, runID, studyID int64) (*RunView, error) {
-	p, err := study.Progress(ctx, r.s.cfg.Pool, runID)
+	p, err := r.s.study.Status(ctx, runID)
 	if errors.Is(err, study.ErrNotFound) {
 		return nil, fmt.Errorf("%w: run %d", errs.NotFound, runID)
 	}
 	if err != nil {
 		return nil, err
 	}
-	v := &RunView{ID: runID, StudyID: studyID, State: p.State, Error: p.Error, Percent: p.Percent,
-		ElapsedSeconds: p.Elapsed.Seconds(), DataVersion: p.DataVersion, Steps: p.Steps, Phases: []Phase{}}
+	v := &RunView{ID: runID, StudyID: studyID, State: string(p.State), Error: p.Error, Percent: p.Percent,
+		ElapsedSeconds: p.Elapsed.Seconds(), DataVersion: p.DataVersion, Steps: p.Steps, Phases: []Phase{},
+		Scope: p.Scope, Warnings: p.Warnings}
+	if v.Scope == nil {
+		v.Scope = []string{}
+	}
+	if v.Warnings == nil {
+		v.Warnings = []string{}
+	}
 	if v.Steps == nil {
 		v.Steps = []study.StepProgress{}
 	}
@@ -228,7 +236,8 @@ func (r *runs) view(ctx context.Context, runID, studyID int64) (*RunView, error)
 }
 
 func ended(state string) bool {
-	return state == study.StateDone || state == study.StateFailed || state == study.StateCancelled
+	st := study.State(state)
+	return st == study.StateDone || st == study.StateFailed || st == study.StateCancelled
 }
 
 func (s *Server) submitRun(c *echo.Context) error {
@@ -251,19 +260,22 @@ func (s *Server) submitRun(c *echo.Context) error {
 	if s.cfg.River == nil {
 		return fmt.Errorf("%w: this server cannot start runs (no job queue)", errs.Unavailable)
 	}
-	runID, err := study.SubmitWith(ctx, s.cfg.Pool, s.cfg.River, st.Protocol, study.SubmitOptions{Params: req.Params, SubmittedBy: u.ID})
+	sub, err := s.study.Submit(ctx, study.SubmitRequest{Protocol: st.Protocol, Params: req.Params, StudyID: st.ID,
+		SubmittedBy: u.ID, Scope: u.Scope})
 	if err != nil {
 		return asProtocolErrors(err)
 	}
-	if _, err := s.cfg.Pool.Exec(ctx, "UPDATE study_run SET study_id = $1 WHERE id = $2", st.ID, runID); err != nil {
-		return fmt.Errorf("web: link run %d to study %d: %w", runID, st.ID, err)
-	}
-	s.audit(c, "run_submit", st.Name, map[string]any{"study_id": st.ID, "run_id": runID, "version": st.Version})
+	runID := sub.RunID
+	s.audit(c, "run_submit", st.Name, map[string]any{"study_id": st.ID, "run_id": runID, "version": st.Version, "scope": u.Scope})
 	sum, err := s.runs.summary(ctx, runID)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusAccepted, map[string]any{"id": runID, "state": sum.State})
+	warnings := sub.Warnings
+	if warnings == nil {
+		warnings = []string{}
+	}
+	return c.JSON(http.StatusAccepted, map[string]any{"id": runID, "state": sum.State, "warnings": warnings})
 }
 
 func (s *Server) listRuns(c *echo.Context) error {
@@ -275,7 +287,7 @@ func (s *Server) listRuns(c *echo.Context) error {
 	if _, err := s.studies.Get(ctx, currentUser(c), id); err != nil {
 		return err
 	}
-	list, err := s.runs.list(ctx, id, 0, 200)
+	list, err := s.runs.list(ctx, id, 200)
 	if err != nil {
 		return err
 	}
@@ -321,7 +333,7 @@ func (s *Server) cancelRun(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := study.Cancel(c.Request().Context(), s.cfg.Pool, s.cfg.River, id); err != nil {
+	if err := s.study.Cancel(c.Request().Context(), id); err != nil {
 		return err
 	}
 	s.runs.forget(id)
@@ -338,7 +350,7 @@ func (s *Server) deleteRun(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := study.Delete(c.Request().Context(), s.cfg.Pool, s.cfg.River, id); err != nil {
+	if err := s.study.Delete(c.Request().Context(), id); err != nil {
 		return err
 	}
 	s.runs.forget(id)
@@ -346,7 +358,9 @@ func (s *Server) deleteRun(c *echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-// resultsOf returns the stored results document of a visible run.
+// resultsOf returns the results document of a visible run as served:
+// with primary and complementary suppression at the current minimum cell
+// count (report/suppress), whatever it was when the run was computed.
 func (s *Server) resultsOf(c *echo.Context) (int64, *catalog.Study, []byte, error) {
 	ctx := c.Request().Context()
 	id, err := idParam(c, "id")
@@ -357,12 +371,21 @@ func (s *Server) resultsOf(c *echo.Context) (int64, *catalog.Study, []byte, erro
 	if err != nil {
 		return 0, nil, nil, err
 	}
-	b, err := study.Results(ctx, s.cfg.Pool, id)
+	doc, err := s.study.Results(ctx, id)
 	if errors.Is(err, study.ErrNoResults) {
 		return 0, nil, nil, fmt.Errorf("%w: run %d has no results: it has not ended done", errs.Conflict, id)
 	}
 	if err != nil {
 		return 0, nil, nil, err
+	}
+	settings, err := s.accounts.Settings(ctx)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	suppress.Document(doc, int64(settings.MinCount))
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return 0, nil, nil, fmt.Errorf("web: encode results of run %d: %w", id, err)
 	}
 	return id, st, b, nil
 }

@@ -128,6 +128,17 @@ func TestScenario(t *testing.T) {
 	require.Equal(t, strconv.FormatInt(firstPersons, 10), rows[1][col], "the XLSX holds the document's number")
 	require.Greater(t, len(book.GetSheetList()), 3, "one sheet per table")
 
+	// At k = 10 (an admin's setting) the served document, CSV and XLSX hold
+	// no count from 1 to 9.
+	f.admin.json(t, http.MethodPut, "/api/v1/settings", map[string]any{"min_count": 10}, http.StatusOK, nil)
+	status, served := f.ana.do(t, http.MethodGet, fmt.Sprintf("/api/v1/runs/%d/results", runID), nil)
+	require.Equal(t, http.StatusOK, status)
+	require.Empty(t, smallCounts(t, served, 10))
+	require.Contains(t, string(served), `"min_count":10`)
+	status, csv10 := f.ana.do(t, http.MethodGet, fmt.Sprintf("/api/v1/runs/%d/results.csv", runID), nil)
+	require.Equal(t, http.StatusOK, status)
+	require.NotContains(t, string(csv10), "\nmin_count,5\n")
+
 	// Another analyst: every route of the study and the run is a 404.
 	for _, p := range []string{
 		fmt.Sprintf("/api/v1/studies/%d", studyID), fmt.Sprintf("/api/v1/studies/%d/runs", studyID),
@@ -190,4 +201,37 @@ func TestScenario(t *testing.T) {
 			require.False(t, bytes.Contains(b, []byte(id)), "response %d holds the identifier %s", i, id)
 		}
 	}
+}
+
+// countKeys are the members of a results document that hold counts.
+var countKeys = map[string]bool{"persons": true, "entries": true, "n": true, "events": true, "n_risk": true, "count": true, "missing": true}
+
+// smallCounts lists every count from 1 to k-1 in a JSON document.
+func smallCounts(t testing.TB, b []byte, k float64) []string {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	require.NoError(t, dec.Decode(&v))
+	var out []string
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for key, val := range x {
+				if n, ok := val.(json.Number); ok && countKeys[key] {
+					if f, _ := n.Float64(); f >= 1 && f < k {
+						out = append(out, path+"."+key+"="+n.String())
+					}
+				}
+				walk(path+"."+key, val)
+			}
+		case []any:
+			for i, e := range x {
+				walk(fmt.Sprintf("%s[%d]", path, i), e)
+			}
+		}
+	}
+	walk("", v)
+	return out
 }

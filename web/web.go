@@ -28,6 +28,7 @@ import (
 	"github.com/beaver-analytics/beaver/engine"
 	"github.com/beaver-analytics/beaver/engine/access"
 	"github.com/beaver-analytics/beaver/engine/catalog"
+	"github.com/beaver-analytics/beaver/engine/study"
 	"github.com/beaver-analytics/beaver/schema/errs"
 )
 
@@ -76,6 +77,7 @@ type Server struct {
 	limiter  *limiter
 	codes    *codeIndex
 	runs     *runs
+	study    *study.Service
 }
 
 // New builds the server and registers the route table.
@@ -96,6 +98,7 @@ func New(cfg Config) *Server {
 		studies:  &catalog.Service{Pool: cfg.Pool},
 		limiter:  newLimiter(lim),
 		codes:    &codeIndex{pool: cfg.Pool},
+		study:    &study.Service{Pool: cfg.Pool, River: cfg.River, Logger: cfg.Logger},
 	}
 	s.runs = newRuns(s)
 	e := s.echo

@@ -15,11 +15,15 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/beaver-analytics/beaver/engine/study"
 	"github.com/beaver-analytics/beaver/stats/statscli"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version is set at build time with -ldflags "-X main.version=..." (make
+// build sets it from git describe). run hands it to study.Version, so that
+// `beaver version` and the results documents say the same; empty, both
+// read the Go build information.
+var version string
 
 type subcommand struct {
 	summary string
@@ -37,7 +41,7 @@ func init() {
 	subcommands["user"] = subcommand{"manage users: beaver user add NAME --role admin|analyst", runUser}
 	subcommands["stats"] = subcommand{"fit a model on a CSV file and print JSON (docs/stats-cli.md)", nil}
 	subcommands["version"] = subcommand{"print the version", func(context.Context, []string) error {
-		fmt.Println("beaver", version)
+		fmt.Println(study.SoftwareVersion())
 		return nil
 	}}
 }
@@ -56,6 +60,7 @@ func main() {
 }
 
 func run(args []string) int {
+	study.Version = version
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(os.Stdout)
 		if len(args) == 0 {

@@ -4,16 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/beaver-analytics/beaver/engine"
 	"github.com/beaver-analytics/beaver/engine/study"
+	"github.com/beaver-analytics/beaver/report"
+	"github.com/beaver-analytics/beaver/report/results"
 )
 
 func init() {
@@ -81,7 +83,7 @@ func runStudyRun(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	active, err := study.WorkersActive(ctx, db.Pool)
+	active, err := (&study.Service{Pool: db.Pool}).WorkersActive(ctx)
 	if err != nil {
 		return err
 	}
@@ -92,11 +94,19 @@ func runStudyRun(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	runID, err := study.SubmitWith(ctx, db.Pool, client, protocol, study.SubmitOptions{Params: params, Explain: *explainFlag})
+	svc := &study.Service{Pool: db.Pool, River: client, Logger: logger}
+	sub, err := svc.Submit(ctx, study.SubmitRequest{Protocol: protocol, Params: params, Explain: *explainFlag})
+	if errors.Is(err, study.ErrNoData) {
+		return fmt.Errorf("%w: run `beaver etl load` or `beaver synth --load` first", err)
+	}
 	if err != nil {
 		return err
 	}
+	runID := sub.RunID
 	fmt.Fprintf(os.Stderr, "study run %d submitted\n", runID)
+	for _, w := range sub.Warnings {
+		fmt.Fprintf(os.Stderr, "warning: %s\n", w)
+	}
 	if inProcess {
 		logger.Info("no beaver serve or worker is running on this database: working the run in this process")
 		if err := client.Start(ctx); err != nil {
@@ -109,9 +119,9 @@ func runStudyRun(ctx context.Context, args []string) error {
 		}()
 	}
 	if !*waitFlag && !inProcess {
-		return printProgress(ctx, db, runID, *jsonOut)
+		return printProgress(ctx, svc, runID, *jsonOut)
 	}
-	p, err := waitRun(ctx, db, runID)
+	p, err := waitRun(ctx, svc, runID)
 	if err != nil {
 		return err
 	}
@@ -121,7 +131,7 @@ func runStudyRun(ctx context.Context, args []string) error {
 		}
 		return fmt.Errorf("run %d %s: %s", runID, p.State, p.Error)
 	}
-	doc, err := study.Results(ctx, db.Pool, runID)
+	doc, err := svc.ResultsJSON(ctx, runID)
 	if err != nil {
 		return err
 	}
@@ -133,16 +143,10 @@ func runStudyRun(ctx context.Context, args []string) error {
 
 // waitRun polls the run's progress until it ends, drawing a bar on stderr
 // when it is a terminal.
-func waitRun(ctx context.Context, db *database, runID int64) (*study.RunProgress, error) {
+func waitRun(ctx context.Context, svc *study.Service, runID int64) (*study.Progress, error) {
 	fi, err := os.Stderr.Stat()
 	bar := err == nil && fi.Mode()&os.ModeCharDevice != 0
-	tick := time.NewTicker(200 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		p, err := study.Progress(ctx, db.Pool, runID)
-		if err != nil {
-			return nil, err
-		}
+	p, err := svc.Wait(ctx, runID, func(p *study.Progress) {
 		if bar {
 			const width = 30
 			n := int(p.Percent / 100 * width)
@@ -152,19 +156,15 @@ func waitRun(ctx context.Context, db *database, runID int64) (*study.RunProgress
 				fmt.Fprintln(os.Stderr)
 			}
 		}
-		if p.Ended() {
-			return p, nil
-		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("stopped waiting; run %d goes on (beaver study status %d): %w", runID, runID, ctx.Err())
-		case <-tick.C:
-		}
+	})
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("stopped waiting; run %d goes on (beaver study status %d): %w", runID, runID, ctx.Err())
 	}
+	return p, err
 }
 
-func printProgress(ctx context.Context, db *database, runID int64, asJSON bool) error {
-	p, err := study.Progress(ctx, db.Pool, runID)
+func printProgress(ctx context.Context, svc *study.Service, runID int64, asJSON bool) error {
+	p, err := svc.Status(ctx, runID)
 	if err != nil {
 		return err
 	}
@@ -172,7 +172,7 @@ func printProgress(ctx context.Context, db *database, runID int64, asJSON bool) 
 }
 
 // writeProgress prints a run's progress as JSON or as a summary.
-func writeProgress(w io.Writer, p *study.RunProgress, asJSON bool) error {
+func writeProgress(w io.Writer, p *study.Progress, asJSON bool) error {
 	if asJSON {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -183,6 +183,9 @@ func writeProgress(w io.Writer, p *study.RunProgress, asJSON bool) error {
 		bytesText(p.DiskBytes), p.DataVersion, p.Schema)
 	if p.Error != "" {
 		fmt.Fprintf(w, "error: %s\n", p.Error)
+	}
+	for _, x := range p.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", x)
 	}
 	for _, s := range p.Steps {
 		line := fmt.Sprintf("  %-32s %-10s", s.Name, s.State)
@@ -200,7 +203,7 @@ func writeProgress(w io.Writer, p *study.RunProgress, asJSON bool) error {
 }
 
 // etaText says the estimated time left, or that there is none yet.
-func etaText(p *study.RunProgress) string {
+func etaText(p *study.Progress) string {
 	switch {
 	case p.Ended():
 		return "ended"
@@ -253,21 +256,21 @@ func runStudyStatus(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	return printProgress(ctx, db, id, *jsonOut)
+	return printProgress(ctx, &study.Service{Pool: db.Pool}, id, *jsonOut)
 }
 
 func runStudyCancel(ctx context.Context, args []string) error {
-	return onRun(ctx, "cancel", args, func(db *database, client *engine.Client, id int64) error {
-		if err := study.Cancel(ctx, db.Pool, client, id); err != nil {
+	return onRun(ctx, "cancel", args, func(svc *study.Service, id int64) error {
+		if err := svc.Cancel(ctx, id); err != nil {
 			return err
 		}
-		return printProgress(ctx, db, id, false)
+		return printProgress(ctx, svc, id, false)
 	})
 }
 
 func runStudyDelete(ctx context.Context, args []string) error {
-	return onRun(ctx, "delete", args, func(db *database, client *engine.Client, id int64) error {
-		if err := study.Delete(ctx, db.Pool, client, id); err != nil {
+	return onRun(ctx, "delete", args, func(svc *study.Service, id int64) error {
+		if err := svc.Delete(ctx, id); err != nil {
 			return err
 		}
 		fmt.Printf("run %d deleted with its tables\n", id)
@@ -276,8 +279,8 @@ func runStudyDelete(ctx context.Context, args []string) error {
 }
 
 // onRun is `beaver study VERB RUN`: it opens the database and an insert-only
-// River client, and calls fn with the run's id.
-func onRun(ctx context.Context, verb string, args []string, fn func(*database, *engine.Client, int64) error) error {
+// River client, and calls fn with the study service on them and the run's id.
+func onRun(ctx context.Context, verb string, args []string, fn func(*study.Service, int64) error) error {
 	fs := newFlagSet("study "+verb, "study "+verb+" RUN")
 	var c common
 	c.register(fs)
@@ -298,7 +301,7 @@ func onRun(ctx context.Context, verb string, args []string, fn func(*database, *
 	if err != nil {
 		return err
 	}
-	return fn(db, client, id)
+	return fn(&study.Service{Pool: db.Pool, River: client, Logger: logger}, id)
 }
 
 func runStudyResults(ctx context.Context, args []string) error {
@@ -319,7 +322,7 @@ func runStudyResults(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	doc, err := study.Results(ctx, db.Pool, id)
+	doc, err := (&study.Service{Pool: db.Pool}).ResultsJSON(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -337,197 +340,9 @@ func writeResults(w io.Writer, doc []byte, asJSON bool) error {
 		_, err := w.Write(buf.Bytes())
 		return err
 	}
-	var d struct {
-		ProtocolHash    string `json:"protocol_hash"`
-		DataVersion     int64  `json:"data_version"`
-		DataEnd         string `json:"data_end"`
-		SoftwareVersion string `json:"software_version"`
-		Attrition       []struct {
-			Label            string
-			Persons, Entries *int64
-		} `json:"attrition"`
-		Analyses map[string]struct {
-			Kind   string          `json:"kind"`
-			Form   string          `json:"form"`
-			Error  string          `json:"error"`
-			Result json.RawMessage `json:"result"`
-		} `json:"analyses"`
-		Warnings []string `json:"warnings"`
+	d, err := results.Decode(doc)
+	if err != nil {
+		return err
 	}
-	if err := json.Unmarshal(doc, &d); err != nil {
-		return fmt.Errorf("read the results document: %w", err)
-	}
-	count := func(n *int64) string {
-		if n == nil {
-			return fmt.Sprintf("<%d", study.MinCount)
-		}
-		return strconv.FormatInt(*n, 10)
-	}
-	fmt.Fprintf(w, "protocol %s, data version %d (data end %s), %s\n", d.ProtocolHash, d.DataVersion, d.DataEnd, d.SoftwareVersion)
-	fmt.Fprintln(w, "attrition:")
-	for _, l := range d.Attrition {
-		fmt.Fprintf(w, "  %-48s %8s persons %8s entries\n", l.Label, count(l.Persons), count(l.Entries))
-	}
-	names := make([]string, 0, len(d.Analyses))
-	for n := range d.Analyses {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		a := d.Analyses[n]
-		fmt.Fprintf(w, "%s (%s):", n, a.Kind)
-		if a.Error != "" {
-			fmt.Fprintf(w, " not computed: %s\n", a.Error)
-			continue
-		}
-		writeAnalysis(w, a.Kind, a.Form, a.Result, "  ")
-	}
-	for _, x := range d.Warnings {
-		fmt.Fprintf(w, "warning: %s\n", x)
-	}
-	return nil
-}
-
-// writeAnalysis prints the key numbers of one analysis's result after its
-// heading: HR with CI per term (cox), OR (logistic), coefficients
-// (linear), rates with CI per group, medians (Kaplan-Meier); a stratified
-// result class by class.
-func writeAnalysis(w io.Writer, kind, form string, result json.RawMessage, indent string) {
-	count := func(n *int64) string {
-		if n == nil {
-			return fmt.Sprintf("<%d", study.MinCount)
-		}
-		return strconv.FormatInt(*n, 10)
-	}
-	var strata struct {
-		StratifyBy *string `json:"stratify_by"`
-		Classes    []struct {
-			Class  string
-			N      *int64
-			Error  string
-			Result json.RawMessage
-		}
-	}
-	if json.Unmarshal(result, &strata) == nil && strata.StratifyBy != nil {
-		fmt.Fprintf(w, " stratified by %s\n", *strata.StratifyBy)
-		for _, c := range strata.Classes {
-			fmt.Fprintf(w, "%s%s = %s (%s rows):", indent, *strata.StratifyBy, c.Class, count(c.N))
-			if c.Error != "" {
-				fmt.Fprintf(w, " not computed: %s\n", c.Error)
-				continue
-			}
-			writeAnalysis(w, kind, form, c.Result, indent+"  ")
-		}
-		return
-	}
-	switch kind {
-	case "attrition":
-		fmt.Fprintln(w, " the attrition above")
-	case "cox":
-		var r struct {
-			N, Events    *int64
-			Coefficients []struct {
-				Term string
-				Hr   *float64 `json:"hr"`
-				Lo   *float64 `json:"hr_lower"`
-				Hi   *float64 `json:"hr_upper"`
-				P    *float64 `json:"p"`
-			}
-		}
-		_ = json.Unmarshal(result, &r)
-		fmt.Fprintf(w, " %s, %s rows, %s events\n", form, count(r.N), count(r.Events))
-		for _, c := range r.Coefficients {
-			fmt.Fprintf(w, "%s%-32s HR %s (%s to %s), p %s\n", indent, c.Term, fnum(c.Hr), fnum(c.Lo), fnum(c.Hi), fnum(c.P))
-		}
-	case "logistic":
-		var r struct {
-			N            *int64
-			Coefficients []struct {
-				Term string
-				OR   *float64 `json:"or"`
-				Lo   *float64 `json:"or_lower"`
-				Hi   *float64 `json:"or_upper"`
-				P    *float64 `json:"p"`
-			}
-		}
-		_ = json.Unmarshal(result, &r)
-		fmt.Fprintf(w, " %s rows\n", count(r.N))
-		for _, c := range r.Coefficients {
-			fmt.Fprintf(w, "%s%-32s OR %s (%s to %s), p %s\n", indent, c.Term, fnum(c.OR), fnum(c.Lo), fnum(c.Hi), fnum(c.P))
-		}
-	case "linear":
-		var r struct {
-			N            *int64
-			RSquared     *float64 `json:"r_squared"`
-			Coefficients []struct {
-				Term string
-				Coef *float64 `json:"coef"`
-				SE   *float64 `json:"se"`
-				P    *float64 `json:"p"`
-			}
-		}
-		_ = json.Unmarshal(result, &r)
-		fmt.Fprintf(w, " %s rows, R² %s\n", count(r.N), fnum(r.RSquared))
-		for _, c := range r.Coefficients {
-			fmt.Fprintf(w, "%s%-32s %s (SE %s), p %s\n", indent, c.Term, fnum(c.Coef), fnum(c.SE), fnum(c.P))
-		}
-	case "rates":
-		var r struct {
-			Per          float64 `json:"per"`
-			TimeUnit     string  `json:"time_unit"`
-			Standardized bool    `json:"standardized"`
-			Groups       []struct {
-				Group      *string
-				Events     *int64
-				PersonTime *float64 `json:"persontime"`
-				Crude      *float64 `json:"crude"`
-				CrudeLo    *float64 `json:"crude_lower"`
-				CrudeHi    *float64 `json:"crude_upper"`
-				Adj        *float64 `json:"adjusted"`
-				AdjLo      *float64 `json:"adjusted_lower"`
-				AdjHi      *float64 `json:"adjusted_upper"`
-			}
-		}
-		_ = json.Unmarshal(result, &r)
-		fmt.Fprintf(w, " per %s %s\n", strconv.FormatFloat(r.Per, 'f', -1, 64), r.TimeUnit)
-		for _, g := range r.Groups {
-			name := "all"
-			if g.Group != nil {
-				name = *g.Group
-			}
-			line := fmt.Sprintf("%s%-16s %8s events %10s %s, crude %s (%s to %s)", indent, name, count(g.Events), fnum(g.PersonTime),
-				r.TimeUnit, fnum(g.Crude), fnum(g.CrudeLo), fnum(g.CrudeHi))
-			if r.Standardized {
-				line += fmt.Sprintf(", standardized %s (%s to %s)", fnum(g.Adj), fnum(g.AdjLo), fnum(g.AdjHi))
-			}
-			fmt.Fprintln(w, line)
-		}
-	case "kaplan_meier":
-		var r struct {
-			Groups []struct {
-				Group     *string
-				N, Events *int64
-				Median    *float64
-			}
-		}
-		_ = json.Unmarshal(result, &r)
-		fmt.Fprintln(w)
-		for _, g := range r.Groups {
-			name := "all"
-			if g.Group != nil {
-				name = *g.Group
-			}
-			fmt.Fprintf(w, "%s%-16s %8s entries %8s events, median %s\n", indent, name, count(g.N), count(g.Events), fnum(g.Median))
-		}
-	default:
-		fmt.Fprintln(w, " see --json")
-	}
-}
-
-// fnum formats a nullable number of a results document.
-func fnum(v *float64) string {
-	if v == nil {
-		return "NA"
-	}
-	return strconv.FormatFloat(*v, 'g', 4, 64)
+	return report.Text(w, d)
 }

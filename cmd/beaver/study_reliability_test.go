@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"os"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"github.com/beaver-analytics/beaver/engine/study"
 	"github.com/beaver-analytics/beaver/schema/pgserver"
 	"github.com/beaver-analytics/beaver/schema/pgtest"
 )
@@ -36,8 +38,7 @@ func referenceResults(t *testing.T, pool *pgxpool.Pool, url string, protocols ..
 	for _, p := range protocols {
 		o, code := runBeaver(t, "", "study", "run", p, "--wait", "--database-url", url)
 		require.Equal(t, 0, code, o)
-		var id int64
-		require.NoError(t, pool.QueryRow(context.Background(), "SELECT max(id) FROM study_run").Scan(&id))
+		id := lastRun(t, pool)
 		out = append(out, documentOf(t, pool, id))
 		o, code = runBeaver(t, "", "study", "delete", strconv.FormatInt(id, 10), "--database-url", url)
 		require.Equal(t, 0, code, o)
@@ -48,9 +49,33 @@ func referenceResults(t *testing.T, pool *pgxpool.Pool, url string, protocols ..
 // documentOf is a run's results document without its profile.
 func documentOf(t *testing.T, pool *pgxpool.Pool, runID int64) string {
 	t.Helper()
-	var s string
-	require.NoError(t, pool.QueryRow(context.Background(), "SELECT (results - 'profile')::text FROM study_run WHERE id = $1", runID).Scan(&s))
-	return s
+	doc, err := (&study.Service{Pool: pool}).Results(context.Background(), runID)
+	require.NoError(t, err)
+	doc.Profile = nil
+	b, err := json.Marshal(doc)
+	require.NoError(t, err)
+	return string(b)
+}
+
+// lastRun is the id of the newest run.
+func lastRun(t *testing.T, pool *pgxpool.Pool) int64 {
+	t.Helper()
+	runs, err := (&study.Service{Pool: pool}).List(context.Background(), study.ListFilter{Limit: 1})
+	require.NoError(t, err)
+	require.NotEmpty(t, runs)
+	return runs[0].ID
+}
+
+// runState reads a run's state.
+func runState(ctx context.Context, pool *pgxpool.Pool, runID int64) (study.State, error) {
+	runs, err := (&study.Service{Pool: pool}).List(ctx, study.ListFilter{RunID: runID})
+	if err != nil {
+		return "", err
+	}
+	if len(runs) == 0 {
+		return "", study.ErrNotFound
+	}
+	return runs[0].State, nil
 }
 
 // startWorker starts `beaver worker` and waits until it works jobs.
@@ -70,9 +95,7 @@ func submit(t *testing.T, pool *pgxpool.Pool, url, protocol string) int64 {
 	t.Helper()
 	out, code := runBeaver(t, "", "study", "run", protocol, "--json", "--database-url", url)
 	require.Equal(t, 0, code, out)
-	var id int64
-	require.NoError(t, pool.QueryRow(context.Background(), "SELECT max(id) FROM study_run").Scan(&id))
-	return id
+	return lastRun(t, pool)
 }
 
 // waitEnded polls a run until it ends and returns its state; logs is what
@@ -81,10 +104,9 @@ func waitEnded(t *testing.T, pool *pgxpool.Pool, runID int64, within time.Durati
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
-		var state string
-		err := pool.QueryRow(context.Background(), "SELECT state FROM study_run WHERE id = $1", runID).Scan(&state)
-		if err == nil && state != "queued" && state != "running" {
-			return state
+		state, err := runState(context.Background(), pool, runID)
+		if err == nil && state.Ended() {
+			return string(state)
 		}
 		require.True(t, time.Now().Before(deadline), "run %d not ended within %s (last error %v):\n%s", runID, within, err, logs())
 		time.Sleep(100 * time.Millisecond)
@@ -217,8 +239,9 @@ func TestStudyTwoRunsAtOnce(t *testing.T) {
 	// The second is under way while the first is, as a rule (the log says):
 	// River takes the jobs of both runs in the order they were enqueued.
 	waitMidRun(t, pool, b, w.Stderr)
-	var aEnded bool
-	require.NoError(t, pool.QueryRow(ctx, "SELECT state NOT IN ('queued', 'running') FROM study_run WHERE id = $1", a).Scan(&aEnded))
+	aState, err := runState(ctx, pool, a)
+	require.NoError(t, err)
+	aEnded := aState.Ended()
 	require.Equal(t, "done", waitEnded(t, pool, a, 3*time.Minute, w.Stderr), w.Stderr())
 	require.Equal(t, "done", waitEnded(t, pool, b, 3*time.Minute, w.Stderr), w.Stderr())
 	t.Logf("run %d had ended when run %d was under way: %v", a, b, aEnded)

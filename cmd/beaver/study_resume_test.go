@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"github.com/beaver-analytics/beaver/engine/study"
 	"github.com/beaver-analytics/beaver/schema/pgtest"
 )
 
@@ -63,8 +64,7 @@ func TestStudyResumesAfterKill(t *testing.T) {
 	// run would reuse all its steps and run none.
 	out, code = runBeaver(t, "", "study", "run", example, "--wait", "--database-url", url)
 	require.Equal(t, 0, code, out)
-	var ref string
-	require.NoError(t, pool.QueryRow(ctx, "SELECT (results - 'profile')::text FROM study_run WHERE id = 1").Scan(&ref))
+	ref := documentOf(t, pool, 1)
 	out, code = runBeaver(t, "", "study", "delete", "1", "--database-url", url)
 	require.Equal(t, 0, code, out)
 
@@ -111,16 +111,18 @@ func TestStudyResumesAfterKill(t *testing.T) {
 	killedAt := time.Now()
 
 	deadline := killedAt.Add(60 * time.Second)
-	var state string
+	var state study.State
 	for {
-		require.NoError(t, pool.QueryRow(ctx, "SELECT state FROM study_run WHERE id = $1", runID).Scan(&state))
-		if state != "queued" && state != "running" {
+		var err error
+		state, err = runState(ctx, pool, runID)
+		require.NoError(t, err)
+		if state.Ended() {
 			break
 		}
 		require.True(t, time.Now().Before(deadline), "run %d not done within a minute of the kill:\n%s", runID, w.Stderr())
 		time.Sleep(100 * time.Millisecond)
 	}
-	require.Equal(t, "done", state, w.Stderr())
+	require.Equal(t, study.StateDone, state, w.Stderr())
 	t.Logf("resumed and done %s after the kill (step %s was running)", time.Since(killedAt).Round(time.Millisecond), killed)
 
 	after, running := doneSteps(t, pool, runID)
@@ -133,8 +135,7 @@ func TestStudyResumesAfterKill(t *testing.T) {
 	require.Contains(t, after, killed)
 	require.GreaterOrEqual(t, after[killed].Attempts, 2, "step %s", killed)
 
-	var got string
-	require.NoError(t, pool.QueryRow(ctx, "SELECT (results - 'profile')::text FROM study_run WHERE id = $1", runID).Scan(&got))
+	got := documentOf(t, pool, runID)
 	require.Equal(t, ref, got, "results of the resumed run differ from the uninterrupted run's")
 	terminate(t, w)
 }

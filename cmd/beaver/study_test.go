@@ -2,6 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -94,4 +97,45 @@ func TestStudyResults(t *testing.T) {
 	out, code = runBeaver(t, "", "study", "results", "99", "--database-url", url)
 	require.Equal(t, 1, code, out)
 	require.Contains(t, out, "no such run")
+}
+
+// TestStudyWarnings: the protocol's design warnings (cohort.Check) are
+// printed by `beaver study run` at submission, and by `study status` and
+// `study results` (issue 15, point 1: they were never shown); a database
+// without data says what to run, which the engine's error does not.
+func TestStudyWarnings(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	b, err := os.ReadFile("../../docs/examples/hip-fracture-rates.json")
+	require.NoError(t, err)
+	var p map[string]any
+	require.NoError(t, json.Unmarshal(b, &p))
+	phases := p["phases"].(map[string]any)
+	covs := phases["covariates"].([]any)
+	extra := map[string]any{}
+	for k, v := range covs[0].(map[string]any) {
+		extra[k] = v
+	}
+	extra["name"] = "unused_copy"
+	phases["covariates"] = append(covs, extra)
+	b, err = json.Marshal(p)
+	require.NoError(t, err)
+	file := filepath.Join(t.TempDir(), "protocol.json")
+	require.NoError(t, os.WriteFile(file, b, 0o644))
+
+	out, code := runBeaver(t, "", "study", "run", file, "--database-url", url)
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "no data has been imported yet: run `beaver etl load` or `beaver synth --load` first")
+
+	out, code = runBeaver(t, "", "synth", "--persons", "200", "--years", "8", "--seed", "4", "--load", "--database-url", url)
+	require.Equal(t, 0, code, out)
+	want := fmt.Sprintf(`warning: phases.covariates[%d]: covariate "unused_copy" is not used by any analysis or transformation`, len(covs))
+	out, code = runBeaver(t, "", "study", "run", file, "--wait", "--database-url", url)
+	require.Equal(t, 0, code, out)
+	require.Equal(t, 2, strings.Count(out, want), "at submission and in the results: %s", out)
+	for _, cmd := range []string{"status", "results"} {
+		out, code = runBeaver(t, "", "study", cmd, "1", "--database-url", url)
+		require.Equal(t, 0, code, out)
+		require.Contains(t, out, want, cmd)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/beaver-analytics/beaver/cohort"
+	"github.com/beaver-analytics/beaver/report/results"
 	"github.com/beaver-analytics/beaver/stats"
 )
 
@@ -17,12 +18,8 @@ import (
 // "suppressed": true, so that users see aggregates only.
 const MinCount = 5
 
-// Count is a count of persons, entries or events that is null when
-// suppressed (below MinCount).
-type Count = *int64
-
 // suppress returns n, or nil and true when n is below MinCount.
-func suppress(n int64) (Count, bool) {
+func suppress(n int64) (results.Count, bool) {
 	if n < MinCount {
 		return nil, true
 	}
@@ -42,18 +39,8 @@ func partitionTables(plan *cohort.Plan, base string) ([]string, error) {
 	return out, nil
 }
 
-// AttritionLine is what remains after one line of the attrition table,
-// summed over partitions.
-type AttritionLine struct {
-	Line       int    `json:"line"`
-	Label      string `json:"label"`
-	Persons    Count  `json:"persons"`
-	Entries    Count  `json:"entries"`
-	Suppressed bool   `json:"suppressed,omitempty"`
-}
-
 // attrition sums the attrition tables of all partitions line by line.
-func attrition(f *frame) []AttritionLine {
+func attrition(f *frame) []results.AttritionLine {
 	type acc struct {
 		label            string
 		persons, entries int64
@@ -77,12 +64,12 @@ func attrition(f *frame) []AttritionLine {
 		lines = append(lines, l)
 	}
 	slices.Sort(lines)
-	out := make([]AttritionLine, len(lines))
+	out := make([]results.AttritionLine, len(lines))
 	for k, l := range lines {
 		a := byLine[l]
 		p, sp := suppress(a.persons)
 		e, se := suppress(a.entries)
-		out[k] = AttritionLine{Line: l, Label: a.label, Persons: p, Entries: e, Suppressed: sp || se}
+		out[k] = results.AttritionLine{Line: l, Label: a.label, Persons: p, Entries: e, Suppressed: sp || se}
 	}
 	return out
 }
@@ -277,23 +264,14 @@ func coxFit(f *frame, keep []int, a cohort.Analysis, refs map[string]string, pre
 	return res, warns, nil
 }
 
-// CoxView is a Cox result as shown in a results document: the stats
-// shape, with the row and event counts null below MinCount.
-type CoxView struct {
-	*stats.CoxResult
-	N          Count `json:"n"`
-	Events     Count `json:"events"`
-	Suppressed bool  `json:"suppressed,omitempty"`
-}
-
 // coxView suppresses the small counts of a Cox result.
-func coxView(r *stats.CoxResult) *CoxView {
+func coxView(r *stats.CoxResult) *results.Cox {
 	if r == nil {
 		return nil
 	}
 	n, sn := suppress(int64(r.N))
 	e, se := suppress(int64(r.Events))
-	return &CoxView{CoxResult: r, N: n, Events: e, Suppressed: sn || se}
+	return &results.Cox{CoxResult: r, N: n, Events: e, Suppressed: sn || se}
 }
 
 // countWords writes a count for a message, hiding small ones.
@@ -304,39 +282,8 @@ func countWords(n int64) string {
 	return strconv.FormatInt(n, 10)
 }
 
-// KMGroup is one Kaplan-Meier curve with small counts suppressed: N and
-// Events null below MinCount, and per step only the time, the survival and
-// its interval, and the number at risk (null below MinCount).
-type KMGroup struct {
-	Group       *string      `json:"group"`
-	N           Count        `json:"n"`
-	Events      Count        `json:"events"`
-	Suppressed  bool         `json:"suppressed,omitempty"`
-	Median      stats.Float  `json:"median"`
-	MedianLower stats.Float  `json:"median_lower"`
-	MedianUpper stats.Float  `json:"median_upper"`
-	Steps       []KMStepView `json:"steps"`
-}
-
-// KMStepView is a step of a suppressed Kaplan-Meier curve.
-type KMStepView struct {
-	Time       float64     `json:"time"`
-	NRisk      Count       `json:"n_risk"`
-	Surv       stats.Float `json:"surv"`
-	Lower      stats.Float `json:"lower"`
-	Upper      stats.Float `json:"upper"`
-	Suppressed bool        `json:"suppressed,omitempty"`
-}
-
-// KMView is a Kaplan-Meier result as shown in a results document.
-type KMView struct {
-	ConfType  string    `json:"conf_type"`
-	ConfLevel float64   `json:"conf_level"`
-	Groups    []KMGroup `json:"groups"`
-}
-
 // kaplanMeier fits the curves of an outcome by a covariate.
-func kaplanMeier(f *frame, a cohort.Analysis) (*KMView, error) {
+func kaplanMeier(f *frame, a cohort.Analysis) (*results.KaplanMeier, error) {
 	tcol, ecol := f.cols["out_"+a.Outcome+"_time"], f.cols["out_"+a.Outcome+"_event"]
 	if tcol == nil || ecol == nil {
 		return nil, fmt.Errorf("outcome %q is not in the analysis dataset", a.Outcome)
@@ -373,15 +320,15 @@ func kaplanMeier(f *frame, a cohort.Analysis) (*KMView, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &KMView{ConfType: res.ConfType, ConfLevel: res.ConfLevel}
+	v := &results.KaplanMeier{ConfType: res.ConfType, ConfLevel: res.ConfLevel}
 	for _, c := range res.Groups {
 		n, sn := suppress(int64(c.N))
 		e, se := suppress(int64(c.Events))
-		g := KMGroup{Group: c.Group, N: n, Events: e, Suppressed: sn || se,
+		g := results.KMGroup{Group: c.Group, N: n, Events: e, Suppressed: sn || se,
 			Median: c.Median, MedianLower: c.MedianLower, MedianUpper: c.MedianUpper}
 		for _, s := range c.Steps {
 			r, sr := suppress(int64(s.NRisk))
-			g.Steps = append(g.Steps, KMStepView{Time: s.Time, NRisk: r, Surv: s.Surv, Lower: s.Lower, Upper: s.Upper, Suppressed: sr})
+			g.Steps = append(g.Steps, results.KMStep{Time: s.Time, NRisk: r, Surv: s.Surv, Lower: s.Lower, Upper: s.Upper, Suppressed: sr})
 		}
 		v.Groups = append(v.Groups, g)
 	}
@@ -391,27 +338,13 @@ func kaplanMeier(f *frame, a cohort.Analysis) (*KMView, error) {
 // DaysPerYear converts follow-up days to person-years in rates.
 const DaysPerYear = 365.25
 
-// GroupRateView is one group's rate with its event count null below
-// MinCount.
-type GroupRateView struct {
-	*stats.GroupRate
-	Events     Count `json:"events"`
-	Suppressed bool  `json:"suppressed,omitempty"`
-}
-
-// RatesView is a rates result as shown in a results document.
-type RatesView struct {
-	Per          float64         `json:"per"`
-	ConfLevel    float64         `json:"conf_level"`
-	TimeUnit     string          `json:"time_unit"` // "person-years"
-	Groups       []GroupRateView `json:"groups"`
-	Standardized bool            `json:"standardized"`
-}
-
 // crudeRates computes the crude rate of an outcome's first occurrence per
 // group: events over the follow-up time up to the event or the end of
-// follow-up, in person-years (days ÷ DaysPerYear).
-func crudeRates(f *frame, a cohort.Analysis) (*RatesView, error) {
+// follow-up, in person-years (days ÷ DaysPerYear), and each group's rate
+// ratio against the reference group: the covariate's reference in the
+// protocol (refs), as Cox takes it, else the first group in
+// stats.SortLevels order.
+func crudeRates(f *frame, a cohort.Analysis, refs map[string]string) (*results.Rates, error) {
 	tcol, ecol := f.cols["out_"+a.Outcome+"_time"], f.cols["out_"+a.Outcome+"_event"]
 	if tcol == nil || ecol == nil {
 		return nil, fmt.Errorf("outcome %q is not in the analysis dataset", a.Outcome)
@@ -447,13 +380,55 @@ func crudeRates(f *frame, a cohort.Analysis) (*RatesView, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &RatesView{Per: res.Per, ConfLevel: res.ConfLevel, TimeUnit: "person-years"}
+	if by != nil {
+		if err := rateRatiosAgainst(res, refs[a.By], a.By); err != nil {
+			return nil, err
+		}
+	}
+	v := &results.Rates{Per: res.Per, ConfLevel: res.ConfLevel, TimeUnit: "person-years"}
+	if by != nil {
+		v.Reference = res.Groups[0].Group
+		if ref := refs[a.By]; ref != "" {
+			v.Reference = &ref
+		}
+	}
 	for k := range res.Groups {
 		g := &res.Groups[k]
 		e, s := suppress(int64(g.Events))
-		v.Groups = append(v.Groups, GroupRateView{GroupRate: g, Events: e, Suppressed: s})
+		v.Groups = append(v.Groups, results.GroupRate{GroupRate: g, Events: e, Suppressed: s})
 	}
 	return v, nil
+}
+
+// rateRatiosAgainst takes the rate ratios of res against the group ref
+// (of covariate cov) instead of the first group: stats.Rates compares
+// every group with its first, so each group's ratio comes from stats.Rates
+// on the two groups' totals, the reference labelled to sort first. An empty
+// ref keeps the first group.
+func rateRatiosAgainst(res *stats.RatesResult, ref, cov string) error {
+	if ref == "" {
+		return nil
+	}
+	k := slices.IndexFunc(res.Groups, func(g stats.GroupRate) bool { return g.Group != nil && *g.Group == ref })
+	if k < 0 {
+		return fmt.Errorf("covariate %q: the reference level %q does not occur among the rows analysed", cov, ref)
+	}
+	r := res.Groups[k]
+	for j := range res.Groups {
+		g := &res.Groups[j]
+		if j == k {
+			g.RateRatio, g.RRLower, g.RRUpper = stats.NA, stats.NA, stats.NA
+			continue
+		}
+		two, err := stats.Rates([]float64{r.Events, g.Events}, []float64{r.PersonTime, g.PersonTime},
+			[]string{"0", "1"}, nil, nil, stats.RateOptions{Per: res.Per, ConfLevel: res.ConfLevel})
+		if err != nil {
+			return err
+		}
+		o := two.Groups[1]
+		g.RateRatio, g.RRLower, g.RRUpper = o.RateRatio, o.RRLower, o.RRUpper
+	}
+	return nil
 }
 
 // groupAt returns row i's group ("" when the analysis has no groups) and

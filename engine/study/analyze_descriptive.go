@@ -6,70 +6,9 @@ import (
 	"slices"
 
 	"github.com/beaver-analytics/beaver/cohort"
+	"github.com/beaver-analytics/beaver/report/results"
 	"github.com/beaver-analytics/beaver/stats"
 )
-
-// DescriptiveView is a descriptive table ("table 1"): each covariate's
-// distribution by group, with standardized mean differences of every group
-// against the reference group.
-type DescriptiveView struct {
-	By        string      `json:"by,omitempty"`
-	Reference *string     `json:"reference"` // the group SMDs compare against; null without by
-	Groups    []DescGroup `json:"groups"`    // in stats.SortLevels order
-	Variables []DescVar   `json:"variables"` // in the analysis's order
-}
-
-// DescGroup is one group of a descriptive table and its size.
-type DescGroup struct {
-	Group      *string `json:"group"` // null without by
-	N          Count   `json:"n"`
-	Suppressed bool    `json:"suppressed,omitempty"`
-}
-
-// DescVar is one covariate of a descriptive table.
-type DescVar struct {
-	Covariate string `json:"covariate"`
-	Type      string `json:"type"` // "continuous", "binary" or "categorical"
-	// Groups holds per group the non-missing and missing counts and, for a
-	// continuous covariate, mean, SD, median and quartiles; for a binary
-	// one, the count and percentage of true.
-	Groups []DescCell `json:"groups"`
-	// Levels holds, for a categorical covariate, each level's count and
-	// percentage per group.
-	Levels []DescLevel `json:"levels,omitempty"`
-	// SMD is each group's standardized difference against the reference
-	// (null for the reference itself, and when a count it derives from is
-	// suppressed).
-	SMD []stats.Float `json:"smd"`
-}
-
-// DescCell is one covariate in one group.
-type DescCell struct {
-	N          Count        `json:"n"` // rows with a value
-	Missing    Count        `json:"missing"`
-	Count      Count        `json:"count,omitempty"`   // binary: rows with true
-	Percent    *stats.Float `json:"percent,omitempty"` // binary: count ÷ n × 100
-	Mean       *stats.Float `json:"mean,omitempty"`    // continuous (null when n is suppressed)
-	SD         *stats.Float `json:"sd,omitempty"`      // sample standard deviation (n − 1)
-	Median     *stats.Float `json:"median,omitempty"`  // quantiles as R's type 7
-	Q1         *stats.Float `json:"q1,omitempty"`
-	Q3         *stats.Float `json:"q3,omitempty"`
-	Suppressed bool         `json:"suppressed,omitempty"`
-}
-
-// DescLevel is one level of a categorical covariate, per group.
-type DescLevel struct {
-	Level  string         `json:"level"`
-	Groups []DescLevelCut `json:"groups"`
-}
-
-// DescLevelCut is a level's count and percentage (of the group's rows with
-// a value) in one group.
-type DescLevelCut struct {
-	Count      Count       `json:"count"`
-	Percent    stats.Float `json:"percent"`
-	Suppressed bool        `json:"suppressed,omitempty"`
-}
 
 // SMDContinuous is the standardized mean difference of a continuous
 // variable (Austin 2009, eq. 1): (m1 − m0) / sqrt((s1² + s0²)/2); 0 when
@@ -201,7 +140,7 @@ func fptr(v float64) *stats.Float { f := stats.Float(v); return &f }
 
 // descriptive computes a descriptive table of the analysis's covariates by
 // its by covariate over the analysis dataset (one row per entry).
-func descriptive(f *frame, a cohort.Analysis, refs map[string]string) (*DescriptiveView, []string, error) {
+func descriptive(f *frame, a cohort.Analysis, refs map[string]string) (*results.Descriptive, []string, error) {
 	var warns []string
 	rows := make([]int, 0, f.n)
 	var gcol *column
@@ -245,7 +184,7 @@ func descriptive(f *frame, a cohort.Analysis, refs map[string]string) (*Descript
 	}
 	ng := max(1, len(levels))
 	ref := 0
-	v := &DescriptiveView{By: a.By}
+	v := &results.Descriptive{By: a.By}
 	if gcol != nil {
 		if r := refs[a.By]; r != "" {
 			ref = slices.Index(levels, r)
@@ -260,7 +199,7 @@ func descriptive(f *frame, a cohort.Analysis, refs map[string]string) (*Descript
 		sizes[gIdx[i]]++
 	}
 	for g := range ng {
-		dg := DescGroup{}
+		dg := results.DescGroup{}
 		if gcol != nil {
 			dg.Group = &levels[g]
 		}
@@ -278,21 +217,21 @@ func descriptive(f *frame, a cohort.Analysis, refs map[string]string) (*Descript
 }
 
 // describeVar summarizes one covariate per group.
-func describeVar(name string, col *column, rows, gIdx []int, ng, ref int) DescVar {
-	typ := "continuous"
+func describeVar(name string, col *column, rows, gIdx []int, ng, ref int) results.DescVar {
+	typ := results.VarContinuous
 	for _, i := range rows {
 		if col.null(i) {
 			continue
 		}
 		switch {
 		case col.binary():
-			typ = "binary"
+			typ = results.VarBinary
 		case col.categorical():
-			typ = "categorical"
+			typ = results.VarCategorical
 		}
 		break
 	}
-	dv := DescVar{Covariate: name, Type: typ, Groups: make([]DescCell, ng), SMD: make([]stats.Float, ng)}
+	dv := results.DescVar{Covariate: name, Type: typ, Groups: make([]results.DescCell, ng), SMD: make([]stats.Float, ng)}
 	n := make([]int64, ng)
 	missing := make([]int64, ng)
 	for _, i := range rows {
@@ -321,7 +260,7 @@ func describeVar(name string, col *column, rows, gIdx []int, ng, ref int) DescVa
 		}
 	}
 	switch typ {
-	case "continuous":
+	case results.VarContinuous:
 		vals := make([][]float64, ng)
 		for _, i := range rows {
 			if x, ok := col.num(i); ok {
@@ -356,7 +295,7 @@ func describeVar(name string, col *column, rows, gIdx []int, ng, ref int) DescVa
 			c.Median, c.Q1, c.Q3 = fptr(quantile7(x, 0.5)), fptr(quantile7(x, 0.25)), fptr(quantile7(x, 0.75))
 		}
 		smd(func(g int) float64 { return SMDContinuous(mean[g], sd[g], mean[ref], sd[ref]) })
-	case "binary":
+	case results.VarBinary:
 		yes := make([]int64, ng)
 		for _, i := range rows {
 			if col.boolean(i) {
@@ -377,7 +316,7 @@ func describeVar(name string, col *column, rows, gIdx []int, ng, ref int) DescVa
 			}
 		}
 		smd(func(g int) float64 { return SMDBinary(prop[g], prop[ref]) })
-	case "categorical":
+	case results.VarCategorical:
 		var lv []string
 		seen := map[string]bool{}
 		for _, i := range rows {
@@ -408,7 +347,7 @@ func describeVar(name string, col *column, rows, gIdx []int, ng, ref int) DescVa
 			}
 		}
 		for k, l := range lv {
-			dl := DescLevel{Level: l, Groups: make([]DescLevelCut, ng)}
+			dl := results.DescLevel{Level: l, Groups: make([]results.DescLevelCut, ng)}
 			for g := range ng {
 				cut := &dl.Groups[g]
 				var s bool

@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/beaver-analytics/beaver/cohort"
+	"github.com/beaver-analytics/beaver/report/results"
 )
 
 // TestSMD checks the standardized differences against hand computations.
@@ -65,7 +66,7 @@ func TestDescriptive(t *testing.T) {
 	require.True(t, v.Groups[2].Suppressed)
 
 	ageV := v.Variables[0]
-	require.Equal(t, "continuous", ageV.Type)
+	require.Equal(t, "continuous", string(ageV.Type))
 	require.InDelta(t, 54.0, float64(*ageV.Groups[0].Mean), 1e-12)
 	require.InDelta(t, 2.9814239699997196, float64(*ageV.Groups[0].SD), 1e-12) // sqrt(80/9)
 	require.InDelta(t, 54.0, float64(*ageV.Groups[0].Median), 1e-12)
@@ -77,7 +78,7 @@ func TestDescriptive(t *testing.T) {
 	require.True(t, ageV.Groups[2].Mean.IsNA())
 
 	diaV := v.Variables[1]
-	require.Equal(t, "binary", diaV.Type)
+	require.Equal(t, "binary", string(diaV.Type))
 	require.Equal(t, int64(5), *diaV.Groups[0].Count)
 	require.InDelta(t, 50.0, float64(*diaV.Groups[0].Percent), 1e-12)
 	require.InDelta(t, -0.6625891564490792, float64(diaV.SMD[0]), 1e-12)
@@ -96,14 +97,14 @@ func TestStratified(t *testing.T) {
 	a := cohort.Analysis{Name: "t", Kind: cohort.AnalysisDescriptive, By: "exposure", Covariates: []string{"age"}, StratifyBy: "sex"}
 	res, _, err := stratified(f, a, &analysisEnv{}, false)
 	require.NoError(t, err)
-	v := res.(*StratifiedView)
+	v := res.(*results.Stratified)
 	require.Len(t, v.Classes, 2)
 	require.Equal(t, "F", v.Classes[0].Class)
 	require.Equal(t, "M", v.Classes[1].Class)
 	for _, c := range v.Classes {
 		require.Empty(t, c.Error)
 		require.Equal(t, int64(20), *c.N)
-		d := c.Result.(*DescriptiveView)
+		d := c.Result.(*results.Descriptive)
 		require.Equal(t, int64(10), *d.Groups[0].N)
 	}
 }

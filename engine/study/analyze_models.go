@@ -5,26 +5,9 @@ import (
 	"strings"
 
 	"github.com/beaver-analytics/beaver/cohort"
+	"github.com/beaver-analytics/beaver/report/results"
 	"github.com/beaver-analytics/beaver/stats"
 )
-
-// LogisticView is a logistic result as shown in a results document: the
-// stats shape with the row and event counts null below MinCount.
-type LogisticView struct {
-	*stats.LogisticResult
-	Horizon    int   `json:"horizon"` // days from follow-up start
-	N          Count `json:"n"`
-	Events     Count `json:"events"` // entries with the outcome within the horizon
-	Suppressed bool  `json:"suppressed,omitempty"`
-}
-
-// LinearView is a linear result as shown in a results document.
-type LinearView struct {
-	*stats.LinearResult
-	Dependent  string `json:"dependent"`
-	N          Count  `json:"n"`
-	Suppressed bool   `json:"suppressed,omitempty"`
-}
 
 // toDesign turns a model into the stats package's design.
 func toDesign(m *model) *stats.Design {
@@ -34,7 +17,7 @@ func toDesign(m *model) *stats.Design {
 // logistic fits the outcome within the horizon (time ≤ horizon) on the
 // covariates. An entry whose follow-up ends before the horizon without the
 // outcome has no known status and is left out (with a warning).
-func logistic(f *frame, a cohort.Analysis, refs map[string]string) (*LogisticView, []string, error) {
+func logistic(f *frame, a cohort.Analysis, refs map[string]string) (*results.Logistic, []string, error) {
 	tcol, ecol := f.cols["out_"+a.Outcome+"_time"], f.cols["out_"+a.Outcome+"_event"]
 	if tcol == nil || ecol == nil {
 		return nil, nil, fmt.Errorf("outcome %q is not in the analysis dataset", a.Outcome)
@@ -90,11 +73,11 @@ func logistic(f *frame, a cohort.Analysis, refs map[string]string) (*LogisticVie
 	}
 	n, sn := suppress(int64(res.N))
 	ev, se := suppress(events)
-	return &LogisticView{LogisticResult: res, Horizon: a.Horizon.V, N: n, Events: ev, Suppressed: sn || se}, warns, nil
+	return &results.Logistic{LogisticResult: res, Horizon: a.Horizon.V, N: n, Events: ev, Suppressed: sn || se}, warns, nil
 }
 
 // linear fits the dependent covariate on the covariates (complete cases).
-func linear(f *frame, a cohort.Analysis, refs map[string]string) (*LinearView, []string, error) {
+func linear(f *frame, a cohort.Analysis, refs map[string]string) (*results.Linear, []string, error) {
 	dcol := f.cols["cov_"+a.Dependent]
 	if dcol == nil {
 		return nil, nil, fmt.Errorf("covariate %q is not in the analysis dataset (not compiled yet?)", a.Dependent)
@@ -128,7 +111,7 @@ func linear(f *frame, a cohort.Analysis, refs map[string]string) (*LinearView, [
 		return nil, warns, err
 	}
 	n, sn := suppress(int64(res.N))
-	return &LinearView{LinearResult: res, Dependent: a.Dependent, N: n, Suppressed: sn}, warns, nil
+	return &results.Linear{LinearResult: res, Dependent: a.Dependent, N: n, Suppressed: sn}, warns, nil
 }
 
 // stratumKey names a standardization stratum: "cov=level;" per covariate,
@@ -195,7 +178,7 @@ func standardPopulation(p *cohort.Protocol, a cohort.Analysis, f *frame) (map[st
 // standardize fills the adjusted rates of v, group by group (a group
 // without person-time in a stratum of the standard gets no adjusted rate
 // and a warning, the other groups keep theirs).
-func standardize(v *RatesView, f *frame, a cohort.Analysis, std map[string]float64) []string {
+func standardize(v *results.Rates, f *frame, a cohort.Analysis, std map[string]float64) []string {
 	var warns []string
 	tcol, ecol := f.cols["out_"+a.Outcome+"_time"], f.cols["out_"+a.Outcome+"_event"]
 	var by *column

@@ -8,26 +8,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/beaver-analytics/beaver/cohort"
+	"github.com/beaver-analytics/beaver/report/results"
 	"github.com/beaver-analytics/beaver/stats"
 )
-
-// StratifiedView is an analysis computed within each class of a baseline
-// covariate (stratify_by), classes in stats.SortLevels order.
-type StratifiedView struct {
-	StratifyBy string        `json:"stratify_by"`
-	Classes    []ClassResult `json:"classes"`
-}
-
-// ClassResult is an analysis within one class: its rows (null below
-// MinCount) and its result in the kind's shape, or why it failed.
-type ClassResult struct {
-	Class      string   `json:"class"`
-	N          Count    `json:"n"`
-	Suppressed bool     `json:"suppressed,omitempty"`
-	Result     any      `json:"result"`
-	Error      string   `json:"error,omitempty"`
-	Warnings   []string `json:"warnings,omitempty"`
-}
 
 // analysisEnv is what an analysis needs besides its frame.
 type analysisEnv struct {
@@ -40,7 +23,7 @@ type analysisEnv struct {
 // error returned is a failure to read the data, which fails the results
 // job; the analysis's own failure goes to r.Error.
 func runAnalysis(ctx context.Context, pool *pgxpool.Pool, plan *cohort.Plan, p *cohort.Protocol, a cohort.Analysis,
-	r *AnalysisResult, dataset func() (*frame, error), refs map[string]string) error {
+	r *results.AnalysisResult, dataset func() (*frame, error), refs map[string]string) error {
 	switch a.Kind {
 	case cohort.AnalysisDescriptive, cohort.AnalysisKaplanMeier, cohort.AnalysisCox,
 		cohort.AnalysisLogistic, cohort.AnalysisLinear, cohort.AnalysisRates:
@@ -52,7 +35,7 @@ func runAnalysis(ctx context.Context, pool *pgxpool.Pool, plan *cohort.Plan, p *
 	var err error
 	cp := false
 	if a.Kind == cohort.AnalysisCox && plan.Step(fmt.Sprintf("dataset_cp_%s_p0", a.Name)) != nil {
-		r.Form, cp = "counting_process", true
+		r.Form, cp = results.FormCountingProcess, true
 		tables, err := partitionTables(plan, "dataset_cp_"+a.Name)
 		if err != nil {
 			return &deterministicError{err.Error()}
@@ -62,7 +45,7 @@ func runAnalysis(ctx context.Context, pool *pgxpool.Pool, plan *cohort.Plan, p *
 		}
 	} else {
 		if a.Kind == cohort.AnalysisCox {
-			r.Form = "baseline"
+			r.Form = results.FormBaseline
 		}
 		if f, err = dataset(); err != nil {
 			return err
@@ -90,13 +73,13 @@ func runAnalysis(ctx context.Context, pool *pgxpool.Pool, plan *cohort.Plan, p *
 
 // compute runs an analysis on a frame: its result in the document's shape
 // (nil when it failed), warnings, and the failure.
-func compute(f *frame, a cohort.Analysis, env *analysisEnv, cp bool) (any, []string, error) {
+func compute(f *frame, a cohort.Analysis, env *analysisEnv, cp bool) (results.Result, []string, error) {
 	switch a.Kind {
 	case cohort.AnalysisDescriptive:
-		return nilIfErr2(descriptive(f, a, env.refs))
+		return typed(descriptive(f, a, env.refs))
 	case cohort.AnalysisKaplanMeier:
-		res, err := nilIfErr(kaplanMeier(f, a))
-		return res, nil, err
+		v, err := kaplanMeier(f, a)
+		return typed(v, nil, err)
 	case cohort.AnalysisCox:
 		var cr *stats.CoxResult
 		var w []string
@@ -106,13 +89,13 @@ func compute(f *frame, a cohort.Analysis, env *analysisEnv, cp bool) (any, []str
 		} else {
 			cr, w, err = coxBaseline(f, a, env.refs)
 		}
-		return nilIfErr2(coxView(cr), w, err)
+		return typed(coxView(cr), w, err)
 	case cohort.AnalysisLogistic:
-		return nilIfErr2(logistic(f, a, env.refs))
+		return typed(logistic(f, a, env.refs))
 	case cohort.AnalysisLinear:
-		return nilIfErr2(linear(f, a, env.refs))
+		return typed(linear(f, a, env.refs))
 	case cohort.AnalysisRates:
-		v, err := crudeRates(f, a)
+		v, err := crudeRates(f, a, env.refs)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -141,7 +124,7 @@ func subset(f *frame, rows []int) *frame {
 // stratified runs the analysis within each class of a.StratifyBy, the
 // classes in parallel goroutines, results in class order. Rows without a
 // class are left out; a class's failure is its error, not the analysis's.
-func stratified(f *frame, a cohort.Analysis, env *analysisEnv, cp bool) (any, []string, error) {
+func stratified(f *frame, a cohort.Analysis, env *analysisEnv, cp bool) (results.Result, []string, error) {
 	col := f.cols["cov_"+a.StratifyBy]
 	if col == nil {
 		return nil, nil, fmt.Errorf("covariate %q is not in the dataset of this analysis (not compiled yet, or time-dependent?)", a.StratifyBy)
@@ -170,7 +153,7 @@ func stratified(f *frame, a cohort.Analysis, env *analysisEnv, cp bool) (any, []
 	classes = stats.SortLevels(classes)
 	inner := a
 	inner.StratifyBy = ""
-	v := &StratifiedView{StratifyBy: a.StratifyBy, Classes: make([]ClassResult, len(classes))}
+	v := &results.Stratified{StratifyBy: a.StratifyBy, Classes: make([]results.Class, len(classes))}
 	var wg sync.WaitGroup
 	for k, c := range classes {
 		wg.Go(func() {

@@ -1,6 +1,7 @@
 package study
 
 import (
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -55,4 +56,47 @@ func TestDesignReference(t *testing.T) {
 	require.Equal(t, []string{"g=A", "g=C", "x", "b"}, m.names)
 	require.Equal(t, []string{"g", "g", "x", "b"}, m.terms)
 	require.Equal(t, []float64{1, 0, 1.5, 1, 0, 0, 2, 0, 0, 1, 3, 1}, m.x)
+}
+
+// TestRatesReference: a rates analysis takes its rate ratios against the
+// covariate's protocol reference, as Cox does (issue 15, point 5: it took
+// the first sorted level). Expected values by hand: A has 2 events in 20
+// person-years, B 4 in 10; RR of A vs B = (2/20)/(4/10) = 0.25, Wald
+// interval exp(log 0.25 ± 1.959964·sqrt(1/2 + 1/4)) as
+// epitools::rateratio(method = "wald").
+func TestRatesReference(t *testing.T) {
+	t.Parallel()
+	var grp []any
+	var tm, ev []any
+	add := func(g string, n, events int, days float64) {
+		for k := range n {
+			grp = append(grp, g)
+			tm = append(tm, days)
+			ev = append(ev, k < events)
+		}
+	}
+	add("A", 10, 2, 2*DaysPerYear)
+	add("B", 5, 4, 2*DaysPerYear)
+	f := frameOf(len(grp), map[string][]any{"cov_exposure": grp, "out_x_time": tm, "out_x_event": ev})
+	a := cohort.Analysis{Name: "r", Kind: cohort.AnalysisRates, Outcome: "x", By: "exposure"}
+	v, err := crudeRates(f, a, map[string]string{"exposure": "B"})
+	require.NoError(t, err)
+	require.Equal(t, "B", *v.Reference)
+	gA, gB := v.Groups[0], v.Groups[1]
+	require.Equal(t, "A", *gA.Group)
+	require.InDelta(t, 0.25, float64(gA.RateRatio), 1e-12)
+	se := math.Sqrt(1.0/2 + 1.0/4)
+	require.InDelta(t, math.Exp(math.Log(0.25)-1.959963984540054*se), float64(gA.RRLower), 1e-9)
+	require.InDelta(t, math.Exp(math.Log(0.25)+1.959963984540054*se), float64(gA.RRUpper), 1e-9)
+	require.True(t, gB.RateRatio.IsNA(), "the reference has no ratio")
+
+	// Without a reference: against the first level, as before.
+	v, err = crudeRates(f, a, nil)
+	require.NoError(t, err)
+	require.Equal(t, "A", *v.Reference)
+	require.True(t, v.Groups[0].RateRatio.IsNA())
+	require.InDelta(t, 4.0, float64(v.Groups[1].RateRatio), 1e-12)
+
+	_, err = crudeRates(f, a, map[string]string{"exposure": "C"})
+	require.ErrorContains(t, err, `the reference level "C" does not occur`)
 }

@@ -21,7 +21,7 @@ func TestCancelRunning(t *testing.T) {
 	ctx := context.Background()
 	pool := region(t)
 	client := insertOnly(t, pool)
-	runID, err := study.Submit(ctx, pool, client, example(t, "comparator-new-users.json"), nil, 0)
+	runID, err := submit(ctx, pool, client, example(t, "comparator-new-users.json"), nil, 0)
 	require.NoError(t, err)
 
 	lock, err := pool.Begin(ctx)
@@ -45,7 +45,7 @@ func TestCancelRunning(t *testing.T) {
 	}
 
 	t0 := time.Now()
-	require.NoError(t, study.Cancel(ctx, pool, client, runID))
+	require.NoError(t, service(pool, client).Cancel(ctx, runID))
 	t.Logf("cancel took %s", time.Since(t0))
 	deadline = time.Now().Add(2 * time.Second)
 	for {
@@ -65,7 +65,7 @@ func TestCancelRunning(t *testing.T) {
 
 	// Give the workers time to misbehave: nothing of the run may finish.
 	time.Sleep(500 * time.Millisecond)
-	p, err := study.Progress(ctx, pool, runID)
+	p, err := service(pool, nil).Status(ctx, runID)
 	require.NoError(t, err)
 	require.Equal(t, study.StateCancelled, p.State)
 	require.Zero(t, p.StepsDone)

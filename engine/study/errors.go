@@ -1,15 +1,25 @@
 package study
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"strings"
+	"syscall"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // transient reports whether an error of a step may go away when the step
 // is retried: a lost connection, a serialization failure or deadlock, a
-// server shutting down or short of resources.
+// server shutting down or short of resources. An error that is neither a
+// server's answer nor a failure to reach the server is the client's own
+// (a value that cannot be encoded, more bind parameters than the protocol
+// allows, a type that cannot be scanned): the same statement fails the
+// same way every time, so it is permanent (issue 14, point 8: such a step
+// was retried with backoff for hours).
 func transient(err error) bool {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
@@ -19,10 +29,37 @@ func transient(err error) bool {
 		}
 		return pgErr.Code == "55P03" // lock not available
 	}
-	// Anything that is not an answer of the server (a broken connection,
-	// a closed pool) is taken as transient: River retries with backoff and
-	// gives up after MaxAttempts.
-	return true
+	return connectionFailure(err)
+}
+
+// connectionFailure reports whether err is a failure to reach the server
+// or to keep talking to it (or a cancelled or expired context), rather
+// than a server's answer or the client's own refusal.
+func connectionFailure(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) {
+		return true
+	}
+	// SafeToRetry: failed before anything was sent (a connection refused);
+	// Timeout: a network or context timeout inside pgconn.
+	if pgconn.Timeout(err) || pgconn.SafeToRetry(err) {
+		return true
+	}
+	var connect *pgconn.ConnectError
+	var netErr net.Error
+	var errno syscall.Errno
+	if errors.As(err, &connect) || errors.As(err, &netErr) || errors.As(err, &errno) {
+		return true
+	}
+	// pgx and its pool say these without a type of their own.
+	msg := err.Error()
+	return strings.Contains(msg, "conn closed") || strings.Contains(msg, "closed pool")
+}
+
+// clientError is the message of a step's permanent client-side failure:
+// the driver's own words (they hold no SQL text), for a report.
+func clientError(err error) string {
+	return fmt.Sprintf("the step's statement could not be sent to the database (%v): report it with the run id", err)
 }
 
 // explain turns a deterministic database error into words a user can act

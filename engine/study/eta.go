@@ -22,7 +22,7 @@ import (
 //     one-row attrition line), and for a run that failed or was cancelled.
 //
 // The analyses after the last step are not counted.
-func eta(p *RunProgress, now time.Time) *time.Duration {
+func eta(p *Progress, now time.Time) *time.Duration {
 	zero := time.Duration(0)
 	switch p.State {
 	case StateDone:

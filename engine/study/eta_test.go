@@ -14,7 +14,7 @@ func TestETA(t *testing.T) {
 	at := func(ms int) *time.Time { x := t0.Add(time.Duration(ms) * time.Millisecond); return &x }
 	ms := func(n int64) *int64 { return &n }
 	from := int64(7)
-	p := &RunProgress{State: StateRunning, Steps: []StepProgress{
+	p := &Progress{State: StateRunning, Steps: []StepProgress{
 		// Finished: event 100 and 300 ms, in parallel from t0; index 50 ms
 		// from 300 ms. Work 450 ms over a span of 350 ms: parallelism 9/7.
 		{Kind: "event", State: StateDone, WallMS: ms(100), started: at(0), finished: at(100)},

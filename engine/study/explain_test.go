@@ -24,11 +24,11 @@ func TestExplain(t *testing.T) {
 
 	var docs [][]byte
 	for _, explain := range []bool{true, false} {
-		runID, err := study.SubmitWith(ctx, pool, client, protocol, study.SubmitOptions{Explain: explain})
+		runID, err := submitWith(ctx, pool, client, study.SubmitRequest{Protocol: protocol, Explain: explain})
 		require.NoError(t, err)
 		p := wait(t, pool, runID)
 		require.Equal(t, study.StateDone, p.State, "error: %s", p.Error)
-		doc, err := study.Results(ctx, pool, runID)
+		doc, err := service(pool, nil).ResultsJSON(ctx, runID)
 		require.NoError(t, err)
 		docs = append(docs, doc)
 	}

@@ -22,7 +22,7 @@ import (
 // only after RescueStuckJobsAfter (hours, see engine.Config). A process
 // working a step holds a lease on its study_step row (lease_owner,
 // lease_until), renewed by a heartbeat while the step's SQL runs; the
-// results job holds one on its study_run row. SweepArgs, a periodic job,
+// results job holds one on its run's row. SweepArgs, a periodic job,
 // enqueues again the steps and results whose lease ran out. A second job of
 // a step is safe: it waits on the step's advisory lock, held by the dead
 // process's transaction until PostgreSQL rolls it back, and then finds the
@@ -71,9 +71,7 @@ func acquireStepLease(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logg
 // acquireResultsLease takes the lease of a run's results job.
 func acquireResultsLease(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger, runID int64) (release func(), err error) {
 	return acquire(ctx, pool, logger,
-		`UPDATE study_run SET lease_owner = $3, lease_until = now() + $4::interval
-			WHERE id = $1 AND $2 = '' AND (lease_owner = $3 OR $5)`,
-		`UPDATE study_run SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND $2 = '' AND lease_owner = $3`,
+		takeResultsLeaseSQL, clearResultsLeaseSQL,
 		runID, "")
 }
 
@@ -174,7 +172,7 @@ type SweepResult struct {
 
 // Work runs one sweep.
 func (w *SweepWorker) Work(ctx context.Context, job *river.Job[SweepArgs]) error {
-	res, err := Sweep(ctx, w.Pool, river.ClientFromContext[pgx.Tx](ctx))
+	res, err := sweep(ctx, w.Pool, river.ClientFromContext[pgx.Tx](ctx))
 	if err != nil {
 		return err
 	}
@@ -188,78 +186,37 @@ func (w *SweepWorker) Work(ctx context.Context, job *river.Job[SweepArgs]) error
 	return river.RecordOutput(ctx, res)
 }
 
-// Sweep enqueues a new job for every queued or running step of a live run
+// sweep enqueues a new job for every queued or running step of a live run
 // whose lease ran out, or which has no lease while River has been running
 // its job for longer than two lease lifetimes (the process died between
 // fetching the job and taking the lease), and a new results job for every
 // live run whose steps are all done and whose results lease ran out (or
 // is missing while a results job of it has been running that long). The old
 // jobs are cancelled; the steps' done marks are untouched.
-func Sweep(ctx context.Context, pool *pgxpool.Pool, client *river.Client[pgx.Tx]) (SweepResult, error) {
+func sweep(ctx context.Context, pool *pgxpool.Pool, client *river.Client[pgx.Tx]) (SweepResult, error) {
 	var res SweepResult
 	stale := (2 * LeaseTTL).String()
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT s.run_id, s.name, s.job_id FROM study_step s
-			JOIN study_run r ON r.id = s.run_id
-			LEFT JOIN river_job j ON j.id = s.job_id
-			WHERE r.state IN ('queued', 'running') AND s.state IN ('queued', 'running')
-			  AND (s.lease_until < now()
-			       OR (s.lease_until IS NULL AND j.state = 'running' AND j.attempted_at < now() - $1::interval))
-			ORDER BY s.run_id, s.name
-			FOR UPDATE OF r, s SKIP LOCKED`, stale)
-		if err != nil {
-			return fmt.Errorf("find expired step leases: %w", err)
-		}
-		type lost struct {
-			run   int64
-			step  string
-			jobID *int64
-		}
-		steps, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (lost, error) {
-			var l lost
-			return l, r.Scan(&l.run, &l.step, &l.jobID)
-		})
+		steps, err := staleSteps(ctx, tx, stale)
 		if err != nil {
 			return fmt.Errorf("find expired step leases: %w", err)
 		}
 		for _, l := range steps {
-			ins, err := client.InsertTx(ctx, tx, StepArgs{RunID: l.run, Step: l.step}, nil)
+			ins, err := client.InsertTx(ctx, tx, StepArgs{RunID: l.run, Step: l.name}, nil)
 			if err != nil {
-				return fmt.Errorf("enqueue run %d step %s again: %w", l.run, l.step, err)
+				return fmt.Errorf("enqueue run %d step %s again: %w", l.run, l.name, err)
 			}
 			if _, err := tx.Exec(ctx, `UPDATE study_step SET state = 'queued', queued_at = now(), job_id = $3,
-				lease_owner = NULL, lease_until = NULL WHERE run_id = $1 AND name = $2`, l.run, l.step, ins.Job.ID); err != nil {
-				return fmt.Errorf("enqueue run %d step %s again: %w", l.run, l.step, err)
+				lease_owner = NULL, lease_until = NULL WHERE run_id = $1 AND name = $2`, l.run, l.name, ins.Job.ID); err != nil {
+				return fmt.Errorf("enqueue run %d step %s again: %w", l.run, l.name, err)
 			}
-			if err := cancelJob(ctx, tx, client, l.jobID); err != nil {
+			if err := cancelJob(ctx, tx, client, l.job); err != nil {
 				return err
 			}
 		}
 		res.Steps = len(steps)
 
-		rows, err = tx.Query(ctx, `SELECT r.id, (SELECT array_agg(j.id) FROM river_job j
-				WHERE j.kind = $2 AND (j.args->>'run_id')::bigint = r.id AND j.state = 'running') FROM study_run r
-			WHERE r.state IN ('queued', 'running')
-			  AND NOT EXISTS (SELECT 1 FROM study_step s WHERE s.run_id = r.id AND s.state <> 'done')
-			  AND EXISTS (SELECT 1 FROM study_step s WHERE s.run_id = r.id)
-			  AND (r.lease_until < now()
-			       OR (r.lease_until IS NULL AND EXISTS (SELECT 1 FROM river_job j WHERE j.kind = $2
-			           AND (j.args->>'run_id')::bigint = r.id AND j.state = 'running' AND j.attempted_at < now() - $1::interval)
-			           AND NOT EXISTS (SELECT 1 FROM river_job j WHERE j.kind = $2
-			           AND (j.args->>'run_id')::bigint = r.id AND j.state IN ('available', 'scheduled', 'retryable', 'pending'))))
-			ORDER BY r.id
-			FOR UPDATE OF r SKIP LOCKED`, stale, ResultsArgs{}.Kind())
-		if err != nil {
-			return fmt.Errorf("find expired results leases: %w", err)
-		}
-		type lostRun struct {
-			run  int64
-			jobs []int64
-		}
-		runs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (lostRun, error) {
-			var l lostRun
-			return l, r.Scan(&l.run, &l.jobs)
-		})
+		runs, err := staleResults(ctx, tx, stale, ResultsArgs{}.Kind())
 		if err != nil {
 			return fmt.Errorf("find expired results leases: %w", err)
 		}
@@ -267,7 +224,7 @@ func Sweep(ctx context.Context, pool *pgxpool.Pool, client *river.Client[pgx.Tx]
 			if _, err := client.InsertTx(ctx, tx, ResultsArgs{RunID: l.run}, nil); err != nil {
 				return fmt.Errorf("enqueue the results of run %d again: %w", l.run, err)
 			}
-			if _, err := tx.Exec(ctx, "UPDATE study_run SET lease_owner = NULL, lease_until = NULL WHERE id = $1", l.run); err != nil {
+			if err := clearResultsLease(ctx, tx, l.run); err != nil {
 				return fmt.Errorf("enqueue the results of run %d again: %w", l.run, err)
 			}
 			for _, id := range l.jobs {

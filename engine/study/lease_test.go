@@ -19,7 +19,7 @@ func TestSweep(t *testing.T) {
 	ctx := context.Background()
 	pool := region(t)
 	client := insertOnly(t, pool)
-	runID, err := study.Submit(ctx, pool, client, example(t, "comparator-new-users.json"), nil, 0)
+	runID, err := submit(ctx, pool, client, example(t, "comparator-new-users.json"), nil, 0)
 	require.NoError(t, err)
 
 	var names []string
@@ -51,7 +51,7 @@ func TestSweep(t *testing.T) {
 		WHERE id = ANY ($1)`, []int64{oldNoLease, oldLive})
 	require.NoError(t, err)
 
-	res, err := study.Sweep(ctx, pool, client)
+	res, err := service(pool, client).Sweep(ctx)
 	require.NoError(t, err)
 	require.Equal(t, study.SweepResult{Steps: 2}, res)
 	for _, s := range []struct {
@@ -80,7 +80,7 @@ func TestSweep(t *testing.T) {
 			s.old).Scan(&oldState, &cancelAsked))
 		require.True(t, oldState == "cancelled" || cancelAsked, "%s: old job %s", s.name, oldState)
 	}
-	res, err = study.Sweep(ctx, pool, client)
+	res, err = service(pool, client).Sweep(ctx)
 	require.NoError(t, err)
 	require.Equal(t, study.SweepResult{}, res, "a second sweep finds nothing")
 
@@ -90,14 +90,14 @@ func TestSweep(t *testing.T) {
 	_, err = pool.Exec(ctx, `UPDATE study_run SET state = 'running', lease_owner = 'dead', lease_until = now() - interval '1 second'
 		WHERE id = $1`, runID)
 	require.NoError(t, err)
-	res, err = study.Sweep(ctx, pool, client)
+	res, err = service(pool, client).Sweep(ctx)
 	require.NoError(t, err)
 	require.Equal(t, study.SweepResult{Results: 1}, res)
 	var n int
 	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'beaver.study_results'
 		AND (args->>'run_id')::bigint = $1 AND state = 'available'`, runID).Scan(&n))
 	require.Equal(t, 1, n)
-	res, err = study.Sweep(ctx, pool, client)
+	res, err = service(pool, client).Sweep(ctx)
 	require.NoError(t, err)
 	require.Equal(t, study.SweepResult{}, res)
 }

@@ -13,56 +13,8 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/beaver-analytics/beaver/cohort"
+	"github.com/beaver-analytics/beaver/report/results"
 )
-
-// Document is a run's results document (docs/results.md), stored in
-// study_run.results. Everything but Profile depends only on the protocol,
-// the data version and the software: the same inputs give the same bytes.
-type Document struct {
-	ProtocolHash    string          `json:"protocol_hash"`
-	DataVersion     int64           `json:"data_version"`
-	DataEnd         string          `json:"data_end"`
-	SoftwareVersion string          `json:"software_version"`
-	MinCount        int             `json:"min_count"` // counts below it are suppressed
-	Attrition       []AttritionLine `json:"attrition"`
-	// Analyses by name (JSON objects are written with sorted keys).
-	Analyses map[string]*AnalysisResult `json:"analyses"`
-	Warnings []string                   `json:"warnings"`
-	Profile  *Profile                   `json:"profile,omitempty"`
-}
-
-// AnalysisResult is one analysis of the protocol: its kind and, unless it
-// failed, the result in the stats package's shape (with small counts
-// suppressed where the shape shows counts).
-type AnalysisResult struct {
-	Kind     string   `json:"kind"`
-	Outcome  string   `json:"outcome,omitempty"`
-	By       string   `json:"by,omitempty"`
-	Form     string   `json:"form,omitempty"` // cox: "baseline" or "counting_process"
-	Result   any      `json:"result"`         // null when not computed
-	Error    string   `json:"error,omitempty"`
-	Warnings []string `json:"warnings,omitempty"`
-}
-
-// Profile is where the run spent its time: not part of the comparable
-// document.
-type Profile struct {
-	Steps      []StepProfile `json:"steps"`
-	AnalysesMS int64         `json:"analyses_ms"`
-}
-
-// StepProfile is one step's wall time and rows; a reused step names the
-// run whose table it took (its wall time is 0).
-type StepProfile struct {
-	Name       string `json:"name"`
-	Kind       string `json:"kind"`
-	Rows       *int64 `json:"rows"`
-	WallMS     *int64 `json:"wall_ms"`
-	ReusedFrom *int64 `json:"reused_from,omitempty"`
-	// Explain is the step's EXPLAIN (ANALYZE, BUFFERS), when the run was
-	// submitted with Explain.
-	Explain *string `json:"explain,omitempty"`
-}
 
 // ResultsArgs is the job that computes a run's results once all its steps
 // are done.
@@ -94,9 +46,8 @@ func (w *ResultsWorker) Work(ctx context.Context, job *river.Job[ResultsArgs]) e
 	if logger == nil {
 		logger = slog.Default()
 	}
-	var state string
-	err := w.Pool.QueryRow(ctx, "SELECT state FROM study_run WHERE id = $1", runID).Scan(&state)
-	if errors.Is(err, pgx.ErrNoRows) {
+	state, err := runState(ctx, w.Pool, runID)
+	if errors.Is(err, errNoRun) {
 		return river.JobCancel(fmt.Errorf("study: results of run %d: no such run", runID))
 	}
 	if err != nil {
@@ -106,7 +57,7 @@ func (w *ResultsWorker) Work(ctx context.Context, job *river.Job[ResultsArgs]) e
 		return nil // done by an earlier job, or ended
 	}
 	began := time.Now()
-	doc, err := Analyze(ctx, w.Pool, runID)
+	doc, err := analyze(ctx, w.Pool, runID)
 	if err != nil {
 		if ctx.Err() != nil || (transient(err) && !errors.Is(err, errDeterministic)) {
 			logger.Warn("study results: transient error, River retries", "run", runID, "err", err)
@@ -118,8 +69,7 @@ func (w *ResultsWorker) Work(ctx context.Context, job *river.Job[ResultsArgs]) e
 		if errors.As(err, &de) {
 			msg = "analyses: " + de.msg
 		}
-		if _, err := w.Pool.Exec(ctx, `UPDATE study_run SET state = 'failed', error = $2, finished_at = clock_timestamp()
-			WHERE id = $1 AND state IN ('queued', 'running')`, runID, msg); err != nil {
+		if _, err := failRun(ctx, w.Pool, runID, msg); err != nil {
 			return fmt.Errorf("study: results of run %d: record failure: %w", runID, err)
 		}
 		return river.JobCancel(errors.New(msg))
@@ -135,15 +85,14 @@ func (w *ResultsWorker) Work(ctx context.Context, job *river.Job[ResultsArgs]) e
 		return river.JobCancel(fmt.Errorf("study: results of run %d: encode: %w", runID, err))
 	}
 	return pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
-		var now string
-		if err := tx.QueryRow(ctx, "SELECT state FROM study_run WHERE id = $1 FOR UPDATE", runID).Scan(&now); err != nil {
+		now, err := lockRun(ctx, tx, runID)
+		if err != nil {
 			return fmt.Errorf("study: results of run %d: %w", runID, err)
 		}
 		if now != StateRunning && now != StateQueued {
 			return nil
 		}
-		_, err := tx.Exec(ctx, `UPDATE study_run SET results = $2, state = 'done', finished_at = clock_timestamp() WHERE id = $1`, runID, b)
-		if err != nil {
+		if err := storeResults(ctx, tx, runID, b); err != nil {
 			return fmt.Errorf("study: results of run %d: store: %w", runID, err)
 		}
 		return nil
@@ -162,26 +111,35 @@ func (e *deterministicError) Is(target error) bool {
 	return target == errDeterministic
 }
 
-// Analyze computes the results document of a run whose steps are all done,
+// analyze computes the results document of a run whose steps are all done,
 // without its profile.
-func Analyze(ctx context.Context, pool *pgxpool.Pool, runID int64) (*Document, error) {
-	var protocol []byte
-	doc := &Document{MinCount: MinCount, Analyses: map[string]*AnalysisResult{}, Warnings: []string{}}
-	var dataEnd time.Time
-	err := pool.QueryRow(ctx, `SELECT protocol, protocol_hash, data_version, software_version, data_end
-		FROM study_run WHERE id = $1`, runID).Scan(&protocol, &doc.ProtocolHash, &doc.DataVersion, &doc.SoftwareVersion, &dataEnd)
+func analyze(ctx context.Context, pool *pgxpool.Pool, runID int64) (*results.Document, error) {
+	run, err := loadRun(ctx, pool, runID)
 	if err != nil {
 		return nil, err
 	}
-	doc.DataEnd = dataEnd.Format(time.DateOnly)
+	doc := &results.Document{ProtocolHash: run.protocolHash, DataVersion: run.options.dataVersion,
+		DataEnd: run.options.dataEnd.Format(time.DateOnly), SoftwareVersion: run.softwareVersion, MinCount: MinCount,
+		Scope: run.options.scope, Analyses: map[string]*results.AnalysisResult{}, Warnings: []string{}}
 	var p cohort.Protocol
-	if err := json.Unmarshal(protocol, &p); err != nil {
+	if err := json.Unmarshal(run.protocol, &p); err != nil {
 		return nil, &deterministicError{"the stored protocol cannot be read: " + err.Error()}
 	}
-	plan, err := LoadPlan(ctx, pool, runID)
+	plan, err := run.plan(runID)
 	if err != nil {
 		return nil, &deterministicError{"the run's protocol does not compile in this software version; resubmit the study"}
 	}
+	// The end of data the plan used: the flows' (the default), the end of
+	// enrolment or the protocol's date, as its follow_up.end.data_end says.
+	if plan.DataEnd != "" {
+		doc.DataEnd = plan.DataEnd
+	}
+	if plan.DataEndRule != "" && plan.DataEndRule != cohort.DataEndFlows {
+		doc.DataEndRule = plan.DataEndRule
+	}
+	// The protocol's design warnings (cohort.Check at submission) come
+	// first: they concern the whole study.
+	doc.Warnings = append(doc.Warnings, run.warnings...)
 	for _, nc := range plan.NotCompiled {
 		doc.Warnings = append(doc.Warnings, "not compiled yet: "+nc)
 	}
@@ -215,10 +173,10 @@ func Analyze(ctx context.Context, pool *pgxpool.Pool, runID int64) (*Document, e
 		}
 	}
 	for _, a := range p.Phases.Analyses {
-		r := &AnalysisResult{Kind: a.Kind, Outcome: a.Outcome, By: a.By}
+		r := &results.AnalysisResult{Kind: results.Kind(a.Kind), Outcome: a.Outcome, By: a.By}
 		doc.Analyses[a.Name] = r
 		if a.Kind == cohort.AnalysisAttrition {
-			r.Result = doc.Attrition
+			r.Result = results.Attrition(doc.Attrition)
 		} else if err := runAnalysis(ctx, pool, plan, &p, a, r, dataset, refs); err != nil {
 			return nil, err
 		}
@@ -232,54 +190,28 @@ func Analyze(ctx context.Context, pool *pgxpool.Pool, runID int64) (*Document, e
 	return doc, nil
 }
 
-// nilIfErr turns a typed nil result into an untyped nil, so that a failed
-// analysis encodes its result as null.
-func nilIfErr[T any](v *T, err error) (any, error) {
-	if err != nil || v == nil {
-		return nil, err
+// typed returns a computed result as a results.Result, nil when the
+// analysis failed, so that it encodes as null (never as a typed nil).
+func typed[R results.Result](v R, w []string, err error) (results.Result, []string, error) {
+	if err != nil {
+		return nil, w, err
 	}
-	return v, nil
-}
-
-func nilIfErr2[T any](v *T, w []string, err error) (any, []string, error) {
-	r, err := nilIfErr(v, err)
-	return r, w, err
+	return v, w, nil
 }
 
 // profile reads each step's wall time and rows.
-func profile(ctx context.Context, pool *pgxpool.Pool, runID int64) (*Profile, error) {
+func profile(ctx context.Context, pool *pgxpool.Pool, runID int64) (*results.Profile, error) {
 	rows, err := pool.Query(ctx, "SELECT name, kind, rows, wall_ms, reused_from, explain FROM study_step WHERE run_id = $1 ORDER BY name", runID)
 	if err != nil {
 		return nil, err
 	}
-	steps, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (StepProfile, error) {
-		var s StepProfile
+	steps, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (results.StepProfile, error) {
+		var s results.StepProfile
 		err := r.Scan(&s.Name, &s.Kind, &s.Rows, &s.WallMS, &s.ReusedFrom, &s.Explain)
 		return s, err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &Profile{Steps: steps}, nil
-}
-
-// ErrNoResults is returned by Results for a run that has no document yet.
-var ErrNoResults = errors.New("study: the run has no results yet")
-
-// Results returns a run's stored results document, as stored (jsonb's
-// text: keys in jsonb order).
-func Results(ctx context.Context, pool *pgxpool.Pool, runID int64) ([]byte, error) {
-	var b []byte
-	var state string
-	err := pool.QueryRow(ctx, "SELECT state, results::text FROM study_run WHERE id = $1", runID).Scan(&state, &b)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("%w: %d", ErrNotFound, runID)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("study: results of run %d: %w", runID, err)
-	}
-	if b == nil {
-		return nil, fmt.Errorf("%w (run %d is %s)", ErrNoResults, runID, state)
-	}
-	return b, nil
+	return &results.Profile{Steps: steps}, nil
 }

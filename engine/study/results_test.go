@@ -37,11 +37,11 @@ func TestResults(t *testing.T) {
 
 	var docs [][]byte
 	for range 2 {
-		runID, err := study.Submit(ctx, pool, client, example(t, "comparator-new-users.json"), nil, 0)
+		runID, err := submit(ctx, pool, client, example(t, "comparator-new-users.json"), nil, 0)
 		require.NoError(t, err)
 		p := wait(t, pool, runID)
 		require.Equal(t, study.StateDone, p.State, "error: %s", p.Error)
-		doc, err := study.Results(ctx, pool, runID)
+		doc, err := service(pool, nil).ResultsJSON(ctx, runID)
 		require.NoError(t, err)
 		docs = append(docs, doc)
 	}
@@ -134,7 +134,7 @@ func TestDataEnd(t *testing.T) {
 	ctx := context.Background()
 	pool := region(t)
 	client := insertOnly(t, pool)
-	runID, err := study.Submit(ctx, pool, client, example(t, "comparator-new-users.json"), nil, 0)
+	runID, err := submit(ctx, pool, client, example(t, "comparator-new-users.json"), nil, 0)
 	require.NoError(t, err)
 	var dataEnd, importDate, latest time.Time
 	require.NoError(t, pool.QueryRow(ctx, `SELECT r.data_end, i.import_date FROM study_run r
@@ -161,11 +161,11 @@ func TestResultsOtherExamples(t *testing.T) {
 		Result json.RawMessage `json:"result"`
 	}
 	results := func(file string) map[string]analysis {
-		runID, err := study.Submit(ctx, pool, client, example(t, file), nil, 0)
+		runID, err := submit(ctx, pool, client, example(t, file), nil, 0)
 		require.NoError(t, err)
 		p := wait(t, pool, runID)
 		require.Equal(t, study.StateDone, p.State, "error: %s", p.Error)
-		doc, err := study.Results(ctx, pool, runID)
+		doc, err := service(pool, nil).ResultsJSON(ctx, runID)
 		require.NoError(t, err)
 		var d struct {
 			Analyses map[string]analysis `json:"analyses"`
@@ -229,11 +229,11 @@ func TestResultsModels(t *testing.T) {
 	)
 	b, err := json.Marshal(p)
 	require.NoError(t, err)
-	runID, err := study.Submit(ctx, pool, client, b, nil, 0)
+	runID, err := submit(ctx, pool, client, b, nil, 0)
 	require.NoError(t, err)
 	pr := wait(t, pool, runID)
 	require.Equal(t, study.StateDone, pr.State, "error: %s", pr.Error)
-	doc, err := study.Results(ctx, pool, runID)
+	doc, err := service(pool, nil).ResultsJSON(ctx, runID)
 	require.NoError(t, err)
 	var d struct {
 		Analyses map[string]struct {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/riverqueue/river"
 
 	"github.com/beaver-analytics/beaver/cohort"
 )
@@ -81,33 +80,7 @@ func reuseSteps(ctx context.Context, tx pgx.Tx, runID int64) (int, error) {
 	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock_shared($1)", tablesLock); err != nil {
 		return 0, fmt.Errorf("study: reuse steps: %w", err)
 	}
-	// The newest earlier run wins among several; its table's holder is
-	// table_run, which the moves keep true. Only tables that exist now are
-	// taken (a failed run's are kept, a cancelled run's are dropped).
-	rows, err := tx.Query(ctx, `SELECT DISTINCT ON (s.name) s.name, s.table_name, src.table_run, src.rows
-		FROM study_step s
-		JOIN study_run me ON me.id = s.run_id
-		JOIN study_step src ON src.identity = s.identity AND src.state = 'done' AND src.run_id <> s.run_id
-		JOIN study_run r ON r.id = src.run_id
-		WHERE s.run_id = $1 AND src.table_run IS NOT NULL
-		  AND r.state IN ('queued', 'running', 'done', 'failed')
-		  AND CASE WHEN me.study_id IS NOT NULL THEN r.study_id = me.study_id
-		      ELSE r.study_id IS NULL AND r.protocol->>'name' = me.protocol->>'name'
-		           AND r.submitted_by IS NOT DISTINCT FROM me.submitted_by END
-		  AND to_regclass(format('%I.%I', 'study_run_' || src.table_run, src.table_name)) IS NOT NULL
-		ORDER BY s.name, src.run_id DESC`, runID)
-	if err != nil {
-		return 0, fmt.Errorf("study: find reusable steps: %w", err)
-	}
-	type reuse struct {
-		name, table string
-		from        int64
-		rows        *int64
-	}
-	found, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (reuse, error) {
-		var x reuse
-		return x, r.Scan(&x.name, &x.table, &x.from, &x.rows)
-	})
+	found, err := reusableSteps(ctx, tx, runID)
 	if err != nil {
 		return 0, fmt.Errorf("study: find reusable steps: %w", err)
 	}
@@ -185,10 +158,10 @@ func dropTables(ctx context.Context, tx pgx.Tx, runID int64) error {
 	return err
 }
 
-// DropTables drops the tables of a run that has ended (see Delete for a
+// dropRunTables drops the tables of a run that has ended (see Delete for a
 // live one), handing the tables other runs reuse over to them. It waits
 // for the steps of other runs that read them.
-func DropTables(ctx context.Context, pool *pgxpool.Pool, runID int64) error {
+func dropRunTables(ctx context.Context, pool *pgxpool.Pool, runID int64) error {
 	for attempt := 0; ; attempt++ {
 		err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 			// A step of this run cancelled a moment ago may still hold its
@@ -214,30 +187,10 @@ func DropTables(ctx context.Context, pool *pgxpool.Pool, runID int64) error {
 	}
 }
 
-// Delete cancels a run if it is live, drops its tables (handing those that
-// later runs reuse over to them) and deletes it with its steps. A deleted
-// run's id is not reused.
-func Delete(ctx context.Context, pool *pgxpool.Pool, client *river.Client[pgx.Tx], runID int64) error {
-	if err := Cancel(ctx, pool, client, runID); err != nil {
-		return err
-	}
-	if err := DropTables(ctx, pool, runID); err != nil {
-		return err
-	}
-	tag, err := pool.Exec(ctx, "DELETE FROM study_run WHERE id = $1", runID)
-	if err != nil {
-		return fmt.Errorf("study: delete run %d: %w", runID, err)
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("%w: %d", ErrNotFound, runID)
-	}
-	return nil
-}
-
-// DiskBytes is the disk used by the tables a run's schema holds (with
+// diskBytes is the disk used by the tables a run's schema holds (with
 // their indexes and TOAST): pg_total_relation_size summed. A reused step's
 // view takes no space; its table counts for the run whose schema holds it.
-func DiskBytes(ctx context.Context, q interface {
+func diskBytes(ctx context.Context, q interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }, runID int64) (int64, error) {
 	var n int64
@@ -260,12 +213,6 @@ func cancelQueries(ctx context.Context, pool *pgxpool.Pool, runID int64) (int, e
 		return 0, fmt.Errorf("study: cancel the queries of run %d: %w", runID, err)
 	}
 	return n, nil
-}
-
-// stepAppName is the application_name of the transaction of a run's step:
-// what cancelQueries looks for in pg_stat_activity.
-func stepAppName(runID int64, step string) string {
-	return fmt.Sprintf("beaver study_run %d step %s", runID, step)
 }
 
 // lockTimeout reports whether err is PostgreSQL's lock_timeout.

@@ -35,7 +35,7 @@ func reusedFrom(t *testing.T, pool *pgxpool.Pool, runID int64) map[string]int64 
 func readable(t *testing.T, pool *pgxpool.Pool, runID int64) {
 	t.Helper()
 	ctx := context.Background()
-	plan, err := study.LoadPlan(ctx, pool, runID)
+	plan, err := service(pool, nil).Plan(ctx, runID)
 	require.NoError(t, err)
 	for _, s := range plan.Steps {
 		var want, got int64
@@ -48,9 +48,12 @@ func readable(t *testing.T, pool *pgxpool.Pool, runID int64) {
 // comparable is a run's stored document without its profile.
 func comparable(t *testing.T, pool *pgxpool.Pool, runID int64) string {
 	t.Helper()
-	var s string
-	require.NoError(t, pool.QueryRow(context.Background(), "SELECT (results - 'profile')::text FROM study_run WHERE id = $1", runID).Scan(&s))
-	return s
+	doc, err := service(pool, nil).Results(context.Background(), runID)
+	require.NoError(t, err)
+	doc.Profile = nil
+	b, err := json.Marshal(doc)
+	require.NoError(t, err)
+	return string(b)
 }
 
 // TestReuseAndDelete: a second run of an unchanged protocol reuses every
@@ -65,14 +68,14 @@ func TestReuseAndDelete(t *testing.T) {
 	pool := region(t)
 	client := worker(t, pool, 2)
 	proto := example(t, "comparator-new-users.json")
-	submit := func(b []byte) int64 {
-		id, err := study.Submit(ctx, pool, client, b, nil, 0)
+	submitWait := func(b []byte) int64 {
+		id, err := submit(ctx, pool, client, b, nil, 0)
 		require.NoError(t, err)
 		p := wait(t, pool, id)
 		require.Equal(t, study.StateDone, p.State, "run %d: %s", id, p.Error)
 		return id
 	}
-	run1 := submit(proto)
+	run1 := submitWait(proto)
 	require.Empty(t, nonZero(reusedFrom(t, pool, run1)), "the first run has nothing to reuse")
 
 	// The data end is computed once for the data version and kept.
@@ -81,12 +84,12 @@ func TestReuseAndDelete(t *testing.T) {
 		JOIN study_data_end e ON e.data_version = r.data_version WHERE r.id = $1`, run1).Scan(&cached, &runEnd))
 	require.Equal(t, runEnd, cached)
 
-	run2 := submit(proto)
+	run2 := submitWait(proto)
 	reused := reusedFrom(t, pool, run2)
 	for name, from := range reused {
 		require.Equal(t, run1, from, "step %s of the unchanged protocol ran again", name)
 	}
-	p2, err := study.Progress(ctx, pool, run2)
+	p2, err := service(pool, nil).Status(ctx, run2)
 	require.NoError(t, err)
 	require.Equal(t, p2.StepsTotal, p2.StepsReused)
 	require.Equal(t, comparable(t, pool, run1), comparable(t, pool, run2))
@@ -97,7 +100,7 @@ func TestReuseAndDelete(t *testing.T) {
 			} `json:"steps"`
 		} `json:"profile"`
 	}
-	doc, err := study.Results(ctx, pool, run2)
+	doc, err := service(pool, nil).ResultsJSON(ctx, run2)
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(doc, &prof))
 	require.Len(t, prof.Profile.Steps, p2.StepsTotal)
@@ -119,7 +122,7 @@ func TestReuseAndDelete(t *testing.T) {
 	phases["analyses"] = kept
 	edited, err := json.Marshal(p)
 	require.NoError(t, err)
-	run3 := submit(edited)
+	run3 := submitWait(edited)
 	require.Empty(t, zero(reusedFrom(t, pool, run3)), "editing the analyses re-ran steps")
 	require.NotContains(t, comparable(t, pool, run3), `"crude"`)
 	require.Contains(t, comparable(t, pool, run3), `"adjusted"`)
@@ -132,8 +135,8 @@ func TestReuseAndDelete(t *testing.T) {
 	}
 	edited, err = json.Marshal(p)
 	require.NoError(t, err)
-	run4 := submit(edited)
-	plan4, err := study.LoadPlan(ctx, pool, run4)
+	run4 := submitWait(edited)
+	plan4, err := service(pool, nil).Plan(ctx, run4)
 	require.NoError(t, err)
 	ran := zero(reusedFrom(t, pool, run4))
 	require.NotEmpty(t, ran)
@@ -147,7 +150,7 @@ func TestReuseAndDelete(t *testing.T) {
 	}
 
 	// Disk use: what the run's schema holds, summed by hand over its plan.
-	plan1, err := study.LoadPlan(ctx, pool, run1)
+	plan1, err := service(pool, nil).Plan(ctx, run1)
 	require.NoError(t, err)
 	var want int64
 	for _, s := range plan1.Steps {
@@ -155,32 +158,32 @@ func TestReuseAndDelete(t *testing.T) {
 		require.NoError(t, pool.QueryRow(ctx, "SELECT pg_total_relation_size(to_regclass($1))", s.Table).Scan(&n))
 		want += n
 	}
-	got, err := study.DiskBytes(ctx, pool, run1)
+	got, err := service(pool, nil).DiskBytes(ctx, run1)
 	require.NoError(t, err)
 	require.Positive(t, want)
 	require.Equal(t, want, got)
-	got, err = study.DiskBytes(ctx, pool, run2)
+	got, err = service(pool, nil).DiskBytes(ctx, run2)
 	require.NoError(t, err)
 	require.Zero(t, got, "run 2 holds views only")
 
 	// Deleting run 1 hands its tables to run 2 (the oldest reusing it); run
 	// 3 and 4 read them through their views, which follow the tables.
-	require.NoError(t, study.Delete(ctx, pool, client, run1))
-	_, err = study.Progress(ctx, pool, run1)
+	require.NoError(t, service(pool, client).Delete(ctx, run1))
+	_, err = service(pool, nil).Status(ctx, run1)
 	require.ErrorIs(t, err, study.ErrNotFound)
 	var gone bool
 	require.NoError(t, pool.QueryRow(ctx, "SELECT to_regnamespace($1) IS NULL", study.SchemaName(run1)).Scan(&gone))
 	require.True(t, gone)
-	got, err = study.DiskBytes(ctx, pool, run2)
+	got, err = service(pool, nil).DiskBytes(ctx, run2)
 	require.NoError(t, err)
 	require.Equal(t, want, got, "run 2 now holds run 1's tables")
 	for _, id := range []int64{run2, run3, run4} {
 		readable(t, pool, id)
 	}
-	require.NoError(t, study.Delete(ctx, pool, client, run2))
+	require.NoError(t, service(pool, client).Delete(ctx, run2))
 	for _, id := range []int64{run3, run4} {
 		readable(t, pool, id)
-		again, err := study.Analyze(ctx, pool, id)
+		again, err := service(pool, nil).Analyze(ctx, id)
 		require.NoError(t, err)
 		b, err := json.Marshal(again)
 		require.NoError(t, err)
@@ -190,21 +193,21 @@ func TestReuseAndDelete(t *testing.T) {
 		require.Equal(t, s, a, "run %d computes other results once the runs it reused are deleted", id)
 	}
 	// A new run reuses from the runs that now hold the tables.
-	run5 := submit(proto)
+	run5 := submitWait(proto)
 	for name, from := range reusedFrom(t, pool, run5) {
 		require.Contains(t, []int64{run3, run4}, from, "step %s", name)
 	}
-	require.ErrorIs(t, study.Delete(ctx, pool, client, run1), study.ErrNotFound)
+	require.ErrorIs(t, service(pool, client).Delete(ctx, run1), study.ErrNotFound)
 
 	// A submission reads the stored data end (altered here to tell).
 	_, err = pool.Exec(ctx, "UPDATE study_data_end SET data_end = data_end - 1")
 	require.NoError(t, err)
-	run6, err := study.Submit(ctx, pool, client, proto, nil, 0)
+	run6, err := submit(ctx, pool, client, proto, nil, 0)
 	require.NoError(t, err)
 	var end6 string
 	require.NoError(t, pool.QueryRow(ctx, "SELECT (data_end + 1)::text FROM study_run WHERE id = $1", run6).Scan(&end6))
 	require.Equal(t, runEnd, end6, "the data end was computed again instead of read from study_data_end")
-	require.NoError(t, study.Delete(ctx, pool, client, run6))
+	require.NoError(t, service(pool, client).Delete(ctx, run6))
 }
 
 func nonZero(m map[string]int64) map[string]int64 {
@@ -237,9 +240,9 @@ func TestFairShare(t *testing.T) {
 	ctx := context.Background()
 	pool := region(t)
 	c := insertOnly(t, pool)
-	a, err := study.Submit(ctx, pool, c, example(t, "comparator-new-users.json"), nil, 0)
+	a, err := submit(ctx, pool, c, example(t, "comparator-new-users.json"), nil, 0)
 	require.NoError(t, err)
-	b, err := study.Submit(ctx, pool, c, example(t, "comparator-new-users.json"), nil, 0)
+	b, err := submit(ctx, pool, c, example(t, "comparator-new-users.json"), nil, 0)
 	require.NoError(t, err)
 	for _, run := range []int64{a, b} {
 		var queued int

@@ -64,11 +64,29 @@ func insertOnly(t *testing.T, pool *pgxpool.Pool) *engine.Client {
 	return c
 }
 
-func wait(t *testing.T, pool *pgxpool.Pool, runID int64) *study.RunProgress {
+// service is the study service on pool with River client c (nil: one
+// that only reads).
+func service(pool *pgxpool.Pool, c *engine.Client) *study.Service {
+	return &study.Service{Pool: pool, River: c, Logger: slog.New(slog.DiscardHandler)}
+}
+
+// submit submits a protocol with params by submitter (0: none) and
+// returns the run's id.
+func submit(ctx context.Context, pool *pgxpool.Pool, c *engine.Client, protocol []byte, params map[string]string, by int64) (int64, error) {
+	return submitWith(ctx, pool, c, study.SubmitRequest{Protocol: protocol, Params: params, SubmittedBy: by})
+}
+
+// submitWith submits a request and returns the run's id.
+func submitWith(ctx context.Context, pool *pgxpool.Pool, c *engine.Client, req study.SubmitRequest) (int64, error) {
+	s, err := service(pool, c).Submit(ctx, req)
+	return s.RunID, err
+}
+
+func wait(t *testing.T, pool *pgxpool.Pool, runID int64) *study.Progress {
 	t.Helper()
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
-		p, err := study.Progress(context.Background(), pool, runID)
+		p, err := service(pool, nil).Status(context.Background(), runID)
 		require.NoError(t, err)
 		if p.Ended() {
 			return p
@@ -124,7 +142,7 @@ func TestRunEqualsSequential(t *testing.T) {
 	pool := region(t)
 	client := worker(t, pool, 4)
 
-	runID, err := study.Submit(ctx, pool, client, example(t, "comparator-new-users.json"), nil, 0)
+	runID, err := submit(ctx, pool, client, example(t, "comparator-new-users.json"), nil, 0)
 	require.NoError(t, err)
 	p := wait(t, pool, runID)
 	require.Equal(t, study.StateDone, p.State, "error: %s", p.Error)
@@ -132,7 +150,7 @@ func TestRunEqualsSequential(t *testing.T) {
 	require.Equal(t, 100.0, p.Percent)
 	require.Equal(t, study.SchemaName(runID), p.Schema)
 
-	plan, err := study.LoadPlan(ctx, pool, runID)
+	plan, err := service(pool, nil).Plan(ctx, runID)
 	require.NoError(t, err)
 	require.Equal(t, 2, plan.Partitions)
 	var dataEnd time.Time
@@ -205,14 +223,14 @@ func TestFailingStep(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool := region(t)
-	runID, err := study.Submit(ctx, pool, insertOnly(t, pool), example(t, "comparator-new-users.json"), nil, 0)
+	runID, err := submit(ctx, pool, insertOnly(t, pool), example(t, "comparator-new-users.json"), nil, 0)
 	require.NoError(t, err)
 	_, err = pool.Exec(ctx, "UPDATE study_step SET state = 'done' WHERE run_id = $1 AND name = 'spells_p0'", runID)
 	require.NoError(t, err)
 	worker(t, pool, 2)
 	p := wait(t, pool, runID)
 	require.Equal(t, study.StateFailed, p.State)
-	require.Contains(t, p.Error, "index, step index_p0: a table this step reads is missing")
+	require.Contains(t, p.Error, "index, step candidates_p0: a table this step reads is missing")
 	for _, w := range []string{"SELECT", "FROM", "spells_p0\""} {
 		require.NotContains(t, p.Error, w)
 	}
@@ -232,14 +250,14 @@ func TestSubmitInvalid(t *testing.T) {
 	c := insertOnly(t, pool)
 	b := example(t, "comparator-new-users.json")
 	bad := strings.Replace(string(b), `"min": 40`, `"min": -4`, 1)
-	_, err := study.Submit(ctx, pool, c, []byte(bad), nil, 0)
+	_, err := submit(ctx, pool, c, []byte(bad), nil, 0)
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "phases.population.age")
-	_, err = study.Submit(ctx, pool, c, b, map[string]string{"nope": "1"}, 0)
+	_, err = submit(ctx, pool, c, b, map[string]string{"nope": "1"}, 0)
 	require.ErrorContains(t, err, `unknown parameter "nope"`)
-	var n int
-	require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM study_run").Scan(&n))
-	require.Zero(t, n)
+	runs, err := service(pool, c).List(ctx, study.ListFilter{})
+	require.NoError(t, err)
+	require.Empty(t, runs)
 	_, err = pool.Exec(ctx, "SELECT 1")
 	require.NoError(t, err)
 	_ = pgx.Identifier{}
@@ -252,17 +270,17 @@ func TestCancel(t *testing.T) {
 	ctx := context.Background()
 	pool := region(t)
 	c := insertOnly(t, pool)
-	runID, err := study.Submit(ctx, pool, c, example(t, "comparator-new-users.json"), nil, 0)
+	runID, err := submit(ctx, pool, c, example(t, "comparator-new-users.json"), nil, 0)
 	require.NoError(t, err)
-	require.NoError(t, study.Cancel(ctx, pool, c, runID))
+	require.NoError(t, service(pool, c).Cancel(ctx, runID))
 	worker(t, pool, 2)
 	time.Sleep(300 * time.Millisecond)
-	p, err := study.Progress(ctx, pool, runID)
+	p, err := service(pool, nil).Status(ctx, runID)
 	require.NoError(t, err)
 	require.Equal(t, study.StateCancelled, p.State)
 	require.Zero(t, p.StepsDone)
 	for _, s := range p.Steps {
 		require.Equal(t, study.StateCancelled, s.State, s.Name)
 	}
-	require.ErrorIs(t, study.Cancel(ctx, pool, c, runID+100), study.ErrNotFound)
+	require.ErrorIs(t, service(pool, c).Cancel(ctx, runID+100), study.ErrNotFound)
 }

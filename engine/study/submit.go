@@ -8,41 +8,37 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
 	"github.com/beaver-analytics/beaver/cohort"
 	"github.com/beaver-analytics/beaver/schema"
+	"github.com/beaver-analytics/beaver/schema/errs"
 )
 
 // Queue is the River queue of study steps; its MaxWorkers is the global
 // limit on concurrent steps of every run on one process.
 const Queue = "study_steps"
 
-// Run states, as in study_run.state.
-const (
-	StateQueued    = "queued"
-	StateRunning   = "running"
-	StateDone      = "done"
-	StateFailed    = "failed"
-	StateCancelled = "cancelled"
-)
-
-// Step states add "waiting" (some input not done yet) to the run states.
-const StateWaiting = "waiting"
-
 // ErrNoData is returned by Submit when no import has been published.
-var ErrNoData = errors.New("study: no data has been imported yet: run `beaver etl load` or `beaver synth --load` first")
+var ErrNoData = errs.Wrap(errs.Unavailable, errors.New("study: no data has been imported yet"))
 
-// SchemaName is the PostgreSQL schema holding the tables of run id.
-func SchemaName(runID int64) string { return fmt.Sprintf("study_run_%d", runID) }
+// Version is the build's version, set by cmd/beaver at start from the
+// -X main.version that make build gives it. Empty: SoftwareVersion reads
+// the Go build information instead.
+var Version string
 
-// SoftwareVersion names the build that compiles and runs the plans: the
-// main module's version and its VCS revision when the build knows them.
+// SoftwareVersion names the build that compiles and runs the plans, as
+// results documents record it and `beaver version` prints it: "beaver "
+// and Version when the build set one; else the main module's version and
+// its VCS revision when the build knows them.
 func SoftwareVersion() string {
+	if Version != "" {
+		return "beaver " + Version
+	}
 	v := "beaver (devel)"
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
@@ -68,83 +64,140 @@ func SoftwareVersion() string {
 	return v
 }
 
-// Submit decodes, binds and validates a protocol, compiles it for the
-// current data version and partition count, and in one transaction stores
-// the run, its steps, its schema and the jobs of the steps that depend on
-// nothing. Protocol problems come back as cohort.ValidationErrors, with
-// JSON paths. submittedBy is an app_user id, or 0 for none (the CLI).
-func Submit(ctx context.Context, pool *pgxpool.Pool, client *river.Client[pgx.Tx], protocolJSON []byte, params map[string]string, submittedBy int64) (int64, error) {
-	return SubmitWith(ctx, pool, client, protocolJSON, SubmitOptions{Params: params, SubmittedBy: submittedBy})
-}
-
-// SubmitOptions are a submission's choices besides the protocol.
-type SubmitOptions struct {
-	Params      map[string]string // template parameters
-	SubmittedBy int64             // an app_user id, or 0
+// SubmitRequest is a submission: the protocol and the choices besides it.
+type SubmitRequest struct {
+	Protocol []byte            // the protocol's JSON (docs/protocol.md)
+	Params   map[string]string // template parameters
+	// StudyID is the saved study the run belongs to (0: none, as from the
+	// CLI). With one, unchanged steps are reused from earlier runs of the
+	// same study id; without, from runs without a study of the same
+	// protocol name and submitter.
+	StudyID     int64
+	SubmittedBy int64 // an app_user id, or 0
 	// Explain runs every step under EXPLAIN (ANALYZE, BUFFERS) and keeps
 	// the plans in the profile of the results document (steps reused from
 	// an earlier run have none: they do not run).
 	Explain bool
+	// Scope restricts the population to persons resident at index in
+	// these ASLs (the submitting user's data scope); empty: no restriction.
+	Scope []string
 }
 
-// SubmitWith is Submit with options.
-func SubmitWith(ctx context.Context, pool *pgxpool.Pool, client *river.Client[pgx.Tx], protocolJSON []byte, o SubmitOptions) (int64, error) {
-	params, submittedBy := o.Params, o.SubmittedBy
-	p, err := cohort.DecodeBytes(protocolJSON)
-	if err != nil {
-		return 0, err
+// Submitted is what Submit returns: the new run's id and the protocol's
+// design warnings (cohort.Check), which the run and its results document
+// also keep.
+type Submitted struct {
+	RunID    int64
+	Warnings []string
+}
+
+// runOptions are what a run's plan is compiled with besides the
+// protocol: stored with the run, so that every compilation of it (the
+// workers', the results job's) gives the same steps.
+type runOptions struct {
+	schema       string
+	partitions   int
+	dataVersion  int64
+	dataEnd      time.Time  // the latest event in the flows (DataEnd)
+	enrolmentEnd *time.Time // the latest end of enrolment, when the protocol's data_end is "enrolment"
+	scope        []string   // ASL codes, sorted, without duplicates
+}
+
+// compile returns the compiler's options.
+func (o runOptions) compile() cohort.Options {
+	opts := cohort.Options{Schema: o.schema, Partitions: o.partitions, DataVersion: o.dataVersion,
+		DataEnd: o.dataEnd.Format(time.DateOnly), Scope: o.scope}
+	if o.enrolmentEnd != nil {
+		opts.EnrolmentEnd = o.enrolmentEnd.Format(time.DateOnly)
 	}
-	bound, err := p.Bind(params)
+	return opts
+}
+
+// normScope returns a scope sorted and without duplicates, nil when empty,
+// as the compiler applies it.
+func normScope(scope []string) []string {
+	if len(scope) == 0 {
+		return nil
+	}
+	out := slices.Clone(scope)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// Submit decodes, binds and validates a protocol, compiles it for the
+// current data version and partition count, and in one transaction stores
+// the run (with the protocol's design warnings), its steps, its schema and
+// the jobs of the steps that depend on nothing. Protocol problems come back
+// as cohort.ValidationErrors, with JSON paths (errs.Invalid); ErrNoData
+// (errs.Unavailable) when nothing has been imported.
+func (s *Service) Submit(ctx context.Context, req SubmitRequest) (Submitted, error) {
+	if s.River == nil {
+		return Submitted{}, errNoRiver
+	}
+	p, err := cohort.DecodeBytes(req.Protocol)
 	if err != nil {
-		return 0, err
+		return Submitted{}, err
+	}
+	bound, err := p.Bind(req.Params)
+	if err != nil {
+		return Submitted{}, err
 	}
 	if err := bound.Validate(); err != nil {
-		return 0, err
+		return Submitted{}, err
+	}
+	var warnings []string
+	for _, w := range cohort.Check(bound) {
+		warnings = append(warnings, w.String())
 	}
 	boundJSON, err := json.Marshal(bound)
 	if err != nil {
-		return 0, fmt.Errorf("study: submit: encode protocol: %w", err)
+		return Submitted{}, fmt.Errorf("study: submit: encode protocol: %w", err)
 	}
 	sum := sha256.Sum256(boundJSON)
+	params := req.Params
 	if params == nil {
 		params = map[string]string{}
 	}
 
+	de := bound.Phases.FollowUp.End.DataEnd
+	needEnrolmentEnd := de != nil && de.V == cohort.DataEndEnrolment
+
 	var runID int64
-	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		var version int64
-		var dataEnd time.Time
+	err = pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		o := runOptions{scope: normScope(req.Scope)}
+		var importDate time.Time
 		err := tx.QueryRow(ctx, `SELECT v.version, i.import_date FROM etl_data_version v
-			JOIN etl_import i ON i.id = v.import_id ORDER BY v.version DESC LIMIT 1`).Scan(&version, &dataEnd)
+			JOIN etl_import i ON i.id = v.import_id ORDER BY v.version DESC LIMIT 1`).Scan(&o.dataVersion, &importDate)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ErrNoData
 		}
 		if err != nil {
 			return fmt.Errorf("study: submit: read the data version: %w", err)
 		}
-		if dataEnd, err = cachedDataEnd(ctx, tx, version, dataEnd); err != nil {
+		if o.dataEnd, err = cachedDataEnd(ctx, tx, o.dataVersion, importDate); err != nil {
 			return fmt.Errorf("study: submit: %w", err)
 		}
-		parts, err := schema.Partitions(ctx, tx)
-		if err != nil {
+		if needEnrolmentEnd {
+			end, err := EnrolmentEnd(ctx, tx, o.dataVersion, importDate)
+			if err != nil {
+				return fmt.Errorf("study: submit: %w", err)
+			}
+			o.enrolmentEnd = &end
+		}
+		if o.partitions, err = schema.Partitions(ctx, tx); err != nil {
 			return fmt.Errorf("study: submit: %w", err)
 		}
-		if parts < 1 {
-			parts = 1
+		if o.partitions < 1 {
+			o.partitions = 1
 		}
-		var by *int64
-		if submittedBy != 0 {
-			by = &submittedBy
-		}
-		err = tx.QueryRow(ctx, `INSERT INTO study_run (submitted_by, state, protocol, protocol_hash, data_version,
-			software_version, params, partitions, data_end, explain) VALUES ($1, 'queued', $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-			by, boundJSON, hex.EncodeToString(sum[:]), version, SoftwareVersion(), params, parts, dataEnd, o.Explain).Scan(&runID)
+		runID, err = insertRun(ctx, tx, newRun{studyID: req.StudyID, submittedBy: req.SubmittedBy, protocol: boundJSON,
+			hash: hex.EncodeToString(sum[:]), software: SoftwareVersion(), params: params, explain: req.Explain,
+			warnings: warnings, options: o})
 		if err != nil {
 			return fmt.Errorf("study: submit: store the run: %w", err)
 		}
-		schemaName := SchemaName(runID)
-		opts := cohort.Options{Schema: schemaName, Partitions: parts,
-			DataVersion: version, DataEnd: dataEnd.Format(time.DateOnly)}
+		o.schema = SchemaName(runID)
+		opts := o.compile()
 		plan, err := cohort.Compile(bound, opts)
 		if err != nil {
 			return err
@@ -153,11 +206,11 @@ func SubmitWith(ctx context.Context, pool *pgxpool.Pool, client *river.Client[pg
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, "UPDATE study_run SET schema_name = $2 WHERE id = $1", runID, schemaName); err != nil {
+		if err := setRunSchema(ctx, tx, runID, o.schema); err != nil {
 			return fmt.Errorf("study: submit: %w", err)
 		}
-		if _, err := tx.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schemaName}.Sanitize()); err != nil {
-			return fmt.Errorf("study: submit: create schema %s: %w", schemaName, err)
+		if _, err := tx.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{o.schema}.Sanitize()); err != nil {
+			return fmt.Errorf("study: submit: create schema %s: %w", o.schema, err)
 		}
 		rows := make([][]any, len(plan.Steps))
 		for i, s := range plan.Steps {
@@ -178,17 +231,17 @@ func SubmitWith(ctx context.Context, pool *pgxpool.Pool, client *river.Client[pg
 		}
 		if reused == len(plan.Steps) {
 			// Nothing to run: only the analyses, which may have changed.
-			if _, err := client.InsertTx(ctx, tx, ResultsArgs{RunID: runID}, nil); err != nil {
+			if _, err := s.River.InsertTx(ctx, tx, ResultsArgs{RunID: runID}, nil); err != nil {
 				return fmt.Errorf("study: submit: enqueue the results of run %d: %w", runID, err)
 			}
 			return nil
 		}
-		return enqueueReady(ctx, tx, client, runID)
+		return enqueueReady(ctx, tx, s.River, runID)
 	})
 	if err != nil {
-		return 0, err
+		return Submitted{}, err
 	}
-	return runID, nil
+	return Submitted{RunID: runID, Warnings: warnings}, nil
 }
 
 // FairShare is how many steps of one run are queued or running at each
@@ -295,6 +348,26 @@ func DataEnd(ctx context.Context, q interface {
 		(SELECT max(delivery_date) FROM cedap WHERE data_version <= $1)), $2::date)`, version, importDate).Scan(&end)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("read the last day of data: %w", err)
+	}
+	if end == nil {
+		return importDate, nil
+	}
+	return *end, nil
+}
+
+// EnrolmentEnd is the latest end of enrolment of a data version: the
+// latest end of an enrolment spell, an open spell counting as enrolled to
+// the import date, but not after the import date; the import date when
+// there is no enrolment. Follow-up ends on it at the latest when the
+// protocol's follow_up.end.data_end is "enrolment" (docs/protocol.md).
+func EnrolmentEnd(ctx context.Context, q interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}, version int64, importDate time.Time) (time.Time, error) {
+	var end *time.Time
+	err := q.QueryRow(ctx, `SELECT least(max(coalesce(end_date, $2::date)), $2::date) FROM enrolment WHERE data_version <= $1`,
+		version, importDate).Scan(&end)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read the latest end of enrolment: %w", err)
 	}
 	if end == nil {
 		return importDate, nil

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
@@ -52,73 +53,110 @@ type StepResult struct {
 	Skip   string `json:"skipped,omitempty"`
 }
 
-// Work runs one step: DROP, Create and SQL, the step's done mark and the
-// enqueuing of its ready successors, in one transaction.
+// Work runs one step in named stages, each error saying which failed:
+// read the run's and the step's state (a step not to run is skipped),
+// compile the step (the run's plan, checked against the stored step ID),
+// take the step's lease, mark it running, and execute it: DROP, Create and
+// SQL, the step's done mark and the enqueuing of its ready successors, in
+// one transaction. A failure of the execution is transient (River
+// retries) or fails the step and the run (failed).
 func (w *StepWorker) Work(ctx context.Context, job *river.Job[StepArgs]) error {
 	a := job.Args
-	logger := w.Logger
-	if logger == nil {
-		logger = slog.Default()
-	}
-	var runState, stepState string
-	err := w.Pool.QueryRow(ctx, `SELECT r.state, s.state FROM study_run r JOIN study_step s ON s.run_id = r.id
-		WHERE r.id = $1 AND s.name = $2`, a.RunID, a.Step).Scan(&runState, &stepState)
-	if errors.Is(err, pgx.ErrNoRows) {
+	st, err := readStepState(ctx, w.Pool, a.RunID, a.Step)
+	if errors.Is(err, errNoRun) {
 		return river.JobCancel(fmt.Errorf("study: run %d has no step %q (deleted?)", a.RunID, a.Step))
 	}
 	if err != nil {
-		return fmt.Errorf("study: run %d step %s: %w", a.RunID, a.Step, err)
+		return stageError(a, "read state", err)
 	}
-	if runState == StateFailed || runState == StateCancelled {
-		return river.RecordOutput(ctx, StepResult{Skip: "run " + runState})
+	if st.run == StateFailed || st.run == StateCancelled {
+		return river.RecordOutput(ctx, StepResult{Skip: "run " + string(st.run)})
 	}
-	if stepState == StateWaiting || stepState == StateFailed || stepState == StateCancelled {
+	if st.step == StateWaiting || st.step == StateFailed || st.step == StateCancelled {
 		// Not enqueued by the engine (a stray or duplicated job): a
 		// waiting step runs only once its inputs are done.
-		return river.RecordOutput(ctx, StepResult{Skip: "step " + stepState})
+		return river.RecordOutput(ctx, StepResult{Skip: "step " + string(st.step)})
 	}
 	client := river.ClientFromContext[pgx.Tx](ctx)
-	if stepState == StateDone {
+	if st.step == StateDone {
 		// Done by an earlier attempt whose job did not complete: only make
 		// sure the successors are enqueued.
 		return w.finish(ctx, client, a, nil)
 	}
-	plan, err := w.plan(ctx, a.RunID)
+	step, failure, err := w.compile(ctx, a, st.stepID)
 	if err != nil {
-		return err
+		return stageError(a, "compile", err)
 	}
-	step := plan.Step(a.Step)
-	if step == nil {
-		return w.fail(ctx, client, a, "", fmt.Sprintf("step %s is not in the plan this software compiles from the run's protocol; resubmit the study", a.Step))
+	if failure != "" {
+		kind := ""
+		if step != nil {
+			kind = step.Kind
+		}
+		return w.fail(ctx, client, a, kind, failure)
 	}
-	var storedID string
-	if err := w.Pool.QueryRow(ctx, "SELECT step_id FROM study_step WHERE run_id = $1 AND name = $2", a.RunID, a.Step).Scan(&storedID); err != nil {
-		return fmt.Errorf("study: run %d step %s: %w", a.RunID, a.Step, err)
-	}
-	if storedID != step.ID {
-		return w.fail(ctx, client, a, step.Kind, fmt.Sprintf("step %s compiles differently in this software version than when the run was submitted; resubmit the study", a.Step))
-	}
-	release, err := acquireStepLease(ctx, w.Pool, logger, a) // lease.go: resumption after a crash
+	release, err := acquireStepLease(ctx, w.Pool, w.logger(), a) // lease.go: resumption after a crash
 	if err != nil {
 		return err
 	}
 	defer release()
-	if _, err := w.Pool.Exec(ctx, `UPDATE study_step SET state = 'running', attempts = attempts + 1, started_at = now()
-		WHERE run_id = $1 AND name = $2 AND state IN ('queued', 'running')`, a.RunID, a.Step); err != nil {
-		return fmt.Errorf("study: run %d step %s: %w", a.RunID, a.Step, err)
+	if err := markRunning(ctx, w.Pool, a); err != nil {
+		return stageError(a, "mark running", err)
 	}
-	if _, err := w.Pool.Exec(ctx, `UPDATE study_run SET state = 'running', started_at = coalesce(started_at, now())
-		WHERE id = $1 AND state = 'queued'`, a.RunID); err != nil {
-		return fmt.Errorf("study: run %d: %w", a.RunID, err)
+	res, err := w.execute(ctx, client, a, step, st.explain)
+	if err == nil {
+		return river.RecordOutput(ctx, res)
 	}
+	return w.failed(ctx, client, job, step, err)
+}
 
-	var explainOn bool
-	if err := w.Pool.QueryRow(ctx, "SELECT explain FROM study_run WHERE id = $1", a.RunID).Scan(&explainOn); err != nil {
-		return fmt.Errorf("study: run %d: %w", a.RunID, err)
+// stageError says which stage of a step failed.
+func stageError(a StepArgs, stage string, err error) error {
+	return fmt.Errorf("study: run %d step %s: %s: %w", a.RunID, a.Step, stage, err)
+}
+
+// logger is the worker's logger, slog's default without one.
+func (w *StepWorker) logger() *slog.Logger {
+	if w.Logger == nil {
+		return slog.Default()
 	}
+	return w.Logger
+}
+
+// compile returns the step of the run's plan, compiled once per process,
+// or why the step cannot run in this software version (a failure for the
+// user): not in the plan, or compiled differently than at submission.
+func (w *StepWorker) compile(ctx context.Context, a StepArgs, storedID string) (*cohort.Step, string, error) {
+	plan, err := w.plan(ctx, a.RunID)
+	if err != nil {
+		return nil, "", err
+	}
+	step := plan.Step(a.Step)
+	if step == nil {
+		return nil, fmt.Sprintf("step %s is not in the plan this software compiles from the run's protocol; resubmit the study", a.Step), nil
+	}
+	if storedID != step.ID {
+		return step, fmt.Sprintf("step %s compiles differently in this software version than when the run was submitted; resubmit the study", a.Step), nil
+	}
+	return step, "", nil
+}
+
+// markRunning marks the step running (one attempt more) and its run
+// running from its first step on.
+func markRunning(ctx context.Context, pool *pgxpool.Pool, a StepArgs) error {
+	if _, err := pool.Exec(ctx, `UPDATE study_step SET state = 'running', attempts = attempts + 1, started_at = now()
+		WHERE run_id = $1 AND name = $2 AND state IN ('queued', 'running')`, a.RunID, a.Step); err != nil {
+		return err
+	}
+	return startRun(ctx, pool, a.RunID)
+}
+
+// execute runs the step's statements, its done mark and the enqueuing of
+// its successors in one transaction; errRunOver when the run ended or
+// another job of the step finished first.
+func (w *StepWorker) execute(ctx context.Context, client *river.Client[pgx.Tx], a StepArgs, step *cohort.Step, explainOn bool) (StepResult, error) {
 	began := time.Now()
 	var res StepResult
-	err = pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
 		// Two jobs of one step (at-least-once delivery, a rescued job whose
 		// first worker still runs) take turns; the second finds it done.
 		if err := stepTx(ctx, tx, a); err != nil {
@@ -127,7 +165,7 @@ func (w *StepWorker) Work(ctx context.Context, job *river.Job[StepArgs]) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", fmt.Sprintf("study_step/%d/%s", a.RunID, a.Step)); err != nil {
 			return err
 		}
-		var now string
+		var now State
 		if err := tx.QueryRow(ctx, "SELECT state FROM study_step WHERE run_id = $1 AND name = $2", a.RunID, a.Step).Scan(&now); err != nil {
 			return err
 		}
@@ -171,18 +209,28 @@ func (w *StepWorker) Work(ctx context.Context, job *river.Job[StepArgs]) error {
 		res = StepResult{Rows: rows, WallMS: time.Since(began).Milliseconds()}
 		return w.complete(ctx, tx, client, a, res)
 	})
-	if err == nil {
-		return river.RecordOutput(ctx, res)
-	}
+	return res, err
+}
+
+// failed handles an error of execute: nothing to do when the run ended;
+// a retry (a plain error) when it is transient; else the step and the run
+// fail, with the database's error in words a user can act on, or the
+// client's own.
+func (w *StepWorker) failed(ctx context.Context, client *river.Client[pgx.Tx], job *river.Job[StepArgs], step *cohort.Step, err error) error {
+	a := job.Args
 	if errors.Is(err, errRunOver) || w.runEnded(a.RunID) {
 		// Cancel stops the queries of a cancelled run's steps.
 		return river.RecordOutput(ctx, StepResult{Skip: "run ended"})
 	}
 	if ctx.Err() != nil || transient(err) {
-		logger.Warn("study step: transient error, River retries", "run", a.RunID, "step", a.Step, "attempt", job.Attempt, "err", err)
-		return fmt.Errorf("study: run %d step %s: %w", a.RunID, a.Step, err)
+		w.logger().Warn("study step: transient error, River retries", "run", a.RunID, "step", a.Step, "attempt", job.Attempt, "err", err)
+		return stageError(a, "execute", err)
 	}
-	logger.Error("study step failed", "run", a.RunID, "step", a.Step, "err", err)
+	w.logger().Error("study step failed", "run", a.RunID, "step", a.Step, "err", err)
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return w.fail(ctx, client, a, step.Kind, clientError(err))
+	}
 	return w.fail(ctx, client, a, step.Kind, explain(err))
 }
 
@@ -191,9 +239,8 @@ func (w *StepWorker) Work(ctx context.Context, job *river.Job[StepArgs]) error {
 func (w *StepWorker) runEnded(runID int64) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	var state string
-	err := w.Pool.QueryRow(ctx, "SELECT state FROM study_run WHERE id = $1", runID).Scan(&state)
-	if errors.Is(err, pgx.ErrNoRows) {
+	state, err := runState(ctx, w.Pool, runID)
+	if errors.Is(err, errNoRun) {
 		return true
 	}
 	return err == nil && (state == StateFailed || state == StateCancelled)
@@ -206,8 +253,8 @@ var errRunOver = errors.New("study: run ended")
 // complete marks the step done and enqueues its ready successors in tx,
 // under the run's row lock; it returns errRunOver when the run has ended.
 func (w *StepWorker) complete(ctx context.Context, tx pgx.Tx, client *river.Client[pgx.Tx], a StepArgs, res StepResult) error {
-	var state string
-	if err := tx.QueryRow(ctx, "SELECT state FROM study_run WHERE id = $1 FOR UPDATE", a.RunID).Scan(&state); err != nil {
+	state, err := lockRun(ctx, tx, a.RunID)
+	if err != nil {
 		return err
 	}
 	if state == StateFailed || state == StateCancelled {
@@ -258,16 +305,15 @@ func (w *StepWorker) finish(ctx context.Context, client *river.Client[pgx.Tx], a
 func (w *StepWorker) fail(ctx context.Context, client *river.Client[pgx.Tx], a StepArgs, kind, cause string) error {
 	msg := fmt.Sprintf("%s, step %s: %s", phaseOf(kind), a.Step, cause)
 	err := pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SELECT 1 FROM study_run WHERE id = $1 FOR UPDATE", a.RunID); err != nil {
+		if _, err := lockRun(ctx, tx, a.RunID); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE study_step SET state = 'failed', error = $3, finished_at = clock_timestamp()
 			WHERE run_id = $1 AND name = $2`, a.RunID, a.Step, msg); err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, `UPDATE study_run SET state = 'failed', error = $2, finished_at = clock_timestamp()
-			WHERE id = $1 AND state IN ('queued', 'running')`, a.RunID, msg)
-		if err != nil || tag.RowsAffected() == 0 {
+		live, err := failRun(ctx, tx, a.RunID, msg)
+		if err != nil || !live {
 			return err
 		}
 		return endSteps(ctx, tx, client, a.RunID, a.Step, StateCancelled)
@@ -280,7 +326,7 @@ func (w *StepWorker) fail(ctx context.Context, client *river.Client[pgx.Tx], a S
 
 // endSteps marks every step of the run not done (but except) with state,
 // and cancels their jobs.
-func endSteps(ctx context.Context, tx pgx.Tx, client *river.Client[pgx.Tx], runID int64, except, state string) error {
+func endSteps(ctx context.Context, tx pgx.Tx, client *river.Client[pgx.Tx], runID int64, except string, state State) error {
 	rows, err := tx.Query(ctx, `UPDATE study_step SET state = $3, finished_at = clock_timestamp()
 		WHERE run_id = $1 AND name <> $2 AND state IN ('waiting', 'queued', 'running') RETURNING job_id`, runID, except, state)
 	if err != nil {
@@ -310,7 +356,7 @@ func (w *StepWorker) plan(ctx context.Context, runID int64) (*cohort.Plan, error
 	if p, ok := w.plans[runID]; ok {
 		return p, nil
 	}
-	plan, err := LoadPlan(ctx, w.Pool, runID)
+	plan, err := loadPlan(ctx, w.Pool, runID)
 	if err != nil {
 		return nil, err
 	}
@@ -321,25 +367,23 @@ func (w *StepWorker) plan(ctx context.Context, runID int64) (*cohort.Plan, error
 	return plan, nil
 }
 
-// LoadPlan compiles the plan of a stored run again, from its bound
+// loadPlan compiles the plan of a stored run again, from its bound
 // protocol and the options it was submitted with.
-func LoadPlan(ctx context.Context, pool *pgxpool.Pool, runID int64) (*cohort.Plan, error) {
-	var protocol []byte
-	var schemaName string
-	var parts int
-	var version int64
-	var dataEnd time.Time
-	err := pool.QueryRow(ctx, `SELECT protocol, schema_name, partitions, data_version, data_end
-		FROM study_run WHERE id = $1`, runID).Scan(&protocol, &schemaName, &parts, &version, &dataEnd)
+func loadPlan(ctx context.Context, pool *pgxpool.Pool, runID int64) (*cohort.Plan, error) {
+	r, err := loadRun(ctx, pool, runID)
 	if err != nil {
 		return nil, fmt.Errorf("study: load run %d: %w", runID, err)
 	}
+	return r.plan(runID)
+}
+
+// plan compiles a stored run's plan.
+func (r *storedRun) plan(runID int64) (*cohort.Plan, error) {
 	var p cohort.Protocol
-	if err := json.Unmarshal(protocol, &p); err != nil {
+	if err := json.Unmarshal(r.protocol, &p); err != nil {
 		return nil, river.JobCancel(fmt.Errorf("study: run %d: stored protocol: %w", runID, err))
 	}
-	plan, err := cohort.Compile(&p, cohort.Options{Schema: schemaName, Partitions: parts, DataVersion: version,
-		DataEnd: dataEnd.Format(time.DateOnly)})
+	plan, err := cohort.Compile(&p, r.options.compile())
 	if err != nil {
 		return nil, river.JobCancel(fmt.Errorf("study: run %d: compile: %w", runID, err))
 	}

@@ -105,7 +105,7 @@ func BenchmarkStudy(b *testing.B) {
 							b.Fatal(err)
 						}
 						b.ReportMetric(seq.Seconds(), "sequential-s")
-					} else if err := study.Delete(ctx, pool, client, runID); err != nil {
+					} else if err := (&study.Service{Pool: pool, River: client}).Delete(ctx, runID); err != nil {
 						b.Fatal(err)
 					}
 					b.StartTimer()
@@ -130,38 +130,34 @@ func warmUp(pool *pgxpool.Pool, protocol []byte) error {
 	if err != nil {
 		return err
 	}
-	return study.Delete(ctx, pool, client, runID)
+	return (&study.Service{Pool: pool, River: client}).Delete(ctx, runID)
 }
 
 // waitDone submits a protocol and waits for its run to be done.
 func waitDone(ctx context.Context, pool *pgxpool.Pool, client *engine.Client, protocol []byte) (int64, error) {
-	runID, err := study.Submit(ctx, pool, client, protocol, nil, 0)
+	svc := &study.Service{Pool: pool, River: client, PollInterval: 20 * time.Millisecond}
+	sub, err := svc.Submit(ctx, study.SubmitRequest{Protocol: protocol})
 	if err != nil {
 		return 0, err
 	}
-	for {
-		p, err := study.Progress(ctx, pool, runID)
-		if err != nil {
-			return 0, err
-		}
-		if p.Ended() {
-			if p.State != study.StateDone {
-				return 0, fmt.Errorf("run %d %s: %s", runID, p.State, p.Error)
-			}
-			return runID, nil
-		}
-		time.Sleep(20 * time.Millisecond)
+	p, err := svc.Wait(ctx, sub.RunID, nil)
+	if err != nil {
+		return 0, err
 	}
+	if p.State != study.StateDone {
+		return 0, fmt.Errorf("run %d %s: %s", sub.RunID, p.State, p.Error)
+	}
+	return sub.RunID, nil
 }
 
 // sequential deletes the run and executes its plan's steps again back to
 // back on one connection, returning their total time.
 func sequential(ctx context.Context, pool *pgxpool.Pool, client *engine.Client, runID int64) (time.Duration, error) {
-	plan, err := study.LoadPlan(ctx, pool, runID)
+	plan, err := (&study.Service{Pool: pool}).Plan(ctx, runID)
 	if err != nil {
 		return 0, err
 	}
-	if err := study.Delete(ctx, pool, client, runID); err != nil {
+	if err := (&study.Service{Pool: pool, River: client}).Delete(ctx, runID); err != nil {
 		return 0, err
 	}
 	cfg := pool.Config().Copy()

@@ -9,7 +9,6 @@ package validate
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -25,6 +24,7 @@ import (
 	"github.com/beaver-analytics/beaver/engine/etl"
 	"github.com/beaver-analytics/beaver/engine/study"
 	"github.com/beaver-analytics/beaver/engine/synth"
+	"github.com/beaver-analytics/beaver/report/results"
 	"github.com/beaver-analytics/beaver/schema"
 )
 
@@ -193,10 +193,11 @@ func runScenario(ctx context.Context, cfg Config, n int, sc Scenario, protocols 
 		_ = engine.Stop(sctx, client, 5*time.Second)
 	}()
 
+	svc := &study.Service{Pool: pool, River: client, Logger: cfg.Logger, PollInterval: 250 * time.Millisecond}
 	docs := make(map[string]*document)
 	for _, name := range Examples {
 		began := time.Now()
-		doc, err := runStudy(ctx, pool, client, protocols[name])
+		doc, err := runStudy(ctx, svc, protocols[name])
 		if err != nil {
 			return nil, tm, fmt.Errorf("%s: %w", name, err)
 		}
@@ -251,103 +252,65 @@ func loadRegion(ctx context.Context, pool *pgxpool.Pool, sc Scenario, truth *syn
 
 // runStudy submits a protocol, waits for its run to end and returns its
 // results document.
-func runStudy(ctx context.Context, pool *pgxpool.Pool, client *engine.Client, protocol []byte) (*document, error) {
-	runID, err := study.Submit(ctx, pool, client, protocol, nil, 0)
+func runStudy(ctx context.Context, svc *study.Service, protocol []byte) (*document, error) {
+	sub, err := svc.Submit(ctx, study.SubmitRequest{Protocol: protocol})
 	if err != nil {
 		return nil, err
 	}
-	tick := time.NewTicker(250 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		p, err := study.Progress(ctx, pool, runID)
-		if err != nil {
-			return nil, err
-		}
-		if p.Ended() {
-			if p.State != study.StateDone {
-				return nil, fmt.Errorf("run %d %s: %s", runID, p.State, p.Error)
-			}
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-tick.C:
-		}
+	p, err := svc.Wait(ctx, sub.RunID, nil)
+	if err != nil {
+		return nil, err
 	}
-	var raw []byte
-	if err := pool.QueryRow(ctx, "SELECT results::text FROM study_run WHERE id = $1", runID).Scan(&raw); err != nil {
-		return nil, fmt.Errorf("run %d results: %w", runID, err)
+	if p.State != study.StateDone {
+		return nil, fmt.Errorf("run %d %s: %s", sub.RunID, p.State, p.Error)
 	}
-	var doc document
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		return nil, fmt.Errorf("run %d results: %w", runID, err)
+	doc, err := svc.Results(ctx, sub.RunID)
+	if err != nil {
+		return nil, err
 	}
-	return &doc, nil
+	return &document{doc}, nil
 }
 
-// document is the part of a results document (docs/results.md) that the
-// validation reads.
-type document struct {
-	Analyses map[string]struct {
-		Kind   string          `json:"kind"`
-		Result json.RawMessage `json:"result"`
-		Error  string          `json:"error"`
-	} `json:"analyses"`
-}
+// document is a results document (docs/results.md) with the lookups the
+// validation makes.
+type document struct{ *results.Document }
 
-type coxResult struct {
-	Events       *float64 `json:"events"`
-	Coefficients []struct {
-		Term    string   `json:"term"`
-		HR      *float64 `json:"hr"`
-		HRLower *float64 `json:"hr_lower"`
-		HRUpper *float64 `json:"hr_upper"`
-	} `json:"coefficients"`
-}
-
-type ratesResult struct {
-	Groups []struct {
-		Group         *string  `json:"group"`
-		Events        *float64 `json:"events"`
-		PersonTime    *float64 `json:"persontime"`
-		Crude         *float64 `json:"crude"`
-		RateRatio     *float64 `json:"rate_ratio"`
-		RRLower       *float64 `json:"rr_lower"`
-		RRUpper       *float64 `json:"rr_upper"`
-		Adjusted      *float64 `json:"adjusted"`
-		AdjustedLower *float64 `json:"adjusted_lower"`
-		AdjustedUpper *float64 `json:"adjusted_upper"`
-	} `json:"groups"`
-}
-
-func (d *document) result(name string, into any) error {
+// result returns the result of the analysis name, or why there is none.
+func (d *document) result(name string) (results.Result, error) {
 	a, ok := d.Analyses[name]
 	if !ok {
-		return fmt.Errorf("no analysis %q in the results", name)
+		return nil, fmt.Errorf("no analysis %q in the results", name)
 	}
 	if a.Error != "" {
-		return fmt.Errorf("analysis %q failed: %s", name, a.Error)
+		return nil, fmt.Errorf("analysis %q failed: %s", name, a.Error)
 	}
-	if len(a.Result) == 0 || string(a.Result) == "null" {
-		return fmt.Errorf("analysis %q has no result", name)
+	if a.Result == nil {
+		return nil, fmt.Errorf("analysis %q has no result", name)
 	}
-	return json.Unmarshal(a.Result, into)
+	return a.Result, nil
 }
 
 // hr returns a Cox analysis's hazard ratio for term with its interval and
-// the events behind it.
+// the events behind it (nil when suppressed).
 func (d *document) hr(analysis, term string) (est, lo, hi float64, events *float64, err error) {
-	var r coxResult
-	if err := d.result(analysis, &r); err != nil {
+	res, err := d.result(analysis)
+	if err != nil {
 		return 0, 0, 0, nil, err
+	}
+	r, ok := res.(*results.Cox)
+	if !ok {
+		return 0, 0, 0, nil, fmt.Errorf("analysis %q is not a Cox analysis", analysis)
 	}
 	for _, c := range r.Coefficients {
 		if c.Term == term {
-			if c.HR == nil || c.HRLower == nil || c.HRUpper == nil {
+			if c.HR.IsNA() || c.HRLower.IsNA() || c.HRUpper.IsNA() {
 				return 0, 0, 0, nil, fmt.Errorf("analysis %q: term %q has no estimate", analysis, term)
 			}
-			return *c.HR, *c.HRLower, *c.HRUpper, r.Events, nil
+			if r.Events != nil {
+				e := float64(*r.Events)
+				events = &e
+			}
+			return float64(c.HR), float64(c.HRLower), float64(c.HRUpper), events, nil
 		}
 	}
 	return 0, 0, 0, nil, fmt.Errorf("analysis %q has no term %q", analysis, term)
@@ -402,9 +365,13 @@ func coxRow(base Row, t coxTruth, planted float64, d *document) (Row, error) {
 //   - crude: events over person-time of the ASL against those of the
 //     others, Wald interval on the log scale (√(1/e₁ + 1/e₀)).
 func rateRows(base Row, d *document) ([]Row, error) {
-	var rr ratesResult
-	if err := d.result("rates-by-asl", &rr); err != nil {
+	res, err := d.result("rates-by-asl")
+	if err != nil {
 		return nil, err
+	}
+	rr, ok := res.(*results.Rates)
+	if !ok {
+		return nil, errors.New("analysis \"rates-by-asl\" is not a rates analysis")
 	}
 	if len(rr.Groups) < 2 {
 		return nil, errors.New("fewer than two ASLs in the rates")
@@ -417,15 +384,18 @@ func rateRows(base Row, d *document) ([]Row, error) {
 	}
 	var asls []asl
 	for _, g := range rr.Groups {
-		if g.Group == nil || g.Adjusted == nil || g.AdjustedLower == nil || g.AdjustedUpper == nil || g.Events == nil || g.PersonTime == nil {
-			return nil, fmt.Errorf("ASL %v has no standardized rate, or its events are suppressed", g.Group)
+		if g.Group == nil {
+			return nil, errors.New("the rates are not by ASL")
 		}
-		if !(*g.Adjusted > 0 && *g.AdjustedLower > 0) {
+		if g.Adjusted.IsNA() || g.AdjustedLower.IsNA() || g.AdjustedUpper.IsNA() || g.Events == nil {
+			return nil, fmt.Errorf("ASL %s has no standardized rate, or its events are suppressed", *g.Group)
+		}
+		if !(g.Adjusted > 0 && g.AdjustedLower > 0) {
 			return nil, fmt.Errorf("ASL %s has no events", *g.Group)
 		}
-		asls = append(asls, asl{name: *g.Group, logDSR: math.Log(*g.Adjusted),
-			se:     (math.Log(*g.AdjustedUpper) - math.Log(*g.AdjustedLower)) / (2 * z),
-			events: *g.Events, persTime: *g.PersonTime})
+		asls = append(asls, asl{name: *g.Group, logDSR: math.Log(float64(g.Adjusted)),
+			se:     (math.Log(float64(g.AdjustedUpper)) - math.Log(float64(g.AdjustedLower))) / (2 * z),
+			events: float64(*g.Events), persTime: g.PersonTime})
 	}
 	var rows []Row
 	for k, a := range asls {

@@ -26,9 +26,9 @@ func golden(t *testing.T, name string, got []byte) {
 		return
 	}
 	want, err := os.ReadFile(path)
-	require.NoError(t, err, "missing golden file: run go test ./report/... -update")
+	require.NoError(t, err, "missing golden file: run go test ./report ./report/chart -update")
 	if !bytes.Equal(want, got) {
-		t.Errorf("%s differs from the golden file (go test ./report/... -update rewrites it); got:\n%s", name, got)
+		t.Errorf("%s differs from the golden file (go test ./report ./report/chart -update rewrites it); got:\n%s", name, got)
 	}
 }
 

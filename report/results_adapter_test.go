@@ -1,9 +1,3 @@
-// Pending: this file belongs in report/ (package report) and needs
-// report/results, the typed results document of branch h16. When that
-// package is on main: git mv report/_pending/*.go report/ (the go tool
-// ignores directories starting with "_", so until then it is not built
-// and go mod tidy does not look for report/results).
-
 package report
 
 import (
