@@ -505,7 +505,7 @@ func (h *htmlWriter) model(s *Section, m *ModelView) {
 	if measure != "" {
 		h.th(h.t("term"), h.t("coef"), h.t("se"), measure+" "+h.t("ci_col"), "p")
 	} else {
-		h.th(h.t("term"), h.t("coef"), h.t("se"), h.t("ci_col"), "p")
+		h.th(h.t("term"), h.t("coef"), h.t("se"), h.t("ci95"), "p")
 	}
 	h.w("<tbody>\n")
 	for _, t := range m.Terms {
@@ -580,16 +580,21 @@ func (h *htmlWriter) rates(s *Section, rv *RatesView) {
 	head = append(head, h.t("rate_ratio"))
 	h.th(head...)
 	h.w("<tbody>\n")
-	for i, g := range rv.Groups {
+	for _, g := range rv.Groups {
 		row := []string{g.Label, h.count(g.Events), h.num(g.PersonTime, 0), h.num(g.Crude, 2) + " " + format.CI(h.lang, g.CrudeLower, g.CrudeUpper, 2)}
 		if std {
 			row = append(row, h.num(g.Adjusted, 2)+" "+format.CI(h.lang, g.AdjustedLower, g.AdjustedUpper, 2))
 		}
-		rr := h.t("reference")
-		if !math.IsNaN(g.RateRatio) {
+		ref := rv.Reference
+		if ref == "" && len(rv.Groups) > 0 {
+			ref = rv.Groups[0].Label
+		}
+		rr := format.NA
+		switch {
+		case g.Label == ref:
+			rr = h.t("reference")
+		case !math.IsNaN(g.RateRatio):
 			rr = format.RatioCI(h.lang, g.RateRatio, g.RRLower, g.RRUpper)
-		} else if i > 0 {
-			rr = format.NA
 		}
 		h.tr(append(row, rr)...)
 	}

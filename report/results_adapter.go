@@ -180,6 +180,9 @@ func fillView(s *Section, ar *results.AnalysisResult, res results.Result, lang f
 		s.Model = m
 	case *results.Rates:
 		rv := &RatesView{Per: v.Per}
+		if v.Reference != nil {
+			rv.Reference = *v.Reference
+		}
 		for _, g := range v.Groups {
 			row := RateRow{Events: g.Events, PersonTime: math.NaN(), Crude: math.NaN(), CrudeLower: math.NaN(), CrudeUpper: math.NaN(),
 				Adjusted: math.NaN(), AdjustedLower: math.NaN(), AdjustedUpper: math.NaN(), RateRatio: math.NaN(), RRLower: math.NaN(), RRUpper: math.NaN()}

@@ -102,3 +102,58 @@ func TestPDFFromResults(t *testing.T) {
 	run(t, "pdftoppm", "-png", "-r", "70", path, filepath.Join(dir, "comparator-results_en"))
 	t.Logf("artefacts in %s", dir)
 }
+
+// TestHTMLFromResultsModels renders report/results' document with every
+// kind (logistic, linear, stratified Cox and rates) against the
+// comparator protocol: analyses the protocol does not list follow its
+// own, and each kind's numbers, formatted, are in the page.
+func TestHTMLFromResultsModels(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile(filepath.Join("results", "testdata", "models.json"))
+	require.NoError(t, err)
+	doc, err := results.Decode(b)
+	require.NoError(t, err)
+	_, p := exampleRun(t, "comparator-new-users")
+	for _, lang := range []format.Lang{format.EN, format.IT} {
+		page, err := HTML(doc, p, HTMLOptions{Lang: lang})
+		require.NoError(t, err)
+		s := string(page)
+		require.NotContains(t, s, "%!")
+		for _, name := range doc.AnalysisNames() {
+			if doc.Analyses[name].Kind != results.KindAttrition {
+				require.Contains(t, s, `id="analysis-`+name+`"`, name)
+			}
+		}
+		logit := doc.Analyses["logit"]
+		if lr, ok := logit.Result.(*results.Logistic); ok && lr.LogisticResult != nil {
+			for _, c := range lr.Coefficients {
+				if c.Term != "(Intercept)" {
+					require.Contains(t, s, format.RatioCI(lang, float64(c.OR), float64(c.ORLower), float64(c.ORUpper)), c.Term)
+				}
+			}
+		}
+		lm := doc.Analyses["lm"].Result.(*results.Linear)
+		require.Contains(t, s, format.CI(lang, float64(lm.Coefficients[0].Lower), float64(lm.Coefficients[0].Upper), 3))
+		// the rates' reference is the document's (B), not the first group
+		rs := doc.Analyses["rates-by-sex"].Result.(*results.Stratified)
+		ref := *rs.Classes[0].Result.(*results.Rates).Reference
+		require.Equal(t, "B", ref)
+		require.Regexp(t, `<tr><td>B</td>(<td class="num">[^<]*</td>){3}<td class="num">`+lang.T("reference")+`</td></tr>`, s)
+		require.NotRegexp(t, `<tr><td>A</td>(<td class="num">[^<]*</td>){3}<td class="num">`+lang.T("reference")+`</td></tr>`, s)
+		st := doc.Analyses["by-sex"].Result.(*results.Stratified)
+		for _, c := range st.Classes {
+			require.Contains(t, s, `id="analysis-by-sex-`+c.Class+`"`)
+		}
+		_, err = ChartSVG(mustReport(t, doc, p, lang), "by-sex/"+st.Classes[0].Class, HTMLOptions{Lang: lang})
+		if st.Classes[0].Error == "" {
+			require.NoError(t, err)
+		}
+	}
+}
+
+func mustReport(t *testing.T, doc *results.Document, p *cohort.Protocol, lang format.Lang) *Report {
+	t.Helper()
+	r, err := FromResults(doc, p, HTMLOptions{Lang: lang})
+	require.NoError(t, err)
+	return r
+}

@@ -170,8 +170,9 @@ type ModelTest struct {
 
 // RatesView is crude (and standardized) rates per group.
 type RatesView struct {
-	Per    float64 // per this many person-years
-	Groups []RateRow
+	Per       float64 // per this many person-years
+	Reference string  // the group the rate ratios compare with; "": the first
+	Groups    []RateRow
 }
 
 // RateRow is one group's rates.

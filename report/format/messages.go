@@ -116,7 +116,7 @@ var messages = map[string][2]string{
 	"not_reached":         {"not reached", "non raggiunta"},
 	"model_cox":           {"Cox proportional hazards model for %s.", "Modello di Cox a rischi proporzionali per %s."},
 	"model_logistic":      {"Logistic regression model for %s.", "Modello di regressione logistica per %s."},
-	"model_linear":        {"Linear regression model%s.", "Modello di regressione lineare%s."},
+	"model_linear":        {"Linear regression model of %s.", "Modello di regressione lineare di %s."},
 	"term":                {"Term", "Termine"},
 	"coef":                {"Coefficient", "Coefficiente"},
 	"se":                  {"SE", "ES"},
