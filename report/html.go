@@ -538,14 +538,14 @@ func (h *htmlWriter) model(s *Section, m *ModelView) {
 		parts = append(parts, "R² = "+h.num(m.R2, 3))
 	}
 	for _, t := range m.Tests {
-		parts = append(parts, h.t("test_"+t.Name)+": χ² = "+h.num(t.Chi2, 2)+", df = "+format.Int(h.lang, t.DF)+", p "+pEq(format.P(h.lang, t.P)))
+		parts = append(parts, h.t("test_"+t.Name)+": χ² = "+h.num(t.Chi2, 2)+", "+h.t("df")+" = "+format.Int(h.lang, t.DF)+", p "+pEq(format.P(h.lang, t.P)))
 	}
 	h.w(`<p class="note">`)
 	h.e(strings.Join(parts, "; ") + ".")
 	h.w("</p>\n")
 	if len(m.PH) > 0 {
 		h.tableStart(h.t("ph_caption"))
-		h.th(h.t("term"), "χ²", "df", "p")
+		h.th(h.t("term"), "χ²", h.t("df"), "p")
 		h.w("<tbody>\n")
 		for _, t := range m.PH {
 			h.tr(t.Name, h.num(t.Chi2, 2), format.Int(h.lang, t.DF), format.P(h.lang, t.P))

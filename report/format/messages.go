@@ -111,6 +111,7 @@ var messages = map[string][2]string{
 	"km_table":            {"Kaplan-Meier estimates for %s.", "Stime di Kaplan-Meier per %s."},
 	"group":               {"Group", "Gruppo"},
 	"events":              {"Events", "Eventi"},
+	"df":                  {"df", "gl"},
 	"events_lc":           {"events", "eventi"},
 	"median_ci":           {"Median, days (95% CI)", "Mediana, giorni (IC 95%)"},
 	"not_reached":         {"not reached", "non raggiunta"},
