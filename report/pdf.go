@@ -310,9 +310,7 @@ func (r *Renderer) PDF(ctx context.Context, htmlDoc []byte, opts PDFOptions) ([]
 	var cachePath string
 	if opts.Key != nil && r.cfg.CacheFiles > 0 {
 		cachePath = r.cachePath(*opts.Key)
-		if b, err := os.ReadFile(cachePath); err == nil && checkPDF(b) == nil {
-			now := time.Now()
-			_ = os.Chtimes(cachePath, now, now) // most recently used
+		if b, ok := r.cached(*opts.Key); ok {
 			return b, nil
 		}
 	}
@@ -490,6 +488,21 @@ func (r *Renderer) probe(b *browserProc) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// cached returns the cached PDF of k, if any (and marks it used).
+func (r *Renderer) cached(k CacheKey) ([]byte, bool) {
+	if r.cfg.CacheFiles <= 0 {
+		return nil, false
+	}
+	path := r.cachePath(k)
+	b, err := os.ReadFile(path)
+	if err != nil || checkPDF(b) != nil {
+		return nil, false
+	}
+	now := time.Now()
+	_ = os.Chtimes(path, now, now) // most recently used
+	return b, true
 }
 
 func (r *Renderer) cachePath(k CacheKey) string {

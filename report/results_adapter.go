@@ -1,6 +1,7 @@
 package report
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"strings"
@@ -90,6 +91,30 @@ func HTML(doc *results.Document, p *cohort.Protocol, opts HTMLOptions) ([]byte, 
 		return nil, err
 	}
 	return RenderHTML(r, opts)
+}
+
+// ReportPDF prints the report of a run (HTML, then PDF), cached under
+// the results document's hash (resultsHash: of the document as stored,
+// say), the language, the minimum count and the software version, with
+// the run's id, author and date; a cached report is returned without
+// rendering anything.
+func (r *Renderer) ReportPDF(ctx context.Context, doc *results.Document, p *cohort.Protocol, opts HTMLOptions, resultsHash string) ([]byte, error) {
+	if doc == nil || p == nil {
+		return nil, fmt.Errorf("report: pdf: no results document or protocol")
+	}
+	key := CacheKey{ContentHash: resultsHash + "\x00" + opts.RunID + "\x00" + opts.Author + "\x00" + opts.RunDate, Lang: opts.Lang, MinCount: doc.MinCount}
+	if b, ok := r.cached(key); ok {
+		return b, nil
+	}
+	page, err := HTML(doc, p, opts)
+	if err != nil {
+		return nil, err
+	}
+	title := p.Title
+	if title == "" {
+		title = p.Name
+	}
+	return r.PDF(ctx, page, PDFOptions{Lang: opts.Lang, Title: title, Key: &key})
 }
 
 func lowerFirst(s string) string {
