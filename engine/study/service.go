@@ -327,3 +327,20 @@ func (s *Service) DropTables(ctx context.Context, runID int64) error {
 func (s *Service) DiskBytes(ctx context.Context, runID int64) (int64, error) {
 	return diskBytes(ctx, s.Pool, runID)
 }
+
+// Protocol returns a run's bound protocol, as its plan was compiled from
+// (the reports show its methods text and design diagram).
+func (s *Service) Protocol(ctx context.Context, runID int64) (*cohort.Protocol, error) {
+	r, err := loadRun(ctx, s.Pool, runID)
+	if errors.Is(err, errNoRun) {
+		return nil, notFound(runID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("study: protocol of run %d: %w", runID, err)
+	}
+	p, err := cohort.DecodeBytes(r.protocol)
+	if err != nil {
+		return nil, fmt.Errorf("study: protocol of run %d: %w", runID, err)
+	}
+	return p, nil
+}

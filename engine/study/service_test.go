@@ -64,6 +64,12 @@ func TestServiceList(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, saved, p.StudyID)
 	require.Equal(t, user, p.SubmittedBy)
+	proto2, err := svc.Protocol(ctx, ids[1])
+	require.NoError(t, err)
+	require.Equal(t, "comparator-new-users", proto2.Name)
+	require.NotEmpty(t, proto2.Phases.Analyses, "the bound protocol, whole")
+	_, err = svc.Protocol(ctx, 1<<40)
+	require.ErrorIs(t, err, study.ErrNotFound)
 }
 
 // TestServiceErrors: the service's errors wrap the kinds of schema/errs,
