@@ -156,6 +156,18 @@ var requests = map[string]request{
 	"GET /api/v1/runs/{id}/results.csv": func(t testing.TB, w *world) (string, any) {
 		return fmt.Sprintf("/api/v1/runs/%d/results.csv", w.runID), nil
 	},
+	"GET /api/v1/runs/{id}/charts/{chart}": func(t testing.TB, w *world) (string, any) {
+		return fmt.Sprintf("/api/v1/runs/%d/charts/km.svg", w.runID), nil
+	},
+	"GET /api/v1/runs/{id}/report.html": func(t testing.TB, w *world) (string, any) {
+		return fmt.Sprintf("/api/v1/runs/%d/report.html?lang=it", w.runID), nil
+	},
+	"GET /api/v1/runs/{id}/report.pdf": func(t testing.TB, w *world) (string, any) {
+		return fmt.Sprintf("/api/v1/runs/%d/report.pdf", w.runID), nil
+	},
+	"POST /api/v1/protocols/diagram": func(t testing.TB, w *world) (string, any) {
+		return "/api/v1/protocols/diagram", example(t, "comparator-new-users.json")
+	},
 	"GET /api/v1/runs/{id}/results.xlsx": func(t testing.TB, w *world) (string, any) {
 		return fmt.Sprintf("/api/v1/runs/%d/results.xlsx", w.runID), nil
 	},
@@ -195,6 +207,8 @@ var wantAccess = map[string]string{
 	"POST /api/v1/runs/{id}/cancel": "analysts and admins", "DELETE /api/v1/runs/{id}": "analysts and admins",
 	"GET /api/v1/runs/{id}/results": "any signed-in user", "GET /api/v1/runs/{id}/results.csv": "any signed-in user",
 	"GET /api/v1/runs/{id}/results.xlsx": "any signed-in user",
+	"GET /api/v1/runs/{id}/charts/{chart}": "any signed-in user", "GET /api/v1/runs/{id}/report.html": "any signed-in user",
+	"GET /api/v1/runs/{id}/report.pdf": "any signed-in user", "POST /api/v1/protocols/diagram": "any signed-in user",
 	"GET /api/v1/codes":                  "any signed-in user", "GET /api/v1/codelists": "any signed-in user", "GET /api/v1/areas": "any signed-in user",
 	"GET /api/v1/users": "admins", "POST /api/v1/users": "admins", "PATCH /api/v1/users/{id}": "admins",
 	"POST /api/v1/imports": "admins", "GET /api/v1/imports": "admins", "GET /api/v1/imports/{id}": "admins",

@@ -82,6 +82,7 @@ func (s *Server) routeTable() []route {
 		{Method: http.MethodGet, Path: "/api/v1/studies/{id}/versions", Access: signedIn, Handler: s.studyVersions, Tag: "studies", Summary: "Every saved version of a study, newest first.", Response: "Versions"},
 		{Method: http.MethodPost, Path: "/api/v1/studies/{id}/share", Access: runner, Handler: s.shareStudy, Tag: "studies", Summary: "Share a study I own with a user (access read), or stop (none).", Request: "ShareRequest", Status: http.StatusNoContent},
 		{Method: http.MethodGet, Path: "/api/v1/studies/{id}/shares", Access: runner, Handler: s.studyShares, Tag: "studies", Summary: "Who a study I own is shared with.", Response: "Shares"},
+		{Method: http.MethodPost, Path: "/api/v1/protocols/diagram", Access: signedIn, Handler: s.protocolDiagram, Tag: "studies", Summary: "The study design diagram of a protocol as SVG (?lang=it), redrawn as the editor changes it.", Request: "Any", Query: []string{"lang"}, Produces: "image/svg+xml", MaxBody: protocolMaxBody},
 		{Method: http.MethodPost, Path: "/api/v1/protocols/validate", Access: signedIn, Handler: s.validateProtocol, Tag: "studies", Summary: "Check a protocol as the user types: errors and warnings with JSON paths, and the methods text.", Request: "Any", Response: "Validation", MaxBody: protocolMaxBody},
 
 		// Runs.
@@ -93,6 +94,9 @@ func (s *Server) routeTable() []route {
 		{Method: http.MethodDelete, Path: "/api/v1/runs/{id}", Access: runner, Handler: s.deleteRun, Tag: "runs", Summary: "Delete a run (cancelled first when live) with its tables.", Status: http.StatusNoContent},
 		{Method: http.MethodGet, Path: "/api/v1/runs/{id}/results", Access: signedIn, Handler: s.runResults, Tag: "runs", Summary: "The results document (small counts suppressed).", Response: "Any"},
 		{Method: http.MethodGet, Path: "/api/v1/runs/{id}/results.csv", Access: signedIn, Handler: s.runResultsCSV, Tag: "runs", Summary: "Every table of the results document as CSV, one block per table.", Produces: "text/csv"},
+		{Method: http.MethodGet, Path: "/api/v1/runs/{id}/charts/{chart}", Access: signedIn, Handler: s.runChart, Tag: "runs", Summary: "One analysis's chart as SVG (ANALYSIS.svg; ?class= a class of a stratified analysis; ?lang=it), the same the reports show.", Query: []string{"class", "lang"}, Produces: "image/svg+xml"},
+		{Method: http.MethodGet, Path: "/api/v1/runs/{id}/report.html", Access: signedIn, Handler: s.runReportHTML, Tag: "runs", Summary: "The run's report as one self-contained HTML page (?lang=it).", Query: []string{"lang"}, Produces: "text/html"},
+		{Method: http.MethodGet, Path: "/api/v1/runs/{id}/report.pdf", Access: signedIn, Handler: s.runReportPDF, Tag: "runs", Summary: "The run's report as an A4 PDF (?lang=it), printed by headless Chromium and cached.", Query: []string{"lang"}, Produces: "application/pdf"},
 		{Method: http.MethodGet, Path: "/api/v1/runs/{id}/results.xlsx", Access: signedIn, Handler: s.runResultsXLSX, Tag: "runs", Summary: "Every table of the results document, one sheet per table.", Produces: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
 
 		// Reference data.

@@ -79,6 +79,7 @@ type Server struct {
 	sessions *sessionCache
 	runs     *runs
 	study    *study.Service
+	pdfState
 }
 
 // New builds the server and registers the route table.
