@@ -276,8 +276,8 @@ PRIMARY KEY (person_id, entry_no)`, b, sql, c.stepName("index"), c.stepName("cri
 // remain. First the population lines, counted over the candidate days
 // (a person's days with an index event, or the registry's persons on a
 // fixed date): line 0 all of them, then one line per population
-// condition in order (popConds: accrual, alive, area, sex, age, ASL, data
-// scope, enrolment, washout), each keeping the days that meet it and every
+// condition in order (popConds: accrual, alive, area, sex, age, ASL,
+// enrolment, washout), each keeping the days that meet it and every
 // condition before it; so index events outside an enrolment spell, say,
 // are counted where they leave. Then, with occurrence "first", the first
 // qualifying day of each person (the index entries; with "all" or a date

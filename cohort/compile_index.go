@@ -29,13 +29,14 @@ import (
 // date within a person.
 //
 //   - Candidates are the occurrences of the index events (or, with a fixed
-//     date, every person on that date).
+//     date, every person on that date) of the residents of the data scope
+//     on that day (Options.Scope, an enrolment record covering it), when
+//     there is one.
 //   - An occurrence qualifies when it meets every population condition:
 //     on its date d it lies in the accrual period, the person is alive
 //     (no death before d), in the area (entered on or before d), of the
 //     sex, aged (completed years at d) in the range, resident in one of
-//     the ASLs (an enrolment record covering d) and in the data scope
-//     (Options.Scope, read the same way), continuously enrolled on days
+//     the ASLs (an enrolment record covering d), continuously enrolled on days
 //     d−before…d+after (a merged spell of the spells step), and, with a
 //     washout, no occurrence of the same event definition (scope "same")
 //     or of any index event ("all") starts on days d−washout…d−1 (in all
@@ -65,7 +66,13 @@ func (c *compiler) popConds(b *sqlb) (first string, conds []popCond) {
 	first = "days with an index event"
 	if dated {
 		first = "persons in the registry"
-	} else {
+	}
+	if scope := c.scope(); len(scope) > 0 {
+		// The scope filters the candidates themselves (scopeFilter): a
+		// scoped user never sees a count of the region outside it.
+		first += " in the data scope (" + strings.Join(scope, ", ") + ")"
+	}
+	if !dated {
 		conds = append(conds, popCond{fmt.Sprintf("day 0 in the accrual period (%s to %s)", pop.Accrual.Start.V, pop.Accrual.End.V),
 			fmt.Sprintf("o.start_date BETWEEN %s AND %s", b.date(pop.Accrual.Start.V), b.date(pop.Accrual.End.V))})
 	}
@@ -98,19 +105,12 @@ func (c *compiler) popConds(b *sqlb) (first string, conds []popCond) {
 		}
 		conds = append(conds, popCond{label, strings.Join(parts, " AND ")})
 	}
-	resident := func(asls []string) string {
-		return fmt.Sprintf("EXISTS (SELECT 1 FROM %s r WHERE r.person_id = o.person_id AND r.start_date <= %s AND (r.end_date IS NULL OR %s <= r.end_date) AND r.asl = ANY(%s) AND %s)",
-			c.flow("enrolment"), cand, cand, b.arg(asls, "text[]"), c.dv(b, "r"))
-	}
 	if len(pop.ASLs) > 0 {
 		asls := make([]string, len(pop.ASLs))
 		for i, a := range pop.ASLs {
 			asls[i] = a.V
 		}
-		conds = append(conds, popCond{"resident in " + strings.Join(asls, ", ") + " on day 0", resident(asls)})
-	}
-	if scope := c.scope(); len(scope) > 0 {
-		conds = append(conds, popCond{"resident in the data scope (" + strings.Join(scope, ", ") + ") on day 0", resident(scope)})
+		conds = append(conds, popCond{"resident in " + strings.Join(asls, ", ") + " on day 0", c.resident(b, asls, cand)})
 	}
 	before, after := 0, 0
 	if v := pop.Enrolment.Before; v != nil {
@@ -213,7 +213,7 @@ WITH occ AS (
          CASE %s ELSE %d END AS passed
   FROM (SELECT o.*, %s AS prior FROM occ o) o
   JOIN %s p ON p.person_id = o.person_id AND %s
-  LEFT JOIN %s sp ON sp.person_id = o.person_id AND sp.start_date <= o.start_date AND (sp.end_date IS NULL OR sp.end_date >= o.start_date)
+  LEFT JOIN %s sp ON sp.person_id = o.person_id AND sp.start_date <= o.start_date AND (sp.end_date IS NULL OR sp.end_date >= o.start_date)%s
 )
 SELECT q.person_id, q.start_date,
        CASE WHEN bool_or(q.end_date IS NULL) FILTER (WHERE q.passed = %s) THEN NULL
@@ -221,7 +221,7 @@ SELECT q.person_id, q.start_date,
        min(q.grp), max(q.grp), max(q.passed)
 FROM q
 GROUP BY q.person_id, q.start_date`,
-		occ, strings.Join(whens, "\n              "), len(conds), prior, c.flow("person"), c.dv(b, "p"), c.studyTable("spells"), all, all)
+		occ, strings.Join(whens, "\n              "), len(conds), prior, c.flow("person"), c.dv(b, "p"), c.studyTable("spells"), c.scopeFilter(b), all, all)
 	c.add(StepIndex, "candidates", `person_id bigint NOT NULL,
 day date NOT NULL,
 day_end date,
@@ -255,6 +255,25 @@ index_group text,
 two_groups boolean NOT NULL,
 PRIMARY KEY (person_id, entry_no)`, b, sql, c.stepName("candidates"))
 	return nil
+}
+
+// resident is the condition that the candidate o lives, on day cand, in
+// one of the ASLs (an enrolment record covering the day).
+func (c *compiler) resident(b *sqlb, asls []string, cand string) string {
+	return fmt.Sprintf("EXISTS (SELECT 1 FROM %s r WHERE r.person_id = o.person_id AND r.start_date <= %s AND (r.end_date IS NULL OR %s <= r.end_date) AND r.asl = ANY(%s) AND %s)",
+		c.flow("enrolment"), cand, cand, b.arg(asls, "text[]"), c.dv(b, "r"))
+}
+
+// scopeFilter is the WHERE clause of the candidates that keeps only the
+// residents of the data scope on day 0 (Options.Scope), or "" without a
+// scope. It filters before anything is counted: no attrition line of a
+// scoped run counts persons outside the scope.
+func (c *compiler) scopeFilter(b *sqlb) string {
+	scope := c.scope()
+	if len(scope) == 0 {
+		return ""
+	}
+	return "\n  WHERE " + c.resident(b, scope, "o.start_date")
 }
 
 // scope is Options.Scope sorted and without duplicates, nil when empty.

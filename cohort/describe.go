@@ -473,6 +473,9 @@ func (d *describer) analyses() {
 			if len(a.Strata) > 0 {
 				s += d.tr(", stratified by ", ", stratificato per ") + strings.Join(a.Strata, ", ")
 			}
+			if a.CI == "profile" {
+				s += d.tr(", with profile-likelihood confidence intervals", ", con intervalli di confidenza di profilo di verosimiglianza")
+			}
 		case AnalysisLogistic:
 			s = fmt.Sprintf(d.tr("odds ratios of %s within %s days from a logistic model with %s", "odds ratio di %s entro %s giorni da un modello logistico con %s"), d.outcomeTitle(a.Outcome), d.num(a.Horizon), strings.Join(a.Covariates, ", "))
 		case AnalysisLinear:

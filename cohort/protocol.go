@@ -375,6 +375,7 @@ type Analysis struct {
 	By          string           `json:"by,omitempty"`          // descriptive, kaplan_meier, rates: the grouping covariate
 	Strata      []string         `json:"strata,omitempty"`      // cox: stratification of the baseline hazard
 	Ties        string           `json:"ties,omitempty"`        // cox: "efron" (default) or "breslow"
+	CI          string           `json:"ci,omitempty"`          // cox: "wald" (default) or "profile" (profile-likelihood intervals)
 	Horizon     *Int             `json:"horizon,omitempty"`     // logistic: outcome within this many days of follow-up start
 	Dependent   string           `json:"dependent,omitempty"`   // linear: the covariate explained
 	Per         float64          `json:"per,omitempty"`         // rates: per this many person-years (default 1000)

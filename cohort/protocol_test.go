@@ -132,6 +132,8 @@ func TestValidateReportsEachProblemAtItsPath(t *testing.T) {
 		{"position on dispensing", "comparator-new-users", func(p *Protocol) { p.Events[0].Position = "principal" }, "events[0].position", "applies only to"},
 		{"one group", "comparator-new-users", func(p *Protocol) { p.Phases.Index.Groups = p.Phases.Index.Groups[:1] }, "phases.index.groups", "at least two"},
 		{"event in two groups", "comparator-new-users", func(p *Protocol) { p.Phases.Index.Groups[1].Events = []string{"ace_dispensing"} }, "phases.index.groups[1].events[0]", "already in group"},
+		{"cox ci", "comparator-new-users", func(p *Protocol) { p.Phases.Analyses[4].CI = "bootstrap" }, "phases.analyses[4].ci", `must be one of "wald", "profile"`},
+		{"ci on kaplan-meier", "comparator-new-users", func(p *Protocol) { p.Phases.Analyses[2].CI = "profile" }, "phases.analyses[2].ci", `not used by kind "kaplan_meier"`},
 		{"unknown covariate in analysis", "comparator-new-users", func(p *Protocol) { p.Phases.Analyses[4].Covariates[3] = "bmi" }, "phases.analyses[4].covariates[3]", `unknown covariate "bmi"`},
 		{"stratify by continuous", "comparator-new-users", func(p *Protocol) { p.Phases.Analyses[4].StratifyBy = "age" }, "phases.analyses[4].stratify_by", "is continuous"},
 		{"unknown outcome", "comparator-new-users", func(p *Protocol) { p.Phases.Analyses[3].Outcome = "stroke" }, "phases.analyses[3].outcome", `unknown outcome "stroke"`},

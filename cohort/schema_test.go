@@ -105,6 +105,7 @@ func TestSchemaAndDecoderAgree(t *testing.T) {
 		{"unknown covariate kind", `"kind": "age"}`, `"kind": "bmi"}`},
 		{"unknown analysis kind", `"kind": "kaplan_meier"`, `"kind": "poisson"`},
 		{"ties unknown", `"ties": "efron"}`, `"ties": "exact"}`},
+		{"ci unknown", `"ties": "efron"}`, `"ties": "efron", "ci": "bootstrap"}`},
 		{"criterion without a kind", `"event": "ami_admission", "window"`, `"window"`},
 		{"sex lower-case", `"reference": "F"}`, `"reference": "F"}, {"name": "s2", "kind": "sex", "reference": "F", "timing": 1}`},
 		{"bad name", `"name": "comparator-new-users"`, `"name": "Comparator new users"`},

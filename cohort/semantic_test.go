@@ -295,16 +295,28 @@ func TestPopulationAttrition(t *testing.T) {
 
 	got = runBoth(t, pool, indexProtocol("all", "", 1), "att_all", attritionQuery,
 		func(o *cohort.Options) { o.Scope = []string{"ASL01"} })
-	// Every occurrence, a gap of one day allowed, data scope ASL01 (everyone):
-	// as above to age (8 days, 7 persons); the scope keeps all; enrolment
-	// removes only 4 (5's one-day gap is allowed): 7 days of 6 persons,
-	// the entries of TestIndexAllWithGap. No "first" line.
+	// Every occurrence, a gap of one day allowed, data scope ASL01 (everyone
+	// lives there): the scope filters the candidates before line 0, so it
+	// has no line of its own; as above to age (8 days, 7 persons);
+	// enrolment removes only 4 (5's one-day gap is allowed): 7 days of 6
+	// persons, the entries of TestIndexAllWithGap. No "first" line.
 	require.Equal(t, []string{
-		"0 days with an index event 8 13",
+		"0 days with an index event in the data scope (ASL01) 8 13",
 		"1 day 0 in the accrual period (2015-01-01 to 2015-12-31) 7 9",
 		"2 alive on day 0 7 9",
 		"3 aged 50 or more on day 0 7 8",
-		"4 resident in the data scope (ASL01) on day 0 7 8",
-		"5 enrolled on days -365 to 0 6 7",
+		"4 enrolled on days -365 to 0 6 7",
+	}, got)
+
+	// A scope where nobody lives: no line counts anyone of the region, not
+	// even line 0 (a scoped user sees no count outside the scope).
+	got = runBoth(t, pool, indexProtocol("all", "", 1), "att_none", attritionQuery,
+		func(o *cohort.Options) { o.Scope = []string{"ASL99"} })
+	require.Equal(t, []string{
+		"0 days with an index event in the data scope (ASL99) 0 0",
+		"1 day 0 in the accrual period (2015-01-01 to 2015-12-31) 0 0",
+		"2 alive on day 0 0 0",
+		"3 aged 50 or more on day 0 0 0",
+		"4 enrolled on days -365 to 0 0 0",
 	}, got)
 }

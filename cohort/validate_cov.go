@@ -371,7 +371,7 @@ var analysisFields = map[string]struct{ allowed, required []string }{
 	AnalysisAttrition:   {},
 	AnalysisDescriptive: {allowed: []string{"by", "stratify_by"}, required: []string{"covariates"}},
 	AnalysisKaplanMeier: {allowed: []string{"by", "stratify_by"}, required: []string{"outcome"}},
-	AnalysisCox:         {allowed: []string{"strata", "ties", "stratify_by"}, required: []string{"outcome", "covariates"}},
+	AnalysisCox:         {allowed: []string{"strata", "ties", "ci", "stratify_by"}, required: []string{"outcome", "covariates"}},
 	AnalysisLogistic:    {allowed: []string{"stratify_by"}, required: []string{"outcome", "horizon", "covariates"}},
 	AnalysisLinear:      {allowed: []string{"stratify_by"}, required: []string{"dependent", "covariates"}},
 	AnalysisRates:       {allowed: []string{"by", "per", "standardize", "stratify_by"}, required: []string{"outcome"}},
@@ -381,7 +381,7 @@ var analysisFields = map[string]struct{ allowed, required []string }{
 var AnalysisKinds = []string{AnalysisAttrition, AnalysisDescriptive, AnalysisKaplanMeier, AnalysisCox,
 	AnalysisLogistic, AnalysisLinear, AnalysisRates}
 
-var analysisFieldOrder = []string{"outcome", "covariates", "by", "strata", "ties", "horizon", "dependent", "per", "standardize", "stratify_by"}
+var analysisFieldOrder = []string{"outcome", "covariates", "by", "strata", "ties", "ci", "horizon", "dependent", "per", "standardize", "stratify_by"}
 
 func (v *validator) analysis(path string, a *Analysis) {
 	spec, ok := analysisFields[a.Kind]
@@ -390,7 +390,7 @@ func (v *validator) analysis(path string, a *Analysis) {
 		return
 	}
 	set := map[string]bool{"outcome": a.Outcome != "", "covariates": len(a.Covariates) > 0, "by": a.By != "",
-		"strata": len(a.Strata) > 0, "ties": a.Ties != "", "horizon": a.Horizon != nil, "dependent": a.Dependent != "",
+		"strata": len(a.Strata) > 0, "ties": a.Ties != "", "ci": a.CI != "", "horizon": a.Horizon != nil, "dependent": a.Dependent != "",
 		"per": a.Per != 0, "standardize": a.Standardize != nil, "stratify_by": a.StratifyBy != ""}
 	for _, f := range analysisFieldOrder {
 		switch {
@@ -431,6 +431,9 @@ func (v *validator) analysis(path string, a *Analysis) {
 	for i, name := range a.Strata {
 		v.covRef(index(field(path, "strata"), i), name, TypeCategorical, TypeBinary)
 		v.baselineOnly(index(field(path, "strata"), i), name, a.Kind)
+	}
+	if a.CI != "" {
+		v.oneOf(field(path, "ci"), a.CI, "wald", "profile")
 	}
 	if a.Ties != "" {
 		v.oneOf(field(path, "ties"), a.Ties, "efron", "breslow")

@@ -57,6 +57,7 @@ func (s *Server) updateUser(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.sessions.forgetUser(id)
 	detail := map[string]any{"user_id": id}
 	if ch.Role != nil {
 		detail["role"] = *ch.Role

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -81,6 +82,64 @@ func (l *limiter) reset(key string) {
 	delete(l.fails, key)
 }
 
+// sessionTTL is how long a session read from the database is trusted
+// without reading it again: a session ended by another server process
+// (a sign-out, a password change, a disabled user) stops working within
+// this time; one ended by this process at once.
+const sessionTTL = time.Second
+
+// sessionCache keeps sessions read in the last sessionTTL, so that a busy
+// client's requests do not each read the database for its session.
+type sessionCache struct {
+	accounts *access.Service
+	mu       sync.Mutex
+	m        map[string]cachedSession
+}
+
+type cachedSession struct {
+	s  *access.Session
+	at time.Time
+}
+
+func (sc *sessionCache) get(ctx context.Context, token string) (*access.Session, error) {
+	sc.mu.Lock()
+	cs, ok := sc.m[token]
+	sc.mu.Unlock()
+	if ok && time.Since(cs.at) < sessionTTL {
+		return cs.s, nil
+	}
+	s, err := sc.accounts.SessionUser(ctx, token)
+	if err != nil {
+		sc.forget(token)
+		return nil, err
+	}
+	sc.mu.Lock()
+	if len(sc.m) > 10_000 {
+		clear(sc.m)
+	}
+	sc.m[token] = cachedSession{s: s, at: time.Now()}
+	sc.mu.Unlock()
+	return s, nil
+}
+
+func (sc *sessionCache) forget(token string) {
+	sc.mu.Lock()
+	delete(sc.m, token)
+	sc.mu.Unlock()
+}
+
+// forgetUser drops every cached session of a user (password change,
+// disable, role or scope change).
+func (sc *sessionCache) forgetUser(id int64) {
+	sc.mu.Lock()
+	for k, cs := range sc.m {
+		if cs.s.User.ID == id {
+			delete(sc.m, k)
+		}
+	}
+	sc.mu.Unlock()
+}
+
 // LoginRequest is the body of POST /api/v1/session.
 type LoginRequest struct {
 	Username string `json:"username"`
@@ -134,6 +193,7 @@ func (s *Server) login(c *echo.Context) error {
 
 func (s *Server) logout(c *echo.Context) error {
 	if p := currentPrincipal(c); p.Session != nil {
+		s.sessions.forget(p.Session.Token)
 		if err := s.accounts.Logout(c.Request().Context(), p.Session.Token); err != nil {
 			return err
 		}

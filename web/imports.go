@@ -238,6 +238,11 @@ func suppressDiagnostics(v any, k int64) any {
 
 func (s *Server) diagnostics(c *echo.Context) error {
 	ctx := c.Request().Context()
+	if len(currentUser(c).Scope) > 0 {
+		// The diagnostics count the whole region: a user restricted to some
+		// ASLs may not read them.
+		return fmt.Errorf("%w: the data diagnostics cover the whole region; your account is restricted to the ASLs %s", errs.Forbidden, strings.Join(currentUser(c).Scope, ", "))
+	}
 	var version int64
 	if v := c.QueryParam("version"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)

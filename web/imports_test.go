@@ -132,6 +132,13 @@ func TestUploads(t *testing.T) {
 		require.Equal(t, http.StatusForbidden, status)
 	}
 
+	// An admin restricted to some ASLs may not read the region's diagnostics.
+	f.admin.json(t, http.MethodPost, "/api/v1/users", map[string]any{"username": "district", "role": "admin", "password": "district-password", "scope": []string{"301"}}, http.StatusCreated, nil)
+	district := f.login(t, "district")
+	status, body = district.do(t, http.MethodGet, "/api/v1/data/diagnostics", nil)
+	require.Equal(t, http.StatusForbidden, status, "%s", body)
+	require.Contains(t, string(body), "whole region")
+
 	// Diagnostics: aggregate only, no person ids, small counts blanked.
 	status, body = f.admin.do(t, http.MethodGet, "/api/v1/data/diagnostics", nil)
 	require.Equal(t, http.StatusOK, status, "%s", body)

@@ -152,6 +152,27 @@ func TestScenario(t *testing.T) {
 	f.bob.json(t, http.MethodGet, "/api/v1/studies", nil, http.StatusOK, &list)
 	require.Zero(t, list.Total)
 
+	// A user scoped to ASL 301 runs the same protocol: fewer persons, from
+	// the first line of the attrition on, and the document names the scope.
+	samStudy, _ := createStudy(t, f.sam, "Comparator, ASL 301")
+	samRun := submit(t, f.sam, samStudy)
+	_, samLast := follow(t, f.sam, samRun)
+	require.Equal(t, "done", samLast.State)
+	require.Equal(t, []string{"301"}, samLast.Scope)
+	var scoped struct {
+		Scope     []string `json:"scope"`
+		Attrition []struct {
+			Label   string `json:"label"`
+			Persons *int64 `json:"persons"`
+		} `json:"attrition"`
+	}
+	f.sam.json(t, http.MethodGet, fmt.Sprintf("/api/v1/runs/%d/results", samRun), nil, http.StatusOK, &scoped)
+	require.Equal(t, []string{"301"}, scoped.Scope)
+	require.Contains(t, scoped.Attrition[0].Label, "data scope (301)")
+	require.NotNil(t, scoped.Attrition[0].Persons)
+	require.Less(t, *scoped.Attrition[0].Persons, firstPersons, "a scoped run counts fewer persons from its first line on")
+	require.Greater(t, *scoped.Attrition[0].Persons, int64(0))
+
 	// The admin reads the audit trail of it all.
 	var audit struct {
 		Events []struct{ Action string } `json:"events"`

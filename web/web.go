@@ -76,6 +76,7 @@ type Server struct {
 	studies  *catalog.Service
 	limiter  *limiter
 	codes    *codeIndex
+	sessions *sessionCache
 	runs     *runs
 	study    *study.Service
 }
@@ -101,6 +102,7 @@ func New(cfg Config) *Server {
 		study:    &study.Service{Pool: cfg.Pool, River: cfg.River, Logger: cfg.Logger},
 	}
 	s.runs = newRuns(s)
+	s.sessions = &sessionCache{accounts: s.accounts, m: map[string]cachedSession{}}
 	e := s.echo
 	e.Logger = cfg.Logger
 	if cfg.TrustProxy {
@@ -225,7 +227,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
-			sess, err := s.accounts.SessionUser(ctx, ck.Value)
+			sess, err := s.sessions.get(ctx, ck.Value)
 			if err == nil {
 				c.Set(principalKey, &principal{User: sess.User, Session: sess})
 			} else if errs.KindOf(err) == errs.Internal {

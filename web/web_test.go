@@ -164,7 +164,7 @@ func newFixture(t testing.TB, o fixtureOpts) *fixture {
 		role  access.Role
 		scope []string
 	}{{"root", access.RoleAdmin, nil}, {"ana", access.RoleAnalyst, nil}, {"bob", access.RoleAnalyst, nil},
-		{"vic", access.RoleViewer, nil}, {"sam", access.RoleAnalyst, []string{"ASL1"}}}
+		{"vic", access.RoleViewer, nil}, {"sam", access.RoleAnalyst, []string{"301"}}}
 	for _, u := range users {
 		_, err := f.accounts.CreateUser(ctx, access.NewUser{Name: u.name, Role: u.role, Password: u.name + "-password", Scope: u.scope})
 		require.NoError(t, err)

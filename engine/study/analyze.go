@@ -240,10 +240,13 @@ func coxFit(f *frame, keep []int, a cohort.Analysis, refs map[string]string, pre
 			d.Strata[k] = key
 		}
 	}
-	res, err := stats.Cox(d, stats.CoxOptions{Ties: a.Ties})
+	res, err := stats.Cox(d, stats.CoxOptions{Ties: a.Ties, CI: a.CI})
 	if err != nil {
 		return nil, warns, err
 	}
+	// Terms left out as R leaves them (no variation, aliased), and other
+	// notes of the fit, become the analysis's warnings.
+	warns = append(warns, res.Warnings...)
 	if !res.Converged {
 		// Separation (e.g. no event in one exposure group): the likelihood
 		// keeps rising as a coefficient runs off to infinity. Its estimate

@@ -71,6 +71,7 @@ func logistic(f *frame, a cohort.Analysis, refs map[string]string) (*results.Log
 	if err != nil {
 		return nil, warns, err
 	}
+	warns = append(warns, res.Warnings...)
 	n, sn := suppress(int64(res.N))
 	ev, se := suppress(events)
 	return &results.Logistic{LogisticResult: res, Horizon: a.Horizon.V, N: n, Events: ev, Suppressed: sn || se}, warns, nil
@@ -110,6 +111,7 @@ func linear(f *frame, a cohort.Analysis, refs map[string]string) (*results.Linea
 	if err != nil {
 		return nil, warns, err
 	}
+	warns = append(warns, res.Warnings...)
 	n, sn := suppress(int64(res.N))
 	return &results.Linear{LinearResult: res, Dependent: a.Dependent, N: n, Suppressed: sn}, warns, nil
 }

@@ -2,6 +2,7 @@ package study
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -99,4 +100,33 @@ func TestRatesReference(t *testing.T) {
 
 	_, err = crudeRates(f, a, map[string]string{"exposure": "C"})
 	require.ErrorContains(t, err, `the reference level "C" does not occur`)
+}
+
+// TestCoxDroppedTermAndProfileCI: a covariate with no variation is left out
+// as R leaves it (the analysis is fitted and warns, naming it: issue 14,
+// point 14), and "ci": "profile" gives the fit's profile-likelihood limits
+// (issue 15, point 7; stats checks them against R).
+func TestCoxDroppedTermAndProfileCI(t *testing.T) {
+	t.Parallel()
+	f := frameOf(10, map[string][]any{
+		"out_o_time":   {int32(1), int32(2), int32(3), int32(4), int32(5), int32(6), int32(7), int32(8), int32(9), int32(10)},
+		"out_o_event":  {true, false, true, true, false, true, false, true, true, false},
+		"cov_exposure": {"A", "B", "A", "B", "A", "B", "A", "B", "A", "B"},
+		"cov_c":        {1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0},
+	})
+	a := cohort.Analysis{Name: "adj", Kind: cohort.AnalysisCox, Outcome: "o", Covariates: []string{"exposure", "c"}}
+	res, warns, err := coxBaseline(f, a, map[string]string{"exposure": "B"})
+	require.NoError(t, err)
+	require.Equal(t, []string{"c"}, res.Dropped)
+	require.NotEmpty(t, warns)
+	require.Contains(t, strings.Join(warns, "\n"), `"c"`)
+
+	a.CI = "profile"
+	prof, _, err := coxBaseline(f, a, map[string]string{"exposure": "B"})
+	require.NoError(t, err)
+	require.Equal(t, "profile", prof.CI)
+	wald := res.Coefficients[0]
+	pl := prof.Coefficients[0]
+	require.Equal(t, wald.HR, pl.HR, "the estimate is the same")
+	require.NotEqual(t, wald.HRLower, pl.HRLower, "the limits are the profile's")
 }

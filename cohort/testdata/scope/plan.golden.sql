@@ -75,11 +75,11 @@ GROUP BY g.person_id, g.spell_no;
 -- $2 = "2015-12-31"
 -- $3 = []string{"ASL01", "ASL03"}
 -- $4 = 7
--- $5 = []string{"ASL01", "ASL02"}
--- $6 = 7
--- $7 = 365
--- $8 = 0
--- $9 = 5
+-- $5 = 365
+-- $6 = 0
+-- $7 = 4
+-- $8 = 7
+-- $9 = []string{"ASL01", "ASL02"}
 -- $10 = 7
 SET LOCAL jit = off;
 CREATE TABLE "study_golden"."candidates_p0" (
@@ -100,21 +100,21 @@ WITH occ AS (
          CASE WHEN (o.start_date BETWEEN $1::date AND $2::date) IS NOT TRUE THEN 0
               WHEN ((p.death_date IS NULL OR p.death_date >= o.start_date)) IS NOT TRUE THEN 1
               WHEN (EXISTS (SELECT 1 FROM "enrolment_p0" r WHERE r.person_id = o.person_id AND r.start_date <= o.start_date AND (r.end_date IS NULL OR o.start_date <= r.end_date) AND r.asl = ANY($3::text[]) AND r.data_version <= $4::bigint)) IS NOT TRUE THEN 2
-              WHEN (EXISTS (SELECT 1 FROM "enrolment_p0" r WHERE r.person_id = o.person_id AND r.start_date <= o.start_date AND (r.end_date IS NULL OR o.start_date <= r.end_date) AND r.asl = ANY($5::text[]) AND r.data_version <= $6::bigint)) IS NOT TRUE THEN 3
-              WHEN (sp.start_date <= o.start_date - $7::integer AND (sp.end_date IS NULL OR sp.end_date >= o.start_date + $8::integer)) IS NOT TRUE THEN 4 ELSE 5 END AS passed
+              WHEN (sp.start_date <= o.start_date - $5::integer AND (sp.end_date IS NULL OR sp.end_date >= o.start_date + $6::integer)) IS NOT TRUE THEN 3 ELSE 4 END AS passed
   FROM (SELECT o.*, 0 AS prior FROM occ o) o
-  JOIN "person_p0" p ON p.person_id = o.person_id AND p.data_version <= $10::bigint
+  JOIN "person_p0" p ON p.person_id = o.person_id AND p.data_version <= $8::bigint
   LEFT JOIN "study_golden"."spells_p0" sp ON sp.person_id = o.person_id AND sp.start_date <= o.start_date AND (sp.end_date IS NULL OR sp.end_date >= o.start_date)
+  WHERE EXISTS (SELECT 1 FROM "enrolment_p0" r WHERE r.person_id = o.person_id AND r.start_date <= o.start_date AND (r.end_date IS NULL OR o.start_date <= r.end_date) AND r.asl = ANY($9::text[]) AND r.data_version <= $10::bigint)
 )
 SELECT q.person_id, q.start_date,
-       CASE WHEN bool_or(q.end_date IS NULL) FILTER (WHERE q.passed = $9::integer) THEN NULL
-            ELSE max(q.end_date) FILTER (WHERE q.passed = $9::integer) END,
+       CASE WHEN bool_or(q.end_date IS NULL) FILTER (WHERE q.passed = $7::integer) THEN NULL
+            ELSE max(q.end_date) FILTER (WHERE q.passed = $7::integer) END,
        min(q.grp), max(q.grp), max(q.passed)
 FROM q
 GROUP BY q.person_id, q.start_date;
 
 -- step index_p0 (index) after candidates_p0
--- $1 = 5
+-- $1 = 4
 SET LOCAL jit = off;
 CREATE TABLE "study_golden"."index_p0" (
 person_id bigint NOT NULL,
@@ -163,13 +163,12 @@ JOIN "study_golden"."criteria_p0" k ON k.person_id = i.person_id AND k.entry_no 
 WHERE NOT i.two_groups;
 
 -- step attrition_p0 (attrition) after candidates_p0, index_p0, criteria_p0
--- $1 = "days with an index event"
+-- $1 = "days with an index event in the data scope (ASL01, ASL02)"
 -- $2 = "day 0 in the accrual period (2015-01-01 to 2015-12-31)"
 -- $3 = "alive on day 0"
 -- $4 = "resident in ASL01, ASL03 on day 0"
--- $5 = "resident in the data scope (ASL01, ASL02) on day 0"
--- $6 = "enrolled on days -365 to 0"
--- $7 = "first qualifying day of each person"
+-- $5 = "enrolled on days -365 to 0"
+-- $6 = "first qualifying day of each person"
 SET LOCAL jit = off;
 CREATE TABLE "study_golden"."attrition_p0" (
 line integer NOT NULL,
@@ -201,9 +200,7 @@ SELECT 3, $4::text, (SELECT coalesce(sum(pp.n), 0) FROM pp WHERE pp.passed >= 3)
 UNION ALL
 SELECT 4, $5::text, (SELECT coalesce(sum(pp.n), 0) FROM pp WHERE pp.passed >= 4)::bigint, (SELECT coalesce(sum(pd.n), 0) FROM pd WHERE pd.passed >= 4)::bigint
 UNION ALL
-SELECT 5, $6::text, (SELECT coalesce(sum(pp.n), 0) FROM pp WHERE pp.passed >= 5)::bigint, (SELECT coalesce(sum(pd.n), 0) FROM pd WHERE pd.passed >= 5)::bigint
-UNION ALL
-SELECT 6, $7::text, (SELECT count(DISTINCT t.person_id) FROM t WHERE true), (SELECT count(*) FROM t WHERE true);
+SELECT 5, $6::text, (SELECT count(DISTINCT t.person_id) FROM t WHERE true), (SELECT count(*) FROM t WHERE true);
 
 -- step followup_p0 (followup) after cohort_p0, spells_p0
 -- $1 = 7
