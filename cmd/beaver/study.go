@@ -19,7 +19,7 @@ import (
 )
 
 func init() {
-	subcommands["study"] = subcommand{"run studies: beaver study run FILE.json | status RUN | results RUN | cancel RUN | delete RUN", runStudy}
+	subcommands["study"] = subcommand{"run studies: beaver study run FILE.json | status RUN | results RUN | report RUN | cancel RUN | delete RUN", runStudy}
 	order = append(order, "study")
 }
 
@@ -49,13 +49,15 @@ func runStudy(ctx context.Context, args []string) error {
 		return runStudyCancel(ctx, args[1:])
 	case "results":
 		return runStudyResults(ctx, args[1:])
+	case "report":
+		return runStudyReport(ctx, args[1:])
 	case "delete":
 		return runStudyDelete(ctx, args[1:])
 	case "-h", "--help", "help":
-		fmt.Println("Usage: beaver study run FILE.json [--param k=v ...] [--wait] [--json] [--explain]\n       beaver study status RUN [--json]\n       beaver study results RUN [--json]\n       beaver study cancel RUN\n       beaver study delete RUN")
+		fmt.Println("Usage: beaver study run FILE.json [--param k=v ...] [--wait] [--json] [--explain]\n       beaver study status RUN [--json]\n       beaver study results RUN [--json]\n       beaver study report RUN --protocol FILE.json [--param k=v ...] (--pdf FILE | --html FILE) [--lang it]\n       beaver study cancel RUN\n       beaver study delete RUN")
 		return nil
 	}
-	return usageErr("unknown study command %q: use run, status, results, cancel or delete", args[0])
+	return usageErr("unknown study command %q: use run, status, results, report, cancel or delete", args[0])
 }
 
 func runStudyRun(ctx context.Context, args []string) error {
