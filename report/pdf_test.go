@@ -41,7 +41,7 @@ func artefactDir(t testing.TB) string {
 func newTestRenderer(t testing.TB, cfg RendererConfig) *Renderer {
 	t.Helper()
 	if _, err := FindChromium(); err != nil {
-		t.Skipf("%v", err)
+		t.Fatalf("%v (make test installs it)", err)
 	}
 	if cfg.DataDir == "" {
 		cfg.DataDir = t.TempDir()
@@ -90,7 +90,7 @@ func TestPDF(t *testing.T) {
 	path := filepath.Join(dir, "sample.pdf")
 	require.NoError(t, os.WriteFile(path, pdf, 0o644))
 	if _, err := exec.LookPath("pdftotext"); err != nil {
-		t.Skip("poppler-utils (pdftotext, pdfinfo, pdftoppm) not installed")
+		t.Fatal("poppler-utils (pdftotext, pdfinfo, pdftoppm) not installed: make test installs it")
 	}
 	info := run(t, "pdfinfo", path)
 	require.Regexp(t, `Page size:\s+595\.\d+ x 841\.\d+ pts \(A4\)`, info)
@@ -111,7 +111,7 @@ func TestPDFItalianFooter(t *testing.T) {
 	pdf, err := r.PDF(context.Background(), sampleHTML(t, "Studio"), PDFOptions{Title: "studio", Lang: format.IT})
 	require.NoError(t, err)
 	if _, err := exec.LookPath("pdftotext"); err != nil {
-		t.Skip("poppler-utils not installed")
+		t.Fatal("poppler-utils (pdftotext, pdfinfo, pdftoppm) not installed: make test installs it")
 	}
 	path := filepath.Join(t.TempDir(), "it.pdf")
 	require.NoError(t, os.WriteFile(path, pdf, 0o644))
@@ -373,7 +373,7 @@ func TestReportPDF(t *testing.T) {
 		require.NoError(t, os.WriteFile(path, pdf, 0o644))
 		require.NoError(t, os.WriteFile(filepath.Join(dir, "comparator_"+string(lang)+".html"), doc, 0o644))
 		if _, err := exec.LookPath("pdftotext"); err != nil {
-			t.Skip("poppler-utils not installed")
+			t.Fatal("poppler-utils (pdftotext, pdfinfo, pdftoppm) not installed: make test installs it")
 		}
 		text := run(t, "pdftotext", path, "-")
 		hr := format.RatioCI(lang, 1.4871, 1.1802, 1.8738)

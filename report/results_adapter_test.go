@@ -97,7 +97,7 @@ func TestPDFFromResults(t *testing.T) {
 	path := filepath.Join(dir, "comparator-results_en.pdf")
 	require.NoError(t, os.WriteFile(path, pdf, 0o644))
 	if _, err := exec.LookPath("pdftotext"); err != nil {
-		t.Skip("poppler-utils not installed")
+		t.Fatal("poppler-utils (pdftotext, pdfinfo, pdftoppm) not installed: make test installs it")
 	}
 	cox := doc.Analyses["adjusted"].Result.(*results.Cox)
 	hr := format.RatioCI(format.EN, float64(cox.Coefficients[0].HR), float64(cox.Coefficients[0].HRLower), float64(cox.Coefficients[0].HRUpper))
