@@ -156,6 +156,9 @@ func decodeValue(e *errs, path string, raw any, v reflect.Value) {
 	}
 	switch v.Kind() {
 	case reflect.Interface:
+		if raw == nil {
+			return // null: the interface stays nil (reflect.ValueOf(nil) cannot be set)
+		}
 		v.Set(reflect.ValueOf(normalizeNumbers(raw)))
 	case reflect.Struct:
 		m, ok := raw.(map[string]any)

@@ -403,11 +403,11 @@ func (d *describer) covariate(c *Covariate) string {
 	case KindCost:
 		what = d.tr("health-care costs of ", "costi sanitari di ") + strings.Join(c.Flows, ", ") + " " + d.window(c.Window)
 	case KindCurrentUse:
-		what = d.tr("current use of ", "uso corrente di ") + d.event(c.Drug.Event) + d.tr(" (covered by a supply of packs × DDD per pack ÷ daily DDD days)", " (copertura di confezioni × DDD per confezione ÷ DDD giornaliere giorni)")
+		what = d.tr("current use of ", "uso corrente di ") + d.event(drugEvent(c)) + d.tr(" (covered by a supply of packs × DDD per pack ÷ daily DDD days)", " (copertura di confezioni × DDD per confezione ÷ DDD giornaliere giorni)")
 	case KindAdherence:
-		what = strings.ToUpper(c.Method) + " " + d.tr("of", "di") + " " + d.event(c.Drug.Event) + " " + d.window(c.Window)
+		what = strings.ToUpper(c.Method) + " " + d.tr("of", "di") + " " + d.event(drugEvent(c)) + " " + d.window(c.Window)
 	case KindTherapyDuration, KindDiscontinuation, KindSwitch:
-		what = d.tr("treatment episodes of ", "episodi di trattamento di ") + d.event(c.Drug.Event)
+		what = d.tr("treatment episodes of ", "episodi di trattamento di ") + d.event(drugEvent(c))
 	case KindClassify:
 		what = fmt.Sprintf(d.tr("%s in classes (cut points %v)", "%s in classi (soglie %v)"), c.Of[0], c.Cuts)
 	case KindAggregate:
@@ -552,4 +552,13 @@ func (d *describer) overlap(match string) string {
 		return ""
 	}
 	return d.tr(" (occurrences under way in it, not only those starting in it)", " (eventi in corso, non solo quelli iniziati nella finestra)")
+}
+
+// drugEvent is the event of a drug covariate, "" when it has none (an
+// invalid protocol: Describe must not panic on one).
+func drugEvent(c *Covariate) string {
+	if c.Drug == nil {
+		return ""
+	}
+	return c.Drug.Event
 }
