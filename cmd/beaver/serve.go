@@ -97,15 +97,14 @@ func runServe(ctx context.Context, args []string) error {
 	scans, stopScans := context.WithCancel(context.Background())
 	defer stopScans()
 	go engine.RunInboxScans(scans, workers.client, c.dataDir, *inboxEvery, logger)
-	srv := &http.Server{
-		Handler: web.New(web.Config{
-			Pool: db.Pool, Logger: logger, MetricsToken: *metricsToken,
-			River: workers.client, DataDir: c.dataDir,
-			SecureCookies: *tlsCert != "" || *trustProxy, TrustProxy: *trustProxy, MaxUpload: *maxUpload,
-			Ready: readiness(db, workers),
-		}),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
+	handler := web.New(web.Config{
+		Pool: db.Pool, Logger: logger, MetricsToken: *metricsToken,
+		River: workers.client, DataDir: c.dataDir,
+		SecureCookies: *tlsCert != "" || *trustProxy, TrustProxy: *trustProxy, MaxUpload: *maxUpload,
+		Ready: readiness(db, workers),
+	})
+	defer handler.Close() // the PDF renderer's browser, if it started
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
 	scheme := "http"
 	if *tlsCert != "" {
