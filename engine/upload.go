@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -174,7 +175,8 @@ func (w *UploadWorker) Work(ctx context.Context, job *river.Job[UploadArgs]) err
 		}
 	}
 	if err != nil {
-		s := err.Error()
+		// The files' names as sent, not the server's directory.
+		s := strings.ReplaceAll(err.Error(), up.dir+string(os.PathSeparator), "")
 		msg = &s
 	}
 	if _, uerr := w.Pool.Exec(ctx, `UPDATE web_import SET state = $2, import_id = $3, error = $4, finished_at = now() WHERE id = $1`,

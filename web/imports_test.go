@@ -3,6 +3,9 @@ package web_test
 import (
 	"bytes"
 	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http/httptest"
 	"mime/multipart"
 	"net/http"
 	"strings"
@@ -10,6 +13,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/beaver-analytics/beaver/web"
 )
 
 // multipartBody builds a multipart body with one part per file.
@@ -29,8 +34,15 @@ func multipartBody(t testing.TB, files map[string][]byte) (string, []byte) {
 
 func upload(t testing.TB, c *client, files map[string][]byte) (int, []byte) {
 	t.Helper()
+	return uploadTo(t, c, c.base, files)
+}
+
+// uploadTo uploads to the server at base (a second server of the same
+// database, with a larger upload limit).
+func uploadTo(t testing.TB, c *client, base string, files map[string][]byte) (int, []byte) {
+	t.Helper()
 	ctype, body := multipartBody(t, files)
-	req, err := http.NewRequest(http.MethodPost, c.base+"/api/v1/imports", bytes.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, base+"/api/v1/imports", bytes.NewReader(body))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", ctype)
 	req.Header.Set("X-CSRF-Token", c.csrf)
@@ -72,6 +84,11 @@ func waitImport(t testing.TB, c *client, id int64) importView {
 func TestUploads(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, fixtureOpts{region: true, maxUpload: 1 << 20})
+	// A second server on the same database takes uploads up to 64 MB.
+	bigSrv := httptest.NewServer(web.New(web.Config{Pool: f.pool, River: f.river, Logger: slog.New(slog.DiscardHandler),
+		DataDir: t.TempDir(), MaxUpload: 64 << 20}))
+	t.Cleanup(bigSrv.Close)
+	big := bigSrv.URL
 
 	// A pharmacy file with two good rows and two bad ones.
 	good := "person_id,dispensing_date,aic,atc,packs,prescriber_id,cost,copay\n" +
@@ -110,6 +127,30 @@ func TestUploads(t *testing.T) {
 	require.NotNil(t, v.Error)
 	require.Contains(t, *v.Error, "pharmacy")
 
+	// 50 MB of garbage named like a flow file: accepted as an upload (it is
+	// under the limit), refused by the import with the reason, nothing
+	// published.
+	garbage := make([]byte, 50<<20)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range garbage {
+		garbage[i] = byte(rng.Uint32())
+	}
+	var before struct {
+		History []struct{ ID int64 } `json:"history"`
+	}
+	f.admin.json(t, http.MethodGet, "/api/v1/imports", nil, http.StatusOK, &before)
+	status, body = uploadTo(t, f.admin, big, map[string][]byte{"outpatient.csv": garbage})
+	require.Equal(t, http.StatusAccepted, status, "%.200s", body)
+	require.NoError(t, jsonUnmarshal(body, &acc))
+	v = waitImport(t, f.admin, acc.ID)
+	require.Equal(t, "failed", v.State)
+	require.NotNil(t, v.Error)
+	require.Contains(t, *v.Error, "outpatient.csv: line 2")
+	require.NotContains(t, *v.Error, "/uploads/", "the server's paths are not shown")
+	if v.Import != nil {
+		require.Zero(t, v.Import.RowsPublished)
+	}
+
 	// Too large: 413, nothing recorded; a bad name: 400.
 	status, body = upload(t, f.admin, map[string][]byte{"pharmacy.csv": bytes.Repeat([]byte("x"), 2<<20)})
 	require.Equal(t, http.StatusRequestEntityTooLarge, status, "%.200s", body)
@@ -122,7 +163,7 @@ func TestUploads(t *testing.T) {
 		Uploads []importView `json:"uploads"`
 	}
 	f.admin.json(t, http.MethodGet, "/api/v1/imports", nil, http.StatusOK, &list)
-	require.Len(t, list.Uploads, 3, "the refused uploads left no record")
+	require.Len(t, list.Uploads, 4, "the refused uploads left no record")
 
 	// Viewers and analysts cannot reach the data pages.
 	for _, c := range []*client{f.vic, f.ana} {

@@ -263,7 +263,7 @@ func (s *Server) submitRun(c *echo.Context) error {
 	sub, err := s.study.Submit(ctx, study.SubmitRequest{Protocol: st.Protocol, Params: req.Params, StudyID: st.ID,
 		SubmittedBy: u.ID, Scope: u.Scope})
 	if err != nil {
-		return asProtocolErrors(err)
+		return unrunnable(asProtocolErrors(err))
 	}
 	runID := sub.RunID
 	s.audit(c, "run_submit", st.Name, map[string]any{"study_id": st.ID, "run_id": runID, "version": st.Version, "scope": u.Scope})

@@ -46,6 +46,22 @@ func TestScenario(t *testing.T) {
 	}
 	require.Contains(t, strings.Join(paths, " "), "phases.follow_up.end")
 
+	// An unfinished protocol may be saved, but not run: 422 with every
+	// problem at its JSON path.
+	draftID, _ := func() (int64, int) {
+		var st struct {
+			ID      int64 `json:"id"`
+			Version int   `json:"version"`
+		}
+		f.ana.json(t, http.MethodPost, "/api/v1/studies", map[string]any{"name": "draft", "protocol": map[string]any{"version": 1, "name": "draft"}}, http.StatusCreated, &st)
+		return st.ID, st.Version
+	}()
+	var unproc apiError
+	f.ana.json(t, http.MethodPost, fmt.Sprintf("/api/v1/studies/%d/runs", draftID), map[string]any{}, http.StatusUnprocessableEntity, &unproc)
+	require.Equal(t, "invalid", unproc.Error.Code)
+	require.NotEmpty(t, unproc.Error.Details)
+	require.NotEmpty(t, unproc.Error.Details[0].Path)
+
 	studyID, version := createStudy(t, f.ana, "Comparator, new users")
 	// Save a second version; an edit of the first one is then a conflict.
 	var st struct {

@@ -189,6 +189,9 @@ type Validation struct {
 type protocolErrors struct {
 	issues []ProtocolIssue
 	err    error
+	// status is 400 (a protocol sent in the request) or 422 (a saved
+	// protocol that cannot run: the request itself was well formed).
+	status int
 }
 
 func (e *protocolErrors) Error() string { return e.err.Error() }
@@ -201,11 +204,21 @@ func asProtocolErrors(err error) error {
 	if !errors.As(err, &ve) {
 		return err
 	}
-	pe := &protocolErrors{err: err}
+	pe := &protocolErrors{err: err, status: http.StatusBadRequest}
 	for _, fe := range ve {
 		pe.issues = append(pe.issues, ProtocolIssue{Path: fe.Path, Message: fe.Msg})
 	}
 	return pe
+}
+
+// unrunnable marks protocol errors as those of a saved protocol asked to
+// run: 422, since the request was well formed.
+func unrunnable(err error) error {
+	var pe *protocolErrors
+	if errors.As(err, &pe) {
+		pe.status = http.StatusUnprocessableEntity
+	}
+	return err
 }
 
 // checkProtocol decodes, validates and checks a protocol: the issues found

@@ -339,7 +339,7 @@ func (s *Server) handleError(c *echo.Context, err error) {
 		status, body.Code = http.StatusRequestEntityTooLarge, "too_large"
 		body.Message = fmt.Sprintf("the request body is larger than %d bytes", mbe.Limit)
 	case errors.As(err, &pe):
-		status, body.Code, body.Message, body.Details = http.StatusBadRequest, "invalid", pe.Error(), pe.issues
+		status, body.Code, body.Message, body.Details = pe.status, "invalid", pe.Error(), pe.issues
 		if len(pe.issues) > 0 {
 			body.Path = pe.issues[0].Path
 		}

@@ -99,6 +99,8 @@ type fixture struct {
 	accounts                  *access.Service
 	// rec keeps every response body any client of the fixture received.
 	rec *recorder
+	// river is the fixture's job client (nil without a region).
+	river *engine.Client
 }
 
 // recorder is a transport that keeps a copy of every response body.
@@ -169,6 +171,7 @@ func newFixture(t testing.TB, o fixtureOpts) *fixture {
 		_, err := f.accounts.CreateUser(ctx, access.NewUser{Name: u.name, Role: u.role, Password: u.name + "-password", Scope: u.scope})
 		require.NoError(t, err)
 	}
+	f.river = river
 	f.server = web.New(web.Config{Pool: pool, River: river, Logger: slog.New(slog.DiscardHandler),
 		Ready: o.ready, MetricsToken: "scrape-me", DataDir: t.TempDir(), LoginLimit: o.limit, MaxUpload: o.maxUpload})
 	f.srv = httptest.NewServer(f.server)
