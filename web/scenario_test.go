@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/xuri/excelize/v2"
 
+	"github.com/beaver-analytics/beaver/report/suppress"
 	"github.com/beaver-analytics/beaver/web"
 )
 
@@ -240,35 +241,10 @@ func TestScenario(t *testing.T) {
 	}
 }
 
-// countKeys are the members of a results document that hold counts.
-var countKeys = map[string]bool{"persons": true, "entries": true, "n": true, "events": true, "n_risk": true, "count": true, "missing": true}
-
 // smallCounts lists every count from 1 to k-1 in a JSON document.
 func smallCounts(t testing.TB, b []byte, k float64) []string {
 	t.Helper()
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var v any
-	require.NoError(t, dec.Decode(&v))
-	var out []string
-	var walk func(path string, v any)
-	walk = func(path string, v any) {
-		switch x := v.(type) {
-		case map[string]any:
-			for key, val := range x {
-				if n, ok := val.(json.Number); ok && countKeys[key] {
-					if f, _ := n.Float64(); f >= 1 && f < k {
-						out = append(out, path+"."+key+"="+n.String())
-					}
-				}
-				walk(path+"."+key, val)
-			}
-		case []any:
-			for i, e := range x {
-				walk(fmt.Sprintf("%s[%d]", path, i), e)
-			}
-		}
-	}
-	walk("", v)
+	out, err := suppress.SmallCounts(b, int64(k))
+	require.NoError(t, err)
 	return out
 }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -177,11 +178,15 @@ func (s *Service) CountUsers(ctx context.Context) (int, error) {
 
 const userCols = "id, name, role, scope, disabled_at IS NOT NULL, created_at"
 
-func scanUser(row pgx.Row) (*User, error) {
+func scanUser(row pgx.Row) (*User, error) { return scanUserAnd(row) }
+
+// scanUserAnd scans a user's userCols, then the row's further columns into
+// more.
+func scanUserAnd(row pgx.Row, more ...any) (*User, error) {
 	u := &User{}
 	var role string
 	var created time.Time
-	if err := row.Scan(&u.ID, &u.Name, &role, &u.Scope, &u.Disabled, &created); err != nil {
+	if err := row.Scan(append([]any{&u.ID, &u.Name, &role, &u.Scope, &u.Disabled, &created}, more...)...); err != nil {
 		return nil, err
 	}
 	u.Role = Role(role)
@@ -192,28 +197,26 @@ func scanUser(row pgx.Row) (*User, error) {
 	return u, nil
 }
 
-// User returns the user with id.
-func (s *Service) User(ctx context.Context, id int64) (*User, error) {
-	u, err := scanUser(s.Pool.QueryRow(ctx, "SELECT "+userCols+" FROM app_user WHERE id = $1", id))
+// userWhere returns the one user a condition on app_user selects.
+func (s *Service) userWhere(ctx context.Context, what, cond string, arg any) (*User, error) {
+	u, err := scanUser(s.Pool.QueryRow(ctx, "SELECT "+userCols+" FROM app_user WHERE "+cond, arg))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("%w: user %d", errs.NotFound, id)
+		return nil, fmt.Errorf("%w: no user %s", errs.NotFound, what)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("access: read user %d: %w", id, err)
+		return nil, fmt.Errorf("access: read user %s: %w", what, err)
 	}
 	return u, nil
 }
 
+// User returns the user with id.
+func (s *Service) User(ctx context.Context, id int64) (*User, error) {
+	return s.userWhere(ctx, strconv.FormatInt(id, 10), "id = $1", id)
+}
+
 // UserByName returns the enabled user called name.
 func (s *Service) UserByName(ctx context.Context, name string) (*User, error) {
-	u, err := scanUser(s.Pool.QueryRow(ctx, "SELECT "+userCols+" FROM app_user WHERE name = $1 AND disabled_at IS NULL", name))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("%w: no user %q", errs.NotFound, name)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("access: read user %q: %w", name, err)
-	}
-	return u, nil
+	return s.userWhere(ctx, strconv.Quote(name), "name = $1 AND disabled_at IS NULL", name)
 }
 
 // Users lists every user by name.
@@ -344,7 +347,7 @@ type Session struct {
 // 256-bit token each time: sessions are rotated at sign-in).
 func (s *Service) Login(ctx context.Context, name, password string) (*Session, error) {
 	var hash string
-	u, err := scanUserHash(s.Pool.QueryRow(ctx, "SELECT "+userCols+", password_hash FROM app_user WHERE name = $1 AND disabled_at IS NULL", name), &hash)
+	u, err := scanUserAnd(s.Pool.QueryRow(ctx, "SELECT "+userCols+", password_hash FROM app_user WHERE name = $1 AND disabled_at IS NULL", name), &hash)
 	if errors.Is(err, pgx.ErrNoRows) {
 		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
 		return nil, ErrWrongLogin
@@ -364,20 +367,6 @@ func (s *Service) Login(ctx context.Context, name, password string) (*Session, e
 	return sess, nil
 }
 
-func scanUserHash(row pgx.Row, hash *string) (*User, error) {
-	u := &User{}
-	var role string
-	var created time.Time
-	if err := row.Scan(&u.ID, &u.Name, &role, &u.Scope, &u.Disabled, &created, hash); err != nil {
-		return nil, err
-	}
-	u.Role = Role(role)
-	u.Created = &created
-	if u.Scope == nil {
-		u.Scope = []string{}
-	}
-	return u, nil
-}
 
 // SessionUser returns the session of a live token. It slides the idle
 // expiry (never past the absolute one) at most once a minute, so that a
@@ -390,24 +379,16 @@ func (s *Service) SessionUser(ctx context.Context, token string) (*Session, erro
 	var csrf string
 	var stale bool
 	h := hashToken(token)
-	u := &User{}
-	var role string
-	var created time.Time
-	err := s.Pool.QueryRow(ctx, `
-		SELECT u.id, u.name, u.role, u.scope, u.created_at, s.csrf_token, s.last_seen_at < now() - interval '1 minute'
+	u, err := scanUserAnd(s.Pool.QueryRow(ctx, `
+		SELECT u.id, u.name, u.role, u.scope, false, u.created_at, s.csrf_token, s.last_seen_at < now() - interval '1 minute'
 		FROM app_session s JOIN app_user u ON u.id = s.user_id
 		WHERE s.token_hash = $1 AND s.expires_at > now() AND s.absolute_expires_at > now()
-		  AND u.disabled_at IS NULL AND s.created_at >= u.password_changed_at`, h).
-		Scan(&u.ID, &u.Name, &role, &u.Scope, &created, &csrf, &stale)
+		  AND u.disabled_at IS NULL AND s.created_at >= u.password_changed_at`, h), &csrf, &stale)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("%w: the session has ended: sign in again", errs.Unauthorized)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("access: read session: %w", err)
-	}
-	u.Role, u.Created = Role(role), &created
-	if u.Scope == nil {
-		u.Scope = []string{}
 	}
 	if stale {
 		if _, err := s.Pool.Exec(ctx, `UPDATE app_session SET last_seen_at = now(),

@@ -1,7 +1,6 @@
 package suppress_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"math"
 	"os"
@@ -15,42 +14,13 @@ import (
 	"github.com/beaver-analytics/beaver/stats"
 )
 
-// countKeys are the members of a results document that hold counts of
-// persons, entries or events.
-var countKeys = map[string]bool{"persons": true, "entries": true, "n": true, "events": true, "n_risk": true, "count": true, "missing": true}
-
-// smallCounts lists every count from 1 to k-1 in a JSON document, by path.
+// smallCounts lists every count from 1 to k-1 in a JSON document.
 func smallCounts(t *testing.T, b []byte, k float64) []string {
 	t.Helper()
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var v any
-	require.NoError(t, dec.Decode(&v))
-	var out []string
-	var walk func(path string, v any)
-	walk = func(path string, v any) {
-		switch x := v.(type) {
-		case map[string]any:
-			for key, val := range x {
-				if n, ok := val.(json.Number); ok && countKeys[key] {
-					f, _ := n.Float64()
-					if f >= 1 && f < k {
-						out = append(out, path+"."+key+"="+n.String())
-					}
-				}
-				walk(path+"."+key, val)
-			}
-		case []any:
-			for i, e := range x {
-				walk(path+"["+itoa(i)+"]", e)
-			}
-		}
-	}
-	walk("", v)
+	out, err := suppress.SmallCounts(b, int64(k))
+	require.NoError(t, err)
 	return out
 }
-
-func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
 
 // TestDocumentsHaveNoSmallCounts raises k to 10 on the example documents
 // (computed with k = 5): no count from 1 to 9 remains anywhere.
