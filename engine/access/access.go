@@ -367,7 +367,6 @@ func (s *Service) Login(ctx context.Context, name, password string) (*Session, e
 	return sess, nil
 }
 
-
 // SessionUser returns the session of a live token. It slides the idle
 // expiry (never past the absolute one) at most once a minute, so that a
 // busy client's requests read rather than write.
