@@ -361,6 +361,7 @@ async function editorPage(studyId) {
       nameIn.value = study.name;
       saved = current();
       status.textContent = t('editor.saved_v', study.version);
+      status.dataset.saved = String(study.version);
     } catch (e) {
       if (e.status === 409) {
         if (confirm(t('editor.conflict'))) { leaveGuard = null; rerender(); }
@@ -543,21 +544,33 @@ function analysisView(runId, name, a, foot) {
   return h('section', {class: 'analysis', 'aria-labelledby': 'an-' + name, 'data-testid': 'analysis:' + name}, parts);
 }
 
-// descriptive renders a descriptive table generically: one row per
-// covariate level, one column per group, and the SMD.
+// descriptive renders a descriptive table: one row per covariate (and
+// level), one column per group, and the standardized mean differences.
 function descriptive(r, name, foot) {
   const groups = r.groups || [];
+  const smd = (v) => [].concat(v.smd ?? []).filter((x) => x !== null).map((x) => est(x, 3)).join(', ') || '–';
+  const pct = (c) => (c.percent === null || c.percent === undefined ? '' : ` (${est(c.percent, 1)}%)`);
+  const cell = (c) => {
+    if (!c) return '';
+    if (c.mean !== undefined) return `${est(c.mean, 1)} (${est(c.sd, 1)})`;
+    const n = c.count !== undefined ? c.count : c.n;
+    if (n === null || n === undefined) return cnt(null, c.suppressed || c.percent === null, foot);
+    return [fmtNum(n), pct(c)].join('');
+  };
   const rows = [];
-  for (const v of r.variables || r.covariates || []) {
+  for (const v of r.variables || []) {
+    const label = v.covariate || v.name;
     if (v.levels) {
-      rows.push([h('strong', null, v.name), ...groups.map(() => ''), est(v.smd, 3)]);
-      for (const l of v.levels) rows.push([`  ${l.level}`, ...(l.cells || l.groups || []).map((c) => c && c.n === null && c.suppressed ? cnt(null, true, foot) : c ? `${fmtNum(c.n)} (${est(c.percent, 1)}%)` : ''), '']);
+      rows.push([h('strong', null, label), ...groups.map(() => ''), smd(v)]);
+      for (const l of v.levels) rows.push([`\u2003${l.level}`, ...(l.groups || []).map(cell), '']);
+    } else if (v.type === 'continuous') {
+      rows.push([`${label}, ${t('results.mean_sd')}`, ...(v.groups || []).map(cell), smd(v)]);
     } else {
-      rows.push([v.name, ...(v.cells || v.groups || []).map((c) => c ? (c.mean !== undefined ? `${est(c.mean, 1)} (${est(c.sd, 1)})` : c.n === null && c.suppressed ? cnt(null, true, foot) : `${fmtNum(c.n)} (${est(c.percent, 1)}%)`) : ''), est(v.smd, 3)]);
+      rows.push([label, ...(v.groups || []).map((c) => (c.count !== undefined ? cell(c) : c.percent === null || c.percent === undefined ? cnt(null, true, foot) : `${est(c.percent, 1)}%`)), smd(v)]);
     }
   }
   if (!rows.length) return h('pre', null, JSON.stringify(r, null, 1));
-  return table([t('results.variable'), ...groups.map((g) => (typeof g === 'object' ? `${g.group ?? g.name} (n=${g.n ?? SUP})` : g)), t('results.smd')], rows, {'data-testid': 'table:' + name});
+  return table([t('results.variable'), ...groups.map((g) => `${g.group ?? g.name} (n = ${g.n ?? SUP})`), t('results.smd')], rows, {'data-testid': 'table:' + name});
 }
 
 async function resultsPage(runId) {

@@ -341,7 +341,10 @@ export class Editor {
       el.dataset.filled = '1';
       let body;
       if (ik === 'object') body = this.object(arr[i], is, iptr, p);
-      else body = this.value(arr, i, is, iptr, p, `${text} ${n}`, ptr0);
+      else {
+        body = this.value(arr, i, is, iptr, p, `${text} ${n}`, ptr0);
+        for (const c of [body, ...body.querySelectorAll('input,select,textarea')]) if (c.matches('input,select,textarea') && !c.getAttribute('aria-label')) c.setAttribute('aria-label', `${text} ${n}`);
+      }
       el.appendChild(h('div', {class: 'item-body'}, h('div', {class: 'msgs', 'aria-live': 'polite'}), body));
       el.addEventListener('input', (e) => { if (e.target.dataset.path === p + '.name' || e.target.dataset.path === p + '.title' || e.target.dataset.path === p + '.label') summaryText.textContent = `${n}. ${name()}`; });
     };
@@ -378,7 +381,7 @@ export class Editor {
     const box = h('div', {class: 'chips'});
     const list = h('ul', {class: 'chip-list', 'aria-label': text});
     const lid = id();
-    const inp = h('input', {id: lid, 'data-testid': 'in:' + path, 'data-path': path, 'data-schema': propPtr, autocomplete: 'off',
+    const inp = h('input', {id: lid, 'aria-label': text, 'data-testid': 'in:' + path, 'data-path': path, 'data-schema': propPtr, autocomplete: 'off',
       list: ref ? 'dl-' + ref : null, 'aria-autocomplete': codeField ? 'list' : null,
       placeholder: codeField ? t('editor.code_search') : t('editor.chip_add')});
     box.dataset.control = lid;
