@@ -155,4 +155,3 @@ func schemaPointers(t *testing.T) []string {
 	sort.Strings(out)
 	return out
 }
-
