@@ -134,7 +134,19 @@ func (p *page) open(hash string) {
 func (p *page) screenshot(name string) {
 	p.t.Helper()
 	p.run(chromedp.Sleep(150 * time.Millisecond))
-	png, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
+	require.NoError(p.t, err)
+	require.NoError(p.t, os.WriteFile(filepath.Join(p.shot, name+".png"), png, 0o644))
+}
+
+// view saves what the 1280×800 window shows, after scrolling the element
+// of testid (if any) to the top.
+func (p *page) view(name, testid string) {
+	p.t.Helper()
+	if testid != "" {
+		p.eval(fmt.Sprintf(`document.querySelector(%q).scrollIntoView()`, string(tid(testid))))
+	}
+	png, err := chromedp.Run(p.ctx, chromedp.CaptureScreenshot())
 	require.NoError(p.t, err)
 	require.NoError(p.t, os.WriteFile(filepath.Join(p.shot, name+".png"), png, 0o644))
 }
@@ -297,6 +309,37 @@ func TestAppBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("speed", func(t *testing.T) {
+		p.t = t
+		big := bigProtocol(200, 50, 1000)
+		var st struct {
+			ID int64 `json:"id"`
+		}
+		f.ana.json(t, http.MethodPost, "/api/v1/studies", map[string]any{"name": "big", "protocol": big}, http.StatusCreated, &st)
+		start := time.Now()
+		p.open(fmt.Sprintf("#/studies/%d", st.ID))
+		p.run(chromedp.WaitVisible(chromedp.CSS(`details.item[data-path="phases.criteria[199]"]`)))
+		load := time.Since(start)
+		// The slowest of 20 keystrokes in a criterion's window and in the
+		// title, each an input event handled synchronously.
+		p.eval(`document.querySelector('details.item[data-path="phases.criteria[150]"]').open = true`)
+		p.run(chromedp.WaitVisible(tid("in:phases.criteria[150].window.start")))
+		worst := evalJS[float64](p, `(() => { let worst = 0;
+			for (const sel of ['[data-testid="in:phases.criteria[150].window.start"]', '[data-testid="in:name"]']) {
+				const el = document.querySelector(sel);
+				for (let i = 0; i < 20; i++) {
+					el.value = sel.includes("name") ? "big" + i : String(-100 - i);
+					const t0 = performance.now();
+					el.dispatchEvent(new Event('input', {bubbles: true}));
+					worst = Math.max(worst, performance.now() - t0);
+				}
+			}
+			return worst; })()`)
+		// Measured, not asserted (docs/benchmarks.md).
+		t.Logf("editor with 200 criteria and 50 lists of 1,000 codes: opened in %v, slowest keystroke handler %.2f ms", load.Round(time.Millisecond), worst)
+		p.view("editor-big", "")
+	})
+
 	t.Run("pages", func(t *testing.T) {
 		p.t = t
 		for _, lang := range []string{"en", "it"} {
@@ -309,6 +352,9 @@ func TestAppBrowser(t *testing.T) {
 			p.run(chromedp.WaitVisible(tid("methods") + " p"))
 			p.checkPage("editor " + lang)
 			p.screenshot("editor-" + lang)
+			p.view("editor-"+lang+"-top", "")
+			p.view("editor-"+lang+"-criteria", "panel-criteria")
+			p.view("editor-"+lang+"-covariates", "panel-covariates")
 			p.open(fmt.Sprintf("#/runs/%d", runID))
 			p.run(chromedp.WaitVisible(tid("provenance") + " dl"))
 			p.checkPage("run " + lang)
@@ -558,4 +604,27 @@ func window(p *page, at, start, end string) {
 		p.click("add:" + at + "." + x[0])
 		p.typ("in:"+at+"."+x[0], x[1])
 	}
+}
+
+// bigProtocol is a valid protocol with n criteria and lists code lists of
+// codes codes each.
+func bigProtocol(n, lists, codes int) map[string]any {
+	var cls, evs, crit []any
+	for i := 0; i < lists; i++ {
+		cs := make([]string, codes)
+		for j := range cs {
+			cs[j] = fmt.Sprintf("C%02dX%04d", i, j)
+		}
+		cls = append(cls, map[string]any{"name": fmt.Sprintf("list%d", i), "system": "atc", "include": map[string]any{"codes": cs}})
+		evs = append(evs, map[string]any{"name": fmt.Sprintf("ev%d", i), "source": "dispensing", "code_lists": []string{fmt.Sprintf("list%d", i)}})
+	}
+	for i := 0; i < n; i++ {
+		crit = append(crit, map[string]any{"name": fmt.Sprintf("criterion %d", i), "event": fmt.Sprintf("ev%d", i%lists),
+			"window": map[string]any{"start": -365, "end": -1}, "count": map[string]any{"at_most": 0}})
+	}
+	return map[string]any{"version": 1, "name": "big", "code_lists": cls, "events": evs, "phases": map[string]any{
+		"population": map[string]any{"accrual": map[string]any{"start": "2013-01-01", "end": "2018-12-31"}},
+		"index":      map[string]any{"events": []string{"ev0"}},
+		"criteria":   crit,
+	}}
 }

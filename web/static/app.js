@@ -517,14 +517,14 @@ function analysisView(runId, name, a, foot) {
     if (a.kind === 'cox' || a.kind === 'logistic' || a.kind === 'linear') {
       const ratio = a.kind === 'cox' ? 'hr' : a.kind === 'logistic' ? 'or' : null;
       const coefs = r.coefficients || r.terms || [];
-      parts.push(h('p', {class: 'muted'}, [r.n !== undefined ? t('results.n', '') : '', r.n !== undefined ? cnt(r.n, r.suppressed, foot) : '', r.events !== undefined ? ' · ' + t('results.events') + ' ' : '', r.events !== undefined ? cnt(r.events, r.suppressed, foot) : '']));
+      parts.push(h('p', {class: 'muted'}, [r.n !== undefined ? t('results.n_col') + ' ' : '', r.n !== undefined ? cnt(r.n, r.suppressed, foot) : '', r.events !== undefined ? ' · ' + t('results.events') + ' ' : '', r.events !== undefined ? cnt(r.events, r.suppressed, foot) : '']));
       parts.push(table([t('results.term'), t('results.coef'), t('results.se'), ratio ? t('results.' + ratio) : null, ratio ? t('results.ci95') : null, t('results.p')].filter(Boolean),
         coefs.map((c) => [c.term, est(c.coef ?? c.estimate, 4), est(c.robust_se ?? c.se, 4),
           ...(ratio ? [h('span', {'data-testid': `ratio:${name}:${c.term}`}, est(c[ratio], 3)), `${est(c[ratio + '_lower'], 3)} – ${est(c[ratio + '_upper'], 3)}`] : []), est(c.p, 4)]), {'data-testid': 'table:' + name}));
     } else if (a.kind === 'attrition') {
       // shown once at the top
     } else if (a.kind === 'kaplan_meier') {
-      parts.push(table([t('results.group'), t('results.n'), t('results.events'), t('results.median')],
+      parts.push(table([t('results.group'), t('results.n_col'), t('results.events'), t('results.median')],
         (r.groups || []).map((g) => [g.group ?? t('results.all'), cnt(g.n, g.suppressed, foot), cnt(g.events, g.suppressed, foot),
           g.median === null ? '–' : `${est(g.median, 0)} (${est(g.median_lower, 0)} – ${est(g.median_upper, 0)})`]), {'data-testid': 'table:' + name}));
     } else if (a.kind === 'rates') {
@@ -580,7 +580,11 @@ async function resultsPage(runId) {
   const sections = [];
   sections.push(h('section', {class: 'analysis', 'aria-labelledby': 'att-h', 'data-testid': 'attrition'}, h('h2', {id: 'att-h'}, t('results.attrition')),
     table([t('results.step'), t('results.persons'), t('results.entries')], (doc.attrition || []).map((l) => [l.label, cnt(l.persons, l.suppressed, foot), cnt(l.entries, l.suppressed, foot)]))));
-  for (const [name, a] of Object.entries(doc.analyses || {})) sections.push(analysisView(runId, name, a, foot));
+  // In the protocol's order.
+  const study = await get('/studies/' + run.study_id).catch(() => null);
+  const order = ((study && study.protocol.phases.analyses) || []).map((a) => a.name);
+  const names = Object.keys(doc.analyses || {}).sort((a, b) => (order.indexOf(a) + 1 || 1e9) - (order.indexOf(b) + 1 || 1e9));
+  for (const name of names) if (doc.analyses[name].kind !== 'attrition') sections.push(analysisView(runId, name, doc.analyses[name], foot));
   const page = h('section', {'aria-labelledby': 'res-h', class: 'results-page'},
     h('div', {class: 'page-head'}, h('h1', {id: 'res-h'}, t('results.title', runId)),
       h('a', {href: `#/runs/${runId}`}, t('results.back_run')),
@@ -588,7 +592,7 @@ async function resultsPage(runId) {
         h('a', {class: 'button', href: `/api/v1/runs/${runId}/results.csv`, download: `run-${runId}.csv`, 'data-testid': 'dl-csv'}, t('results.csv')),
         h('a', {class: 'button', href: `/api/v1/runs/${runId}/results.xlsx`, download: `run-${runId}.xlsx`, 'data-testid': 'dl-xlsx'}, t('results.xlsx')),
         h('a', {class: 'button', href: `/api/v1/runs/${runId}/results`, download: `run-${runId}.json`, 'data-testid': 'dl-json'}, t('results.json')))),
-    h('p', {class: 'muted'}, t('results.provenance', doc.data_version, (doc.protocol_hash || '').slice(0, 12), doc.software_version || '', fmtDate(run.finished_at))),
+    h('p', {class: 'muted'}, t('results.provenance', doc.data_version, (doc.protocol_hash || '').slice(0, 12), doc.software_version || '', fmtDate(doc.data_end))),
     sections,
     (doc.warnings || []).length ? h('details', null, h('summary', null, t('results.warnings', doc.warnings.length)), h('ul', null, doc.warnings.map((w) => h('li', null, w)))) : null,
     foot.used ? h('p', {class: 'footnote', 'data-testid': 'suppressed-note'}, '* ' + t('results.suppressed_note', doc.min_count || 5)) : null);

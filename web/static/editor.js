@@ -143,14 +143,14 @@ export class Editor {
       if (obj[key] === undefined && !required) {
         clear(slot, h('button', {type: 'button', class: 'add', 'data-add': '', 'data-schema': ptr, 'data-testid': 'add:' + path,
           onclick: () => { obj[key] = this.initial(s0, ptr); draw(); this.changed(true); const f = slot.querySelector('input,select,textarea,button:not(.remove)'); if (f) f.focus(); }},
-        '+ ' + label(key)));
+        '+ ' + (ptr === '#/properties/version' ? t('f.format_version') : label(key))));
         slot.className = 'slot slot-absent';
         return;
       }
       if (obj[key] === undefined) obj[key] = this.initial(s0, ptr);
       slot.className = 'slot';
       const remove = required ? null : () => { delete obj[key]; draw(); this.changed(true); };
-      clear(slot, this.field(obj, key, s0, ptr, path, label(key), remove));
+      clear(slot, this.field(obj, key, s0, ptr, path, ptr === '#/properties/version' ? t('f.format_version') : label(key), remove));
     };
     draw();
     return slot;
