@@ -93,6 +93,15 @@ func (p *page) click(id string) {
 	p.run(chromedp.WaitVisible(tid(id)), chromedp.Click(tid(id)))
 }
 
+// ensure clicks an add button if the field is not there yet (the editor
+// adds the fields a kind requires when the kind is chosen).
+func (p *page) ensure(id string) {
+	p.t.Helper()
+	if evalJS[bool](p, fmt.Sprintf(`!!document.querySelector(%q)`, string(tid(id)))) {
+		p.click(id)
+	}
+}
+
 // typ replaces the value of a control by typing text into it.
 func (p *page) typ(id, text string) {
 	p.t.Helper()
@@ -539,14 +548,14 @@ func buildComparator(p *page) {
 			p.typ("in:"+at+".reference", c.reference)
 		}
 		if c.event != "" {
-			p.click("add:" + at + ".event")
+			p.ensure("add:" + at + ".event")
 			p.typ("in:"+at+".event", c.event)
 			window(p, at+".window", c.start, c.end)
 		}
 		if c.kind == "combine" {
-			p.click("add:" + at + ".op")
+			p.ensure("add:" + at + ".op")
 			p.pick("in:"+at+".op", "or")
-			p.click("add:" + at + ".of")
+			p.ensure("add:" + at + ".of")
 			p.chips("in:"+at+".of", "antidiabetic_use", "diabetes_admission", "diabetes_exemption")
 		}
 	}
@@ -576,7 +585,7 @@ func buildComparator(p *page) {
 		p.typ("in:"+at+".name", a.name)
 		p.pick("in:"+at+".kind", a.kind)
 		if a.outcome != "" {
-			p.click("add:" + at + ".outcome")
+			p.ensure("add:" + at + ".outcome")
 			p.typ("in:"+at+".outcome", a.outcome)
 		}
 		if a.by != "" {
@@ -584,7 +593,7 @@ func buildComparator(p *page) {
 			p.typ("in:"+at+".by", a.by)
 		}
 		if a.covs != nil {
-			p.click("add:" + at + ".covariates")
+			p.ensure("add:" + at + ".covariates")
 			p.chips("in:"+at+".covariates", a.covs...)
 		}
 		if a.ties != "" {
@@ -596,7 +605,7 @@ func buildComparator(p *page) {
 
 // window fills a window's start and end (an empty one is left out).
 func window(p *page, at, start, end string) {
-	p.click("add:" + at)
+	p.ensure("add:" + at)
 	for _, x := range [][2]string{{"start", start}, {"end", end}} {
 		if x[1] == "" {
 			continue

@@ -250,21 +250,44 @@ export class Editor {
   object(v, s, ptr, path) {
     const box = h('div', {class: 'object'});
     const req = s.required || [];
-    for (const k of Object.keys(s.properties)) {
-      box.appendChild(this.prop(v, k, s.properties[k], ptr + '/properties/' + k, child(path, k), req.includes(k)));
+    // Fields a kind requires (the schema's allOf: if kind = X then
+    // required […]) are added when the kind is chosen.
+    const byKind = {};
+    for (const c of s.allOf || []) {
+      const k = c.if && c.if.properties && c.if.properties.kind && c.if.properties.kind.const;
+      if (k && c.then && c.then.required) byKind[k] = c.then.required;
     }
-    // Fields present first, the add buttons of absent ones in one row.
-    const absent = [...box.querySelectorAll(':scope > .slot-absent')];
-    if (absent.length) {
+    const draw = () => {
+      clear(box);
+      for (const k of Object.keys(s.properties)) {
+        box.appendChild(this.prop(v, k, s.properties[k], ptr + '/properties/' + k, child(path, k), req.includes(k)));
+      }
+      // Fields present first, the add buttons of absent ones in one row.
       const row = h('div', {class: 'adds', role: 'group', 'aria-label': t('editor.add_fields')});
       box.appendChild(row);
-      const observer = () => {
+      const tidy = () => {
         for (const sl of [...box.children]) if (sl.classList.contains('slot-absent')) row.appendChild(sl);
         for (const sl of [...row.children]) if (!sl.classList.contains('slot-absent')) box.insertBefore(sl, row);
+        row.hidden = row.children.length === 0;
       };
-      box.addEventListener('click', () => queueMicrotask(observer));
-      observer();
+      tidy();
+      box.onclick = () => queueMicrotask(tidy);
+    };
+    if (Object.keys(byKind).length) {
+      box.addEventListener('change', (e) => {
+        if (e.target.dataset.path !== child(path, 'kind')) return;
+        let added = false;
+        for (const k of byKind[v.kind] || []) {
+          if (v[k] === undefined) { v[k] = this.initial(s.properties[k], ptr + '/properties/' + k); added = true; }
+        }
+        if (added) {
+          draw(); this.changed(true);
+          const sel = box.querySelector(`[data-path="${CSS.escape(child(path, 'kind'))}"]`);
+          if (sel) sel.focus();
+        }
+      });
     }
+    draw();
     return box;
   }
 
