@@ -397,6 +397,30 @@ func TestAppBrowser(t *testing.T) {
 		p.run(chromedp.WaitVisible(chromedp.CSS(`#username`)))
 		p.screenshot("login-" + "it")
 	})
+
+	t.Run("upload", func(t *testing.T) {
+		p.t = t
+		p.login("root")
+		p.setLang("en")
+		p.open("#/admin/data")
+		// A pharmacy file with two good rows and two bad ones (a month 13,
+		// an unknown person), dropped on the page as the file input's files.
+		file := filepath.Join(t.TempDir(), "pharmacy.csv")
+		require.NoError(t, os.WriteFile(file, []byte("person_id,dispensing_date,aic,atc,packs,prescriber_id,cost,copay\n"+
+			"1,2019-03-01,900000149,J01CR02,1,MMG3020001,6.30,2.00\n"+
+			"2,2019-13-01,900000149,J01CR02,1,MMG3020001,6.30,2.00\n"+
+			"3,2019-03-02,900000149,J01CR02,1,MMG3020001,6.30,2.00\n"+
+			"999999999,2019-03-02,900000149,J01CR02,1,MMG3020001,6.30,2.00\n"), 0o644))
+		p.run(chromedp.WaitReady(tid("upload-input")), chromedp.SetUploadFiles(tid("upload-input"), []string{file}))
+		p.runFor(60*time.Second, chromedp.WaitVisible(tid("quarantine-counts")))
+		require.Equal(t, "published", p.text(tid("import-state")))
+		counts := p.text(tid("quarantine-counts"))
+		require.Contains(t, counts, "Rows")
+		rows := evalJS[int](p, `document.querySelectorAll('[data-testid="quarantine-rows"] tbody tr').length`)
+		require.Equal(t, 2, rows, "the two refused rows are listed")
+		p.checkPage("data after an upload")
+		p.view("data-upload-en", "import-detail")
+	})
 }
 
 // buildComparator builds docs/examples/comparator-new-users.json in the

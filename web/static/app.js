@@ -2,7 +2,7 @@
 // hash (#/studies, #/studies/7, #/runs/3, #/runs/3/results, #/admin/data …).
 import {h, clear, id, debounce} from './dom.js';
 import {api, get, post, put, del, setCSRF, ApiError} from './api.js';
-import {t, fmtDate, fmtNum, loadLanguages, language, setLanguage, LANGS} from './i18n.js';
+import {t, has, fmtDate, fmtNum, loadLanguages, language, setLanguage, LANGS} from './i18n.js';
 import {Editor} from './editor.js';
 
 const app = document.getElementById('app');
@@ -647,7 +647,7 @@ async function dataPage() {
       showImport(uid, r);
       const st = (r.import && r.import.state) || r.state;
       if (st === 'queued' || st === 'running' || !st) watchTimer = setTimeout(() => watch(uid), 1500);
-      else load();
+      else { load(); loadDiag(); }
     } catch (e) { clear(detail, errorBox(e)); }
   }
   onLeave(() => clearTimeout(watchTimer));
@@ -666,7 +666,7 @@ async function dataPage() {
         if (rows.length) {
           const cols = Object.keys(rows[0]);
           parts.push(h('h3', null, t('data.refused_rows')), h('table', {class: 'list small', 'data-testid': 'quarantine-rows'},
-            h('thead', null, h('tr', null, cols.map((c) => h('th', {scope: 'col'}, c)))),
+            h('thead', null, h('tr', null, cols.map((c) => h('th', {scope: 'col'}, has('data.q_' + c) ? t('data.q_' + c) : c)))),
             h('tbody', null, rows.map((x) => h('tr', null, cols.map((c) => h('td', null, typeof x[c] === 'object' ? JSON.stringify(x[c]) : String(x[c] ?? ''))))))));
         }
       } catch { /* none */ }
