@@ -294,6 +294,46 @@ func TestAppBrowser(t *testing.T) {
 		p.screenshot("results-en")
 	})
 
+	t.Run("editing", func(t *testing.T) {
+		p.t = t
+		var st struct {
+			ID      int64 `json:"id"`
+			Version int   `json:"version"`
+		}
+		ex := example(t, "comparator-new-users.json")
+		f.ana.json(t, http.MethodPost, "/api/v1/studies", map[string]any{"name": "editing", "protocol": json.RawMessage(ex)}, http.StatusCreated, &st)
+		p.open(fmt.Sprintf("#/studies/%d", st.ID))
+		p.run(chromedp.WaitVisible(tid("valid")))
+		first := func() string { return evalJS[string](p, `window.beaverEditor.doc.phases.covariates[0].name`) }
+		// Reorder by the keyboard buttons, undo, redo.
+		p.click("down:phases.covariates[0]")
+		require.Equal(t, "age", first())
+		p.click("undo")
+		require.Equal(t, "exposure", first())
+		p.click("redo")
+		require.Equal(t, "age", first())
+		p.click("up:phases.covariates[1]")
+		require.Equal(t, "exposure", first())
+		// An error is shown next to its control and blocks the run.
+		p.typ("in:phases.analyses[4].outcome", "nothing_of_that_name")
+		p.run(chromedp.WaitVisible(chromedp.CSS(`.field[data-path="phases.analyses[4].outcome"] .msg.error`)),
+			chromedp.WaitVisible(tid("run")+`[disabled]`))
+		p.typ("in:phases.analyses[4].outcome", "ami")
+		p.run(chromedp.WaitVisible(tid("valid")))
+		// Someone else saves: this save is a conflict, and the user is asked.
+		var upd struct{ Version int }
+		f.ana.json(t, http.MethodPut, fmt.Sprintf("/api/v1/studies/%d", st.ID), map[string]any{"version": 1, "name": "editing", "protocol": json.RawMessage(ex)}, http.StatusOK, &upd)
+		require.Equal(t, 2, upd.Version)
+		p.eval(`window.confirm = (m) => { window.asked = m; return false; }`)
+		p.typ("in:title", "changed here")
+		p.click("save")
+		p.run(chromedp.Sleep(300 * time.Millisecond))
+		require.NotEmpty(t, evalJS[string](p, `window.asked || ''`), "a conflict asks the user")
+		var back struct{ Version int }
+		f.ana.json(t, http.MethodGet, fmt.Sprintf("/api/v1/studies/%d", st.ID), nil, http.StatusOK, &back)
+		require.Equal(t, 2, back.Version, "nothing was overwritten")
+	})
+
 	t.Run("round trip", func(t *testing.T) {
 		p.t = t
 		names, err := filepath.Glob("../docs/examples/*.json")

@@ -322,7 +322,7 @@ async function editorPage(studyId) {
       } else clear(diagram, h('h2', null, t('editor.diagram')), h('p', {class: 'muted placeholder', 'data-testid': 'diagram-placeholder'}, t('editor.diagram_unavailable')));
     } catch (e) { if (e.name !== 'AbortError') clear(diagram, h('h2', null, t('editor.diagram')), h('p', {class: 'muted'}, t('editor.diagram_unavailable'))); }
   }
-  const editor = new Editor(schema, structuredClone(study.protocol), {library: libList, onChange: () => { snapshot(); validate(); status.textContent = t('editor.unsaved'); }});
+  const editor = new Editor(schema, structuredClone(study.protocol), {library: libList, onChange: () => { snapshot(); validate(); undoBtn.disabled = false; status.textContent = t('editor.unsaved'); }});
   window.beaverEditor = editor; // for the browser tests' timing probes
   const form = h('div', {class: 'editor-main', inert: readOnly ? '' : null});
   function redraw() {
