@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/accessibility"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 )
@@ -172,6 +173,33 @@ func (p *page) checkPage(where string) {
 		if ((e.tagName === 'BUTTON' || e.tagName === 'A') && e.textContent.trim()) return false;
 		return true; }).map(e => e.outerHTML.slice(0, 120))`)
 	require.Empty(p.t, unlabelled, "%s has controls without a label", where)
+	// The same from Chromium's accessibility tree: every control a screen
+	// reader announces has a name.
+	tree, err := chromedp.Call(p.ctx, accessibility.GetFullAXTree, accessibility.GetFullAXTreeParams{})
+	require.NoError(p.t, err)
+	controls := map[string]bool{"button": true, "textbox": true, "combobox": true, "checkbox": true, "spinbutton": true,
+		"searchbox": true, "link": true, "listbox": true, "progressbar": true, "radio": true, "slider": true, "switch": true}
+	var nameless []string
+	n := 0
+	for _, node := range tree.Nodes {
+		if node.Ignored || node.Role == nil {
+			continue
+		}
+		var role, name string
+		_ = json.Unmarshal(node.Role.Value, &role)
+		if !controls[role] {
+			continue
+		}
+		n++
+		if node.Name != nil {
+			_ = json.Unmarshal(node.Name.Value, &name)
+		}
+		if strings.TrimSpace(name) == "" {
+			nameless = append(nameless, fmt.Sprintf("%s (node %s)", role, node.NodeID))
+		}
+	}
+	require.NotZero(p.t, n, "%s: no controls in the accessibility tree", where)
+	require.Empty(p.t, nameless, "%s: controls without an accessible name", where)
 }
 
 func (p *page) login(user string) {
