@@ -360,6 +360,14 @@ func TestAppBrowser(t *testing.T) {
 		var back struct{ Version int }
 		f.ana.json(t, http.MethodGet, fmt.Sprintf("/api/v1/studies/%d", st.ID), nil, http.StatusOK, &back)
 		require.Equal(t, 2, back.Version, "nothing was overwritten")
+		// The criteria tree: a group with a nested group.
+		p.click("addgroup:phases.criteria")
+		p.pick("in:phases.criteria[1].group.op", "at_least")
+		p.click("add:phases.criteria[1].group.n")
+		p.typ("in:phases.criteria[1].group.n", "2")
+		p.click("addgroup:phases.criteria[1].group.criteria")
+		tree := evalJS[string](p, `JSON.stringify(window.beaverEditor.doc.phases.criteria[1])`)
+		require.JSONEq(t, `{"group": {"op": "at_least", "n": 2, "criteria": [{}, {"group": {"op": "all", "criteria": [{}]}}]}}`, tree)
 	})
 
 	t.Run("round trip", func(t *testing.T) {

@@ -261,7 +261,7 @@ async function editorPage(studyId) {
   const [schema, library] = await Promise.all([protocolSchema(), get('/codelists').catch(() => [])]);
   let study = studyId ? await get('/studies/' + studyId) : {name: '', description: '', protocol: emptyProtocol(), version: 0, access: 'owner'};
   const readOnly = study.access !== 'owner' || me.user.role === 'viewer';
-  const libList = Array.isArray(library) ? library : (library.code_lists || library.lists || library.library || []);
+  const libList = Array.isArray(library) ? library : (library.codelists || []);
   let saved = JSON.stringify(study.protocol) + '\n' + study.name + '\n' + study.description;
   let history = [JSON.stringify(study.protocol)];
   let future = [];

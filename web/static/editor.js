@@ -115,7 +115,7 @@ export class Editor {
     const names = (a) => (Array.isArray(a) ? a.map((x) => x && x.name).filter(Boolean) : []);
     const sets = {
       lists: names(d.code_lists),
-      library: this.library.map((l) => l.library || l.name).filter(Boolean),
+      library: this.library.filter((l) => l.name).map((l) => (l.version ? l.name + '@' + l.version : l.name) + '\t' + (l.title || '')),
       events: names(d.events),
       outcomes: names(d.phases && d.phases.outcomes),
       covariates: names(d.phases && d.phases.covariates),
@@ -126,7 +126,7 @@ export class Editor {
       const key = vals.join('\n');
       if (dl.dataset.key === key) continue;
       dl.dataset.key = key;
-      clear(dl, vals.map((v) => h('option', {value: v})));
+      clear(dl, vals.map((v) => { const [value, lab] = v.split('\t'); return h('option', {value, label: lab || null}); }));
     }
   }
 
@@ -325,7 +325,9 @@ export class Editor {
           arr.push(this.initial(s.items, ptr + '/items')); draw(); this.changed(true);
           const last = box.querySelector(':scope > .item:last-of-type input, :scope > .item:last-of-type select');
           if (last) last.focus();
-        }}, t('editor.add_item', text)));
+        }}, t('editor.add_item', text)),
+      iptr === '#/$defs/criterion' ? h('button', {type: 'button', class: 'add additem', 'data-testid': 'addgroup:' + path,
+        onclick: () => { arr.push({group: {op: 'all', criteria: [{}]}}); draw(); this.changed(true); }}, t('editor.add_group')) : null);
     };
     draw();
     return box;
@@ -334,7 +336,7 @@ export class Editor {
   arrayItem(arr, i, s0, ptr0, iptr, is, ik, path, text, lazy, redraw) {
     const p = item(path, i);
     const v = arr[i];
-    const name = () => (v && typeof v === 'object' ? (v.name || v.label || v.title || v.kind || (v.group && t('e.' + v.group.op)) || v.event || '') : '');
+    const name = () => (v && typeof v === 'object' ? (v.name || v.label || v.title || v.kind || (v.group && `${enumLabel(v.group.op)}${v.group.n !== undefined ? ' ' + v.group.n : ''} (${(v.group.criteria || []).length})`) || v.event || '') : '');
     const summaryText = h('span', {class: 'item-name'}, `${i + 1}. ${name()}`);
     const move = (to) => { if (to < 0 || to >= arr.length) return; const [x] = arr.splice(i, 1); arr.splice(to, 0, x); redraw(); this.changed(true); };
     const n = i + 1;
