@@ -27,6 +27,22 @@ const REFS = {
   dependent: 'covariates', stratify_by: 'covariates',
 };
 
+// Fields offered first for each kind of covariate and analysis
+// (docs/protocol.md, phases 5 and 7); the others are one click further.
+const common = {'#/$defs/covariate': ['name', 'title', 'kind', 'timing', 'reference'], '#/$defs/analysis': ['name', 'title', 'kind', 'stratify_by']};
+const RELEVANT = {
+  '#/$defs/covariate': {
+    presence: ['event', 'window', 'match'], count: ['event', 'window', 'match'], days_since_last: ['event', 'window'],
+    charlson: ['window'], mcs: ['window'], cost: ['window', 'flows'], current_use: ['drug'], adherence: ['drug', 'method', 'window'],
+    therapy_duration: ['drug', 'window'], discontinuation: ['drug', 'window'], switch: ['drug', 'event', 'window'],
+    classify: ['of', 'cuts', 'labels'], aggregate: ['of', 'classes'], combine: ['of', 'op'], sum: ['of'],
+  },
+  '#/$defs/analysis': {
+    descriptive: ['covariates', 'by'], kaplan_meier: ['outcome', 'by'], cox: ['outcome', 'covariates', 'strata', 'ties'],
+    logistic: ['outcome', 'horizon', 'covariates'], linear: ['dependent', 'covariates'], rates: ['outcome', 'by', 'per', 'standardize'],
+  },
+};
+
 export function label(key) { return has('f.' + key) ? t('f.' + key) : key; }
 function enumLabel(v) { return has('e.' + v) ? t('e.' + v) : String(v); }
 
@@ -262,12 +278,23 @@ export class Editor {
       for (const k of Object.keys(s.properties)) {
         box.appendChild(this.prop(v, k, s.properties[k], ptr + '/properties/' + k, child(path, k), req.includes(k)));
       }
-      // Fields present first, the add buttons of absent ones in one row.
+      // Fields present first, the add buttons of absent ones in one row;
+      // for a covariate or an analysis, those its kind does not use
+      // behind "other fields".
+      const rel = RELEVANT[ptr] && new Set([...common[ptr], ...(RELEVANT[ptr][v.kind] || [])]);
       const row = h('div', {class: 'adds', role: 'group', 'aria-label': t('editor.add_fields')});
-      box.appendChild(row);
+      const more = h('div', {class: 'adds more', role: 'group', hidden: true, 'aria-label': t('editor.other_fields')});
+      const moreBtn = rel ? h('button', {type: 'button', class: 'link', 'data-add': '', 'data-schema': ptr + '#other', 'aria-expanded': 'false',
+        onclick: () => { more.hidden = !more.hidden; moreBtn.setAttribute('aria-expanded', String(!more.hidden)); }}, t('editor.other_fields')) : null;
+      box.append(row, more);
       const tidy = () => {
-        for (const sl of [...box.children]) if (sl.classList.contains('slot-absent')) row.appendChild(sl);
-        for (const sl of [...row.children]) if (!sl.classList.contains('slot-absent')) box.insertBefore(sl, row);
+        for (const sl of [...box.children]) {
+          if (!sl.classList.contains('slot-absent')) continue;
+          const key = sl.firstChild && sl.firstChild.dataset.testid.slice(('add:' + child(path, '')).length);
+          (rel && !rel.has(key) ? more : row).appendChild(sl);
+        }
+        for (const holder of [row, more]) for (const sl of [...holder.children]) if (sl.classList && sl.classList.contains('slot') && !sl.classList.contains('slot-absent')) box.insertBefore(sl, row);
+        if (moreBtn && more.children.length) row.appendChild(moreBtn);
         row.hidden = row.children.length === 0;
       };
       tidy();
@@ -280,8 +307,8 @@ export class Editor {
         for (const k of byKind[v.kind] || []) {
           if (v[k] === undefined) { v[k] = this.initial(s.properties[k], ptr + '/properties/' + k); added = true; }
         }
-        if (added) {
-          draw(); this.changed(true);
+        if (added || RELEVANT[ptr]) {
+          draw(); if (added) this.changed(true);
           const sel = box.querySelector(`[data-path="${CSS.escape(child(path, 'kind'))}"]`);
           if (sel) sel.focus();
         }
