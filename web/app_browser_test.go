@@ -322,6 +322,26 @@ func TestAppBrowser(t *testing.T) {
 		p.screenshot("results-en")
 	})
 
+	t.Run("compare", func(t *testing.T) {
+		p.t = t
+		require.NotZero(t, runID)
+		p.open(fmt.Sprintf("#/runs/%d", runID))
+		p.click("rerun")
+		for i := 0; evalJS[string](p, `location.hash`) == fmt.Sprintf("#/runs/%d", runID); i++ {
+			require.Less(t, i, 100, "re-run did not open the new run")
+			p.run(chromedp.Sleep(100 * time.Millisecond))
+		}
+		p.runFor(60*time.Second, chromedp.WaitVisible(tid("results-link")))
+		p.click("compare")
+		p.run(chromedp.WaitVisible(tid("compare-results")))
+		require.Contains(t, p.text(tid("compare-results")), "adjusted: exposure=A HR")
+		// The same protocol and data: the same numbers on both sides.
+		same := evalJS[bool](p, `[...document.querySelectorAll('[data-testid="compare-results"] tbody tr')].every(r => r.cells[1].textContent === r.cells[2].textContent)`)
+		require.True(t, same)
+		p.checkPage("compare")
+		p.screenshot("compare-en")
+	})
+
 	t.Run("editing", func(t *testing.T) {
 		p.t = t
 		var st struct {

@@ -35,6 +35,7 @@ function route() {
   let page;
   if (!a || a === 'studies') page = b === 'new' ? editorPage(null) : b ? editorPage(+b) : studiesPage();
   else if (a === 'runs' && b && c === 'results') page = resultsPage(+b);
+  else if (a === 'runs' && b && c === 'compare' && parts[3]) page = comparePage(+b, +parts[3]);
   else if (a === 'runs' && b) page = runPage(+b);
   else if (a === 'admin' && me.user.role === 'admin') page = b === 'users' ? usersPage() : b === 'audit' ? auditPage() : dataPage();
   else page = notFound();
@@ -479,10 +480,19 @@ async function runPage(runId) {
   }
   draw(run);
   if (live(run.state)) followRun(runId, (r) => draw({...run, ...r}));
+  const cmp = h('div', {class: 'toolbar'});
+  get(`/studies/${run.study_id}/runs`).then((r) => {
+    const others = (r.runs || []).filter((x) => x.id !== runId && x.state === 'done');
+    if (!others.length) return;
+    const cid = id();
+    const sel = h('select', {id: cid, 'data-testid': 'compare-with'}, others.map((x) => h('option', {value: String(x.id)}, `${t('run.title', x.id)} · ${fmtDate(x.created_at)}`)));
+    clear(cmp, h('label', {for: cid}, t('compare.with')), sel,
+      h('button', {type: 'button', 'data-testid': 'compare', onclick: () => { location.hash = `#/runs/${runId}/compare/${sel.value}`; }}, t('compare.go')));
+  }).catch(() => {});
   return h('section', {'aria-labelledby': 'run-h'},
     h('div', {class: 'page-head'}, h('h1', {id: 'run-h'}, t('run.title', runId)),
       study ? h('a', {href: `#/studies/${study.id}`}, study.name) : null),
-    head, body, prov);
+    head, cmp, body, prov);
 }
 
 // ---------------------------------------------------------------- results
@@ -598,6 +608,64 @@ async function resultsPage(runId) {
     foot.used ? h('p', {class: 'footnote', 'data-testid': 'suppressed-note'}, '* ' + t('results.suppressed_note', doc.min_count || 5)) : null);
   for (const slot of page.querySelectorAll('.chart-slot')) chart(runId, slot.dataset.chart).then((c) => slot.replaceWith(c));
   return page;
+}
+
+// ---------------------------------------------------------------- compare
+
+// flatten lists a JSON value's leaves by path (phases.criteria[0].window.start).
+function flatten(v, path = '', out = {}) {
+  if (Array.isArray(v)) { if (!v.length) out[path] = '[]'; v.forEach((x, i) => flatten(x, `${path}[${i}]`, out)); }
+  else if (v && typeof v === 'object') { if (!Object.keys(v).length) out[path] = '{}'; for (const [k, x] of Object.entries(v)) flatten(x, path ? `${path}.${k}` : k, out); }
+  else out[path] = JSON.stringify(v);
+  return out;
+}
+
+// keyResults lists a results document's key numbers by label.
+function keyResults(doc) {
+  const out = {};
+  const att = doc.attrition || [];
+  if (att.length) out[`${t('results.attrition')}: ${att[att.length - 1].label}`] = att[att.length - 1].persons;
+  for (const [name, a] of Object.entries(doc.analyses || {})) {
+    const r = a.result;
+    if (!r) continue;
+    for (const c of r.coefficients || []) {
+      const ratio = a.kind === 'cox' ? 'hr' : a.kind === 'logistic' ? 'or' : null;
+      out[`${name}: ${c.term}${ratio ? ' ' + t('results.' + ratio) : ''}`] = ratio ? c[ratio] : c.coef ?? c.estimate;
+    }
+    for (const g of a.kind === 'kaplan_meier' ? r.groups || [] : []) out[`${name}: ${g.group ?? t('results.all')}, ${t('results.median_days')}`] = g.median;
+  }
+  return out;
+}
+
+async function comparePage(a, b) {
+  const [ra, rb] = await Promise.all([get('/runs/' + a), get('/runs/' + b)]);
+  const [da, db] = await Promise.all([get(`/runs/${a}/results`), get(`/runs/${b}/results`)]);
+  const versions = await get(`/studies/${ra.study_id}/versions`).catch(() => ({versions: []}));
+  // The protocol each run used: the study's version saved last before it.
+  const runs = await get(`/studies/${ra.study_id}/runs`).catch(() => ({runs: []}));
+  const created = (id) => ((runs.runs || []).find((x) => x.id === id) || {}).created_at;
+  const protocolAt = (when) => {
+    const vs = (versions.versions || []).filter((v) => !when || new Date(v.saved_at) <= new Date(when)).sort((x, y) => new Date(y.saved_at) - new Date(x.saved_at));
+    return vs.length ? vs[0] : null;
+  };
+  const va = protocolAt(created(a)), vb = protocolAt(created(b));
+  const rows = [];
+  const fa = va && va.protocol ? flatten(va.protocol) : {}, fb = vb && vb.protocol ? flatten(vb.protocol) : {};
+  for (const k of [...new Set([...Object.keys(fa), ...Object.keys(fb)])].sort()) if (fa[k] !== fb[k]) rows.push([k, fa[k] ?? '–', fb[k] ?? '–']);
+  const ka = keyResults(da), kb = keyResults(db);
+  const fmt = (x) => (typeof x === 'number' ? (Number.isInteger(x) ? fmtNum(x) : est(x, 3)) : x === null || x === undefined ? '–' : String(x));
+  return h('section', {'aria-labelledby': 'cmp-h'},
+    h('h1', {id: 'cmp-h'}, t('compare.title', a, b)),
+    table(['', t('run.title', a), t('run.title', b)], [
+      [t('run.protocol_hash'), (da.protocol_hash || '').slice(0, 12), (db.protocol_hash || '').slice(0, 12)],
+      [t('compare.study_version'), va ? String(va.version) : '–', vb ? String(vb.version) : '–'],
+      [t('run.data_version'), String(da.data_version), String(db.data_version)],
+      [t('run.data_end'), fmtDate(da.data_end), fmtDate(db.data_end)],
+      [t('run.software'), da.software_version || '', db.software_version || '']], {'data-testid': 'compare-provenance'}),
+    h('h2', null, t('compare.protocol')),
+    rows.length ? table([t('compare.path'), t('run.title', a), t('run.title', b)], rows, {'data-testid': 'compare-protocol'}) : h('p', {class: 'muted'}, t('compare.same_protocol')),
+    h('h2', null, t('compare.results')),
+    table([t('compare.quantity'), t('run.title', a), t('run.title', b)], [...new Set([...Object.keys(ka), ...Object.keys(kb)])].map((k) => [k, fmt(ka[k]), fmt(kb[k])]), {'data-testid': 'compare-results'}));
 }
 
 // ---------------------------------------------------------------- admin
