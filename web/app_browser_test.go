@@ -54,7 +54,7 @@ type page struct {
 
 func (p *page) run(actions ...chromedp.Action[chromedp.Void]) {
 	p.t.Helper()
-	p.runFor(15*time.Second, actions...)
+	p.runFor(30*time.Second, actions...)
 }
 
 func (p *page) runFor(d time.Duration, actions ...chromedp.Action[chromedp.Void]) {
@@ -468,6 +468,12 @@ func TestAppBrowser(t *testing.T) {
 			p.run(chromedp.WaitVisible(tid("attrition")))
 			p.checkPage("results " + lang)
 			p.screenshot("results-" + lang)
+			p.open("#/tokens")
+			p.typ("token-name", "script "+lang)
+			p.click("token-create")
+			require.True(t, strings.HasPrefix(p.text(tid("token-value")), "bvr_"), "the new token is shown once")
+			p.checkPage("tokens " + lang)
+			p.screenshot("tokens-" + lang)
 		}
 		// A viewer sees no admin pages.
 		p.click("logout")

@@ -37,6 +37,7 @@ function route() {
   else if (a === 'runs' && b && c === 'results') page = resultsPage(+b);
   else if (a === 'runs' && b && c === 'compare' && parts[3]) page = comparePage(+b, +parts[3]);
   else if (a === 'runs' && b) page = runPage(+b);
+  else if (a === 'tokens') page = tokensPage();
   else if (a === 'admin' && me.user.role === 'admin') page = b === 'users' ? usersPage() : b === 'audit' ? auditPage() : dataPage();
   else page = notFound();
   shell(page);
@@ -46,7 +47,7 @@ function rerender() { lastHash = null; const g = leaveGuard; leaveGuard = null; 
 
 // shell draws the header, navigation and the page's main element.
 function shell(page) {
-  const nav = [['#/studies', 'nav.studies', 'studies']];
+  const nav = [['#/studies', 'nav.studies', 'studies'], ['#/tokens', 'nav.tokens', 'tokens']];
   if (me.user.role === 'admin') nav.push(['#/admin/data', 'nav.data', 'data'], ['#/admin/users', 'nav.users', 'users'], ['#/admin/audit', 'nav.audit', 'audit']);
   const here = location.hash || '#/studies';
   const main = h('main', {id: 'main', tabindex: '-1'});
@@ -102,7 +103,7 @@ function renderLogin() {
   h('p', null, t('login.intro')),
   h('label', {for: 'username'}, t('login.username')), user,
   h('label', {for: 'password'}, t('login.password')), pass,
-  h('button', {type: 'submit', 'data-testid': 'login-submit'}, t('login.submit')), err);
+  h('button', {type: 'submit', class: 'primary', 'data-testid': 'login-submit'}, t('login.submit')), err);
   clear(app, h('main', {class: 'login-page'}, h('div', {class: 'login-lang'}, langSwitch()), form));
   user.focus();
 }
@@ -775,21 +776,57 @@ async function dataPage() {
 
 async function usersPage() {
   const r = await get('/users');
-  const msg = h('p', {role: 'status'});
+  const settings = await get('/settings').catch(() => null);
+  const msg = h('p', {role: 'status', 'data-testid': 'users-status'});
   const uid = id(), pid = id(), rid = id();
   const name = h('input', {id: uid, required: true, 'data-testid': 'new-username'});
   const pass = h('input', {id: pid, type: 'password', required: true, autocomplete: 'new-password', 'data-testid': 'new-password'});
-  const role = h('select', {id: rid, 'data-testid': 'new-role'}, ['analyst', 'viewer', 'admin'].map((x) => h('option', {value: x}, t('role.' + x))));
+  const roles = ['analyst', 'viewer', 'admin'];
+  const role = h('select', {id: rid, 'data-testid': 'new-role'}, roles.map((x) => h('option', {value: x}, t('role.' + x))));
+  const patch = async (u, body) => { try { await api('PATCH', '/users/' + u.id, body); msg.textContent = t('users.saved', u.username); } catch (e) { msg.textContent = e.message; } };
+  const kid = id();
+  const k = settings ? h('input', {id: kid, type: 'number', min: '1', value: String(settings.min_count), 'data-testid': 'min-count'}) : null;
   return h('section', {'aria-labelledby': 'users-h'}, h('h1', {id: 'users-h'}, t('users.title')),
-    objTable(r.users || [], [['users.name', (u) => u.username], ['users.role', (u) => t('role.' + u.role)], ['users.scope', (u) => (u.scope || []).join(', ') || t('run.scope_all')],
+    objTable(r.users || [], [['users.name', (u) => u.username],
+      ['users.role', (u) => { const sel = h('select', {'aria-label': t('users.role_of', u.username), 'data-testid': 'role:' + u.username, onchange: () => patch(u, {role: sel.value})},
+        roles.map((x) => h('option', {value: x, selected: x === u.role}, t('role.' + x)))); return sel; }],
+      ['users.scope', (u) => { const inp = h('input', {value: (u.scope || []).join(', '), placeholder: t('run.scope_all'), 'aria-label': t('users.scope_of', u.username), 'data-testid': 'scope:' + u.username,
+        onchange: () => patch(u, {scope: inp.value.split(/[,\s]+/).filter(Boolean)})}); return inp; }],
       ['users.state', (u) => (u.disabled ? t('users.disabled') : t('users.active'))], ['users.created', (u) => fmtDate(u.created_at)],
       ['users.actions', (u) => h('button', {type: 'button', 'aria-label': t(u.disabled ? 'users.enable_of' : 'users.disable_of', u.username), onclick: async () => {
         try { await api('PATCH', '/users/' + u.id, {disabled: !u.disabled}); rerender(); } catch (e) { msg.textContent = e.message; }
-      }}, t(u.disabled ? 'users.enable' : 'users.disable'))]], 'users'),
+      }}, t(u.disabled ? 'users.enable' : 'users.disable'))]], 'users'), msg,
     h('h2', null, t('users.add')),
     h('form', {class: 'inline', onsubmit: async (e) => { e.preventDefault(); try { await post('/users', {username: name.value, password: pass.value, role: role.value, scope: []}); rerender(); } catch (ex) { msg.textContent = ex.message; } }},
       h('label', {for: uid}, t('users.name')), name, h('label', {for: pid}, t('login.password')), pass, h('label', {for: rid}, t('users.role')), role,
-      h('button', {type: 'submit'}, t('users.add'))), msg);
+      h('button', {type: 'submit'}, t('users.add'))),
+    settings ? [h('h2', null, t('settings.title')),
+      h('form', {class: 'inline', onsubmit: async (e) => { e.preventDefault(); try { await put('/settings', {...settings, min_count: parseInt(k.value, 10)}); msg.textContent = t('settings.saved'); } catch (ex) { msg.textContent = ex.message; } }},
+        h('label', {for: kid}, t('settings.min_count')), k, h('button', {type: 'submit'}, t('settings.save')))] : null);
+}
+
+async function tokensPage() {
+  const r = await get('/tokens');
+  const secret = h('div', {'aria-live': 'polite', 'data-testid': 'token-secret'});
+  const nid = id(), eid = id();
+  const name = h('input', {id: nid, required: true, 'data-testid': 'token-name'});
+  const exp = h('input', {id: eid, placeholder: t('editor.date_placeholder'), pattern: '\\d{4}-\\d{2}-\\d{2}', 'data-testid': 'token-expires'});
+  const msg = h('p', {role: 'status'});
+  return h('section', {'aria-labelledby': 'tok-h'}, h('h1', {id: 'tok-h'}, t('tokens.title')),
+    h('p', {class: 'muted'}, t('tokens.intro')),
+    objTable(r.tokens || [], [['tokens.name', (x) => x.name], ['tokens.created', (x) => fmtDate(x.created_at)], ['tokens.expires', (x) => (x.expires_at ? fmtDate(x.expires_at) : t('tokens.never'))],
+      ['tokens.last_used', (x) => (x.last_used_at ? fmtDate(x.last_used_at) : '–')],
+      ['users.actions', (x) => h('button', {type: 'button', class: 'danger', 'aria-label': t('tokens.revoke_of', x.name), onclick: async () => { try { await del('/tokens/' + x.id); rerender(); } catch (e) { msg.textContent = e.message; } }}, t('tokens.revoke'))]], 'tokens'),
+    h('h2', null, t('tokens.new')),
+    h('form', {class: 'inline', onsubmit: async (e) => {
+      e.preventDefault();
+      try {
+        const c = await post('/tokens', {name: name.value, expires_at: exp.value ? exp.value + 'T00:00:00Z' : null});
+        clear(secret, h('p', null, t('tokens.copy_now')), h('output', {class: 'secret', 'data-testid': 'token-value'}, c.token));
+        name.value = ''; exp.value = '';
+      } catch (ex) { msg.textContent = ex.message; }
+    }}, h('label', {for: nid}, t('tokens.name')), name, h('label', {for: eid}, t('tokens.expires')), exp, h('button', {type: 'submit', 'data-testid': 'token-create'}, t('tokens.create'))),
+    secret, msg);
 }
 
 async function auditPage() {
