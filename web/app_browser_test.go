@@ -292,9 +292,11 @@ func TestAppBrowser(t *testing.T) {
 		runID, err = strconv.ParseInt(strings.TrimPrefix(hash, "#/runs/"), 10, 64)
 		require.NoError(t, err, hash)
 		p.screenshot("run-en")
+		start := time.Now()
 		p.click("results-link")
 		sel := tid("ratio:adjusted:exposure=A")
 		shown := p.text(sel)
+		t.Logf("results page of the comparator shown in %v", time.Since(start).Round(time.Millisecond))
 		var doc struct {
 			Analyses map[string]struct {
 				Result json.RawMessage `json:"result"`

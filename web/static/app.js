@@ -806,24 +806,29 @@ async function usersPage() {
 }
 
 async function tokensPage() {
-  const r = await get('/tokens');
+  const listBox = h('div');
+  const drawList = async () => {
+    const r = await get('/tokens');
+    clear(listBox, objTable(r.tokens || [], [['tokens.name', (x) => x.name], ['tokens.created', (x) => fmtDate(x.created_at)], ['tokens.expires', (x) => (x.expires_at ? fmtDate(x.expires_at) : t('tokens.never'))],
+      ['tokens.last_used', (x) => (x.last_used_at ? fmtDate(x.last_used_at) : '–')],
+      ['users.actions', (x) => h('button', {type: 'button', class: 'danger', 'aria-label': t('tokens.revoke_of', x.name), onclick: async () => { try { await del('/tokens/' + x.id); drawList(); } catch (e) { msg.textContent = e.message; } }}, t('tokens.revoke'))]], 'tokens'));
+  };
   const secret = h('div', {'aria-live': 'polite', 'data-testid': 'token-secret'});
   const nid = id(), eid = id();
   const name = h('input', {id: nid, required: true, 'data-testid': 'token-name'});
   const exp = h('input', {id: eid, placeholder: t('editor.date_placeholder'), pattern: '\\d{4}-\\d{2}-\\d{2}', 'data-testid': 'token-expires'});
   const msg = h('p', {role: 'status'});
+  await drawList();
   return h('section', {'aria-labelledby': 'tok-h'}, h('h1', {id: 'tok-h'}, t('tokens.title')),
     h('p', {class: 'muted'}, t('tokens.intro')),
-    objTable(r.tokens || [], [['tokens.name', (x) => x.name], ['tokens.created', (x) => fmtDate(x.created_at)], ['tokens.expires', (x) => (x.expires_at ? fmtDate(x.expires_at) : t('tokens.never'))],
-      ['tokens.last_used', (x) => (x.last_used_at ? fmtDate(x.last_used_at) : '–')],
-      ['users.actions', (x) => h('button', {type: 'button', class: 'danger', 'aria-label': t('tokens.revoke_of', x.name), onclick: async () => { try { await del('/tokens/' + x.id); rerender(); } catch (e) { msg.textContent = e.message; } }}, t('tokens.revoke'))]], 'tokens'),
+    listBox,
     h('h2', null, t('tokens.new')),
     h('form', {class: 'inline', onsubmit: async (e) => {
       e.preventDefault();
       try {
         const c = await post('/tokens', {name: name.value, expires_at: exp.value ? exp.value + 'T00:00:00Z' : null});
         clear(secret, h('p', null, t('tokens.copy_now')), h('output', {class: 'secret', 'data-testid': 'token-value'}, c.token));
-        name.value = ''; exp.value = '';
+        name.value = ''; exp.value = ''; drawList();
       } catch (ex) { msg.textContent = ex.message; }
     }}, h('label', {for: nid}, t('tokens.name')), name, h('label', {for: eid}, t('tokens.expires')), exp, h('button', {type: 'submit', 'data-testid': 'token-create'}, t('tokens.create'))),
     secret, msg);
