@@ -382,6 +382,20 @@ func TestAppBrowser(t *testing.T) {
 		var back struct{ Version int }
 		f.ana.json(t, http.MethodGet, fmt.Sprintf("/api/v1/studies/%d", st.ID), nil, http.StatusOK, &back)
 		require.Equal(t, 2, back.Version, "nothing was overwritten")
+		// The code picker searches the list's code system as one types.
+		p.run(chromedp.SendKeys(tid("in:code_lists[0].include.prefixes"), "C09A"))
+		p.run(chromedp.WaitVisible(chromedp.CSS(`[data-path="code_lists[0].include.prefixes"] ~ .suggestions li, .chip-input .suggestions li`)))
+		sugg := evalJS[string](p, `document.querySelector('.suggestions:not([hidden])').textContent`)
+		require.Contains(t, sugg, "C09A", "suggestions: %s", sugg)
+		p.eval(`document.querySelector('[data-testid="in:code_lists[0].include.prefixes"]').value = ''`)
+		// Leaving with unsaved changes asks first; refusing stays.
+		p.eval(`window.confirm = (m) => { window.asked = m; return false; }`)
+		p.eval(`window.asked = ''`)
+		p.typ("in:title", "changed again")
+		p.click("nav-studies")
+		p.run(chromedp.Sleep(200 * time.Millisecond))
+		require.NotEmpty(t, evalJS[string](p, `window.asked`), "leaving unsaved asks")
+		require.Equal(t, fmt.Sprintf("#/studies/%d", st.ID), evalJS[string](p, `location.hash`))
 		// The criteria tree: a group with a nested group.
 		p.click("addgroup:phases.criteria")
 		p.pick("in:phases.criteria[1].group.op", "at_least")
@@ -390,6 +404,28 @@ func TestAppBrowser(t *testing.T) {
 		p.click("addgroup:phases.criteria[1].group.criteria")
 		tree := evalJS[string](p, `JSON.stringify(window.beaverEditor.doc.phases.criteria[1])`)
 		require.JSONEq(t, `{"group": {"op": "at_least", "n": 2, "criteria": [{}, {"group": {"op": "all", "criteria": [{}]}}]}}`, tree)
+	})
+
+	t.Run("parameters", func(t *testing.T) {
+		p.t = t
+		var st struct {
+			ID int64 `json:"id"`
+		}
+		f.ana.json(t, http.MethodPost, "/api/v1/studies", map[string]any{"name": "hip", "protocol": example(t, "hip-fracture-rates.json")}, http.StatusCreated, &st)
+		p.open(fmt.Sprintf("#/studies/%d", st.ID))
+		p.run(chromedp.WaitVisible(tid("run") + `:not([disabled])`))
+		p.click("run")
+		p.run(chromedp.WaitVisible(tid("runparam:year")))
+		v, err := chromedp.Run(p.ctx, chromedp.Value(tid("runparam:year")))
+		require.NoError(t, err)
+		require.Equal(t, "2013", v, "the default is filled in")
+		p.typ("runparam:year", "2014")
+		p.screenshot("run-dialog-en")
+		p.click("run-submit")
+		for i := 0; !strings.HasPrefix(evalJS[string](p, `location.hash`), "#/runs/"); i++ {
+			require.Less(t, i, 100, "the run did not start")
+			p.run(chromedp.Sleep(100 * time.Millisecond))
+		}
 	})
 
 	t.Run("round trip", func(t *testing.T) {

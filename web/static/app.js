@@ -383,8 +383,8 @@ async function editorPage(studyId) {
     const msg = h('p', {role: 'alert'});
     const fields = params.map((p) => {
       const pid = id();
-      const input = p.values ? h('select', {id: pid, 'data-testid': 'param:' + p.name}, p.values.map((v) => h('option', {value: v, selected: String(p.default) === v}, v)))
-        : h('input', {id: pid, 'data-testid': 'param:' + p.name, type: p.type === 'integer' ? 'number' : 'text', placeholder: p.type === 'date' ? t('editor.date_placeholder') : null,
+      const input = p.values ? h('select', {id: pid, 'data-testid': 'runparam:' + p.name}, p.values.map((v) => h('option', {value: v, selected: String(p.default) === v}, v)))
+        : h('input', {id: pid, 'data-testid': 'runparam:' + p.name, type: p.type === 'integer' ? 'number' : 'text', placeholder: p.type === 'date' ? t('editor.date_placeholder') : null,
           value: p.default !== undefined ? String(p.default) : '', min: p.min, max: p.max});
       inputs[p.name] = input;
       return h('div', {class: 'row'}, h('label', {for: pid}, p.title || p.name), input);
