@@ -10,10 +10,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/accessibility"
+	cdppage "github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 )
@@ -31,6 +34,7 @@ func browser(t *testing.T) context.Context {
 		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU, chromedp.NoFirstRun,
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.Flag("lang", "en-GB"),
+		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.UserDataDir(filepath.Join(home, "profile")), chromedp.WindowSize(1280, 800),
 		chromedp.Env("HOME="+home, "XDG_CONFIG_HOME="+home, "XDG_CACHE_HOME="+home, "TMPDIR="+home),
 	}
@@ -39,6 +43,47 @@ func browser(t *testing.T) context.Context {
 	ctx, cancel2 := chromedp.NewContext(actx)
 	t.Cleanup(cancel2)
 	require.NoError(t, chromedp.Do(ctx))
+	// A dialog the page opens (confirm, beforeunload) would block every
+	// action: accept it and note it; note the page's uncaught exceptions.
+	var mu sync.Mutex
+	var notes []string
+	note := func(s string) { mu.Lock(); notes = append(notes, s); mu.Unlock() }
+	dialogs := chromedp.Events(ctx, cdppage.JavascriptDialogOpening)
+	exceptions := chromedp.Events(ctx, runtime.ExceptionThrown)
+	go func() {
+		for ev, err := range dialogs {
+			if err != nil {
+				return
+			}
+			note("dialog: " + ev.Message)
+			_, _ = chromedp.Call(ctx, cdppage.HandleJavaScriptDialog, cdppage.HandleJavaScriptDialogParams{Accept: true})
+		}
+	}()
+	go func() {
+		for ev, err := range exceptions {
+			if err != nil {
+				return
+			}
+			if ev.ExceptionDetails != nil {
+				msg := ev.ExceptionDetails.Text
+				if ev.ExceptionDetails.Exception != nil {
+					msg += " " + ev.ExceptionDetails.Exception.Description
+				}
+				note("exception: " + msg)
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, n := range notes {
+			if strings.HasPrefix(n, "exception: ") {
+				t.Errorf("the page threw: %s", n)
+			} else {
+				t.Log(n)
+			}
+		}
+	})
 	tctx, cancel3 := context.WithTimeout(ctx, 170*time.Second)
 	t.Cleanup(cancel3)
 	return tctx
@@ -483,6 +528,62 @@ func TestAppBrowser(t *testing.T) {
 		p.view("editor-big", "")
 	})
 
+	t.Run("studies", func(t *testing.T) {
+		p.t = t
+		p.open("#/studies")
+		p.run(chromedp.WaitVisible(tid("study-row")))
+		rows := func() int { return evalJS[int](p, `document.querySelectorAll('[data-testid="study-row"]').length`) }
+		n := rows()
+		// Import a protocol file.
+		abs, err := filepath.Abs("../docs/examples/current-use.json")
+		require.NoError(t, err)
+		p.run(chromedp.WaitReady(tid("import-file")), chromedp.SetUploadFiles(tid("import-file"), []string{abs}))
+		p.run(chromedp.WaitVisible(tid("status")))
+		for i := 0; rows() != n+1; i++ {
+			require.Less(t, i, 100, "the imported study is not listed: %s", p.text(tid("status")))
+			p.run(chromedp.Sleep(100 * time.Millisecond))
+		}
+		// Duplicate the first row, then delete the copy.
+		p.run(chromedp.Click(chromedp.CSS(`[data-testid="study-row"] [data-testid="duplicate"]`)))
+		for i := 0; rows() != n+2; i++ {
+			require.Less(t, i, 100, "the copy is not listed")
+			p.run(chromedp.Sleep(100 * time.Millisecond))
+		}
+		p.eval(`window.confirm = () => true`)
+		p.run(chromedp.Click(chromedp.CSS(`[data-testid="study-row"] [data-testid="delete"]`)))
+		for i := 0; rows() != n+1; i++ {
+			require.Less(t, i, 100, "the deleted study is still listed")
+			p.run(chromedp.Sleep(100 * time.Millisecond))
+		}
+		// Share the comparator study with the viewer.
+		p.run(chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-testid="study-row"][data-id="%d"] [data-testid="share"]`, studyID))))
+		p.typ("share-user", "vic")
+		p.click("share-submit")
+		p.run(chromedp.WaitVisible(chromedp.CSS(`[data-testid="share-dialog"] li`)))
+		p.screenshot("share-en")
+		p.eval(`document.querySelector('[data-testid="share-dialog"]').close()`)
+		var shares struct {
+			Shares []struct{ Username string } `json:"shares"`
+		}
+		f.ana.json(t, http.MethodGet, fmt.Sprintf("/api/v1/studies/%d/shares", studyID), nil, http.StatusOK, &shares)
+		require.Len(t, shares.Shares, 1)
+		require.Equal(t, "vic", shares.Shares[0].Username)
+		// Reorder by drag and drop in the editor (the browser's drag events).
+		p.open(fmt.Sprintf("#/studies/%d", studyID))
+		p.run(chromedp.WaitVisible(tid("valid")))
+		p.eval(`(() => { const dt = new DataTransfer();
+			const items = document.querySelectorAll('details.item[data-path^="phases.analyses["]');
+			const handle = items[0].querySelector('.handle');
+			handle.dispatchEvent(new DragEvent('dragstart', {bubbles: true, dataTransfer: dt}));
+			items[2].dispatchEvent(new DragEvent('dragover', {bubbles: true, cancelable: true, dataTransfer: dt}));
+			items[2].dispatchEvent(new DragEvent('drop', {bubbles: true, cancelable: true, dataTransfer: dt})); })()`)
+		order := evalJS[[]string](p, `window.beaverEditor.doc.phases.analyses.map(a => a.name)`)
+		require.Equal(t, []string{"table1", "km", "attrition", "crude", "adjusted"}, order)
+		// The design diagram's place says it is not drawn yet (no route).
+		p.run(chromedp.WaitVisible(tid("diagram-placeholder")))
+		p.click("undo")
+	})
+
 	t.Run("pages", func(t *testing.T) {
 		p.t = t
 		for _, lang := range []string{"en", "it"} {
@@ -513,9 +614,18 @@ func TestAppBrowser(t *testing.T) {
 			p.checkPage("tokens " + lang)
 			p.screenshot("tokens-" + lang)
 		}
-		// A viewer sees no admin pages.
+		// A viewer sees the study shared with them, read only, and no
+		// admin pages.
 		p.click("logout")
 		p.login("vic")
+		p.setLang("en")
+		p.run(chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`[data-testid="study-row"][data-id="%d"]`, studyID))))
+		require.Zero(t, evalJS[int](p, `document.querySelectorAll('[data-testid="new-study"], [data-testid="delete"]').length`), "a viewer cannot create or delete")
+		p.checkPage("studies as a viewer")
+		p.screenshot("studies-viewer-en")
+		p.open(fmt.Sprintf("#/studies/%d", studyID))
+		p.run(chromedp.WaitVisible(tid("save")+`[disabled]`), chromedp.WaitVisible(tid("run")+`[disabled]`))
+		require.True(t, evalJS[bool](p, `document.querySelector('.editor-main').inert`), "the form is read only")
 		n := evalJS[int](p, `document.querySelectorAll('[data-testid="nav-data"]').length`)
 		require.Zero(t, n)
 		p.open("#/admin/data")

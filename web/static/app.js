@@ -9,6 +9,7 @@ const app = document.getElementById('app');
 let me = null; // {user, csrf_token}
 let leaveGuard = null; // returns true when the current page may be left
 let cleanup = []; // run when the page changes (event streams, timers)
+let generation = 0; // counts the pages shown, so that a page still loading knows it was left
 
 function onLeave(f) { cleanup.push(f); }
 
@@ -27,6 +28,7 @@ function route() {
   }
   lastHash = location.hash;
   leaveGuard = null;
+  generation++;
   for (const f of cleanup) f();
   cleanup = [];
   if (!me) return renderLogin();
@@ -240,7 +242,7 @@ async function studiesPage() {
   return h('section', {'aria-labelledby': 'studies-h'},
     h('div', {class: 'page-head'}, h('h1', {id: 'studies-h'}, t('studies.title')),
       canRun ? h('a', {class: 'button primary', href: '#/studies/new', 'data-testid': 'new-study'}, t('studies.new')) : null,
-      canRun ? h('label', {for: fileId, class: 'button', 'data-testid': 'import', tabindex: '0', onkeydown: (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); file.click(); } }}, t('studies.import')) : null, file),
+      canRun ? h('label', {for: fileId, class: 'button', 'data-testid': 'import', tabindex: '0', onkeydown: (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); file.click(); } }}, t('studies.import')) : null, canRun ? file : null),
     h('div', {class: 'toolbar'}, h('label', {for: qid}, t('studies.search')), search), status, total,
     h('table', {class: 'list', 'data-testid': 'studies'},
       h('thead', null, h('tr', null, ['studies.col_name', 'studies.col_owner', 'studies.col_updated', 'studies.col_run', 'studies.col_actions'].map((k) => h('th', {scope: 'col'}, t(k))))),
@@ -260,6 +262,7 @@ function emptyProtocol() {
 }
 
 async function editorPage(studyId) {
+  const gen = generation;
   const [schema, library] = await Promise.all([protocolSchema(), get('/codelists').catch(() => [])]);
   let study = studyId ? await get('/studies/' + studyId) : {name: '', description: '', protocol: emptyProtocol(), version: 0, access: 'owner'};
   const readOnly = study.access !== 'owner' || me.user.role === 'viewer';
@@ -412,6 +415,7 @@ async function editorPage(studyId) {
   };
   document.addEventListener('keydown', keys);
   onLeave(() => { document.removeEventListener('keydown', keys); validate.cancel(); snapshot.cancel(); if (diagramCtl) diagramCtl.abort(); delete window.beaverEditor; });
+  if (gen !== generation) return null; // left while loading
   leaveGuard = () => !dirty();
   redraw();
   validate();
