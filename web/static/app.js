@@ -170,7 +170,7 @@ async function studiesPage() {
     const q = search.value.trim();
     let r;
     try { r = await get('/studies?limit=200' + (q ? '&q=' + encodeURIComponent(q) : '')); } catch (e) { clear(tbody, h('tr', null, h('td', {colspan: '6'}, errorBox(e)))); return; }
-    total.textContent = t('studies.count', r.total);
+    total.textContent = r.total === 1 ? t('studies.count_one') : t('studies.count', r.total);
     for (const f of streams) f();
     streams = [];
     clear(tbody, r.studies.length === 0 ? h('tr', null, h('td', {colspan: '6', class: 'muted'}, t('studies.none'))) : r.studies.map(row));
