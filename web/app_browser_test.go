@@ -597,6 +597,7 @@ func TestAppBrowser(t *testing.T) {
 			p.checkPage("editor " + lang)
 			p.screenshot("editor-" + lang)
 			p.view("editor-"+lang+"-top", "")
+			p.view("editor-"+lang+"-codes", "panel-code_lists")
 			p.view("editor-"+lang+"-criteria", "panel-criteria")
 			p.view("editor-"+lang+"-covariates", "panel-covariates")
 			p.open(fmt.Sprintf("#/runs/%d", runID))

@@ -439,8 +439,18 @@ export class Editor {
     box.dataset.control = lid;
     box.id = id();
     const chip = (x, i) => h('li', {class: 'chip', 'data-path': item(path, i)}, String(x),
+      h('span', {class: 'chip-desc'}),
       h('button', {type: 'button', class: 'remove', 'aria-label': t('editor.remove', String(x)), onclick: () => { arr.splice(i, 1); draw(); this.changed(true); inp.focus(); }}, '✕'));
-    const draw = () => clear(list, arr.map(chip));
+    const system = () => { const m = path.match(/^code_lists\[(\d+)\]/); const cl = m && this.doc.code_lists[+m[1]]; return cl && cl.system; };
+    const draw = () => {
+      clear(list, arr.map(chip));
+      // Short lists of codes show what each code means.
+      if (codeField && arr.length <= 30 && system()) {
+        [...list.children].forEach((li, i) => this.describe(system(), String(arr[i])).then((d) => {
+          if (d) { li.title = d; li.querySelector('.chip-desc').textContent = d; }
+        }));
+      }
+    };
     const addValues = (raw) => {
       const parts = raw.split(/[,;\s]+/).map((x) => x.trim()).filter(Boolean);
       for (const x of parts) {
@@ -492,6 +502,18 @@ export class Editor {
     draw();
     box.append(list, h('div', {class: 'chip-input'}, inp, sugg));
     return box;
+  }
+
+  // describe returns the description of a code (cached), or ''.
+  describe(system, code) {
+    this.descriptions = this.descriptions || new Map();
+    const key = system + ' ' + code;
+    if (!this.descriptions.has(key)) {
+      this.descriptions.set(key, get(`/codes?system=${encodeURIComponent(system)}&q=${encodeURIComponent(code)}&limit=5`)
+        .then((r) => { const c = (r.codes || []).find((x) => x.code.replace(/\./g, '') === code.replace(/\./g, '')); return c ? c.description : ''; })
+        .catch(() => ''));
+    }
+    return this.descriptions.get(key);
   }
 
   // showIssues places each message next to the control its path names
