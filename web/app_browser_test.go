@@ -912,3 +912,38 @@ func bigProtocol(n, lists, codes int) map[string]any {
 		"criteria":   crit,
 	}}
 }
+
+// TestAppQueuedRun shows a run that waits for a worker: the studies page
+// follows it with a progress bar, and the run page cancels it.
+func TestAppQueuedRun(t *testing.T) {
+	f := newFixture(t, fixtureOpts{region: true, idle: true})
+	ctx := browser(t)
+	dir, err := os.MkdirTemp("", "beaver-screenshots-")
+	require.NoError(t, err)
+	t.Logf("screenshots in %s", dir)
+	p := &page{t: t, ctx: ctx, base: f.srv.URL, shot: dir}
+	var st struct {
+		ID int64 `json:"id"`
+	}
+	f.ana.json(t, http.MethodPost, "/api/v1/studies", map[string]any{"name": "waiting", "protocol": example(t, "comparator-new-users.json")}, http.StatusCreated, &st)
+	var run struct {
+		ID int64 `json:"id"`
+	}
+	f.ana.json(t, http.MethodPost, fmt.Sprintf("/api/v1/studies/%d/runs", st.ID), map[string]any{"params": map[string]string{}}, http.StatusAccepted, &run)
+	p.login("ana")
+	p.setLang("en")
+	p.open("#/studies")
+	row := fmt.Sprintf(`[data-testid="study-row"][data-id="%d"] `, st.ID)
+	p.run(chromedp.WaitVisible(chromedp.CSS(row + `progress[data-testid="progress"]`)))
+	require.Equal(t, "queued", p.text(chromedp.CSS(row+`[data-testid="run-state"]`)))
+	p.checkPage("studies with a queued run")
+	p.screenshot("studies-queued-en")
+	p.run(chromedp.Click(chromedp.CSS(row + `[data-testid="run-state"]`)))
+	p.click("cancel")
+	p.run(chromedp.WaitVisible(tid("rerun")))
+	require.Equal(t, "cancelled", p.text(tid("run-state")))
+	var r struct{ State string }
+	f.ana.json(t, http.MethodGet, fmt.Sprintf("/api/v1/runs/%d", run.ID), nil, http.StatusOK, &r)
+	require.Equal(t, "cancelled", r.State)
+	p.screenshot("run-cancelled-en")
+}
