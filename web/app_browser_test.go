@@ -212,6 +212,7 @@ func (p *page) checkPage(where string) {
 	p.t.Helper()
 	text := p.text("body")
 	require.NotContains(p.t, text, "⟦", "%s shows an untranslated message", where)
+	require.NotRegexp(p.t, `\b(undefined|null|NaN)\b|\[object Object\]`, text, "%s shows a value the script did not format", where)
 	unlabelled := evalJS[[]string](p, `[...document.querySelectorAll('input,select,textarea,button,progress,a[href]')].filter(e => e.type !== 'hidden' && !e.closest('[hidden]')).filter(e => {
 		if (e.labels && e.labels.length) return false;
 		if (e.getAttribute('aria-label') || e.getAttribute('aria-labelledby')) return false;

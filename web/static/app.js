@@ -278,7 +278,7 @@ async function editorPage(studyId) {
   const nid = id(), did = id();
   const nameIn = h('input', {id: nid, value: study.name, 'data-testid': 'study-name', disabled: readOnly, oninput: () => dirtyCheck()});
   const descIn = h('input', {id: did, value: study.description || '', 'data-testid': 'study-description', disabled: readOnly, oninput: () => dirtyCheck()});
-  const saveBtn = h('button', {type: 'button', class: 'primary', 'data-testid': 'save', disabled: readOnly, onclick: () => save()}, t('editor.save'));
+  const saveBtn = h('button', {type: 'button', class: 'primary', 'data-testid': 'save', 'aria-keyshortcuts': 'Control+S', disabled: readOnly, onclick: () => save()}, t('editor.save'));
   const undoBtn = h('button', {type: 'button', 'data-testid': 'undo', 'aria-keyshortcuts': 'Control+Z', disabled: true, onclick: () => undo()}, t('editor.undo'));
   const redoBtn = h('button', {type: 'button', 'data-testid': 'redo', 'aria-keyshortcuts': 'Control+Y', disabled: true, onclick: () => redo()}, t('editor.redo'));
   const runBtn = h('button', {type: 'button', 'data-testid': 'run', disabled: readOnly || !studyId, onclick: () => runDialog()}, t('editor.run'));
@@ -409,6 +409,7 @@ async function editorPage(studyId) {
     document.body.appendChild(dlg); dlg.showModal();
   }
   const keys = (e) => {
+    if ((e.ctrlKey || e.metaKey) && e.key === 's') { e.preventDefault(); if (!saveBtn.disabled) save(); return; }
     if (!(e.ctrlKey || e.metaKey) || e.target.matches('input[type=text],input:not([type]),textarea')) return;
     if (e.key === 'z' && !e.shiftKey) { e.preventDefault(); undo(); }
     if (e.key === 'y' || (e.key === 'z' && e.shiftKey)) { e.preventDefault(); redo(); }

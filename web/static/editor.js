@@ -181,8 +181,10 @@ export class Editor {
     const rm = remove ? h('button', {type: 'button', class: 'remove', 'aria-label': t('editor.remove', text), title: t('editor.remove', text), onclick: remove}, '✕') : null;
     const msgs = h('div', {class: 'msgs', 'aria-live': 'polite'});
     if (k === 'object' || k === 'map' || k === 'array') {
+      // Hints explain groups of fields (window, washout …), by name.
+      const hint = typeof key === 'string' && has('h.' + key) ? h('p', {class: 'hint', id: id('h')}, t('h.' + key)) : null;
       const body = this.value(obj, key, s, rptr, path, text, ptr);
-      wrap.append(h('fieldset', {class: 'group'}, h('legend', null, text, rm), msgs, body));
+      wrap.append(h('fieldset', {class: 'group', 'aria-describedby': hint ? hint.id : null}, h('legend', null, text, rm), ...(hint ? [hint] : []), msgs, body));
       return wrap;
     }
     const ctl = this.value(obj, key, s, rptr, path, text, ptr);
