@@ -450,6 +450,11 @@ func TestAppBrowser(t *testing.T) {
 		p.click("addgroup:phases.criteria[1].group.criteria")
 		tree := evalJS[string](p, `JSON.stringify(window.beaverEditor.doc.phases.criteria[1])`)
 		require.JSONEq(t, `{"group": {"op": "at_least", "n": 2, "criteria": [{}, {"group": {"op": "all", "criteria": [{}]}}]}}`, tree)
+		// An earlier version opened in the editor replaces the document.
+		p.click("versions")
+		p.click("load-version:1")
+		require.Equal(t, 1, evalJS[int](p, `window.beaverEditor.doc.phases.criteria.length`))
+		require.Equal(t, "exposure", first())
 	})
 
 	t.Run("parameters", func(t *testing.T) {

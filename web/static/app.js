@@ -282,6 +282,7 @@ async function editorPage(studyId) {
   const undoBtn = h('button', {type: 'button', 'data-testid': 'undo', 'aria-keyshortcuts': 'Control+Z', disabled: true, onclick: () => undo()}, t('editor.undo'));
   const redoBtn = h('button', {type: 'button', 'data-testid': 'redo', 'aria-keyshortcuts': 'Control+Y', disabled: true, onclick: () => redo()}, t('editor.redo'));
   const runBtn = h('button', {type: 'button', 'data-testid': 'run', disabled: readOnly || !studyId, onclick: () => runDialog()}, t('editor.run'));
+  const versionsBtn = studyId ? h('button', {type: 'button', 'data-testid': 'versions', onclick: () => versionsDialog()}, t('editor.versions')) : null;
   const runsLink = studyId ? h('a', {href: '#', 'data-testid': 'runs-link', onclick: async (e) => { e.preventDefault(); const r = await get(`/studies/${studyId}/runs`); if (r.runs && r.runs.length) location.hash = `#/runs/${r.runs[0].id}`; else status.textContent = t('editor.no_runs'); }}, t('editor.last_run')) : null;
 
   const current = () => JSON.stringify(editor.doc) + '\n' + nameIn.value + '\n' + descIn.value;
@@ -377,6 +378,20 @@ async function editorPage(studyId) {
       } else status.textContent = e.message;
     }
   }
+  async function versionsDialog() {
+    const tid = id();
+    const dlg = h('dialog', {'aria-labelledby': tid, 'data-testid': 'versions-dialog'});
+    const close = () => { dlg.close(); dlg.remove(); };
+    let list;
+    try { list = (await get(`/studies/${study.id}/versions`)).versions || []; } catch (e) { status.textContent = e.message; return; }
+    dlg.append(h('h2', {id: tid}, t('editor.versions')), h('p', {class: 'muted'}, t('editor.versions_intro')),
+      h('table', {class: 'list'}, h('thead', null, h('tr', null, ['editor.version', 'editor.saved_by', 'editor.saved_at', 'users.actions'].map((k) => h('th', {scope: 'col'}, t(k))))),
+        h('tbody', null, list.map((v) => h('tr', null, h('td', null, String(v.version)), h('td', null, v.saved_by || '–'), h('td', null, fmtDate(v.saved_at)),
+          h('td', null, h('button', {type: 'button', 'data-testid': 'load-version:' + v.version, 'aria-label': t('editor.load_version', v.version),
+            onclick: () => { editor.doc = structuredClone(v.protocol); redraw(); editor.changed(true); status.textContent = t('editor.loaded_version', v.version); close(); }}, t('editor.load'))))))),
+      h('div', {class: 'buttons'}, h('button', {type: 'button', onclick: close}, t('common.close'))));
+    document.body.appendChild(dlg); dlg.showModal();
+  }
   function runDialog() {
     if (dirty()) { status.textContent = t('editor.save_first'); return; }
     const params = editor.doc.parameters || [];
@@ -425,7 +440,7 @@ async function editorPage(studyId) {
     h('div', {class: 'page-head sticky'},
       h('h1', {id: 'ed-h'}, study.id ? t('editor.title_edit') : t('editor.title_new')),
       h('div', {class: 'study-meta'}, h('label', {for: nid}, t('editor.study_name')), nameIn, h('label', {for: did}, t('editor.study_description')), descIn),
-      h('div', {class: 'buttons'}, saveBtn, undoBtn, redoBtn, runBtn, runsLink), status,
+      h('div', {class: 'buttons'}, saveBtn, undoBtn, redoBtn, runBtn, versionsBtn, runsLink), status,
       readOnly ? h('p', {class: 'muted'}, t('editor.read_only')) : null),
     h('div', {class: 'editor-cols'}, form, h('aside', {class: 'side', 'aria-label': t('editor.side')}, issues, methods, diagram)));
 }
