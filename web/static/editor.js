@@ -222,10 +222,10 @@ export class Editor {
         return inp;
       }
       case 'string': {
-        const ref = REFS[key] || REFS[obj === this.doc ? '' : key];
+        const ref = REFS[key];
         const isDate = s.pattern && s.pattern.startsWith('^[0-9]{4}');
         const long = key === 'description';
-        const inp = h(long ? 'textarea' : 'input', attrs({value: v === undefined ? '' : String(v), list: ref ? 'dl-' + (ref === 'lists' ? 'lists' : ref) : null,
+        const inp = h(long ? 'textarea' : 'input', attrs({value: v === undefined ? '' : String(v), list: ref ? 'dl-' + ref : null,
           placeholder: isDate ? t('editor.date_placeholder') : null, rows: long ? 2 : null, autocomplete: 'off',
           oninput: () => { set(inp.value); if (key === 'name' || key === 'title') this.refreshLists(); }}));
         return inp;
