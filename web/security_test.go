@@ -113,7 +113,7 @@ func TestHeadersLimitsAndErrors(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	require.NotContains(t, string(page), "<script>")
 	require.Equal(t, 1, strings.Count(string(page), "<script type=\"importmap\">"), "the import map is the one inline script")
-	require.Regexp(t, `/static/login\.[0-9a-f]{12}\.js`, string(page))
+	require.Regexp(t, `/static/app\.[0-9a-f]{12}\.js`, string(page))
 
 	// A 5 MB user name is refused before anything reads it whole.
 	big := `{"username":"` + strings.Repeat("a", 5<<20) + `","password":"x"}`
