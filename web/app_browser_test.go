@@ -477,6 +477,12 @@ func TestAppBrowser(t *testing.T) {
 			require.Less(t, i, 100, "the run did not start")
 			p.run(chromedp.Sleep(100 * time.Millisecond))
 		}
+		// Its results: rates, standardized, by ASL.
+		p.runFor(60*time.Second, chromedp.WaitVisible(tid("results-link")))
+		p.click("results-link")
+		p.run(chromedp.WaitVisible(tid("table:rates-by-asl")))
+		p.checkPage("rates results")
+		p.screenshot("results-rates-en")
 	})
 
 	t.Run("round trip", func(t *testing.T) {

@@ -523,6 +523,7 @@ function cnt(v, suppressed, foot) {
   if (v === null || v === undefined) { if (suppressed) { foot.used = true; return h('span', {class: 'suppressed', title: t('results.suppressed_note')}, SUP, h('sup', null, '*')); } return '–'; }
   return fmtNum(v);
 }
+function ci(lo, hi, d) { return (lo === null || lo === undefined) && (hi === null || hi === undefined) ? '–' : `${est(lo, d)} – ${est(hi, d)}`; }
 function est(x, d = 3) { return x === null || x === undefined ? '–' : fmtNum(x, d); }
 
 function table(cols, rows, attrs = {}) {
@@ -544,35 +545,54 @@ function analysisView(runId, name, a, foot) {
   const r = a.result;
   const parts = [h('h2', {id: 'an-' + name}, `${name} · ${t('e.' + a.kind)}`)];
   if (a.error) parts.push(h('p', {class: 'error'}, a.error));
-  if (r) {
-    if (a.kind === 'cox' || a.kind === 'logistic' || a.kind === 'linear') {
-      const ratio = a.kind === 'cox' ? 'hr' : a.kind === 'logistic' ? 'or' : null;
-      const coefs = r.coefficients || r.terms || [];
-      parts.push(h('p', {class: 'muted'}, [r.n !== undefined ? t('results.n_col') + ' ' : '', r.n !== undefined ? cnt(r.n, r.suppressed, foot) : '', r.events !== undefined ? ' · ' + t('results.events') + ' ' : '', r.events !== undefined ? cnt(r.events, r.suppressed, foot) : '']));
-      parts.push(table([t('results.term'), t('results.coef'), t('results.se'), ratio ? t('results.' + ratio) : null, ratio ? t('results.ci95') : null, t('results.p')].filter(Boolean),
-        coefs.map((c) => [c.term, est(c.coef ?? c.estimate, 4), est(c.robust_se ?? c.se, 4),
-          ...(ratio ? [h('span', {'data-testid': `ratio:${name}:${c.term}`}, est(c[ratio], 3)), `${est(c[ratio + '_lower'], 3)} – ${est(c[ratio + '_upper'], 3)}`] : []), est(c.p, 4)]), {'data-testid': 'table:' + name}));
-    } else if (a.kind === 'attrition') {
-      // shown once at the top
-    } else if (a.kind === 'kaplan_meier') {
-      parts.push(table([t('results.group'), t('results.n_col'), t('results.events'), t('results.median')],
-        (r.groups || []).map((g) => [g.group ?? t('results.all'), cnt(g.n, g.suppressed, foot), cnt(g.events, g.suppressed, foot),
-          g.median === null ? '–' : `${est(g.median, 0)} (${est(g.median_lower, 0)} – ${est(g.median_upper, 0)})`]), {'data-testid': 'table:' + name}));
-    } else if (a.kind === 'rates') {
-      const per = r.per || 1000;
-      parts.push(table([t('results.group'), t('results.events'), t('results.persontime'), t('results.rate_per', fmtNum(per)), t('results.ci95'), t('results.rate_ratio')],
-        (r.groups || []).map((g) => [g.group ?? g.level ?? t('results.all'), cnt(g.events, g.suppressed, foot), est(g.persontime, 1),
-          est(g.crude && (g.crude.rate ?? g.crude.estimate), 2), g.crude ? `${est(g.crude.lower, 2)} – ${est(g.crude.upper, 2)}` : '–',
-          g.rate_ratio ? est(g.rate_ratio.estimate ?? g.rate_ratio.ratio, 3) : '–']), {'data-testid': 'table:' + name}));
-    } else if (a.kind === 'descriptive') {
-      parts.push(descriptive(r, name, foot));
-    } else {
-      parts.push(h('pre', null, JSON.stringify(r, null, 1)));
-    }
+  if (r && r.stratify_by && Array.isArray(r.classes)) {
+    // Stratified: one result per class, side by side.
+    parts.push(h('p', {class: 'muted'}, t('results.stratified_by', r.stratify_by)),
+      h('div', {class: 'strata'}, r.classes.map((c) => h('div', {class: 'stratum', 'data-testid': `stratum:${name}:${c.class}`},
+        h('h3', null, `${r.stratify_by} = ${c.class}`, c.n !== undefined ? h('span', {class: 'muted'}, ` · ${t('results.n_col')} `, cnt(c.n, c.n === null, foot)) : null),
+        c.error ? h('p', {class: 'error'}, c.error) : null,
+        c.result ? resultView(a.kind, c.result, `${name}:${c.class}`, foot) : null))));
+  } else if (r) {
+    parts.push(resultView(a.kind, r, name, foot));
   }
   if (a.kind !== 'attrition') parts.push(h('div', {class: 'chart-slot', 'data-chart': name}));
   for (const w of a.warnings || []) parts.push(h('p', {class: 'msg warning'}, w));
   return h('section', {class: 'analysis', 'aria-labelledby': 'an-' + name, 'data-testid': 'analysis:' + name}, parts);
+}
+
+// resultView renders one result of an analysis of a kind.
+function resultView(kind, r, name, foot) {
+  if (kind === 'cox' || kind === 'logistic' || kind === 'linear') {
+    const ratio = kind === 'cox' ? 'hr' : kind === 'logistic' ? 'or' : null;
+    const coefs = r.coefficients || [];
+    const head = h('p', {class: 'muted'}, r.n !== undefined ? [t('results.n_col') + ' ', cnt(r.n, r.suppressed, foot)] : null,
+      r.events !== undefined ? [' · ' + t('results.events') + ' ', cnt(r.events, r.suppressed, foot)] : null,
+      r.r_squared !== undefined && r.r_squared !== null ? ` · R² ${est(r.r_squared, 3)}` : null,
+      r.horizon !== undefined ? ` · ${t('f.horizon')} ${fmtNum(r.horizon)}` : null);
+    const tab = table([t('results.term'), t('results.coef'), t('results.se'), ratio ? t('results.' + ratio) : null, t('results.ci95'), t('results.p')].filter(Boolean),
+      coefs.map((c) => [c.term, est(c.coef, 4), est(c.robust_se ?? c.se, 4),
+        ...(ratio ? [h('span', {'data-testid': `ratio:${name}:${c.term}`}, est(c[ratio], 3)), ci(c[ratio + '_lower'], c[ratio + '_upper'], 3)]
+          : [ci(c.lower, c.upper, 3)]), est(c.p, 4)]), {'data-testid': 'table:' + name});
+    return h('div', null, head, tab);
+  }
+  if (kind === 'kaplan_meier') {
+    return table([t('results.group'), t('results.n_col'), t('results.events'), t('results.median')],
+      (r.groups || []).map((g) => [g.group ?? t('results.all'), cnt(g.n, g.suppressed, foot), cnt(g.events, g.suppressed, foot),
+        g.median === null || g.median === undefined ? '–' : `${est(g.median, 0)} (${est(g.median_lower, 0)} – ${est(g.median_upper, 0)})`]), {'data-testid': 'table:' + name});
+  }
+  if (kind === 'rates') {
+    const per = r.per || 1000;
+    const adjusted = (r.groups || []).some((g) => g.adjusted !== null && g.adjusted !== undefined);
+    return table([t('results.group'), t('results.events'), t('results.persontime'), t('results.rate_per', fmtNum(per)), t('results.ci95'),
+      ...(adjusted ? [t('results.adjusted_rate'), t('results.ci95')] : []), t('results.rate_ratio'), t('results.ci95')],
+    (r.groups || []).map((g) => [g.group ?? t('results.all'), cnt(g.events, g.suppressed || g.events === null, foot), est(g.persontime, 1),
+      est(g.crude, 2), ci(g.crude_lower, g.crude_upper, 2),
+      ...(adjusted ? [est(g.adjusted, 2), ci(g.adjusted_lower, g.adjusted_upper, 2)] : []),
+      est(g.rate_ratio, 3), ci(g.rr_lower, g.rr_upper, 3)]), {'data-testid': 'table:' + name});
+  }
+  if (kind === 'descriptive') return descriptive(r, name, foot);
+  if (kind === 'attrition') return table([t('results.step'), t('results.persons'), t('results.entries')], (Array.isArray(r) ? r : []).map((l) => [l.label, cnt(l.persons, l.suppressed, foot), cnt(l.entries, l.suppressed, foot)]));
+  return h('pre', null, JSON.stringify(r, null, 1));
 }
 
 // descriptive renders a descriptive table: one row per covariate (and
