@@ -416,6 +416,11 @@ func TestAppBrowser(t *testing.T) {
 			chromedp.WaitVisible(tid("run")+`[disabled]`))
 		p.typ("in:phases.analyses[4].outcome", "ami")
 		p.run(chromedp.WaitVisible(tid("valid")))
+		// The methods text in either language.
+		p.click("methods-it")
+		require.Contains(t, p.text(tid("methods")), "La popolazione in studio")
+		p.click("methods-en")
+		require.Contains(t, p.text(tid("methods")), "The study population")
 		// Someone else saves: this save is a conflict, and the user is asked.
 		var upd struct{ Version int }
 		f.ana.json(t, http.MethodPut, fmt.Sprintf("/api/v1/studies/%d", st.ID), map[string]any{"version": 1, "name": "editing", "protocol": json.RawMessage(ex)}, http.StatusOK, &upd)

@@ -310,11 +310,18 @@ async function editorPage(studyId) {
             x.path ? h('a', {href: '#', onclick: (e) => { e.preventDefault(); focusPath(x.path); }}, x.path) : null, ' ', x.message))));
       runBtn.disabled = readOnly || !studyId || (v.errors || []).length > 0;
       runBtn.title = (v.errors || []).length ? t('editor.fix_errors') : '';
-      const text = (v.methods || {})[language()];
-      clear(methods, h('h2', null, t('editor.methods')), text ? h('p', null, text) : h('p', {class: 'muted'}, t('editor.methods_none')));
+      drawMethods();
       drawDiagram(body);
     } catch (e) { clear(issues, errorBox(e)); }
   }, 350);
+  let methodsLang = language();
+  function drawMethods() {
+    const text = ((lastValid && lastValid.methods) || {})[methodsLang];
+    clear(methods, h('div', {class: 'methods-head'}, h('h2', null, t('editor.methods')),
+      h('span', {role: 'group', 'aria-label': t('editor.methods_language')}, LANGS.map((l) => h('button', {type: 'button', class: 'link', 'aria-pressed': String(l === methodsLang), 'data-testid': 'methods-' + l,
+        onclick: () => { methodsLang = l; drawMethods(); }}, l.toUpperCase())))),
+    text ? h('p', {lang: methodsLang}, text) : h('p', {class: 'muted'}, t('editor.methods_none')));
+  }
   let diagramCtl = null;
   async function drawDiagram(body) {
     if (diagramCtl) diagramCtl.abort();
