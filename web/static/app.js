@@ -817,8 +817,18 @@ async function dataPage() {
           (f.codes || []).length ? objTable(f.codes, [['data.column', (c) => `${c.table}.${c.column}`], ['data.system', (c) => c.system], ['data.unknown', (c) => fmtNum(c.published_unknown)]], 'codes:' + f.flow) : null)));
     } catch (e) { clear(diag, h('h2', null, t('data.diagnostics', '')), h('p', {class: 'muted'}, e.status === 503 ? t('data.no_data') : e.message)); }
   }
-  load(); loadDiag();
-  return h('section', {'aria-labelledby': 'data-h'}, h('h1', {id: 'data-h'}, t('data.title')), drop, bar, status, detail, list, diag);
+  const areas = h('div', {'data-testid': 'areas'});
+  async function loadAreas() {
+    try {
+      const r = await get('/areas');
+      const foot = {used: false};
+      clear(areas, h('h2', null, t('data.areas')),
+        objTable(r.areas || [], [['data.area', (a) => `${a.title || a.name} (${a.name})`], ['data.persons', (a) => cnt(a.persons, a.suppressed, foot)]], 'areas-table'),
+        foot.used ? h('p', {class: 'footnote'}, '* ' + t('results.suppressed_note', r.min_count || 5)) : null);
+    } catch (e) { clear(areas, errorBox(e)); }
+  }
+  load(); loadDiag(); loadAreas();
+  return h('section', {'aria-labelledby': 'data-h'}, h('h1', {id: 'data-h'}, t('data.title')), drop, bar, status, detail, list, areas, diag);
 }
 
 async function usersPage() {
