@@ -661,6 +661,30 @@ func TestAppBrowser(t *testing.T) {
 				p.screenshot(pg + "-" + lang)
 			}
 		}
+		// An admin changes a user's data scope.
+		p.open("#/admin/users")
+		p.typ("scope:bob", "ASL2\t")
+		p.run(chromedp.WaitVisible(tid("users-status")))
+		var users struct {
+			Users []struct {
+				Username string   `json:"username"`
+				Scope    []string `json:"scope"`
+			} `json:"users"`
+		}
+		for i := 0; ; i++ {
+			f.admin.json(t, http.MethodGet, "/api/v1/users", nil, http.StatusOK, &users)
+			var scope []string
+			for _, u := range users.Users {
+				if u.Username == "bob" {
+					scope = u.Scope
+				}
+			}
+			if len(scope) == 1 && scope[0] == "ASL2" {
+				break
+			}
+			require.Less(t, i, 50, "bob's scope is %v", scope)
+			time.Sleep(100 * time.Millisecond)
+		}
 		p.click("logout")
 		p.run(chromedp.WaitVisible(chromedp.CSS(`#username`)))
 		p.screenshot("login-" + "it")

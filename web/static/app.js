@@ -180,7 +180,7 @@ async function studiesPage() {
     const runCell = h('td', {class: 'run-cell'});
     const drawRun = (run) => {
       if (!run) { clear(runCell, h('span', {class: 'muted'}, t('studies.never_run'))); return; }
-      clear(runCell, h('a', {href: `#/runs/${run.id}`, class: 'state state-' + run.state, 'data-testid': 'run-state'}, t('state.' + run.state)),
+      clear(runCell, h('a', {href: `#/runs/${run.id}`, class: 'state state-' + run.state, 'data-testid': 'run-state'}, stateLabel(run.state)),
         live(run.state) ? progressBar(run, t('run.progress_of', s.name)) : h('span', {class: 'muted'}, ' ' + fmtDate(run.finished_at || run.created_at)));
     };
     drawRun(s.last_run);
@@ -454,6 +454,9 @@ async function editorPage(studyId) {
 
 // ---------------------------------------------------------------- runs
 
+// stateLabel names a run's, step's or import's state (an unknown one as it is).
+function stateLabel(s) { return has('state.' + s) ? t('state.' + s) : String(s); }
+
 function fmtDuration(sec) {
   if (sec === null || sec === undefined) return '–';
   sec = Math.round(sec);
@@ -472,7 +475,7 @@ async function runPage(runId) {
   const draw = (r) => {
     run = r;
     clear(head,
-      h('p', null, h('span', {class: 'state state-' + r.state, 'data-testid': 'run-state'}, t('state.' + r.state)), ' ',
+      h('p', null, h('span', {class: 'state state-' + r.state, 'data-testid': 'run-state'}, stateLabel(r.state)), ' ',
         progressBar(r, t('run.progress'))),
       h('dl', {class: 'facts'},
         h('dt', null, t('run.elapsed')), h('dd', null, fmtDuration(r.elapsed_seconds)),
@@ -489,7 +492,7 @@ async function runPage(runId) {
           h('td', null, h('progress', {max: String(p.total || 1), value: String(p.done), 'aria-label': t('run.phase_progress', p.phase)})))))),
       h('details', null, h('summary', null, t('run.steps_detail', (r.steps || []).length)),
         h('table', {class: 'list small'}, h('thead', null, h('tr', null, ['run.step', 'run.partition', 'run.state', 'run.rows', 'run.time'].map((k) => h('th', {scope: 'col'}, t(k))))),
-          h('tbody', null, (r.steps || []).map((s) => h('tr', null, h('td', null, s.name), h('td', null, String(s.partition)), h('td', null, t('state.' + s.state)),
+          h('tbody', null, (r.steps || []).map((s) => h('tr', null, h('td', null, s.name), h('td', null, String(s.partition)), h('td', null, stateLabel(s.state)),
             h('td', {class: 'num'}, s.rows !== undefined ? fmtNum(s.rows) : ''), h('td', {class: 'num'}, s.wall_ms !== undefined ? fmtNum(s.wall_ms / 1000, 2) + ' s' : '')))))));
     if (r.state === 'done') provenance();
   };
@@ -726,14 +729,14 @@ function objTable(rows, cols, testid) {
 async function dataPage() {
   const status = h('p', {role: 'status', 'data-testid': 'upload-status'});
   const fid = id();
-  const input = h('input', {id: fid, type: 'file', multiple: true, accept: '.csv,.parquet', 'data-testid': 'upload-input', onchange: () => upload(input.files)});
+  const input = h('input', {id: fid, type: 'file', multiple: true, accept: '.csv,.parquet', class: 'sr-only', tabindex: '-1', 'data-testid': 'upload-input', onchange: () => upload(input.files)});
   const drop = h('div', {class: 'dropzone', 'data-testid': 'dropzone', tabindex: '0', role: 'button', 'aria-describedby': fid + '-hint',
     onkeydown: (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); input.click(); } },
     onclick: () => input.click(),
     ondragover: (e) => { e.preventDefault(); drop.classList.add('over'); },
     ondragleave: () => drop.classList.remove('over'),
     ondrop: (e) => { e.preventDefault(); drop.classList.remove('over'); upload(e.dataTransfer.files); }},
-  h('p', {id: fid + '-hint'}, t('data.drop_hint')), h('label', {for: fid}, t('data.choose')), input);
+  h('p', {id: fid + '-hint'}, t('data.drop_hint'), ' ', h('label', {for: fid, class: 'button', onclick: (e) => e.stopPropagation()}, t('data.choose'))), input);
   const bar = h('progress', {max: '100', value: '0', hidden: true, 'aria-label': t('data.upload_progress')});
   const list = h('div');
   const detail = h('div', {'data-testid': 'import-detail'});
@@ -771,7 +774,7 @@ async function dataPage() {
     const imp = r.import || {};
     const reasons = Object.entries(r.rejected_by_reason || {});
     const parts = [h('h2', null, t('data.upload_n', uid)),
-      h('p', null, h('span', {class: 'state', 'data-testid': 'import-state'}, t('state.' + (imp.state || r.state || 'queued')))),
+      h('p', null, h('span', {class: 'state', 'data-testid': 'import-state'}, stateLabel((imp.state || r.state || 'queued')))),
       imp.error || r.error ? h('p', {class: 'error'}, imp.error || r.error) : null,
       h('h3', null, t('data.quarantine')),
       reasons.length ? objTable(reasons, [['data.reason', (x) => x[0]], ['data.rows', (x) => fmtNum(x[1])]], 'quarantine-counts') : h('p', {class: 'muted'}, t('data.no_refusals'))];
@@ -796,10 +799,10 @@ async function dataPage() {
       const hist = r.imports || r.history || [];
       clear(list, h('h2', null, t('data.uploads')),
         ups.length ? objTable(ups, [['data.id', (u) => h('button', {type: 'button', class: 'link', onclick: () => watch(u.id)}, '#' + u.id)],
-          ['data.files', (u) => (u.files || []).join(', ')], ['data.state', (u) => t('state.' + (u.state || (u.import && u.import.state) || 'queued'))],
+          ['data.files', (u) => (u.files || []).join(', ')], ['data.state', (u) => stateLabel((u.state || (u.import && u.import.state) || 'queued'))],
           ['data.when', (u) => fmtDate(u.created_at || u.uploaded_at)]], 'uploads') : h('p', {class: 'muted'}, t('data.no_uploads')),
         h('h2', null, t('data.history')),
-        hist.length ? objTable(hist, [['data.version', (x) => String(x.data_version ?? x.version ?? '')], ['data.state', (x) => t('state.' + x.state)],
+        hist.length ? objTable(hist, [['data.version', (x) => String(x.data_version ?? x.version ?? '')], ['data.state', (x) => stateLabel(x.state)],
           ['data.started_by', (x) => x.started_by || ''], ['data.when', (x) => fmtDate(x.started_at || x.created_at)],
           ['data.rows', (x) => fmtNum(x.rows_published ?? x.rows ?? null)]], 'imports') : h('p', {class: 'muted'}, t('data.no_imports')));
     } catch (e) { clear(list, errorBox(e)); }
