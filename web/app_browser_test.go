@@ -302,6 +302,14 @@ func TestAppBrowser(t *testing.T) {
 			}
 		}
 		require.Empty(t, missing, "schema properties without an editor control")
+		// That document, with every property of the schema, goes through a
+		// fresh editor unchanged (what is saved is the editor's document).
+		same := evalJS[bool](p, `import('/static/editor.js').then((m) => {
+			const before = JSON.stringify(window.beaverEditor.doc);
+			const e = new m.Editor(window.beaverEditor.schema, JSON.parse(before), {onChange: () => {}});
+			e.render();
+			return JSON.stringify(e.doc) === before && before.length > 1000; })`)
+		require.True(t, same, "rendering changed the document")
 		p.checkPage("the editor with every field")
 	})
 
