@@ -418,6 +418,7 @@ func TestAppBrowser(t *testing.T) {
 		require.Equal(t, "age", first())
 		p.click("up:phases.covariates[1]")
 		require.Equal(t, "exposure", first())
+		require.Equal(t, "down:phases.covariates[0]", evalJS[string](p, `document.activeElement.dataset.testid`), "the focus follows the moved item")
 		// An error is shown next to its control and blocks the run.
 		p.typ("in:phases.analyses[4].outcome", "nothing_of_that_name")
 		p.run(chromedp.WaitVisible(chromedp.CSS(`.field[data-path="phases.analyses[4].outcome"] .msg.error`)),

@@ -367,7 +367,14 @@ export class Editor {
     const v = arr[i];
     const name = () => (v && typeof v === 'object' ? (v.name || v.label || v.title || v.kind || (v.group && `${enumLabel(v.group.op)}${v.group.n !== undefined ? ' ' + v.group.n : ''} (${(v.group.criteria || []).length})`) || v.event || '') : '');
     const summaryText = h('span', {class: 'item-name'}, `${i + 1}. ${name()}`);
-    const move = (to) => { if (to < 0 || to >= arr.length) return; const [x] = arr.splice(i, 1); arr.splice(to, 0, x); redraw(); this.changed(true); };
+    const move = (to) => {
+      if (to < 0 || to >= arr.length) return;
+      const [x] = arr.splice(i, 1); arr.splice(to, 0, x); redraw(); this.changed(true);
+      // Keep the focus on the moved item's button, for the keyboard.
+      const dir = to < i ? 'up:' : 'down:';
+      const b = [dir, dir === 'up:' ? 'down:' : 'up:'].map((d) => this.root.querySelector(`[data-testid="${CSS.escape(d + item(path, to))}"]`)).find((x) => x && !x.disabled);
+      if (b) b.focus();
+    };
     const n = i + 1;
     const tools = h('span', {class: 'tools'},
       h('span', {class: 'handle', draggable: 'true', title: t('editor.drag'), 'aria-hidden': 'true',
