@@ -302,6 +302,14 @@ func TestAppBrowser(t *testing.T) {
 			}
 		}
 		require.Empty(t, missing, "schema properties without an editor control")
+		// That document, with every property of the schema, goes through a
+		// fresh editor unchanged (what is saved is the editor's document).
+		same := evalJS[bool](p, `import('/static/editor.js').then((m) => {
+			const before = JSON.stringify(window.beaverEditor.doc);
+			const e = new m.Editor(window.beaverEditor.schema, JSON.parse(before), {onChange: () => {}});
+			e.render();
+			return JSON.stringify(e.doc) === before && before.length > 1000; })`)
+		require.True(t, same, "rendering changed the document")
 		p.checkPage("the editor with every field")
 	})
 
@@ -410,12 +418,18 @@ func TestAppBrowser(t *testing.T) {
 		require.Equal(t, "age", first())
 		p.click("up:phases.covariates[1]")
 		require.Equal(t, "exposure", first())
+		require.Equal(t, "down:phases.covariates[0]", evalJS[string](p, `document.activeElement.dataset.testid`), "the focus follows the moved item")
 		// An error is shown next to its control and blocks the run.
 		p.typ("in:phases.analyses[4].outcome", "nothing_of_that_name")
 		p.run(chromedp.WaitVisible(chromedp.CSS(`.field[data-path="phases.analyses[4].outcome"] .msg.error`)),
 			chromedp.WaitVisible(tid("run")+`[disabled]`))
 		p.typ("in:phases.analyses[4].outcome", "ami")
 		p.run(chromedp.WaitVisible(tid("valid")))
+		// The methods text in either language.
+		p.click("methods-it")
+		require.Contains(t, p.text(tid("methods")), "La popolazione in studio")
+		p.click("methods-en")
+		require.Contains(t, p.text(tid("methods")), "The study population")
 		// Someone else saves: this save is a conflict, and the user is asked.
 		var upd struct{ Version int }
 		f.ana.json(t, http.MethodPut, fmt.Sprintf("/api/v1/studies/%d", st.ID), map[string]any{"version": 1, "name": "editing", "protocol": json.RawMessage(ex)}, http.StatusOK, &upd)
@@ -477,6 +491,12 @@ func TestAppBrowser(t *testing.T) {
 			require.Less(t, i, 100, "the run did not start")
 			p.run(chromedp.Sleep(100 * time.Millisecond))
 		}
+		// Its results: rates, standardized, by ASL.
+		p.runFor(60*time.Second, chromedp.WaitVisible(tid("results-link")))
+		p.click("results-link")
+		p.run(chromedp.WaitVisible(tid("table:rates-by-asl")))
+		p.checkPage("rates results")
+		p.screenshot("results-rates-en")
 	})
 
 	t.Run("round trip", func(t *testing.T) {
@@ -649,6 +669,30 @@ func TestAppBrowser(t *testing.T) {
 				p.checkPage(pg + " " + lang)
 				p.screenshot(pg + "-" + lang)
 			}
+		}
+		// An admin changes a user's data scope.
+		p.open("#/admin/users")
+		p.typ("scope:bob", "ASL2\t")
+		p.run(chromedp.WaitVisible(tid("users-status")))
+		var users struct {
+			Users []struct {
+				Username string   `json:"username"`
+				Scope    []string `json:"scope"`
+			} `json:"users"`
+		}
+		for i := 0; ; i++ {
+			f.admin.json(t, http.MethodGet, "/api/v1/users", nil, http.StatusOK, &users)
+			var scope []string
+			for _, u := range users.Users {
+				if u.Username == "bob" {
+					scope = u.Scope
+				}
+			}
+			if len(scope) == 1 && scope[0] == "ASL2" {
+				break
+			}
+			require.Less(t, i, 50, "bob's scope is %v", scope)
+			time.Sleep(100 * time.Millisecond)
 		}
 		p.click("logout")
 		p.run(chromedp.WaitVisible(chromedp.CSS(`#username`)))

@@ -180,7 +180,7 @@ async function studiesPage() {
     const runCell = h('td', {class: 'run-cell'});
     const drawRun = (run) => {
       if (!run) { clear(runCell, h('span', {class: 'muted'}, t('studies.never_run'))); return; }
-      clear(runCell, h('a', {href: `#/runs/${run.id}`, class: 'state state-' + run.state, 'data-testid': 'run-state'}, t('state.' + run.state)),
+      clear(runCell, h('a', {href: `#/runs/${run.id}`, class: 'state state-' + run.state, 'data-testid': 'run-state'}, stateLabel(run.state)),
         live(run.state) ? progressBar(run, t('run.progress_of', s.name)) : h('span', {class: 'muted'}, ' ' + fmtDate(run.finished_at || run.created_at)));
     };
     drawRun(s.last_run);
@@ -310,11 +310,18 @@ async function editorPage(studyId) {
             x.path ? h('a', {href: '#', onclick: (e) => { e.preventDefault(); focusPath(x.path); }}, x.path) : null, ' ', x.message))));
       runBtn.disabled = readOnly || !studyId || (v.errors || []).length > 0;
       runBtn.title = (v.errors || []).length ? t('editor.fix_errors') : '';
-      const text = (v.methods || {})[language()];
-      clear(methods, h('h2', null, t('editor.methods')), text ? h('p', null, text) : h('p', {class: 'muted'}, t('editor.methods_none')));
+      drawMethods();
       drawDiagram(body);
     } catch (e) { clear(issues, errorBox(e)); }
   }, 350);
+  let methodsLang = language();
+  function drawMethods() {
+    const text = ((lastValid && lastValid.methods) || {})[methodsLang];
+    clear(methods, h('div', {class: 'methods-head'}, h('h2', null, t('editor.methods')),
+      h('span', {role: 'group', 'aria-label': t('editor.methods_language')}, LANGS.map((l) => h('button', {type: 'button', class: 'link', 'aria-pressed': String(l === methodsLang), 'data-testid': 'methods-' + l,
+        onclick: () => { methodsLang = l; drawMethods(); }}, l.toUpperCase())))),
+    text ? h('p', {lang: methodsLang}, text) : h('p', {class: 'muted'}, t('editor.methods_none')));
+  }
   let diagramCtl = null;
   async function drawDiagram(body) {
     if (diagramCtl) diagramCtl.abort();
@@ -447,6 +454,9 @@ async function editorPage(studyId) {
 
 // ---------------------------------------------------------------- runs
 
+// stateLabel names a run's, step's or import's state (an unknown one as it is).
+function stateLabel(s) { return has('state.' + s) ? t('state.' + s) : String(s); }
+
 function fmtDuration(sec) {
   if (sec === null || sec === undefined) return '–';
   sec = Math.round(sec);
@@ -465,7 +475,7 @@ async function runPage(runId) {
   const draw = (r) => {
     run = r;
     clear(head,
-      h('p', null, h('span', {class: 'state state-' + r.state, 'data-testid': 'run-state'}, t('state.' + r.state)), ' ',
+      h('p', null, h('span', {class: 'state state-' + r.state, 'data-testid': 'run-state'}, stateLabel(r.state)), ' ',
         progressBar(r, t('run.progress'))),
       h('dl', {class: 'facts'},
         h('dt', null, t('run.elapsed')), h('dd', null, fmtDuration(r.elapsed_seconds)),
@@ -482,7 +492,7 @@ async function runPage(runId) {
           h('td', null, h('progress', {max: String(p.total || 1), value: String(p.done), 'aria-label': t('run.phase_progress', p.phase)})))))),
       h('details', null, h('summary', null, t('run.steps_detail', (r.steps || []).length)),
         h('table', {class: 'list small'}, h('thead', null, h('tr', null, ['run.step', 'run.partition', 'run.state', 'run.rows', 'run.time'].map((k) => h('th', {scope: 'col'}, t(k))))),
-          h('tbody', null, (r.steps || []).map((s) => h('tr', null, h('td', null, s.name), h('td', null, String(s.partition)), h('td', null, t('state.' + s.state)),
+          h('tbody', null, (r.steps || []).map((s) => h('tr', null, h('td', null, s.name), h('td', null, String(s.partition)), h('td', null, stateLabel(s.state)),
             h('td', {class: 'num'}, s.rows !== undefined ? fmtNum(s.rows) : ''), h('td', {class: 'num'}, s.wall_ms !== undefined ? fmtNum(s.wall_ms / 1000, 2) + ' s' : '')))))));
     if (r.state === 'done') provenance();
   };
@@ -523,6 +533,7 @@ function cnt(v, suppressed, foot) {
   if (v === null || v === undefined) { if (suppressed) { foot.used = true; return h('span', {class: 'suppressed', title: t('results.suppressed_note')}, SUP, h('sup', null, '*')); } return '–'; }
   return fmtNum(v);
 }
+function ci(lo, hi, d) { return (lo === null || lo === undefined) && (hi === null || hi === undefined) ? '–' : `${est(lo, d)} – ${est(hi, d)}`; }
 function est(x, d = 3) { return x === null || x === undefined ? '–' : fmtNum(x, d); }
 
 function table(cols, rows, attrs = {}) {
@@ -544,35 +555,54 @@ function analysisView(runId, name, a, foot) {
   const r = a.result;
   const parts = [h('h2', {id: 'an-' + name}, `${name} · ${t('e.' + a.kind)}`)];
   if (a.error) parts.push(h('p', {class: 'error'}, a.error));
-  if (r) {
-    if (a.kind === 'cox' || a.kind === 'logistic' || a.kind === 'linear') {
-      const ratio = a.kind === 'cox' ? 'hr' : a.kind === 'logistic' ? 'or' : null;
-      const coefs = r.coefficients || r.terms || [];
-      parts.push(h('p', {class: 'muted'}, [r.n !== undefined ? t('results.n_col') + ' ' : '', r.n !== undefined ? cnt(r.n, r.suppressed, foot) : '', r.events !== undefined ? ' · ' + t('results.events') + ' ' : '', r.events !== undefined ? cnt(r.events, r.suppressed, foot) : '']));
-      parts.push(table([t('results.term'), t('results.coef'), t('results.se'), ratio ? t('results.' + ratio) : null, ratio ? t('results.ci95') : null, t('results.p')].filter(Boolean),
-        coefs.map((c) => [c.term, est(c.coef ?? c.estimate, 4), est(c.robust_se ?? c.se, 4),
-          ...(ratio ? [h('span', {'data-testid': `ratio:${name}:${c.term}`}, est(c[ratio], 3)), `${est(c[ratio + '_lower'], 3)} – ${est(c[ratio + '_upper'], 3)}`] : []), est(c.p, 4)]), {'data-testid': 'table:' + name}));
-    } else if (a.kind === 'attrition') {
-      // shown once at the top
-    } else if (a.kind === 'kaplan_meier') {
-      parts.push(table([t('results.group'), t('results.n_col'), t('results.events'), t('results.median')],
-        (r.groups || []).map((g) => [g.group ?? t('results.all'), cnt(g.n, g.suppressed, foot), cnt(g.events, g.suppressed, foot),
-          g.median === null ? '–' : `${est(g.median, 0)} (${est(g.median_lower, 0)} – ${est(g.median_upper, 0)})`]), {'data-testid': 'table:' + name}));
-    } else if (a.kind === 'rates') {
-      const per = r.per || 1000;
-      parts.push(table([t('results.group'), t('results.events'), t('results.persontime'), t('results.rate_per', fmtNum(per)), t('results.ci95'), t('results.rate_ratio')],
-        (r.groups || []).map((g) => [g.group ?? g.level ?? t('results.all'), cnt(g.events, g.suppressed, foot), est(g.persontime, 1),
-          est(g.crude && (g.crude.rate ?? g.crude.estimate), 2), g.crude ? `${est(g.crude.lower, 2)} – ${est(g.crude.upper, 2)}` : '–',
-          g.rate_ratio ? est(g.rate_ratio.estimate ?? g.rate_ratio.ratio, 3) : '–']), {'data-testid': 'table:' + name}));
-    } else if (a.kind === 'descriptive') {
-      parts.push(descriptive(r, name, foot));
-    } else {
-      parts.push(h('pre', null, JSON.stringify(r, null, 1)));
-    }
+  if (r && r.stratify_by && Array.isArray(r.classes)) {
+    // Stratified: one result per class, side by side.
+    parts.push(h('p', {class: 'muted'}, t('results.stratified_by', r.stratify_by)),
+      h('div', {class: 'strata'}, r.classes.map((c) => h('div', {class: 'stratum', 'data-testid': `stratum:${name}:${c.class}`},
+        h('h3', null, `${r.stratify_by} = ${c.class}`, c.n !== undefined ? h('span', {class: 'muted'}, ` · ${t('results.n_col')} `, cnt(c.n, c.n === null, foot)) : null),
+        c.error ? h('p', {class: 'error'}, c.error) : null,
+        c.result ? resultView(a.kind, c.result, `${name}:${c.class}`, foot) : null))));
+  } else if (r) {
+    parts.push(resultView(a.kind, r, name, foot));
   }
   if (a.kind !== 'attrition') parts.push(h('div', {class: 'chart-slot', 'data-chart': name}));
   for (const w of a.warnings || []) parts.push(h('p', {class: 'msg warning'}, w));
   return h('section', {class: 'analysis', 'aria-labelledby': 'an-' + name, 'data-testid': 'analysis:' + name}, parts);
+}
+
+// resultView renders one result of an analysis of a kind.
+function resultView(kind, r, name, foot) {
+  if (kind === 'cox' || kind === 'logistic' || kind === 'linear') {
+    const ratio = kind === 'cox' ? 'hr' : kind === 'logistic' ? 'or' : null;
+    const coefs = r.coefficients || [];
+    const head = h('p', {class: 'muted'}, r.n !== undefined ? [t('results.n_col') + ' ', cnt(r.n, r.suppressed, foot)] : null,
+      r.events !== undefined ? [' · ' + t('results.events') + ' ', cnt(r.events, r.suppressed, foot)] : null,
+      r.r_squared !== undefined && r.r_squared !== null ? ` · R² ${est(r.r_squared, 3)}` : null,
+      r.horizon !== undefined ? ` · ${t('f.horizon')} ${fmtNum(r.horizon)}` : null);
+    const tab = table([t('results.term'), t('results.coef'), t('results.se'), ratio ? t('results.' + ratio) : null, t('results.ci95'), t('results.p')].filter(Boolean),
+      coefs.map((c) => [c.term, est(c.coef, 4), est(c.robust_se ?? c.se, 4),
+        ...(ratio ? [h('span', {'data-testid': `ratio:${name}:${c.term}`}, est(c[ratio], 3)), ci(c[ratio + '_lower'], c[ratio + '_upper'], 3)]
+          : [ci(c.lower, c.upper, 3)]), est(c.p, 4)]), {'data-testid': 'table:' + name});
+    return h('div', null, head, tab);
+  }
+  if (kind === 'kaplan_meier') {
+    return table([t('results.group'), t('results.n_col'), t('results.events'), t('results.median')],
+      (r.groups || []).map((g) => [g.group ?? t('results.all'), cnt(g.n, g.suppressed, foot), cnt(g.events, g.suppressed, foot),
+        g.median === null || g.median === undefined ? '–' : `${est(g.median, 0)} (${est(g.median_lower, 0)} – ${est(g.median_upper, 0)})`]), {'data-testid': 'table:' + name});
+  }
+  if (kind === 'rates') {
+    const per = r.per || 1000;
+    const adjusted = (r.groups || []).some((g) => g.adjusted !== null && g.adjusted !== undefined);
+    return table([t('results.group'), t('results.events'), t('results.persontime'), t('results.rate_per', fmtNum(per)), t('results.ci95'),
+      ...(adjusted ? [t('results.adjusted_rate'), t('results.ci95')] : []), t('results.rate_ratio'), t('results.ci95')],
+    (r.groups || []).map((g) => [g.group ?? t('results.all'), cnt(g.events, g.suppressed || g.events === null, foot), est(g.persontime, 1),
+      est(g.crude, 2), ci(g.crude_lower, g.crude_upper, 2),
+      ...(adjusted ? [est(g.adjusted, 2), ci(g.adjusted_lower, g.adjusted_upper, 2)] : []),
+      est(g.rate_ratio, 3), ci(g.rr_lower, g.rr_upper, 3)]), {'data-testid': 'table:' + name});
+  }
+  if (kind === 'descriptive') return descriptive(r, name, foot);
+  if (kind === 'attrition') return table([t('results.step'), t('results.persons'), t('results.entries')], (Array.isArray(r) ? r : []).map((l) => [l.label, cnt(l.persons, l.suppressed, foot), cnt(l.entries, l.suppressed, foot)]));
+  return h('pre', null, JSON.stringify(r, null, 1));
 }
 
 // descriptive renders a descriptive table: one row per covariate (and
@@ -699,14 +729,14 @@ function objTable(rows, cols, testid) {
 async function dataPage() {
   const status = h('p', {role: 'status', 'data-testid': 'upload-status'});
   const fid = id();
-  const input = h('input', {id: fid, type: 'file', multiple: true, accept: '.csv,.parquet', 'data-testid': 'upload-input', onchange: () => upload(input.files)});
+  const input = h('input', {id: fid, type: 'file', multiple: true, accept: '.csv,.parquet', class: 'sr-only', tabindex: '-1', 'data-testid': 'upload-input', onchange: () => upload(input.files)});
   const drop = h('div', {class: 'dropzone', 'data-testid': 'dropzone', tabindex: '0', role: 'button', 'aria-describedby': fid + '-hint',
     onkeydown: (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); input.click(); } },
     onclick: () => input.click(),
     ondragover: (e) => { e.preventDefault(); drop.classList.add('over'); },
     ondragleave: () => drop.classList.remove('over'),
     ondrop: (e) => { e.preventDefault(); drop.classList.remove('over'); upload(e.dataTransfer.files); }},
-  h('p', {id: fid + '-hint'}, t('data.drop_hint')), h('label', {for: fid}, t('data.choose')), input);
+  h('p', {id: fid + '-hint'}, t('data.drop_hint'), ' ', h('label', {for: fid, class: 'button', onclick: (e) => e.stopPropagation()}, t('data.choose'))), input);
   const bar = h('progress', {max: '100', value: '0', hidden: true, 'aria-label': t('data.upload_progress')});
   const list = h('div');
   const detail = h('div', {'data-testid': 'import-detail'});
@@ -744,7 +774,7 @@ async function dataPage() {
     const imp = r.import || {};
     const reasons = Object.entries(r.rejected_by_reason || {});
     const parts = [h('h2', null, t('data.upload_n', uid)),
-      h('p', null, h('span', {class: 'state', 'data-testid': 'import-state'}, t('state.' + (imp.state || r.state || 'queued')))),
+      h('p', null, h('span', {class: 'state', 'data-testid': 'import-state'}, stateLabel((imp.state || r.state || 'queued')))),
       imp.error || r.error ? h('p', {class: 'error'}, imp.error || r.error) : null,
       h('h3', null, t('data.quarantine')),
       reasons.length ? objTable(reasons, [['data.reason', (x) => x[0]], ['data.rows', (x) => fmtNum(x[1])]], 'quarantine-counts') : h('p', {class: 'muted'}, t('data.no_refusals'))];
@@ -769,10 +799,10 @@ async function dataPage() {
       const hist = r.imports || r.history || [];
       clear(list, h('h2', null, t('data.uploads')),
         ups.length ? objTable(ups, [['data.id', (u) => h('button', {type: 'button', class: 'link', onclick: () => watch(u.id)}, '#' + u.id)],
-          ['data.files', (u) => (u.files || []).join(', ')], ['data.state', (u) => t('state.' + (u.state || (u.import && u.import.state) || 'queued'))],
+          ['data.files', (u) => (u.files || []).join(', ')], ['data.state', (u) => stateLabel((u.state || (u.import && u.import.state) || 'queued'))],
           ['data.when', (u) => fmtDate(u.created_at || u.uploaded_at)]], 'uploads') : h('p', {class: 'muted'}, t('data.no_uploads')),
         h('h2', null, t('data.history')),
-        hist.length ? objTable(hist, [['data.version', (x) => String(x.data_version ?? x.version ?? '')], ['data.state', (x) => t('state.' + x.state)],
+        hist.length ? objTable(hist, [['data.version', (x) => String(x.data_version ?? x.version ?? '')], ['data.state', (x) => stateLabel(x.state)],
           ['data.started_by', (x) => x.started_by || ''], ['data.when', (x) => fmtDate(x.started_at || x.created_at)],
           ['data.rows', (x) => fmtNum(x.rows_published ?? x.rows ?? null)]], 'imports') : h('p', {class: 'muted'}, t('data.no_imports')));
     } catch (e) { clear(list, errorBox(e)); }
@@ -790,8 +820,18 @@ async function dataPage() {
           (f.codes || []).length ? objTable(f.codes, [['data.column', (c) => `${c.table}.${c.column}`], ['data.system', (c) => c.system], ['data.unknown', (c) => fmtNum(c.published_unknown)]], 'codes:' + f.flow) : null)));
     } catch (e) { clear(diag, h('h2', null, t('data.diagnostics', '')), h('p', {class: 'muted'}, e.status === 503 ? t('data.no_data') : e.message)); }
   }
-  load(); loadDiag();
-  return h('section', {'aria-labelledby': 'data-h'}, h('h1', {id: 'data-h'}, t('data.title')), drop, bar, status, detail, list, diag);
+  const areas = h('div', {'data-testid': 'areas'});
+  async function loadAreas() {
+    try {
+      const r = await get('/areas');
+      const foot = {used: false};
+      clear(areas, h('h2', null, t('data.areas')),
+        objTable(r.areas || [], [['data.area', (a) => `${a.title || a.name} (${a.name})`], ['data.persons', (a) => cnt(a.persons, a.suppressed, foot)]], 'areas-table'),
+        foot.used ? h('p', {class: 'footnote'}, '* ' + t('results.suppressed_note', r.min_count || 5)) : null);
+    } catch (e) { clear(areas, errorBox(e)); }
+  }
+  load(); loadDiag(); loadAreas();
+  return h('section', {'aria-labelledby': 'data-h'}, h('h1', {id: 'data-h'}, t('data.title')), drop, bar, status, detail, list, areas, diag);
 }
 
 async function usersPage() {

@@ -165,7 +165,11 @@ export class Editor {
       }
       if (obj[key] === undefined) obj[key] = this.initial(s0, ptr);
       slot.className = 'slot';
-      const remove = required ? null : () => { delete obj[key]; draw(); this.changed(true); };
+      const remove = required ? null : () => {
+        delete obj[key]; draw(); this.changed(true);
+        // The focus goes to the button that adds the field back.
+        setTimeout(() => { const b = slot.querySelector('button.add'); if (b) b.focus(); }, 0);
+      };
       clear(slot, this.field(obj, key, s0, ptr, path, ptr === '#/properties/version' ? t('f.format_version') : label(key), remove));
     };
     draw();
@@ -367,7 +371,14 @@ export class Editor {
     const v = arr[i];
     const name = () => (v && typeof v === 'object' ? (v.name || v.label || v.title || v.kind || (v.group && `${enumLabel(v.group.op)}${v.group.n !== undefined ? ' ' + v.group.n : ''} (${(v.group.criteria || []).length})`) || v.event || '') : '');
     const summaryText = h('span', {class: 'item-name'}, `${i + 1}. ${name()}`);
-    const move = (to) => { if (to < 0 || to >= arr.length) return; const [x] = arr.splice(i, 1); arr.splice(to, 0, x); redraw(); this.changed(true); };
+    const move = (to) => {
+      if (to < 0 || to >= arr.length) return;
+      const [x] = arr.splice(i, 1); arr.splice(to, 0, x); redraw(); this.changed(true);
+      // Keep the focus on the moved item's button, for the keyboard.
+      const dir = to < i ? 'up:' : 'down:';
+      const b = [dir, dir === 'up:' ? 'down:' : 'up:'].map((d) => this.root.querySelector(`[data-testid="${CSS.escape(d + item(path, to))}"]`)).find((x) => x && !x.disabled);
+      if (b) b.focus();
+    };
     const n = i + 1;
     const tools = h('span', {class: 'tools'},
       h('span', {class: 'handle', draggable: 'true', title: t('editor.drag'), 'aria-hidden': 'true',
@@ -375,7 +386,11 @@ export class Editor {
       h('button', {type: 'button', 'aria-label': t('editor.move_up', text, n), 'data-testid': 'up:' + p, disabled: i === 0, onclick: (e) => { e.preventDefault(); move(i - 1); }}, '↑'),
       h('button', {type: 'button', 'aria-label': t('editor.move_down', text, n), 'data-testid': 'down:' + p, disabled: i === arr.length - 1, onclick: (e) => { e.preventDefault(); move(i + 1); }}, '↓'),
       h('button', {type: 'button', class: 'remove', 'aria-label': t('editor.remove_item', text, n), 'data-testid': 'rm:' + p,
-        onclick: (e) => { e.preventDefault(); arr.splice(i, 1); redraw(); this.changed(true); }}, '✕'));
+        onclick: (e) => {
+          e.preventDefault(); arr.splice(i, 1); redraw(); this.changed(true);
+          const b = this.root.querySelector(`[data-testid="${CSS.escape('additem:' + path)}"]`);
+          if (b) b.focus();
+        }}, '✕'));
     const el = h('details', {class: 'item', open: !lazy, 'data-path': p, 'data-schema': ptr0,
       ondragover: (e) => { if (e.dataTransfer.types.includes('text/x-beaver-item')) { e.preventDefault(); el.classList.add('drop'); } },
       ondragleave: () => el.classList.remove('drop'),
