@@ -215,19 +215,19 @@ func (d *describer) index() {
 	case ix.Date != nil:
 		s = fmt.Sprintf(d.tr("All eligible persons enrolled on %s entered the cohort on that date (index date, day 0).", "Tutti gli assistiti eleggibili iscritti al %s sono entrati nella coorte in quella data (data indice, giorno 0)."), d.date(ix.Date))
 	default:
-		which := d.tr("the first", "la prima")
+		which := d.tr("the first", "alla prima")
 		if ix.Occurrence == "all" {
-			which = d.tr("every", "ogni")
+			which = d.tr("every", "a ogni")
 		}
 		if len(ix.Groups) > 0 {
 			var gs []string
 			for _, g := range ix.Groups {
-				gs = append(gs, fmt.Sprintf(d.tr("group %s at %s %s", "gruppo %s alla %s %s"), g.Name, which, d.eventList(g.Events)))
+				gs = append(gs, fmt.Sprintf(d.tr("group %s at %s %s", "gruppo %s %s %s"), g.Name, which, d.eventList(g.Events)))
 			}
 			s = fmt.Sprintf(d.tr("Persons entered the cohort (index date, day 0) between %s and %s: %s. Persons with events of two groups on the index date were excluded.", "Gli assistiti sono entrati nella coorte (data indice, giorno 0) tra il %s e il %s: %s. Sono stati esclusi gli assistiti con eventi di due gruppi alla data indice."),
 				d.date(acc.Start), d.date(acc.End), strings.Join(gs, "; "))
 		} else {
-			s = fmt.Sprintf(d.tr("Persons entered the cohort at %s %s between %s and %s (index date, day 0).", "Gli assistiti sono entrati nella coorte alla %s %s tra il %s e il %s (data indice, giorno 0)."),
+			s = fmt.Sprintf(d.tr("Persons entered the cohort at %s %s between %s and %s (index date, day 0).", "Gli assistiti sono entrati nella coorte %s %s tra il %s e il %s (data indice, giorno 0)."),
 				which, d.eventList(ix.Events), d.date(acc.Start), d.date(acc.End))
 		}
 		if w := ix.Washout; w != nil {

@@ -27,3 +27,15 @@ func TestNoPanicOnUnfinishedProtocols(t *testing.T) {
 		require.True(t, strings.Contains(text, "current use") || strings.Contains(text, "uso corrente"))
 	}
 }
+
+// TestDescribeItalianIndex: the Italian methods text says "alla prima
+// dispensazione" (it said "alla la prima").
+func TestDescribeItalianIndex(t *testing.T) {
+	t.Parallel()
+	p, err := DecodeBytes(readExample(t, "comparator-new-users"))
+	require.NoError(t, err)
+	text, err := Describe(p, "it")
+	require.NoError(t, err)
+	require.NotContains(t, text, "alla la")
+	require.Contains(t, text, "gruppo A alla prima dispensazione")
+}

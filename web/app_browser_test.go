@@ -374,6 +374,16 @@ func TestAppBrowser(t *testing.T) {
 		got, err := strconv.ParseFloat(shown, 64)
 		require.NoError(t, err, "the page shows %q", shown)
 		require.InDelta(t, math.Round(*hr*1000)/1000, got, 1e-9, "page %s, document %v", shown, *hr)
+		// The charts are the server's SVGs (the same the PDF shows), loaded.
+		for _, name := range []string{"km", "adjusted"} {
+			p.run(chromedp.WaitVisible(tid("chart-svg:" + name)))
+			for i := 0; !evalJS[bool](p, fmt.Sprintf(`(() => { const i = document.querySelector('[data-testid="chart-svg:%s"]'); return i.complete && i.naturalWidth > 0; })()`, name)); i++ {
+				require.Less(t, i, 100, "the %s chart did not load", name)
+				p.run(chromedp.Sleep(100 * time.Millisecond))
+			}
+		}
+		// The report downloads are there.
+		p.run(chromedp.WaitVisible(tid("dl-pdf")), chromedp.WaitVisible(tid("dl-html")))
 		p.checkPage("results")
 		p.screenshot("results-en")
 	})
@@ -605,8 +615,13 @@ func TestAppBrowser(t *testing.T) {
 			items[2].dispatchEvent(new DragEvent('drop', {bubbles: true, cancelable: true, dataTransfer: dt})); })()`)
 		order := evalJS[[]string](p, `window.beaverEditor.doc.phases.analyses.map(a => a.name)`)
 		require.Equal(t, []string{"table1", "km", "attrition", "crude", "adjusted"}, order)
-		// The design diagram's place says it is not drawn yet (no route).
-		p.run(chromedp.WaitVisible(tid("diagram-placeholder")))
+		// The design diagram is the server's SVG, drawn (an image that loaded:
+		// the CSP lets the page show it).
+		p.run(chromedp.WaitVisible(tid("diagram-svg")))
+		for i := 0; !evalJS[bool](p, `(() => { const i = document.querySelector('[data-testid="diagram-svg"]'); return i.complete && i.naturalWidth > 0; })()`); i++ {
+			require.Less(t, i, 100, "the design diagram did not load")
+			p.run(chromedp.Sleep(100 * time.Millisecond))
+		}
 		p.click("undo")
 	})
 

@@ -91,7 +91,7 @@ var messages = map[string][2]string{
 	"design_caption":      {"Study design. Day 0 is the cohort entry date; boxes are the time windows of each phase, with their day ranges.", "Disegno dello studio. Il giorno 0 è la data di ingresso nella coorte; i riquadri sono le finestre temporali di ogni fase, con i relativi intervalli in giorni."},
 	"figure_n":            {"Figure %d.", "Figura %d."},
 	"table_n":             {"Table %d.", "Tabella %d."},
-	"suppressed_note":     {"%s: fewer than %d; small counts are not shown, to protect the persons counted.", "%s: meno di %d; i conteggi piccoli non sono mostrati, a tutela delle persone contate."},
+	"suppressed_note":     {"%s: not shown: fewer than %d, or a count from which such a small count could be worked out; small counts are not shown, to protect the persons counted.", "%s: non mostrato: meno di %d, o un conteggio da cui se ne potrebbe ricavare uno così piccolo; i conteggi piccoli non sono mostrati, a tutela delle persone contate."},
 	"results":             {"Results", "Risultati"},
 	"attrition_caption":   {"Selection of the cohort: persons (and cohort entries) left after each step.", "Selezione della coorte: persone (e ingressi) rimaste dopo ogni passo."},
 	"attrition_table":     {"Attrition.", "Selezione della coorte."},

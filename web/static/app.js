@@ -323,15 +323,17 @@ async function editorPage(studyId) {
     text ? h('p', {lang: methodsLang}, text) : h('p', {class: 'muted'}, t('editor.methods_none')));
   }
   let diagramCtl = null;
+  let diagramURL = null;
   async function drawDiagram(body) {
     if (diagramCtl) diagramCtl.abort();
     diagramCtl = new AbortController();
     try {
-      const r = await fetch('/api/v1/protocols/diagram', {method: 'POST', credentials: 'same-origin', signal: diagramCtl.signal,
+      const r = await fetch('/api/v1/protocols/diagram?lang=' + language(), {method: 'POST', credentials: 'same-origin', signal: diagramCtl.signal,
         headers: {'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token}, body});
       if (r.ok && (r.headers.get('Content-Type') || '').includes('svg')) {
-        const url = URL.createObjectURL(new Blob([await r.text()], {type: 'image/svg+xml'}));
-        clear(diagram, h('h2', null, t('editor.diagram')), h('img', {src: url, alt: t('editor.diagram_alt'), class: 'svg'}));
+        if (diagramURL) URL.revokeObjectURL(diagramURL);
+        diagramURL = URL.createObjectURL(new Blob([await r.text()], {type: 'image/svg+xml'}));
+        clear(diagram, h('h2', null, t('editor.diagram')), h('img', {src: diagramURL, alt: t('editor.diagram_alt'), class: 'svg', 'data-testid': 'diagram-svg'}));
       } else clear(diagram, h('h2', null, t('editor.diagram')), h('p', {class: 'muted placeholder', 'data-testid': 'diagram-placeholder'}, t('editor.diagram_unavailable')));
     } catch (e) { if (e.name !== 'AbortError') clear(diagram, h('h2', null, t('editor.diagram')), h('p', {class: 'muted'}, t('editor.diagram_unavailable'))); }
   }
@@ -544,8 +546,9 @@ function table(cols, rows, attrs = {}) {
 async function chart(runId, name) {
   const box = h('div', {class: 'chart', 'data-testid': 'chart:' + name});
   try {
-    const r = await fetch(`/api/v1/runs/${runId}/charts/${encodeURIComponent(name)}.svg`, {credentials: 'same-origin'});
-    if (r.ok) { const url = URL.createObjectURL(new Blob([await r.text()], {type: 'image/svg+xml'})); clear(box, h('img', {src: url, alt: t('results.chart_alt', name), class: 'svg'})); }
+    const src = `/api/v1/runs/${runId}/charts/${encodeURIComponent(name)}.svg?lang=${language()}`;
+    const r = await fetch(src, {credentials: 'same-origin'});
+    if (r.ok) clear(box, h('img', {src, alt: t('results.chart_alt', name), class: 'svg', 'data-testid': 'chart-svg:' + name}));
     else clear(box, h('p', {class: 'muted placeholder'}, t('results.chart_unavailable')));
   } catch { clear(box, h('p', {class: 'muted placeholder'}, t('results.chart_unavailable'))); }
   return box;
@@ -565,7 +568,8 @@ function analysisView(runId, name, a, foot) {
   } else if (r) {
     parts.push(resultView(a.kind, r, name, foot));
   }
-  if (a.kind !== 'attrition') parts.push(h('div', {class: 'chart-slot', 'data-chart': name}));
+  // The kinds the server draws a chart of (report.ChartSVG).
+  if (['kaplan_meier', 'cox', 'logistic', 'rates'].includes(a.kind)) parts.push(h('div', {class: 'chart-slot', 'data-chart': name}));
   for (const w of a.warnings || []) parts.push(h('p', {class: 'msg warning'}, w));
   return h('section', {class: 'analysis', 'aria-labelledby': 'an-' + name, 'data-testid': 'analysis:' + name}, parts);
 }
@@ -652,7 +656,9 @@ async function resultsPage(runId) {
       h('div', {class: 'buttons'},
         h('a', {class: 'button', href: `/api/v1/runs/${runId}/results.csv`, download: `run-${runId}.csv`, 'data-testid': 'dl-csv'}, t('results.csv')),
         h('a', {class: 'button', href: `/api/v1/runs/${runId}/results.xlsx`, download: `run-${runId}.xlsx`, 'data-testid': 'dl-xlsx'}, t('results.xlsx')),
-        h('a', {class: 'button', href: `/api/v1/runs/${runId}/results`, download: `run-${runId}.json`, 'data-testid': 'dl-json'}, t('results.json')))),
+        h('a', {class: 'button', href: `/api/v1/runs/${runId}/results`, download: `run-${runId}.json`, 'data-testid': 'dl-json'}, t('results.json')),
+        h('a', {class: 'button', href: `/api/v1/runs/${runId}/report.html?lang=${language()}`, target: '_blank', rel: 'noopener', 'data-testid': 'dl-html'}, t('results.report_html')),
+        h('a', {class: 'button', href: `/api/v1/runs/${runId}/report.pdf?lang=${language()}`, download: `run-${runId}-${language()}.pdf`, 'data-testid': 'dl-pdf'}, t('results.report_pdf')))),
     h('p', {class: 'muted'}, t('results.provenance', doc.data_version, (doc.protocol_hash || '').slice(0, 12), doc.software_version || '', fmtDate(doc.data_end))),
     sections,
     (doc.warnings || []).length ? h('details', null, h('summary', null, t('results.warnings', doc.warnings.length)), h('ul', null, doc.warnings.map((w) => h('li', null, w)))) : null,
