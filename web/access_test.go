@@ -181,14 +181,15 @@ var requests = map[string]request{
 	"PATCH /api/v1/users/{id}": func(t testing.TB, w *world) (string, any) {
 		return fmt.Sprintf("/api/v1/users/%d", w.f.bob.user.ID), map[string]any{"scope": []string{}}
 	},
-	"POST /api/v1/imports":                nil, // multipart: TestUploads
-	"GET /api/v1/imports":                 fixed("/api/v1/imports", nil),
-	"GET /api/v1/imports/{id}":            fixed("/api/v1/imports/999999", nil),
-	"GET /api/v1/imports/{id}/quarantine": fixed("/api/v1/imports/999999/quarantine", nil),
-	"GET /api/v1/data/diagnostics":        fixed("/api/v1/data/diagnostics", nil),
-	"GET /api/v1/settings":                fixed("/api/v1/settings", nil),
-	"PUT /api/v1/settings":                fixed("/api/v1/settings", map[string]any{"min_count": 5}),
-	"GET /api/v1/audit":                   fixed("/api/v1/audit?limit=5", nil),
+	"POST /api/v1/imports":                  nil, // multipart: TestUploads
+	"GET /api/v1/imports":                   fixed("/api/v1/imports", nil),
+	"GET /api/v1/imports/{id}":              fixed("/api/v1/imports/999999", nil),
+	"GET /api/v1/imports/{id}/quarantine":   fixed("/api/v1/imports/999999/quarantine", nil),
+	"GET /api/v1/data/diagnostics":          fixed("/api/v1/data/diagnostics", nil),
+	"GET /api/v1/data/diagnostics/rows.svg": fixed("/api/v1/data/diagnostics/rows.svg?lang=it", nil),
+	"GET /api/v1/settings":                  fixed("/api/v1/settings", nil),
+	"PUT /api/v1/settings":                  fixed("/api/v1/settings", map[string]any{"min_count": 5}),
+	"GET /api/v1/audit":                     fixed("/api/v1/audit?limit=5", nil),
 }
 
 // wantAccess is who may call each route, written here independently of
@@ -213,7 +214,8 @@ var wantAccess = map[string]string{
 	"GET /api/v1/users": "admins", "POST /api/v1/users": "admins", "PATCH /api/v1/users/{id}": "admins",
 	"POST /api/v1/imports": "admins", "GET /api/v1/imports": "admins", "GET /api/v1/imports/{id}": "admins",
 	"GET /api/v1/imports/{id}/quarantine": "admins", "GET /api/v1/data/diagnostics": "admins",
-	"GET /api/v1/settings": "admins", "PUT /api/v1/settings": "admins", "GET /api/v1/audit": "admins",
+	"GET /api/v1/data/diagnostics/rows.svg": "admins",
+	"GET /api/v1/settings":                  "admins", "PUT /api/v1/settings": "admins", "GET /api/v1/audit": "admins",
 }
 
 // callers of the matrix.

@@ -736,6 +736,12 @@ func TestAppBrowser(t *testing.T) {
 		require.Equal(t, 2, rows, "the two refused rows are listed")
 		p.checkPage("data after an upload")
 		p.view("data-upload-en", "import-detail")
+		// The diagnostics show the rows per year as the server's chart.
+		p.run(chromedp.WaitVisible(tid("diag-rows")))
+		for i := 0; !evalJS[bool](p, `(() => { const i = document.querySelector('[data-testid="diag-rows"]'); return i.complete && i.naturalWidth > 0; })()`); i++ {
+			require.Less(t, i, 100, "the rows-per-year chart did not load")
+			p.run(chromedp.Sleep(100 * time.Millisecond))
+		}
 	})
 }
 

@@ -16,6 +16,8 @@ import (
 
 	"github.com/beaver-analytics/beaver/engine"
 	"github.com/beaver-analytics/beaver/engine/etl"
+	"github.com/beaver-analytics/beaver/report/chart"
+	"github.com/beaver-analytics/beaver/report/format"
 	"github.com/beaver-analytics/beaver/schema/errs"
 )
 
@@ -236,37 +238,49 @@ func suppressDiagnostics(v any, k int64) any {
 	return v
 }
 
-func (s *Server) diagnostics(c *echo.Context) error {
+// diagnosticsReport reads the stored diagnostics of ?version= (default:
+// the latest), refused to a user with a data scope (they count the whole
+// region).
+func (s *Server) diagnosticsReport(c *echo.Context) (*etl.Report, error) {
 	ctx := c.Request().Context()
 	if len(currentUser(c).Scope) > 0 {
 		// The diagnostics count the whole region: a user restricted to some
 		// ASLs may not read them.
-		return fmt.Errorf("%w: the data diagnostics cover the whole region; your account is restricted to the ASLs %s", errs.Forbidden, strings.Join(currentUser(c).Scope, ", "))
+		return nil, fmt.Errorf("%w: the data diagnostics cover the whole region; your account is restricted to the ASLs %s", errs.Forbidden, strings.Join(currentUser(c).Scope, ", "))
 	}
 	var version int64
 	if v := c.QueryParam("version"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {
-			return fmt.Errorf("%w: version: not a data version: %q", errs.Invalid, v)
+			return nil, fmt.Errorf("%w: version: not a data version: %q", errs.Invalid, v)
 		}
 		version = n
 	}
 	if version == 0 {
 		v, err := etl.LatestVersion(ctx, s.cfg.Pool)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if v == 0 {
-			return fmt.Errorf("%w: no data has been imported yet", errs.NotFound)
+			return nil, fmt.Errorf("%w: no data has been imported yet", errs.NotFound)
 		}
 		version = v
 	}
 	rep, err := etl.StoredDiagnostics(ctx, s.cfg.Pool, version)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if rep == nil {
-		return fmt.Errorf("%w: no diagnostics for data version %d", errs.NotFound, version)
+		return nil, fmt.Errorf("%w: no diagnostics for data version %d", errs.NotFound, version)
+	}
+	return rep, nil
+}
+
+func (s *Server) diagnostics(c *echo.Context) error {
+	ctx := c.Request().Context()
+	rep, err := s.diagnosticsReport(c)
+	if err != nil {
+		return err
 	}
 	st, err := s.accounts.Settings(ctx)
 	if err != nil {
@@ -283,4 +297,41 @@ func (s *Server) diagnostics(c *echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, suppressDiagnostics(doc, int64(st.MinCount)))
+}
+
+// diagnosticsRows draws the rows per year of every flow (a missing year
+// breaks a flow's line), with years below k rows left out as missing.
+func (s *Server) diagnosticsRows(c *echo.Context) error {
+	lang, err := langParam(c)
+	if err != nil {
+		return err
+	}
+	rep, err := s.diagnosticsReport(c)
+	if err != nil {
+		return err
+	}
+	st, err := s.accounts.Settings(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	var counts []chart.YearCount
+	for _, f := range rep.Flows {
+		for _, y := range f.Years {
+			if y.Rows >= int64(st.MinCount) {
+				counts = append(counts, chart.YearCount{Flow: f.Flow, Year: y.Year, Rows: y.Rows})
+			}
+		}
+	}
+	if len(counts) == 0 {
+		return fmt.Errorf("%w: no flow has rows to draw", errs.NotFound)
+	}
+	title := "Rows per year and flow"
+	if lang == format.IT {
+		title = "Righe per anno e flusso"
+	}
+	svg, err := chart.RowsPerYear(counts, chart.XYOptions{Lang: lang, Title: title})
+	if err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, "image/svg+xml", svg)
 }

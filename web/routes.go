@@ -115,6 +115,7 @@ func (s *Server) routeTable() []route {
 		{Method: http.MethodGet, Path: "/api/v1/imports/{id}", Access: adminOnly, Handler: s.getImport, Tag: "admin", Summary: "An upload: state, files, rows read, published and refused, refusals by reason.", Response: "Any"},
 		{Method: http.MethodGet, Path: "/api/v1/imports/{id}/quarantine", Access: adminOnly, Handler: s.importQuarantine, Tag: "admin", Summary: "The refused values of an upload's import (file, line, column, reason, value): the one route showing rows, of files the admin sent.", Query: []string{"reason", "limit", "offset"}, Response: "Any"},
 		{Method: http.MethodGet, Path: "/api/v1/data/diagnostics", Access: adminOnly, Handler: s.diagnostics, Tag: "admin", Summary: "The data diagnostics of a data version (default: the latest), counts below k suppressed, no person ids.", Query: []string{"version"}, Response: "Any"},
+		{Method: http.MethodGet, Path: "/api/v1/data/diagnostics/rows.svg", Access: adminOnly, Handler: s.diagnosticsRows, Tag: "admin", Summary: "The diagnostics' rows per year of every flow as an SVG chart (a missing year breaks a line).", Query: []string{"version", "lang"}, Produces: "image/svg+xml"},
 		{Method: http.MethodGet, Path: "/api/v1/audit", Access: adminOnly, Handler: s.auditLog, Tag: "admin", Summary: "The audit log, newest first.", Query: []string{"user_id", "action", "since", "before", "limit"}, Response: "Any"},
 	}
 	for i := range rt {

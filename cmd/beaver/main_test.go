@@ -286,7 +286,11 @@ func TestServeTLS(t *testing.T) {
 		require.True(t, time.Now().Before(deadline), "no HTTPS answer: %v\n%s", err, p.Stderr())
 		time.Sleep(100 * time.Millisecond)
 	}
-	require.Contains(t, p.Stderr(), "Beaver is ready at https://")
+	for !strings.Contains(p.Stderr(), "Beaver is ready at https://") {
+		// The line is written just after the listener starts answering.
+		require.True(t, time.Now().Before(deadline), "no ready line:\n%s", p.Stderr())
+		time.Sleep(50 * time.Millisecond)
+	}
 	resp, err := c.Post("https://"+addr+"/api/v1/session", "application/json", strings.NewReader(`{"username":"ana","password":"ana-password"}`))
 	require.NoError(t, err)
 	resp.Body.Close()

@@ -817,6 +817,7 @@ async function dataPage() {
     try {
       const d = await get('/data/diagnostics');
       clear(diag, h('h2', null, t('data.diagnostics', d.data_version)),
+        h('img', {src: `/api/v1/data/diagnostics/rows.svg?version=${d.data_version}&lang=${language()}`, alt: t('data.rows_chart'), class: 'svg', 'data-testid': 'diag-rows'}),
         (d.flows || []).map((f) => h('section', {class: 'flow'}, h('h3', null, `${f.flow} · ${fmtNum(f.rows)} ${t('data.rows_word')}`),
           objTable(f.years || [], [['data.year', (y) => String(y.year)], ['data.rows', (y) => fmtNum(y.rows)], ['data.persons', (y) => fmtNum(y.persons)],
             ['data.yoy', (y) => (y.change_from_previous_year === null || y.change_from_previous_year === undefined ? '–' : est(100 * y.change_from_previous_year, 1) + '%')],
