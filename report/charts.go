@@ -87,7 +87,17 @@ func countInt(n *int64) int {
 }
 
 func kmChart(k *KMView, lang format.Lang, minCount int) ([]byte, error) {
-	return chart.KaplanMeier(k.Series, chart.KMOptions{Lang: lang, Bands: true, MinCount: minCount, CumulativeIncidence: true})
+	opts := chart.KMOptions{Lang: lang, Bands: true, MinCount: minCount, CumulativeIncidence: true}
+	steps := 0
+	for _, s := range k.Series {
+		steps += len(s.Time)
+	}
+	if steps == 0 {
+		// Suppression kept no step (fewer than k events between steps): an
+		// empty frame must say why.
+		opts.Title = fmt.Sprintf(lang.T("km_no_steps"), minCount)
+	}
+	return chart.KaplanMeier(k.Series, opts)
 }
 
 // measureOf is the ratio a model reports: HR, OR, or none (linear).

@@ -13,6 +13,7 @@ import (
 	"github.com/beaver-analytics/beaver/cohort"
 	"github.com/beaver-analytics/beaver/report/format"
 	"github.com/beaver-analytics/beaver/report/results"
+	"github.com/beaver-analytics/beaver/report/suppress"
 )
 
 // exampleRun reads a results document of report/results/testdata and its
@@ -163,4 +164,20 @@ func mustReport(t *testing.T, doc *results.Document, p *cohort.Protocol, lang fo
 	r, err := FromResults(doc, p, HTMLOptions{Lang: lang})
 	require.NoError(t, err)
 	return r
+}
+
+// TestKMChartSaysWhyEmpty: once suppression keeps no step of a curve (the
+// comparator's groups have fewer than 10 events between steps), the chart
+// says why instead of showing an empty frame.
+func TestKMChartSaysWhyEmpty(t *testing.T) {
+	t.Parallel()
+	doc, p := exampleRun(t, "comparator-new-users")
+	suppress.Document(doc, 10)
+	for _, lang := range []format.Lang{format.EN, format.IT} {
+		r, err := FromResults(doc, p, HTMLOptions{Lang: lang})
+		require.NoError(t, err)
+		svg, err := ChartSVG(r, "km", HTMLOptions{Lang: lang})
+		require.NoError(t, err)
+		require.Contains(t, string(svg), map[format.Lang]string{format.EN: "No step of the curves is shown: fewer than 10 events", format.IT: "Nessun gradino delle curve"}[lang])
+	}
 }

@@ -108,6 +108,7 @@ var messages = map[string][2]string{
 	"missing":             {"missing", "mancanti"},
 	"smd_note":            {"SMD: standardized mean difference against %s (Austin 2009; categorical: Yang & Dalton 2012).", "SMD: differenza media standardizzata rispetto a %s (Austin 2009; categoriche: Yang & Dalton 2012)."},
 	"km_caption":          {"Cumulative incidence of %s (1 − Kaplan-Meier) with 95%% confidence bands and numbers at risk.", "Incidenza cumulativa di %s (1 − Kaplan-Meier) con bande di confidenza al 95%% e numero a rischio."},
+	"km_no_steps":         {"No step of the curves is shown: fewer than %d events between steps (small counts).", "Nessun gradino delle curve è mostrato: meno di %d eventi tra un gradino e l'altro (conteggi piccoli)."},
 	"km_table":            {"Kaplan-Meier estimates for %s.", "Stime di Kaplan-Meier per %s."},
 	"group":               {"Group", "Gruppo"},
 	"events":              {"Events", "Eventi"},
