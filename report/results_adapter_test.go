@@ -178,6 +178,6 @@ func TestKMChartSaysWhyEmpty(t *testing.T) {
 		require.NoError(t, err)
 		svg, err := ChartSVG(r, "km", HTMLOptions{Lang: lang})
 		require.NoError(t, err)
-		require.Contains(t, string(svg), map[format.Lang]string{format.EN: "No step of the curves is shown: fewer than 10 events", format.IT: "Nessun gradino delle curve"}[lang])
+		require.Contains(t, string(svg), map[format.Lang]string{format.EN: "Curves not shown: fewer than 10 events between steps", format.IT: "Curve non mostrate: meno di 10 eventi"}[lang])
 	}
 }

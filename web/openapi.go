@@ -220,9 +220,9 @@ func (s *Server) openapi(c *echo.Context) error {
 	return c.JSON(http.StatusOK, s.openapiDocument())
 }
 
-// documentedRoutes lists "METHOD path" of every operation in the document
-// (for the test that compares it with the registered routes).
-func documentedRoutes(doc map[string]any) []string {
+// DocumentedRoutes lists "METHOD path" of every operation of an OpenAPI
+// document, sorted (the test compares it with RegisteredRoutes).
+func DocumentedRoutes(doc map[string]any) []string {
 	var out []string
 	for p, item := range doc["paths"].(map[string]any) {
 		for m := range item.(map[string]any) {
@@ -232,10 +232,6 @@ func documentedRoutes(doc map[string]any) []string {
 	slices.Sort(out)
 	return out
 }
-
-// DocumentedRoutes lists "METHOD path" of every operation of an OpenAPI
-// document, sorted.
-func DocumentedRoutes(doc map[string]any) []string { return documentedRoutes(doc) }
 
 // RegisteredRoutes lists "METHOD path" (OpenAPI form) of every route the
 // server's router holds, sorted: what the OpenAPI document must describe.

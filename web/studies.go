@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -258,6 +257,3 @@ func (s *Server) validateProtocol(c *echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, checkProtocol(b))
 }
-
-// rawJSON is a JSON value kept as bytes.
-type rawJSON = json.RawMessage

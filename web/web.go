@@ -219,9 +219,6 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		if auth := c.Request().Header.Get("Authorization"); strings.HasPrefix(auth, "Bearer "+access.TokenPrefix) {
 			u, err := s.accounts.TokenUser(ctx, strings.TrimPrefix(auth, "Bearer "))
 			if err != nil {
-				if errs.KindOf(err) == errs.Internal {
-					return err
-				}
 				return err // a token that does not work is a 401 with its reason
 			}
 			c.Set(principalKey, &principal{User: u})
