@@ -101,6 +101,16 @@ func EnsurePartitions(ctx context.Context, pool *pgxpool.Pool, n int) (int, erro
 		if err != nil {
 			return err
 		}
+		if citus, err := Citus(ctx, tx); err != nil {
+			return err
+		} else if citus {
+			// Citus's shards take the place of the hash partitions.
+			if n > 1 {
+				return fmt.Errorf("%w: the flows are distributed by Citus, in shards (docs/scale-out.md); Beaver's own partitions stay at 1", ErrPartitionsFixed)
+			}
+			result = 1
+			return nil
+		}
 		if n == 0 {
 			n = cur
 			if n == 0 {

@@ -453,6 +453,10 @@ func (s *Server) URL(database string) string {
 	return "postgres:///" + url.PathEscape(database) + "?" + q.Encode()
 }
 
+// SocketDir is the directory of the server's Unix socket: the host other
+// servers reach it by (a Citus coordinator's citus_add_node, say).
+func (s *Server) SocketDir() string { return s.sockDir }
+
 // DatabaseURL returns the connection string of the configured database.
 func (s *Server) DatabaseURL() string { return s.URL(s.cfg.Database) }
 
