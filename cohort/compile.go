@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -250,11 +251,30 @@ func (c *compiler) add(kind, base, columns string, b *sqlb, sql string, deps ...
 		Partition: c.part,
 		Table:     table,
 		Create:    noJIT + "CREATE TABLE " + table + " (\n" + dedent(columns) + "\n)",
-		SQL:       "INSERT INTO " + table + "\n" + dedent(sql),
+		SQL:       "INSERT INTO " + table + "\n" + c.distributed(dedent(sql)),
 		Args:      b.args,
 		DependsOn: slices.Clone(deps),
 	})
 	return name
+}
+
+// cteHead is the head of a CTE as the compiler writes them: "WITH name AS
+// (", ", name AS (" or "), name AS MATERIALIZED (" at the start of a line.
+var cteHead = regexp.MustCompile(`(?m)^(WITH|\),) (\w+) AS (?:MATERIALIZED )?\(`)
+
+// distributed rewrites a step's statement for Options.Distributed: every
+// CTE NOT MATERIALIZED, and a top-level set operation ("(SELECT ...)
+// UNION ALL (SELECT ...)") inside a subquery; unchanged otherwise.
+func (c *compiler) distributed(sql string) string {
+	if !c.opts.Distributed {
+		return sql
+	}
+	sql = cteHead.ReplaceAllString(sql, "$1 $2 AS NOT MATERIALIZED (")
+	head, body, ok := strings.Cut(sql, "\n")
+	if ok && strings.HasPrefix(body, "(SELECT") {
+		sql = head + "\nSELECT * FROM (\n" + body + "\n) u"
+	}
+	return sql
 }
 
 // noJIT opens every step's Create: the step's transaction runs without

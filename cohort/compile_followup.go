@@ -163,7 +163,7 @@ SELECT e.person_id, e.entry_no, e.fu_start, e.fu_end, %s
 FROM e
 WHERE e.fu_end IS NULL OR e.fu_end >= e.fu_start`,
 		anchorExpr, b.arg(f.Start.V, "integer"), c.studyTable("cohort"), anchorExpr, b.arg(f.Start.V, "integer"), withs,
-		strings.Join(cols, ",\n         "), prefixJoin(joins, "\n  "), strings.Join(least, ", "), reason)
+		strings.Join(cols, ",\n         "), prefixJoin(cteJoinsLast(joins), "\n  "), strings.Join(least, ", "), reason)
 	c.add(StepFollowUp, "followup", `person_id bigint NOT NULL,
 entry_no integer NOT NULL,
 fu_start date NOT NULL,
@@ -316,4 +316,23 @@ func appendNew(list []string, xs ...string) []string {
 		}
 	}
 	return list
+}
+
+// cteJoinsLast puts the outer joins to the step's own CTEs (x0, x1, ...)
+// after the joins to tables, keeping each group's order. All are left
+// joins from f on f's columns, so the order changes no result; Citus
+// pushes the statement down whole only in this order (a left join to an
+// aggregating subquery followed by other joins is planned on the
+// coordinator).
+func cteJoinsLast(joins []string) []string {
+	out := make([]string, 0, len(joins))
+	var ctes []string
+	for _, j := range joins {
+		if strings.HasPrefix(j, "LEFT JOIN x") {
+			ctes = append(ctes, j)
+			continue
+		}
+		out = append(out, j)
+	}
+	return append(out, ctes...)
 }

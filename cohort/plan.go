@@ -44,6 +44,14 @@ type Options struct {
 	// region. The engine must pass the same scope every time it compiles
 	// a run's protocol.
 	Scope []string
+	// Distributed says the flows and the study's tables are distributed by
+	// person on Citus (schema.InitCitus). The steps are then written so
+	// that Citus runs each whole on every shard: their CTEs are inlined
+	// (NOT MATERIALIZED: Citus computes a materialized CTE once, on the
+	// coordinator, from rows pulled from the shards) and a set operation
+	// at the top of an INSERT is wrapped in a subquery. The results are
+	// the same either way; only the plans differ.
+	Distributed bool
 }
 
 // validate reports what is wrong with the options.

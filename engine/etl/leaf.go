@@ -99,12 +99,25 @@ func (l *loader) createLeaves(ctx context.Context, table string) error {
 		// Autovacuum stays off until the publish: an ANALYZE it started on
 		// a freshly loaded leaf would hold the lock ATTACH waits for (for a
 		// deadlock_timeout per leaf); the import analyzes the leaves itself.
+		hash := fmt.Sprintf(", CHECK (satisfies_hash_partition(%d::oid, %d, %d, person_id))", oid, l.parts, i)
+		if l.citus {
+			hash = "" // no hash level: Citus's shards hold the persons
+		}
 		sql := fmt.Sprintf(`CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS,
-			CHECK (data_version = %d), CHECK (satisfies_hash_partition(%d::oid, %d, %d, person_id)))
+			CHECK (data_version = %d)%s)
 			WITH (autovacuum_enabled = false)`,
-			leaf, ident(table), l.version, oid, l.parts, i)
+			leaf, ident(table), l.version, hash)
 		if _, err := l.conn.Exec(ctx, sql); err != nil {
 			return fmt.Errorf("create leaf %d of %s: %w", i, table, err)
+		}
+		if l.citus {
+			// Distributed before the rows come, in the flows' co-location
+			// group: the COPY goes to the shards, and ATTACH takes a leaf
+			// whose shards already sit beside the flow's.
+			if _, err := l.conn.Exec(ctx, "SELECT create_distributed_table($1, 'person_id', colocate_with => $2)",
+				schema.LeafName(table, i, l.version), table); err != nil {
+				return fmt.Errorf("distribute leaf %d of %s: %w", i, table, err)
+			}
 		}
 	}
 	return nil
@@ -248,7 +261,7 @@ func (l *loader) attachLeaves(ctx context.Context, tx pgx.Tx) error {
 				continue
 			}
 			sql := fmt.Sprintf("ALTER TABLE %s ATTACH PARTITION %s FOR VALUES IN (%d)",
-				ident(schema.PartitionName(table, i)), leaf, l.version)
+				ident(schema.LeafParent(l.citus, table, i)), leaf, l.version)
 			if _, err := tx.Exec(ctx, sql); err != nil {
 				return fmt.Errorf("attach leaf %d of %s: %w", i, table, err)
 			}
@@ -1155,12 +1168,14 @@ func (l *loader) refusePublishedKeys(ctx context.Context, ll *leafLoad) error {
 		texts := make([]string, len(f.Key))
 		for i, k := range f.Key {
 			join[i] = "t." + ident(k) + " = l." + ident(k)
+			// || and not concat_ws: Citus runs RETURNING on the shards and
+			// allows only immutable functions there; keys are never null.
 			texts[i] = "l." + ident(k) + "::text"
 		}
 		for i := 0; i < l.parts; i++ {
-			published := ident(schema.PartitionName(f.Table, i))
+			published := ident(schema.LeafParent(l.citus, f.Table, i))
 			rows, err := l.conn.Query(ctx, "DELETE FROM "+ident(schema.LeafName(f.Table, i, l.version))+" l USING "+published+
-				" t WHERE "+strings.Join(join, " AND ")+" RETURNING concat_ws('|', "+strings.Join(texts, ", ")+")")
+				" t WHERE "+strings.Join(join, " AND ")+" RETURNING "+strings.Join(texts, " || '|' || "))
 			if err != nil {
 				return fmt.Errorf("%s: published keys: %w", f.Name, err)
 			}

@@ -313,6 +313,10 @@ func load(ctx context.Context, pool *pgxpool.Pool, paths []string, opts Options)
 	if err != nil {
 		return nil, err
 	}
+	citus, err := schema.Citus(ctx, pool)
+	if err != nil {
+		return nil, err
+	}
 	if err := ensureDictionaries(ctx, pool); err != nil {
 		return nil, err
 	}
@@ -322,7 +326,7 @@ func load(ctx context.Context, pool *pgxpool.Pool, paths []string, opts Options)
 		return nil, fmt.Errorf("record import: %w", err)
 	}
 	l := &loader{pool: pool, conn: conn.Conn(), opts: opts, res: res, staged: map[string]bool{}, start: start,
-		parts: parts, leaves: map[string]bool{}}
+		parts: parts, citus: citus, leaves: map[string]bool{}}
 	err = l.run(ctx)
 	if err != nil {
 		res.State = StateFailed
@@ -414,6 +418,7 @@ type loader struct {
 	rejects  []reject
 	version  int64            // the data version this import publishes
 	parts    int              // hash partitions of the flows
+	citus    bool             // the flows are distributed by Citus (schema.InitCitus)
 	leaves   map[string]bool  // tables with leaves in this import
 	leafRows map[string]int64 // rows copied into the leaves, by table
 	// mu guards, while several files load at once, the loader's

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -195,9 +196,12 @@ func fixed(size int, f func(b array.Builder, v []byte)) appender {
 	}
 }
 
-// readFrame reads the tables (one per partition) with the same columns,
-// each ordered by orderBy, the partitions one after another, in
-// PostgreSQL's binary format straight into Arrow builders.
+// readFrame reads the tables (one per partition) with the same columns as
+// one sequence ordered by orderBy, in PostgreSQL's binary format straight
+// into Arrow builders. One order across the partitions, not partition after
+// partition: the analyses sum in row order, and floating-point sums in
+// another order differ in their last digits, so the results would change
+// with the partition count or on Citus (one table, shards in any order).
 func readFrame(ctx context.Context, pool *pgxpool.Pool, tables []string, orderBy string) (*frame, error) {
 	f := &frame{cols: map[string]*column{}}
 	var names []string
@@ -208,46 +212,44 @@ func readFrame(ctx context.Context, pool *pgxpool.Pool, tables []string, orderBy
 			b.Release()
 		}
 	}()
-	for _, t := range tables {
-		// t is a plan's quoted, schema-qualified table name; orderBy is a
-		// constant of this package.
-		rows, err := pool.Query(ctx, "SELECT * FROM "+t+" ORDER BY "+orderBy, pgx.QueryResultFormats{pgx.BinaryFormatCode})
-		if err != nil {
-			return nil, err
-		}
-		fds := rows.FieldDescriptions()
-		if builders == nil {
-			for _, fd := range fds {
-				typ, app, ok := appenderFor(fd.DataTypeOID)
-				if !ok {
-					rows.Close()
-					return nil, &deterministicError{fmt.Sprintf("column %s of %s has a type (OID %d) the analyses do not read", fd.Name, t, fd.DataTypeOID)}
-				}
-				names = append(names, fd.Name)
-				builders = append(builders, array.NewBuilder(memory.DefaultAllocator, typ))
-				appenders = append(appenders, app)
-			}
-		} else if len(fds) != len(names) {
+	// The tables are a plan's quoted, schema-qualified table names; orderBy
+	// is a constant of this package.
+	selects := make([]string, len(tables))
+	for i, t := range tables {
+		selects[i] = "SELECT * FROM " + t
+	}
+	t := strings.Join(tables, ", ")
+	rows, err := pool.Query(ctx, "SELECT * FROM ("+strings.Join(selects, " UNION ALL ")+") u ORDER BY "+orderBy, pgx.QueryResultFormats{pgx.BinaryFormatCode})
+	if err != nil {
+		return nil, err
+	}
+	fds := rows.FieldDescriptions()
+	for _, fd := range fds {
+		typ, app, ok := appenderFor(fd.DataTypeOID)
+		if !ok {
 			rows.Close()
-			return nil, &deterministicError{fmt.Sprintf("%s has %d columns where the first partition's table has %d", t, len(fds), len(names))}
+			return nil, &deterministicError{fmt.Sprintf("column %s of %s has a type (OID %d) the analyses do not read", fd.Name, t, fd.DataTypeOID)}
 		}
-		for rows.Next() {
-			for i, v := range rows.RawValues() {
-				if v == nil {
-					builders[i].AppendNull()
-					continue
-				}
-				if err := appenders[i](builders[i], v); err != nil {
-					rows.Close()
-					return nil, &deterministicError{fmt.Sprintf("column %s of %s: %v", names[i], t, err)}
-				}
+		names = append(names, fd.Name)
+		builders = append(builders, array.NewBuilder(memory.DefaultAllocator, typ))
+		appenders = append(appenders, app)
+	}
+	for rows.Next() {
+		for i, v := range rows.RawValues() {
+			if v == nil {
+				builders[i].AppendNull()
+				continue
 			}
-			f.n++
+			if err := appenders[i](builders[i], v); err != nil {
+				rows.Close()
+				return nil, &deterministicError{fmt.Sprintf("column %s of %s: %v", names[i], t, err)}
+			}
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
+		f.n++
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
 	}
 	for i, name := range names {
 		f.cols[name] = newColumn(builders[i].NewArray())

@@ -179,9 +179,10 @@ func loadRun(ctx context.Context, q querier, runID int64) (*storedRun, error) {
 	var schemaName *string
 	o := &r.options
 	err := q.QueryRow(ctx, `SELECT protocol, protocol_hash, schema_name, partitions, data_version, data_end, enrolment_end,
-			software_version, scope, warnings
+			software_version, scope, warnings,
+			coalesce((SELECT value = 'citus' FROM etl_setting WHERE key = 'layout'), false)
 		FROM study_run WHERE id = $1`, runID).Scan(&r.protocol, &r.protocolHash, &schemaName, &o.partitions,
-		&o.dataVersion, &o.dataEnd, &o.enrolmentEnd, &r.softwareVersion, &o.scope, &r.warnings)
+		&o.dataVersion, &o.dataEnd, &o.enrolmentEnd, &r.softwareVersion, &o.scope, &r.warnings, &o.distributed)
 	if err != nil {
 		return nil, noRun(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
 	"github.com/beaver-analytics/beaver/cohort"
@@ -101,12 +102,13 @@ type runOptions struct {
 	dataEnd      time.Time  // the latest event in the flows (DataEnd)
 	enrolmentEnd *time.Time // the latest end of enrolment, when the protocol's data_end is "enrolment"
 	scope        []string   // ASL codes, sorted, without duplicates
+	distributed  bool       // the flows are distributed on Citus (schema.Citus)
 }
 
 // compile returns the compiler's options.
 func (o runOptions) compile() cohort.Options {
 	opts := cohort.Options{Schema: o.schema, Partitions: o.partitions, DataVersion: o.dataVersion,
-		DataEnd: o.dataEnd.Format(time.DateOnly), Scope: o.scope}
+		DataEnd: o.dataEnd.Format(time.DateOnly), Scope: o.scope, Distributed: o.distributed}
 	if o.enrolmentEnd != nil {
 		opts.EnrolmentEnd = o.enrolmentEnd.Format(time.DateOnly)
 	}
@@ -163,26 +165,76 @@ func (s *Service) Submit(ctx context.Context, req SubmitRequest) (Submitted, err
 	needEnrolmentEnd := de != nil && de.V == cohort.DataEndEnrolment
 
 	var runID int64
-	err = pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		o := runOptions{scope: normScope(req.Scope)}
-		var importDate time.Time
-		err := tx.QueryRow(ctx, `SELECT v.version, i.import_date FROM etl_data_version v
-			JOIN etl_import i ON i.id = v.import_id ORDER BY v.version DESC LIMIT 1`).Scan(&o.dataVersion, &importDate)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return ErrNoData
+	for attempt := 0; ; attempt++ {
+		data, err := readData(ctx, s.Pool, needEnrolmentEnd)
+		if err != nil {
+			return Submitted{}, err
+		}
+		err = pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+			var latest int64
+			if err := tx.QueryRow(ctx, "SELECT max(version) FROM etl_data_version").Scan(&latest); err != nil {
+				return fmt.Errorf("study: submit: read the data version: %w", err)
+			}
+			if latest != data.dataVersion {
+				return errDataMoved
+			}
+			runID, err = s.store(ctx, tx, req, bound, boundJSON, sum, params, warnings, data)
+			return err
+		})
+		if errors.Is(err, errDataMoved) && attempt < 3 {
+			continue // an import published between the reads and the run
 		}
 		if err != nil {
-			return fmt.Errorf("study: submit: read the data version: %w", err)
+			return Submitted{}, err
 		}
-		if o.dataEnd, err = cachedDataEnd(ctx, tx, o.dataVersion, importDate); err != nil {
+		return Submitted{RunID: runID, Warnings: warnings}, nil
+	}
+}
+
+// errDataMoved: a new data version was published while a submission read
+// the last one's data end.
+var errDataMoved = errors.New("study: submit: a new data version was published meanwhile")
+
+// readData reads the latest data version and its ends of data (the data
+// end computed once per version, kept in study_data_end), each in its own
+// statement before the run's transaction: on Citus these scans run on
+// every shard in parallel, and a transaction that has done so cannot then
+// create the run's schema.
+func readData(ctx context.Context, pool *pgxpool.Pool, needEnrolmentEnd bool) (runOptions, error) {
+	var o runOptions
+	var importDate time.Time
+	err := pool.QueryRow(ctx, `SELECT v.version, i.import_date FROM etl_data_version v
+		JOIN etl_import i ON i.id = v.import_id ORDER BY v.version DESC LIMIT 1`).Scan(&o.dataVersion, &importDate)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return o, ErrNoData
+	}
+	if err != nil {
+		return o, fmt.Errorf("study: submit: read the data version: %w", err)
+	}
+	if o.dataEnd, err = cachedDataEnd(ctx, pool, o.dataVersion, importDate); err != nil {
+		return o, fmt.Errorf("study: submit: %w", err)
+	}
+	if needEnrolmentEnd {
+		end, err := EnrolmentEnd(ctx, pool, o.dataVersion, importDate)
+		if err != nil {
+			return o, fmt.Errorf("study: submit: %w", err)
+		}
+		o.enrolmentEnd = &end
+	}
+	return o, nil
+}
+
+// store records a run read on data and its steps, creates its schema and
+// enqueues its first steps, in the caller's transaction.
+func (s *Service) store(ctx context.Context, tx pgx.Tx, req SubmitRequest, bound *cohort.Protocol, boundJSON []byte,
+	sum [32]byte, params map[string]string, warnings []string, data runOptions) (int64, error) {
+	var runID int64
+	err := func() error {
+		o := data
+		o.scope = normScope(req.Scope)
+		var err error
+		if o.distributed, err = schema.Citus(ctx, tx); err != nil {
 			return fmt.Errorf("study: submit: %w", err)
-		}
-		if needEnrolmentEnd {
-			end, err := EnrolmentEnd(ctx, tx, o.dataVersion, importDate)
-			if err != nil {
-				return fmt.Errorf("study: submit: %w", err)
-			}
-			o.enrolmentEnd = &end
 		}
 		if o.partitions, err = schema.Partitions(ctx, tx); err != nil {
 			return fmt.Errorf("study: submit: %w", err)
@@ -237,11 +289,8 @@ func (s *Service) Submit(ctx context.Context, req SubmitRequest) (Submitted, err
 			return nil
 		}
 		return enqueueReady(ctx, tx, s.River, runID)
-	})
-	if err != nil {
-		return Submitted{}, err
-	}
-	return Submitted{RunID: runID, Warnings: warnings}, nil
+	}()
+	return runID, err
 }
 
 // FairShare is how many steps of one run are queued or running at each
@@ -309,7 +358,7 @@ func enqueueReady(ctx context.Context, tx pgx.Tx, client *river.Client[pgx.Tx], 
 // study_data_end: a published version's rows never change, and DataEnd
 // scans every flow table. Two submissions racing on a new version compute
 // it twice and store it once.
-func cachedDataEnd(ctx context.Context, tx pgx.Tx, version int64, importDate time.Time) (time.Time, error) {
+func cachedDataEnd(ctx context.Context, tx *pgxpool.Pool, version int64, importDate time.Time) (time.Time, error) {
 	var end time.Time
 	err := tx.QueryRow(ctx, "SELECT data_end FROM study_data_end WHERE data_version = $1", version).Scan(&end)
 	if err == nil {

@@ -178,6 +178,9 @@ func (w *StepWorker) execute(ctx context.Context, client *river.Client[pgx.Tx], 
 		if _, err := tx.Exec(ctx, step.Create); err != nil {
 			return err
 		}
+		if err := distribute(ctx, tx, step.Table); err != nil {
+			return err
+		}
 		var rows int64
 		if explainOn {
 			// EXPLAIN ANALYZE executes the INSERT; the plan's text is kept

@@ -25,6 +25,7 @@ import (
 
 	"github.com/beaver-analytics/beaver/schema"
 	"github.com/beaver-analytics/beaver/schema/pgserver"
+	"github.com/beaver-analytics/beaver/schema/pgtest/citustest"
 )
 
 var (
@@ -47,8 +48,15 @@ func Main(m *testing.M) { os.Exit(Run(m)) }
 func Run(m *testing.M) int {
 	code := m.Run()
 	teardown()
+	citustest.Teardown()
 	return code
 }
+
+// onCitus reports whether BEAVER_TEST_CITUS=1 asks every test database to
+// be a distributed one on the Citus test cluster (citustest): a way to run
+// a package's whole suite on Citus (docs/scale-out.md). Tests that make
+// hand-made histories in several hash partitions do not apply there.
+func onCitus() bool { return os.Getenv("BEAVER_TEST_CITUS") == "1" }
 
 func setup() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -129,6 +137,9 @@ func withDatabase(u, db string) string {
 // the test ends, and returns its connection string.
 func URL(t testing.TB) string {
 	t.Helper()
+	if onCitus() {
+		return citustest.URL(t)
+	}
 	setupOnce.Do(func() { setupErr = setup() })
 	if setupErr != nil {
 		t.Fatalf("pgtest: %v", setupErr)

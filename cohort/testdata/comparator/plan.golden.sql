@@ -405,9 +405,9 @@ WITH f AS (
          f.fu_start + $2::integer - 1 AS e3,
          $3::date AS e4
   FROM f
-  LEFT JOIN x0 ON x0.person_id = f.person_id AND x0.entry_no = f.entry_no
   LEFT JOIN "person_p0" p ON p.person_id = f.person_id AND p.data_version <= $1::bigint
   LEFT JOIN "study_golden"."spells_p0" s ON s.person_id = f.person_id AND s.start_date <= f.index_date AND (s.end_date IS NULL OR s.end_date >= f.index_date)
+  LEFT JOIN x0 ON x0.person_id = f.person_id AND x0.entry_no = f.entry_no
 ), e AS (
   SELECT e0.*, least(e0.e0, e0.e1, e0.e2, e0.e3, e0.e4) AS fu_end FROM e0
 )

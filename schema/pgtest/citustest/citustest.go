@@ -122,6 +122,18 @@ func setup() error {
 			teardown()
 			return fmt.Errorf("citustest: start %s: %w", name, err)
 		}
+		// A node that connects to itself (the coordinator passing a
+		// subquery's result to its own executor) uses citus.local_hostname,
+		// localhost:5432 by default: another server on this machine.
+		cfg.Settings["citus.local_hostname"] = srv.SocketDir()
+		if err := exec(ctx, srv.URL("postgres"), "ALTER SYSTEM SET citus.local_hostname = '"+srv.SocketDir()+"'"); err != nil {
+			teardown()
+			return fmt.Errorf("citustest: %s: %w", name, err)
+		}
+		if err := exec(ctx, srv.URL("postgres"), "SELECT pg_reload_conf()"); err != nil {
+			teardown()
+			return fmt.Errorf("citustest: %s: %w", name, err)
+		}
 		nodes = append(nodes, srv)
 		configs = append(configs, cfg)
 	}
@@ -129,6 +141,9 @@ func setup() error {
 }
 
 func teardown() {
+	if dir == "" {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	mu.Lock()
@@ -139,9 +154,8 @@ func teardown() {
 		}
 	}
 	nodes = nil
-	if dir != "" {
-		os.RemoveAll(dir)
-	}
+	os.RemoveAll(dir)
+	dir = ""
 }
 
 func start(t testing.TB) {
