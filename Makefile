@@ -14,7 +14,7 @@ DEMO_PERSONS ?= 50000
 # cluster and the tests; Chromium, fonts and poppler for pages and PDFs.
 DEB_PKGS  := postgresql chromium fonts-dejavu-core poppler-utils
 
-.PHONY: run test build deps bench lint fuzz validate clean
+.PHONY: run test build deps citus bench lint fuzz validate clean
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/beaver
@@ -37,12 +37,28 @@ deps:
 	  fi; \
 	fi
 
+# citus builds and installs the Citus extension for the scale-out tests
+# (engine/scaleout, schema/pgtest/citustest) when it is missing: Citus is
+# not in Debian's packages, so it is built from the pinned source in
+# BEAVER_CITUS_SRC (about 7 minutes on 2 cores, once per machine). As root,
+# as deps installs packages; `make run` never needs it.
+BEAVER_CITUS_SRC ?= $(firstword $(wildcard ../shared/vendor/citus /work/shared/vendor/citus))
+citus: deps
+	@lib=$$(ls /usr/lib/postgresql/*/lib/citus.so 2>/dev/null | head -n 1); \
+	if [ -z "$$lib" ]; then \
+	  if [ -z "$(BEAVER_CITUS_SRC)" ] || [ ! -x "$(BEAVER_CITUS_SRC)/build-citus.sh" ]; then \
+	    echo "Citus is not installed and no source was found: set BEAVER_CITUS_SRC to the folder of build-citus.sh"; exit 1; \
+	  fi; \
+	  if [ "$$(id -u)" != 0 ]; then echo "Citus is not installed: run 'make citus' as root"; exit 1; fi; \
+	  apt-get update -q >/dev/null; "$(BEAVER_CITUS_SRC)/build-citus.sh"; \
+	fi
+
 run: deps build
 	$(BIN) serve --data-dir $(DATA_DIR) --addr $(ADDR) --demo-persons $(DEMO_PERSONS)
 
 # Tests start their own managed PostgreSQL clusters (one per test binary),
 # unless TEST_DATABASE_URL names a server to use.
-test: deps
+test: deps citus
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 18m ./...
 

@@ -236,3 +236,31 @@ func LeafParent(citus bool, t string, i int) string {
 	}
 	return PartitionName(t, i)
 }
+
+// citusNodeFailures are the words of Citus's errors for a worker node it
+// cannot reach or lost mid-statement; their SQLSTATE is often XX000, so
+// they are known by their message.
+var citusNodeFailures = []string{
+	"connection to the remote node",
+	"failure on connection marked as essential",
+	"could not establish any connections to the node",
+	"connection not open",
+	"remote transaction failed",
+}
+
+// NodeUnreachable reports whether err is Citus's failure to reach a worker
+// node (a node down or restarting): a statement that fails so may succeed
+// once the node is back. After a worker restarts, each coordinator session
+// fails once on its cached connection to it, and then reconnects.
+func NodeUnreachable(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	for _, m := range citusNodeFailures {
+		if strings.Contains(msg, m) {
+			return true
+		}
+	}
+	return false
+}

@@ -52,6 +52,9 @@ type Options struct {
 	// failBeforeCommit, set by tests, is returned last inside the publishing
 	// transaction, which it rolls back.
 	failBeforeCommit error
+	// beforeCommit, set by tests, runs last inside the publishing
+	// transaction (to stop a Citus worker there, say).
+	beforeCommit func() error
 }
 
 // WithDefaults returns the options with zero fields set to their defaults.
@@ -331,6 +334,13 @@ func load(ctx context.Context, pool *pgxpool.Pool, paths []string, opts Options)
 	if err != nil {
 		res.State = StateFailed
 		res.Error = err.Error()
+		if citus {
+			// When a worker node went away, the pool's sessions hold
+			// connections to it that each fail once more on their next
+			// write: the next import starts on new sessions (this one's
+			// is closed on release).
+			defer pool.Reset()
+		}
 		// A publish that failed at its commit had already marked its
 		// files published in memory: nothing of it is.
 		res.DataVersion, res.RowsPublished = 0, 0

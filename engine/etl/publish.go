@@ -145,6 +145,11 @@ func (l *loader) publish(ctx context.Context) error {
 		if err := l.finishWith(ctx, tx); err != nil {
 			return err
 		}
+		if l.opts.beforeCommit != nil {
+			if err := l.opts.beforeCommit(); err != nil {
+				return err
+			}
+		}
 		return l.opts.failBeforeCommit
 	})
 }

@@ -10,6 +10,8 @@ import (
 	"syscall"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/beaver-analytics/beaver/schema"
 )
 
 // transient reports whether an error of a step may go away when the step
@@ -21,6 +23,9 @@ import (
 // same way every time, so it is permanent (issue 14, point 8: such a step
 // was retried with backoff for hours).
 func transient(err error) bool {
+	if schema.NodeUnreachable(err) {
+		return true // a Citus worker node down or restarting
+	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch pgErr.Code[:2] {
@@ -54,6 +59,21 @@ func connectionFailure(err error) bool {
 	// pgx and its pool say these without a type of their own.
 	msg := err.Error()
 	return strings.Contains(msg, "conn closed") || strings.Contains(msg, "closed pool")
+}
+
+// retryMessage says why a step waits for its next attempt: the database's
+// words for a transient failure (a lost connection, a node of the cluster
+// that cannot be reached, a server shutting down), without SQL text.
+func retryMessage(err error, attempt, max int) string {
+	why := err.Error()
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		why = pgErr.Message
+	}
+	if len(why) > 300 {
+		why = why[:300] + "…"
+	}
+	return fmt.Sprintf("waiting to retry (attempt %d of %d failed): %s", attempt, max, why)
 }
 
 // clientError is the message of a step's permanent client-side failure:

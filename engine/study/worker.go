@@ -227,6 +227,9 @@ func (w *StepWorker) failed(ctx context.Context, client *river.Client[pgx.Tx], j
 	}
 	if ctx.Err() != nil || transient(err) {
 		w.logger().Warn("study step: transient error, River retries", "run", a.RunID, "step", a.Step, "attempt", job.Attempt, "err", err)
+		if ctx.Err() == nil {
+			w.noteRetry(a, job.Attempt, job.MaxAttempts, err)
+		}
 		return stageError(a, "execute", err)
 	}
 	w.logger().Error("study step failed", "run", a.RunID, "step", a.Step, "err", err)
@@ -235,6 +238,18 @@ func (w *StepWorker) failed(ctx context.Context, client *river.Client[pgx.Tx], j
 		return w.fail(ctx, client, a, step.Kind, clientError(err))
 	}
 	return w.fail(ctx, client, a, step.Kind, explain(err))
+}
+
+// noteRetry records on a step why it waits for a retry, so that the run's
+// state says which step waits and why (a database node down, say) while
+// River waits to run it again; the step's success clears it.
+func (w *StepWorker) noteRetry(a StepArgs, attempt, max int, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, uerr := w.Pool.Exec(ctx, `UPDATE study_step SET error = $3 WHERE run_id = $1 AND name = $2 AND state IN ('queued', 'running')`,
+		a.RunID, a.Step, retryMessage(err, attempt, max)); uerr != nil {
+		w.logger().Warn("study step: record the retry", "run", a.RunID, "step", a.Step, "err", uerr)
+	}
 }
 
 // runEnded reports whether a run has failed or been cancelled (or been
