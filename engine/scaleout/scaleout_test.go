@@ -67,7 +67,7 @@ func region(t *testing.T) []string {
 }
 
 // load imports the region into pool through the validated import.
-func load(t *testing.T, pool *pgxpool.Pool, paths []string) *etl.Result {
+func load(t testing.TB, pool *pgxpool.Pool, paths []string) *etl.Result {
 	t.Helper()
 	ctx := context.Background()
 	res, err := etl.Load(ctx, pool, paths, etl.Options{StartedBy: "scaleout test", Logger: quiet(),
@@ -81,7 +81,7 @@ func quiet() *slog.Logger {
 }
 
 // client starts a River client working steps on pool.
-func client(t *testing.T, pool *pgxpool.Pool) *engine.Client {
+func client(t testing.TB, pool *pgxpool.Pool) *engine.Client {
 	t.Helper()
 	c, err := engine.NewClient(pool, engine.Config{Workers: 4, Logger: quiet()}, true)
 	require.NoError(t, err)
@@ -95,7 +95,7 @@ func client(t *testing.T, pool *pgxpool.Pool) *engine.Client {
 }
 
 // examples returns the example protocols by file name.
-func examples(t *testing.T) map[string][]byte {
+func examples(t testing.TB) map[string][]byte {
 	t.Helper()
 	paths, err := filepath.Glob("../../docs/examples/*.json")
 	require.NoError(t, err)
@@ -110,7 +110,7 @@ func examples(t *testing.T) map[string][]byte {
 }
 
 // run submits protocol, waits for the run and returns its id.
-func run(t *testing.T, svc *study.Service, protocol []byte) int64 {
+func run(t testing.TB, svc *study.Service, protocol []byte) int64 {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -124,14 +124,14 @@ func run(t *testing.T, svc *study.Service, protocol []byte) int64 {
 
 // document returns a run's results document without its profile (the
 // steps' timings and plans, which differ by layout and by run).
-func document(t *testing.T, svc *study.Service, runID int64) []byte {
+func document(t testing.TB, svc *study.Service, runID int64) []byte {
 	t.Helper()
 	b, err := svc.ResultsJSON(context.Background(), runID)
 	require.NoError(t, err)
 	return withoutProfile(t, b)
 }
 
-func withoutProfile(t *testing.T, b []byte) []byte {
+func withoutProfile(t testing.TB, b []byte) []byte {
 	t.Helper()
 	var m map[string]json.RawMessage
 	require.NoError(t, json.Unmarshal(b, &m))
@@ -190,7 +190,7 @@ func TestExamplesIdenticalOnCitus(t *testing.T) {
 	}
 }
 
-func poolOf(t *testing.T, url string) *pgxpool.Pool {
+func poolOf(t testing.TB, url string) *pgxpool.Pool {
 	t.Helper()
 	pool, err := pgxpool.New(context.Background(), url)
 	require.NoError(t, err)
