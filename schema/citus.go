@@ -73,6 +73,17 @@ func Citus(ctx context.Context, q Querier) (bool, error) {
 	return v == layoutCitus, nil
 }
 
+// CitusLayout returns the number of worker nodes that hold shards and the
+// shard count of the distributed flows.
+func CitusLayout(ctx context.Context, q Querier) (workers, shards int, err error) {
+	err = q.QueryRow(ctx, `SELECT (SELECT count(*) FROM pg_dist_node WHERE noderole = 'primary' AND isactive AND shouldhaveshards AND groupid <> 0),
+		(SELECT shard_count FROM citus_tables WHERE table_name = $1::regclass)`, ColocationTable).Scan(&workers, &shards)
+	if err != nil {
+		return 0, 0, fmt.Errorf("read the Citus layout: %w", err)
+	}
+	return workers, shards, nil
+}
+
 // ErrNotCitus is returned by InitCitus on a server without the Citus
 // extension or without worker nodes.
 var ErrNotCitus = errors.New("not a Citus cluster")

@@ -122,6 +122,11 @@ func (c *common) open(ctx context.Context) (*database, *slog.Logger, error) {
 		db.Close()
 		return nil, nil, err
 	}
+	if on, err := schema.Citus(ctx, db.Pool); err == nil && on {
+		if workers, shards, err := schema.CitusLayout(ctx, db.Pool); err == nil {
+			logger.Info("flows distributed by person on Citus", "workers", workers, "shards", shards)
+		}
+	}
 	return db, logger, nil
 }
 

@@ -23,22 +23,47 @@ func init() {
 
 func runInit(ctx context.Context, args []string) error {
 	var c common
-	fs := newFlagSet("init", "init [--partitions N] [flags]\n\n"+
+	fs := newFlagSet("init", "init [--partitions N | --citus [--shards N]] [flags]\n\n"+
 		"Applies the migrations and creates the hash partitions of the flow tables.\n"+
-		"N is fixed once flow data exists.")
+		"N is fixed once flow data exists.\n\n"+
+		"With --citus, on a Citus coordinator with its workers added (docs/scale-out.md), the\n"+
+		"registry, the flows and the areas' members are distributed by person instead, in\n"+
+		"--shards shards each (default: Citus's citus.shard_count), and the dictionaries are\n"+
+		"reference tables. Only on a database without flow data.")
 	c.register(fs)
 	n := fs.Int("partitions", 0, fmt.Sprintf("number of hash partitions by person (default: keep, or %d on a new database)", schema.DefaultPartitions))
+	citus := fs.Bool("citus", false, "distribute the flows on the Citus cluster the database runs on")
+	shards := fs.Int("shards", 0, "with --citus: shards per distributed table (default: citus.shard_count)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *n < 0 || *n > schema.MaxPartitions {
 		return usageErr("--partitions must be between 1 and %d", schema.MaxPartitions)
 	}
-	db, _, err := c.open(ctx)
+	if *citus && *n > 1 {
+		return usageErr("--partitions and --citus: on Citus the shards take the place of the partitions; give --shards")
+	}
+	if *shards != 0 && !*citus {
+		return usageErr("--shards needs --citus")
+	}
+	if *shards < 0 {
+		return usageErr("--shards must be positive")
+	}
+	db, logger, err := c.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	if *citus {
+		if err := schema.InitCitus(ctx, db.Pool, schema.CitusOptions{ShardCount: *shards}); err != nil {
+			return err
+		}
+	} else if ok, _ := citusInstalled(ctx, db); ok {
+		if on, err := schema.Citus(ctx, db.Pool); err == nil && !on {
+			logger.Warn("the citus extension is installed in this database, but the flows are not distributed: " +
+				"run `beaver init --citus` on a new database to distribute them (docs/scale-out.md)")
+		}
+	}
 	got, err := schema.EnsurePartitions(ctx, db.Pool, *n)
 	if err != nil {
 		return err
@@ -46,8 +71,25 @@ func runInit(ctx context.Context, args []string) error {
 	if err := etl.EnsureDictionaries(ctx, db.Pool); err != nil {
 		return err
 	}
+	if on, err := schema.Citus(ctx, db.Pool); err != nil {
+		return err
+	} else if on {
+		workers, count, err := schema.CitusLayout(ctx, db.Pool)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("database ready: flows distributed by person on Citus, %d shards per table on %d workers\n", count, workers)
+		return nil
+	}
 	fmt.Printf("database ready: %d partitions per flow table\n", got)
 	return nil
+}
+
+// citusInstalled reports whether the database has the citus extension.
+func citusInstalled(ctx context.Context, db *database) (bool, error) {
+	var ok bool
+	err := db.Pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')").Scan(&ok)
+	return ok, err
 }
 
 func runETL(ctx context.Context, args []string) error {
