@@ -173,10 +173,22 @@ func TestExamplesIdenticalOnCitus(t *testing.T) {
 
 	svcS := &study.Service{Pool: single, River: client(t, single), Logger: quiet()}
 	svcC := &study.Service{Pool: citus, River: client(t, citus), Logger: quiet()}
+	var runs []int64
+	defer func() {
+		// Deleting the runs drops their distributed tables everywhere.
+		ctx := context.Background()
+		for _, id := range runs {
+			require.NoError(t, svcC.Delete(ctx, id))
+		}
+		var left int
+		require.NoError(t, citus.QueryRow(ctx, `SELECT count(*) FROM citus_shards WHERE table_name::text LIKE 'study\_run\_%'`).Scan(&left))
+		require.Zero(t, left, "shards of deleted runs' tables")
+	}()
 	for name, protocol := range examples(t) {
 		t.Run(name, func(t *testing.T) {
 			a := document(t, svcS, run(t, svcS, protocol))
 			runC := run(t, svcC, protocol)
+			runs = append(runs, runC)
 			b := document(t, svcC, runC)
 			checkPushedDown(t, citus, svcC, runC)
 			if !bytes.Equal(a, b) {
