@@ -251,7 +251,7 @@ func (c *compiler) add(kind, base, columns string, b *sqlb, sql string, deps ...
 		Partition: c.part,
 		Table:     table,
 		Create:    noJIT + "CREATE TABLE " + table + " (\n" + dedent(columns) + "\n)",
-		SQL:       "INSERT INTO " + table + "\n" + c.distributed(dedent(sql)),
+		SQL:       "INSERT INTO " + table + "\n" + c.distributed(kind, dedent(sql)),
 		Args:      b.args,
 		DependsOn: slices.Clone(deps),
 	})
@@ -264,9 +264,11 @@ var cteHead = regexp.MustCompile(`(?m)^(WITH|\),) (\w+) AS (?:MATERIALIZED )?\(`
 
 // distributed rewrites a step's statement for Options.Distributed: every
 // CTE NOT MATERIALIZED, and a top-level set operation ("(SELECT ...)
-// UNION ALL (SELECT ...)") inside a subquery; unchanged otherwise.
-func (c *compiler) distributed(sql string) string {
-	if !c.opts.Distributed {
+// UNION ALL (SELECT ...)") inside a subquery; unchanged otherwise. The
+// attrition keeps its materialized CTEs: each is an aggregate over the
+// shards, gathered once on the coordinator, where its table is.
+func (c *compiler) distributed(kind, sql string) string {
+	if !c.opts.Distributed || kind == StepAttrition {
 		return sql
 	}
 	sql = cteHead.ReplaceAllString(sql, "$1 $2 AS NOT MATERIALIZED (")

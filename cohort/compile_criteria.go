@@ -302,36 +302,48 @@ func (c *compiler) attritionStep() {
 		line(label, fmt.Sprintf("(SELECT coalesce(sum(pp.n), 0) FROM pp WHERE pp.passed >= %d)::bigint", j),
 			fmt.Sprintf("(SELECT coalesce(sum(pd.n), 0) FROM pd WHERE pd.passed >= %d)::bigint", j))
 	}
+	// The entry lines: per person, its entries that meet each line's
+	// conditions and whether it has one; summed once over the persons.
+	// One pass over the entries, and on Citus one aggregate gathered from
+	// the shards for all of them.
+	var perPerson, sums []string
 	count := func(label, cond string) {
-		line(label, "(SELECT count(DISTINCT t.person_id) FROM t WHERE "+cond+")", "(SELECT count(*) FROM t WHERE "+cond+")")
+		k := len(sums)
+		perPerson = append(perPerson, fmt.Sprintf("count(*) FILTER (WHERE %[1]s) AS e%[2]d, (bool_or(%[1]s) IS TRUE)::integer AS p%[2]d", cond, k))
+		sums = append(sums, fmt.Sprintf("sum(x.e%[1]d) AS e%[1]d, sum(x.p%[1]d) AS p%[1]d", k))
+		line(label, fmt.Sprintf("(SELECT coalesce(t.p%d, 0) FROM t)::bigint", k), fmt.Sprintf("(SELECT coalesce(t.e%d, 0) FROM t)::bigint", k))
 	}
 	if c.p.Phases.Index.Date == nil && c.p.Phases.Index.Occurrence != "all" {
 		count("first qualifying day of each person", "true")
 	}
 	cond := "true"
 	if len(c.p.Phases.Index.Groups) > 0 {
-		cond = "NOT t.two_groups"
+		cond = "NOT i.two_groups"
 		count("one exposure group on day 0", cond)
 	}
-	sel := "i.person_id, i.two_groups"
 	for k, cr := range c.p.Phases.Criteria {
-		cond += fmt.Sprintf(" AND t.c%d", k+1)
-		sel += fmt.Sprintf(", k.c%d", k+1)
+		cond += fmt.Sprintf(" AND k.c%d", k+1)
 		count(cr.Name, cond)
 	}
+	entries := ""
+	if len(sums) > 0 {
+		entries = fmt.Sprintf(`, t AS MATERIALIZED (
+  SELECT %s
+  FROM (SELECT i.person_id, %s
+        FROM %s i
+        JOIN %s k ON k.person_id = i.person_id AND k.entry_no = i.entry_no
+        GROUP BY i.person_id) x
+)`, strings.Join(sums, ", "), strings.Join(perPerson, ",\n               "), c.studyTable("index"), c.studyTable("criteria"))
+	}
 	sql := fmt.Sprintf(`(line, label, persons, entries)
-WITH pd AS (
+WITH pd AS MATERIALIZED (
   SELECT d.passed, count(*) AS n FROM %[1]s d GROUP BY d.passed
-), pp AS (
+), pp AS MATERIALIZED (
   SELECT m.passed, count(*) AS n
   FROM (SELECT d.person_id, max(d.passed) AS passed FROM %[1]s d GROUP BY d.person_id) m
   GROUP BY m.passed
-), t AS (
-  SELECT %[2]s
-  FROM %[3]s i
-  JOIN %[4]s k ON k.person_id = i.person_id AND k.entry_no = i.entry_no
-)
-%[5]s`, c.studyTable("candidates"), sel, c.studyTable("index"), c.studyTable("criteria"), strings.Join(parts, "\nUNION ALL\n"))
+)%[2]s
+%[3]s`, c.studyTable("candidates"), entries, strings.Join(parts, "\nUNION ALL\n"))
 	c.add(StepAttrition, "attrition", `line integer NOT NULL,
 label text NOT NULL,
 persons bigint NOT NULL,

@@ -418,6 +418,21 @@ var copyHeader = []byte("PGCOPY\n\xff\r\n\x00\x00\x00\x00\x00\x00\x00\x00\x00")
 // copyBatchSize is how many bytes of rows of one leaf are sent in one COPY.
 const copyBatchSize = 1 << 20
 
+// citusCopyBatchSize is copyBatchSize on Citus, where each COPY into a
+// distributed leaf opens its shards' connections and commits on every
+// worker, a fixed cost of a few hundred milliseconds; the leaves are
+// fewer there (one per table, not one per partition), so the buffers
+// are too.
+const citusCopyBatchSize = 16 << 20
+
+// batchSize is how many bytes of one leaf's rows go in one COPY.
+func (l *loader) batchSize() int {
+	if l.citus {
+		return citusCopyBatchSize
+	}
+	return copyBatchSize
+}
+
 type copyBatch struct {
 	sql  string
 	data []byte
@@ -667,7 +682,7 @@ func (w *leafWriter) write(vals []any) error {
 			}
 			b := t.bufs[part]
 			if b == nil {
-				b = append(make([]byte, 0, copyBatchSize+4096), copyHeader...)
+				b = append(make([]byte, 0, w.l.batchSize()+4096), copyHeader...)
 			}
 			n := len(row.fields) + 1
 			if row.position >= 0 {
@@ -698,7 +713,7 @@ func (w *leafWriter) write(vals []any) error {
 }
 
 func (w *leafWriter) flushIfFull(t *leafTable, part int, b []byte) error {
-	if len(b) < copyBatchSize {
+	if len(b) < w.l.batchSize() {
 		t.bufs[part] = b
 		return nil
 	}

@@ -338,16 +338,20 @@ PRIMARY KEY (line)
 );
 INSERT INTO "study_golden"."attrition_p0"
 (line, label, persons, entries)
-WITH pd AS (
+WITH pd AS MATERIALIZED (
   SELECT d.passed, count(*) AS n FROM "study_golden"."candidates_p0" d GROUP BY d.passed
-), pp AS (
+), pp AS MATERIALIZED (
   SELECT m.passed, count(*) AS n
   FROM (SELECT d.person_id, max(d.passed) AS passed FROM "study_golden"."candidates_p0" d GROUP BY d.person_id) m
   GROUP BY m.passed
-), t AS (
-  SELECT i.person_id, i.two_groups, k.c1
-  FROM "study_golden"."index_p0" i
-  JOIN "study_golden"."criteria_p0" k ON k.person_id = i.person_id AND k.entry_no = i.entry_no
+), t AS MATERIALIZED (
+  SELECT sum(x.e0) AS e0, sum(x.p0) AS p0, sum(x.e1) AS e1, sum(x.p1) AS p1, sum(x.e2) AS e2, sum(x.p2) AS p2
+  FROM (SELECT i.person_id, count(*) FILTER (WHERE true) AS e0, (bool_or(true) IS TRUE)::integer AS p0,
+               count(*) FILTER (WHERE NOT i.two_groups) AS e1, (bool_or(NOT i.two_groups) IS TRUE)::integer AS p1,
+               count(*) FILTER (WHERE NOT i.two_groups AND k.c1) AS e2, (bool_or(NOT i.two_groups AND k.c1) IS TRUE)::integer AS p2
+        FROM "study_golden"."index_p0" i
+        JOIN "study_golden"."criteria_p0" k ON k.person_id = i.person_id AND k.entry_no = i.entry_no
+        GROUP BY i.person_id) x
 )
 SELECT 0, $1::text, (SELECT coalesce(sum(pp.n), 0) FROM pp WHERE pp.passed >= 0)::bigint, (SELECT coalesce(sum(pd.n), 0) FROM pd WHERE pd.passed >= 0)::bigint
 UNION ALL
@@ -361,11 +365,11 @@ SELECT 4, $5::text, (SELECT coalesce(sum(pp.n), 0) FROM pp WHERE pp.passed >= 4)
 UNION ALL
 SELECT 5, $6::text, (SELECT coalesce(sum(pp.n), 0) FROM pp WHERE pp.passed >= 5)::bigint, (SELECT coalesce(sum(pd.n), 0) FROM pd WHERE pd.passed >= 5)::bigint
 UNION ALL
-SELECT 6, $7::text, (SELECT count(DISTINCT t.person_id) FROM t WHERE true), (SELECT count(*) FROM t WHERE true)
+SELECT 6, $7::text, (SELECT coalesce(t.p0, 0) FROM t)::bigint, (SELECT coalesce(t.e0, 0) FROM t)::bigint
 UNION ALL
-SELECT 7, $8::text, (SELECT count(DISTINCT t.person_id) FROM t WHERE NOT t.two_groups), (SELECT count(*) FROM t WHERE NOT t.two_groups)
+SELECT 7, $8::text, (SELECT coalesce(t.p1, 0) FROM t)::bigint, (SELECT coalesce(t.e1, 0) FROM t)::bigint
 UNION ALL
-SELECT 8, $9::text, (SELECT count(DISTINCT t.person_id) FROM t WHERE NOT t.two_groups AND t.c1), (SELECT count(*) FROM t WHERE NOT t.two_groups AND t.c1);
+SELECT 8, $9::text, (SELECT coalesce(t.p2, 0) FROM t)::bigint, (SELECT coalesce(t.e2, 0) FROM t)::bigint;
 
 -- step followup_p0 (followup) after cohort_p0, ev_ami_admission_p0, spells_p0
 -- $1 = 7

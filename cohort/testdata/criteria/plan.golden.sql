@@ -291,16 +291,23 @@ PRIMARY KEY (line)
 );
 INSERT INTO "study_golden"."attrition_p0"
 (line, label, persons, entries)
-WITH pd AS (
+WITH pd AS MATERIALIZED (
   SELECT d.passed, count(*) AS n FROM "study_golden"."candidates_p0" d GROUP BY d.passed
-), pp AS (
+), pp AS MATERIALIZED (
   SELECT m.passed, count(*) AS n
   FROM (SELECT d.person_id, max(d.passed) AS passed FROM "study_golden"."candidates_p0" d GROUP BY d.person_id) m
   GROUP BY m.passed
-), t AS (
-  SELECT i.person_id, i.two_groups, k.c1, k.c2, k.c3, k.c4, k.c5, k.c6
-  FROM "study_golden"."index_p0" i
-  JOIN "study_golden"."criteria_p0" k ON k.person_id = i.person_id AND k.entry_no = i.entry_no
+), t AS MATERIALIZED (
+  SELECT sum(x.e0) AS e0, sum(x.p0) AS p0, sum(x.e1) AS e1, sum(x.p1) AS p1, sum(x.e2) AS e2, sum(x.p2) AS p2, sum(x.e3) AS e3, sum(x.p3) AS p3, sum(x.e4) AS e4, sum(x.p4) AS p4, sum(x.e5) AS e5, sum(x.p5) AS p5
+  FROM (SELECT i.person_id, count(*) FILTER (WHERE true AND k.c1) AS e0, (bool_or(true AND k.c1) IS TRUE)::integer AS p0,
+               count(*) FILTER (WHERE true AND k.c1 AND k.c2) AS e1, (bool_or(true AND k.c1 AND k.c2) IS TRUE)::integer AS p1,
+               count(*) FILTER (WHERE true AND k.c1 AND k.c2 AND k.c3) AS e2, (bool_or(true AND k.c1 AND k.c2 AND k.c3) IS TRUE)::integer AS p2,
+               count(*) FILTER (WHERE true AND k.c1 AND k.c2 AND k.c3 AND k.c4) AS e3, (bool_or(true AND k.c1 AND k.c2 AND k.c3 AND k.c4) IS TRUE)::integer AS p3,
+               count(*) FILTER (WHERE true AND k.c1 AND k.c2 AND k.c3 AND k.c4 AND k.c5) AS e4, (bool_or(true AND k.c1 AND k.c2 AND k.c3 AND k.c4 AND k.c5) IS TRUE)::integer AS p4,
+               count(*) FILTER (WHERE true AND k.c1 AND k.c2 AND k.c3 AND k.c4 AND k.c5 AND k.c6) AS e5, (bool_or(true AND k.c1 AND k.c2 AND k.c3 AND k.c4 AND k.c5 AND k.c6) IS TRUE)::integer AS p5
+        FROM "study_golden"."index_p0" i
+        JOIN "study_golden"."criteria_p0" k ON k.person_id = i.person_id AND k.entry_no = i.entry_no
+        GROUP BY i.person_id) x
 )
 SELECT 0, $1::text, (SELECT coalesce(sum(pp.n), 0) FROM pp WHERE pp.passed >= 0)::bigint, (SELECT coalesce(sum(pd.n), 0) FROM pd WHERE pd.passed >= 0)::bigint
 UNION ALL
@@ -308,17 +315,17 @@ SELECT 1, $2::text, (SELECT coalesce(sum(pp.n), 0) FROM pp WHERE pp.passed >= 1)
 UNION ALL
 SELECT 2, $3::text, (SELECT coalesce(sum(pp.n), 0) FROM pp WHERE pp.passed >= 2)::bigint, (SELECT coalesce(sum(pd.n), 0) FROM pd WHERE pd.passed >= 2)::bigint
 UNION ALL
-SELECT 3, $4::text, (SELECT count(DISTINCT t.person_id) FROM t WHERE true AND t.c1), (SELECT count(*) FROM t WHERE true AND t.c1)
+SELECT 3, $4::text, (SELECT coalesce(t.p0, 0) FROM t)::bigint, (SELECT coalesce(t.e0, 0) FROM t)::bigint
 UNION ALL
-SELECT 4, $5::text, (SELECT count(DISTINCT t.person_id) FROM t WHERE true AND t.c1 AND t.c2), (SELECT count(*) FROM t WHERE true AND t.c1 AND t.c2)
+SELECT 4, $5::text, (SELECT coalesce(t.p1, 0) FROM t)::bigint, (SELECT coalesce(t.e1, 0) FROM t)::bigint
 UNION ALL
-SELECT 5, $6::text, (SELECT count(DISTINCT t.person_id) FROM t WHERE true AND t.c1 AND t.c2 AND t.c3), (SELECT count(*) FROM t WHERE true AND t.c1 AND t.c2 AND t.c3)
+SELECT 5, $6::text, (SELECT coalesce(t.p2, 0) FROM t)::bigint, (SELECT coalesce(t.e2, 0) FROM t)::bigint
 UNION ALL
-SELECT 6, $7::text, (SELECT count(DISTINCT t.person_id) FROM t WHERE true AND t.c1 AND t.c2 AND t.c3 AND t.c4), (SELECT count(*) FROM t WHERE true AND t.c1 AND t.c2 AND t.c3 AND t.c4)
+SELECT 6, $7::text, (SELECT coalesce(t.p3, 0) FROM t)::bigint, (SELECT coalesce(t.e3, 0) FROM t)::bigint
 UNION ALL
-SELECT 7, $8::text, (SELECT count(DISTINCT t.person_id) FROM t WHERE true AND t.c1 AND t.c2 AND t.c3 AND t.c4 AND t.c5), (SELECT count(*) FROM t WHERE true AND t.c1 AND t.c2 AND t.c3 AND t.c4 AND t.c5)
+SELECT 7, $8::text, (SELECT coalesce(t.p4, 0) FROM t)::bigint, (SELECT coalesce(t.e4, 0) FROM t)::bigint
 UNION ALL
-SELECT 8, $9::text, (SELECT count(DISTINCT t.person_id) FROM t WHERE true AND t.c1 AND t.c2 AND t.c3 AND t.c4 AND t.c5 AND t.c6), (SELECT count(*) FROM t WHERE true AND t.c1 AND t.c2 AND t.c3 AND t.c4 AND t.c5 AND t.c6);
+SELECT 8, $9::text, (SELECT coalesce(t.p5, 0) FROM t)::bigint, (SELECT coalesce(t.e5, 0) FROM t)::bigint;
 
 -- step followup_p0 (followup) after cohort_p0, spells_p0
 -- $1 = 7

@@ -191,16 +191,18 @@ PRIMARY KEY (line)
 );
 INSERT INTO "study_golden"."attrition_p0"
 (line, label, persons, entries)
-WITH pd AS (
+WITH pd AS MATERIALIZED (
   SELECT d.passed, count(*) AS n FROM "study_golden"."candidates_p0" d GROUP BY d.passed
-), pp AS (
+), pp AS MATERIALIZED (
   SELECT m.passed, count(*) AS n
   FROM (SELECT d.person_id, max(d.passed) AS passed FROM "study_golden"."candidates_p0" d GROUP BY d.person_id) m
   GROUP BY m.passed
-), t AS (
-  SELECT i.person_id, i.two_groups, k.c1
-  FROM "study_golden"."index_p0" i
-  JOIN "study_golden"."criteria_p0" k ON k.person_id = i.person_id AND k.entry_no = i.entry_no
+), t AS MATERIALIZED (
+  SELECT sum(x.e0) AS e0, sum(x.p0) AS p0
+  FROM (SELECT i.person_id, count(*) FILTER (WHERE true AND k.c1) AS e0, (bool_or(true AND k.c1) IS TRUE)::integer AS p0
+        FROM "study_golden"."index_p0" i
+        JOIN "study_golden"."criteria_p0" k ON k.person_id = i.person_id AND k.entry_no = i.entry_no
+        GROUP BY i.person_id) x
 )
 SELECT 0, $1::text, (SELECT coalesce(sum(pp.n), 0) FROM pp WHERE pp.passed >= 0)::bigint, (SELECT coalesce(sum(pd.n), 0) FROM pd WHERE pd.passed >= 0)::bigint
 UNION ALL
@@ -208,7 +210,7 @@ SELECT 1, $2::text, (SELECT coalesce(sum(pp.n), 0) FROM pp WHERE pp.passed >= 1)
 UNION ALL
 SELECT 2, $3::text, (SELECT coalesce(sum(pp.n), 0) FROM pp WHERE pp.passed >= 2)::bigint, (SELECT coalesce(sum(pd.n), 0) FROM pd WHERE pd.passed >= 2)::bigint
 UNION ALL
-SELECT 3, $4::text, (SELECT count(DISTINCT t.person_id) FROM t WHERE true AND t.c1), (SELECT count(*) FROM t WHERE true AND t.c1);
+SELECT 3, $4::text, (SELECT coalesce(t.p0, 0) FROM t)::bigint, (SELECT coalesce(t.e0, 0) FROM t)::bigint;
 
 -- step followup_p0 (followup) after cohort_p0, ev_ami_p0, ev_cancer_p0, spells_p0
 -- $1 = 7

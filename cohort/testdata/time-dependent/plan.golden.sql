@@ -228,16 +228,12 @@ PRIMARY KEY (line)
 );
 INSERT INTO "study_golden"."attrition_p0"
 (line, label, persons, entries)
-WITH pd AS (
+WITH pd AS MATERIALIZED (
   SELECT d.passed, count(*) AS n FROM "study_golden"."candidates_p0" d GROUP BY d.passed
-), pp AS (
+), pp AS MATERIALIZED (
   SELECT m.passed, count(*) AS n
   FROM (SELECT d.person_id, max(d.passed) AS passed FROM "study_golden"."candidates_p0" d GROUP BY d.person_id) m
   GROUP BY m.passed
-), t AS (
-  SELECT i.person_id, i.two_groups
-  FROM "study_golden"."index_p0" i
-  JOIN "study_golden"."criteria_p0" k ON k.person_id = i.person_id AND k.entry_no = i.entry_no
 )
 SELECT 0, $1::text, (SELECT coalesce(sum(pp.n), 0) FROM pp WHERE pp.passed >= 0)::bigint, (SELECT coalesce(sum(pd.n), 0) FROM pd WHERE pd.passed >= 0)::bigint
 UNION ALL
