@@ -257,6 +257,12 @@ var citusNodeFailures = []string{
 	"could not establish any connections to the node",
 	"connection not open",
 	"remote transaction failed",
+	// libpq's words, relayed by the coordinator for a worker's connection
+	"server closed the connection unexpectedly",
+	"the database system is shutting down",
+	"the database system is starting up",
+	"the database system is in recovery mode",
+	"terminating connection due to administrator command",
 }
 
 // NodeUnreachable reports whether err is Citus's failure to reach a worker
