@@ -50,9 +50,6 @@ func BenchmarkComparatorCitus(b *testing.B) {
 	b.Logf("region of %d persons written in %s", persons, time.Since(began).Round(time.Second))
 	single := pgtest.Pool(b)
 	url := citustest.URL(b, citustest.Options{ShardCount: benchShards})
-	if _, err := single.Exec(ctx, "SELECT 1"); err != nil {
-		b.Fatal(err)
-	}
 	admin, err := pgx.Connect(ctx, url)
 	if err != nil {
 		b.Fatal(err)
