@@ -238,7 +238,7 @@ func BenchmarkPDFWarm(b *testing.B) {
 // included).
 func BenchmarkPDFCold(b *testing.B) {
 	if _, err := FindChromium(); err != nil {
-		b.Skip(err)
+		b.Fatal(err)
 	}
 	doc := sampleHTML(b, "bench")
 	for b.Loop() {

@@ -19,6 +19,8 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
+
+	"github.com/beaver-analytics/beaver/report/format"
 )
 
 const chromium = "/usr/lib/chromium/chromium"
@@ -27,7 +29,7 @@ const chromium = "/usr/lib/chromium/chromium"
 func browser(t *testing.T) context.Context {
 	t.Helper()
 	if _, err := os.Stat(chromium); err != nil {
-		t.Skip("no Chromium at " + chromium)
+		t.Fatalf("no Chromium at %s: `make deps` installs it (Debian package chromium); the browser tests do not skip", chromium)
 	}
 	home := t.TempDir()
 	opts := []chromedp.ExecAllocatorOption{
@@ -651,6 +653,14 @@ func TestAppBrowser(t *testing.T) {
 			p.open(fmt.Sprintf("#/runs/%d/results", runID))
 			p.run(chromedp.WaitVisible(tid("attrition")))
 			p.checkPage("results " + lang)
+			// Counts read as the report writes them (3,099 and 3.099).
+			var att struct {
+				Attrition []struct{ Entries int } `json:"attrition"`
+			}
+			f.ana.json(t, http.MethodGet, fmt.Sprintf("/api/v1/runs/%d/results", runID), nil, http.StatusOK, &att)
+			require.Greater(t, att.Attrition[0].Entries, 999, "the check needs a count of four digits")
+			require.Equal(t, format.Int(format.Lang(lang), att.Attrition[0].Entries),
+				p.text(chromedp.CSS(`[data-testid="attrition"] tbody tr:first-child td:nth-child(3)`)), "attrition line 0 in %s", lang)
 			p.screenshot("results-" + lang)
 			p.open("#/tokens")
 			p.typ("token-name", "script "+lang)

@@ -178,10 +178,17 @@ async function studiesPage() {
   let streams = [];
   function row(s) {
     const runCell = h('td', {class: 'run-cell'});
+    // The link stays the same element while the run changes, so that a
+    // click during an update is not lost with a replaced node.
+    const link = h('a', {'data-testid': 'run-state'});
+    const after = h('span');
     const drawRun = (run) => {
       if (!run) { clear(runCell, h('span', {class: 'muted'}, t('studies.never_run'))); return; }
-      clear(runCell, h('a', {href: `#/runs/${run.id}`, class: 'state state-' + run.state, 'data-testid': 'run-state'}, stateLabel(run.state)),
-        live(run.state) ? progressBar(run, t('run.progress_of', s.name)) : h('span', {class: 'muted'}, ' ' + fmtDate(run.finished_at || run.created_at)));
+      link.href = `#/runs/${run.id}`;
+      link.className = 'state state-' + run.state;
+      link.textContent = stateLabel(run.state);
+      clear(after, live(run.state) ? progressBar(run, t('run.progress_of', s.name)) : h('span', {class: 'muted'}, ' ' + fmtDate(run.finished_at || run.created_at)));
+      if (link.parentNode !== runCell) clear(runCell, link, after);
     };
     drawRun(s.last_run);
     if (s.last_run && live(s.last_run.state)) streams.push(followRun(s.last_run.id, (r) => drawRun({...s.last_run, ...r})));
@@ -474,6 +481,12 @@ async function runPage(runId) {
   const body = h('div');
   const prov = h('div', {class: 'provenance', 'data-testid': 'provenance'});
   const status = h('p', {role: 'status'});
+  // The buttons are made once and shown or hidden as the run changes: a
+  // redraw at every event must not replace the button under the pointer.
+  const cancelBtn = h('button', {type: 'button', class: 'danger', 'data-testid': 'cancel', onclick: async () => { try { draw(await post(`/runs/${runId}/cancel`)); } catch (e) { status.textContent = e.message; } }}, t('run.cancel'));
+  const rerunBtn = h('button', {type: 'button', 'data-testid': 'rerun', onclick: async () => { try { const x = await post(`/studies/${run.study_id}/runs`, {params: {}}); location.hash = `#/runs/${x.id}`; } catch (e) { status.textContent = e.message; } }}, t('run.rerun'));
+  const resultsLink = h('a', {class: 'button primary', href: `#/runs/${runId}/results`, 'data-testid': 'results-link'}, t('run.results'));
+  const buttons = h('div', {class: 'buttons'}, cancelBtn, rerunBtn, resultsLink);
   const draw = (r) => {
     run = r;
     clear(head,
@@ -483,11 +496,10 @@ async function runPage(runId) {
         h('dt', null, t('run.elapsed')), h('dd', null, fmtDuration(r.elapsed_seconds)),
         h('dt', null, t('run.eta')), h('dd', {'data-testid': 'eta'}, live(r.state) ? fmtDuration(r.eta_seconds) : '–'),
         h('dt', null, t('run.data_version')), h('dd', null, String(r.data_version || '–'))),
-      r.error ? h('p', {class: 'error', role: 'alert'}, r.error) : null,
-      h('div', {class: 'buttons'},
-        live(r.state) && canRun ? h('button', {type: 'button', class: 'danger', 'data-testid': 'cancel', onclick: async () => { try { draw(await post(`/runs/${runId}/cancel`)); } catch (e) { status.textContent = e.message; } }}, t('run.cancel')) : null,
-        !live(r.state) && canRun ? h('button', {type: 'button', 'data-testid': 'rerun', onclick: async () => { try { const x = await post(`/studies/${r.study_id}/runs`, {params: {}}); location.hash = `#/runs/${x.id}`; } catch (e) { status.textContent = e.message; } }}, t('run.rerun')) : null,
-        r.state === 'done' ? h('a', {class: 'button primary', href: `#/runs/${runId}/results`, 'data-testid': 'results-link'}, t('run.results')) : null), status);
+      r.error ? h('p', {class: 'error', role: 'alert'}, r.error) : null);
+    cancelBtn.hidden = !(live(r.state) && canRun);
+    rerunBtn.hidden = !(!live(r.state) && canRun);
+    resultsLink.hidden = r.state !== 'done';
     clear(body, h('h2', null, t('run.phases')),
       h('table', {class: 'list'}, h('thead', null, h('tr', null, h('th', {scope: 'col'}, t('run.phase')), h('th', {scope: 'col'}, t('run.steps')), h('th', {scope: 'col'}, t('run.progress')))),
         h('tbody', null, (r.phases || []).map((p) => h('tr', null, h('td', null, p.phase), h('td', null, `${p.done} / ${p.total}`),
@@ -525,7 +537,7 @@ async function runPage(runId) {
   return h('section', {'aria-labelledby': 'run-h'},
     h('div', {class: 'page-head'}, h('h1', {id: 'run-h'}, t('run.title', runId)),
       study ? h('a', {href: `#/studies/${study.id}`}, study.name) : null),
-    head, cmp, body, prov);
+    head, buttons, status, cmp, body, prov);
 }
 
 // ---------------------------------------------------------------- results

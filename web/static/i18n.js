@@ -48,5 +48,9 @@ export function fmtDate(s) {
 export function fmtNum(x, digits) {
   if (x === null || x === undefined) return '';
   if (typeof x !== 'number') return String(x);
-  return x.toLocaleString(locales[lang], digits === undefined ? {maximumFractionDigits: 3} : {minimumFractionDigits: digits, maximumFractionDigits: digits});
+  // Grouping always, as the reports write numbers (report/format): Italian
+  // CLDR would leave four-digit numbers ungrouped (3099 beside 12.345).
+  const o = digits === undefined ? {maximumFractionDigits: 3} : {minimumFractionDigits: digits, maximumFractionDigits: digits};
+  o.useGrouping = 'always';
+  return x.toLocaleString(locales[lang], o);
 }
