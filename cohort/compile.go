@@ -63,6 +63,7 @@ func Compile(p *Protocol, opts Options) (*Plan, error) {
 		plan.Steps = append(plan.Steps, steps...)
 	}
 	plan.NotCompiled = c.pending
+	plan.Attrition = c.labels
 	ids := map[string]string{}
 	for i := range plan.Steps {
 		s := &plan.Steps[i]
@@ -103,6 +104,7 @@ type compiler struct {
 	timing  map[string]string // covariate → effective timing
 	pending []string          // constructs left out of the plan, with their paths
 	dataEnd string            // the last day of data used ("" none), see dataEnd
+	labels  []Label           // the attrition lines' labels (attritionStep)
 }
 
 // dataEnd is the rule and the last day of data a plan uses, as the

@@ -289,17 +289,19 @@ func (c *compiler) attritionStep() {
 	b := &sqlb{}
 	first, conds := c.popConds(&sqlb{})
 	var parts []string
-	line := func(label, persons, entries string) {
-		parts = append(parts, fmt.Sprintf("SELECT %d, %s, %s, %s", len(parts), b.arg(label, "text"), persons, entries))
+	c.labels = nil
+	line := func(lb Label, persons, entries string) {
+		c.labels = append(c.labels, lb)
+		parts = append(parts, fmt.Sprintf("SELECT %d, %s, %s, %s", len(parts), b.arg(lb.Text, "text"), persons, entries))
 	}
 	// Population lines from histograms of passed: the days by their own
 	// value, the persons by their best day's; line j keeps passed >= j.
 	for j := 0; j <= len(conds); j++ {
-		label := first
+		lb := first
 		if j > 0 {
-			label = conds[j-1].label
+			lb = conds[j-1].label
 		}
-		line(label, fmt.Sprintf("(SELECT coalesce(sum(pp.n), 0) FROM pp WHERE pp.passed >= %d)::bigint", j),
+		line(lb, fmt.Sprintf("(SELECT coalesce(sum(pp.n), 0) FROM pp WHERE pp.passed >= %d)::bigint", j),
 			fmt.Sprintf("(SELECT coalesce(sum(pd.n), 0) FROM pd WHERE pd.passed >= %d)::bigint", j))
 	}
 	// The entry lines: per person, its entries that meet each line's
@@ -307,23 +309,23 @@ func (c *compiler) attritionStep() {
 	// One pass over the entries, and on Citus one aggregate gathered from
 	// the shards for all of them.
 	var perPerson, sums []string
-	count := func(label, cond string) {
+	count := func(lb Label, cond string) {
 		k := len(sums)
 		perPerson = append(perPerson, fmt.Sprintf("count(*) FILTER (WHERE %[1]s) AS e%[2]d, (bool_or(%[1]s) IS TRUE)::integer AS p%[2]d", cond, k))
 		sums = append(sums, fmt.Sprintf("sum(x.e%[1]d) AS e%[1]d, sum(x.p%[1]d) AS p%[1]d", k))
-		line(label, fmt.Sprintf("(SELECT coalesce(t.p%d, 0) FROM t)::bigint", k), fmt.Sprintf("(SELECT coalesce(t.e%d, 0) FROM t)::bigint", k))
+		line(lb, fmt.Sprintf("(SELECT coalesce(t.p%d, 0) FROM t)::bigint", k), fmt.Sprintf("(SELECT coalesce(t.e%d, 0) FROM t)::bigint", k))
 	}
 	if c.p.Phases.Index.Date == nil && c.p.Phases.Index.Occurrence != "all" {
-		count("first qualifying day of each person", "true")
+		count(label("first_day"), "true")
 	}
 	cond := "true"
 	if len(c.p.Phases.Index.Groups) > 0 {
 		cond = "NOT i.two_groups"
-		count("one exposure group on day 0", cond)
+		count(label("one_group"), cond)
 	}
 	for k, cr := range c.p.Phases.Criteria {
 		cond += fmt.Sprintf(" AND k.c%d", k+1)
-		count(cr.Name, cond)
+		count(Label{Text: cr.Name}, cond)
 	}
 	entries := ""
 	if len(sums) > 0 {

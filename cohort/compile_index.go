@@ -54,48 +54,52 @@ import (
 // popCond is one population condition of an index occurrence: its
 // attrition label and its SQL over the occurrence o, the person p and the
 // merged enrolment spell sp holding the occurrence's day.
-type popCond struct{ label, sql string }
+type popCond struct {
+	label Label
+	sql   string
+}
 
 // popConds is the population conditions in attrition order, with the
 // label of the attrition line before them (what the candidates are).
-func (c *compiler) popConds(b *sqlb) (first string, conds []popCond) {
+func (c *compiler) popConds(b *sqlb) (first Label, conds []popCond) {
 	ix := &c.p.Phases.Index
 	pop := &c.p.Phases.Population
 	dated := ix.Date != nil
 	cand := "o.start_date"
-	first = "days with an index event"
+	firstKey := "index_days"
 	if dated {
-		first = "persons in the registry"
+		firstKey = "registry"
 	}
+	first = label(firstKey)
 	if scope := c.scope(); len(scope) > 0 {
 		// The scope filters the candidates themselves (scopeFilter): a
 		// scoped user never sees a count of the region outside it.
-		first += " in the data scope (" + strings.Join(scope, ", ") + ")"
+		first = label(firstKey+"_scope", strings.Join(scope, ", "))
 	}
 	if !dated {
-		conds = append(conds, popCond{fmt.Sprintf("day 0 in the accrual period (%s to %s)", pop.Accrual.Start.V, pop.Accrual.End.V),
+		conds = append(conds, popCond{label("accrual", pop.Accrual.Start.V, pop.Accrual.End.V),
 			fmt.Sprintf("o.start_date BETWEEN %s AND %s", b.date(pop.Accrual.Start.V), b.date(pop.Accrual.End.V))})
 	}
-	conds = append(conds, popCond{"alive on day 0", fmt.Sprintf("(p.death_date IS NULL OR p.death_date >= %s)", cand)})
+	conds = append(conds, popCond{label("alive"), fmt.Sprintf("(p.death_date IS NULL OR p.death_date >= %s)", cand)})
 	if pop.Area != nil {
-		conds = append(conds, popCond{fmt.Sprintf("in the area %s on day 0", pop.Area.V),
+		conds = append(conds, popCond{label("area", pop.Area.V),
 			fmt.Sprintf("EXISTS (SELECT 1 FROM %s a WHERE a.person_id = o.person_id AND a.area = %s AND a.entry_date <= %s AND %s)",
 				c.flow("area_person"), b.arg(pop.Area.V, "text"), cand, c.dv(b, "a"))})
 	}
 	if pop.Sex != "" {
-		conds = append(conds, popCond{"sex " + pop.Sex, "p.sex = " + b.arg(pop.Sex, "text")})
+		conds = append(conds, popCond{label("sex", pop.Sex), "p.sex = " + b.arg(pop.Sex, "text")})
 	}
 	if pop.Age != nil {
 		age := fmt.Sprintf("extract(year FROM age(%s, p.birth_date))", cand)
 		var parts []string
-		var label string
+		var lb Label
 		switch {
 		case pop.Age.Min != nil && pop.Age.Max != nil:
-			label = fmt.Sprintf("aged %d to %d on day 0", pop.Age.Min.V, pop.Age.Max.V)
+			lb = label("age_range", pop.Age.Min.V, pop.Age.Max.V)
 		case pop.Age.Min != nil:
-			label = fmt.Sprintf("aged %d or more on day 0", pop.Age.Min.V)
+			lb = label("age_min", pop.Age.Min.V)
 		default:
-			label = fmt.Sprintf("aged %d or less on day 0", pop.Age.Max.V)
+			lb = label("age_max", pop.Age.Max.V)
 		}
 		if pop.Age.Min != nil {
 			parts = append(parts, fmt.Sprintf("%s >= %s", age, b.arg(pop.Age.Min.V, "integer")))
@@ -103,14 +107,14 @@ func (c *compiler) popConds(b *sqlb) (first string, conds []popCond) {
 		if pop.Age.Max != nil {
 			parts = append(parts, fmt.Sprintf("%s <= %s", age, b.arg(pop.Age.Max.V, "integer")))
 		}
-		conds = append(conds, popCond{label, strings.Join(parts, " AND ")})
+		conds = append(conds, popCond{lb, strings.Join(parts, " AND ")})
 	}
 	if len(pop.ASLs) > 0 {
 		asls := make([]string, len(pop.ASLs))
 		for i, a := range pop.ASLs {
 			asls[i] = a.V
 		}
-		conds = append(conds, popCond{"resident in " + strings.Join(asls, ", ") + " on day 0", c.resident(b, asls, cand)})
+		conds = append(conds, popCond{label("resident", strings.Join(asls, ", ")), c.resident(b, asls, cand)})
 	}
 	before, after := 0, 0
 	if v := pop.Enrolment.Before; v != nil {
@@ -119,21 +123,21 @@ func (c *compiler) popConds(b *sqlb) (first string, conds []popCond) {
 	if v := pop.Enrolment.After; v != nil {
 		after = v.V
 	}
-	label := fmt.Sprintf("enrolled on days %d to %d", -before, after)
+	enrolled := label("enrolled", -before, after)
 	if before == 0 && after == 0 {
-		label = "enrolled on day 0"
+		enrolled = label("enrolled_day0")
 	}
 	// sp is the merged spell holding day 0 (candidatesStep joins it):
 	// spells do not overlap, so a spell covering days d−before…d+after
 	// can only be that one.
-	conds = append(conds, popCond{label, fmt.Sprintf("sp.start_date <= %s - %s AND (sp.end_date IS NULL OR sp.end_date >= %s + %s)",
+	conds = append(conds, popCond{enrolled, fmt.Sprintf("sp.start_date <= %s - %s AND (sp.end_date IS NULL OR sp.end_date >= %s + %s)",
 		cand, b.arg(before, "integer"), cand, b.arg(after, "integer"))})
 	if w := ix.Washout; w != nil && !dated {
-		what := "the same index event"
+		key := "washout_same"
 		if w.Scope == "all" {
-			what = "any index event"
+			key = "washout_any"
 		}
-		conds = append(conds, popCond{fmt.Sprintf("washout: no occurrence of %s on days -%d to -1", what, w.Days.V), "o.prior = 0"})
+		conds = append(conds, popCond{label(key, w.Days.V), "o.prior = 0"})
 	}
 	return first, conds
 }

@@ -99,6 +99,9 @@ type Plan struct {
 	// "date".
 	DataEndRule string
 	Steps       []Step // in dependency order
+	// Attrition holds the label of each attrition line, in line order
+	// (the attrition table's label column is its Text).
+	Attrition []Label
 	// NotCompiled lists, with protocol paths, what the plan leaves out
 	// because the compiler does not handle it. Every valid protocol
 	// compiles whole now, so it is empty; it stays for a construct a later

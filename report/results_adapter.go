@@ -29,7 +29,7 @@ func FromResults(doc *results.Document, p *cohort.Protocol, opts HTMLOptions) (*
 	r.ProtocolHash, r.SoftwareVersion = doc.ProtocolHash, doc.SoftwareVersion
 	r.Scope, r.MinCount = doc.Scope, doc.MinCount
 	for _, a := range doc.Attrition {
-		r.Attrition = append(r.Attrition, AttritionRow{Label: a.Label, Persons: a.Persons, Entries: a.Entries})
+		r.Attrition = append(r.Attrition, AttritionRow{Label: format.AttritionLabel(lang, a.Label, a.Key, a.Args), Persons: a.Persons, Entries: a.Entries})
 	}
 	r.Warnings = doc.Warnings
 	if doc.Profile != nil {

@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"html"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -60,6 +61,14 @@ func TestHTMLFromResults(t *testing.T) {
 						require.Contains(t, s, format.RatioCI(lang, float64(term.HR), float64(term.HRLower), float64(term.HRUpper)), "%s %s", name, term.Term)
 					}
 				}
+			}
+			// every attrition line in the reader's language
+			for _, a := range doc.Attrition {
+				want := format.AttritionLabel(lang, a.Label, a.Key, a.Args)
+				if lang == format.IT && a.Key != "" {
+					require.NotEqual(t, a.Label, want, "%s: line %d not translated", name, a.Line)
+				}
+				require.Contains(t, s, html.EscapeString(want), "%s: line %d", name, a.Line)
 			}
 			// a suppressed count shows as <5, never as a number
 			supp := false
@@ -179,5 +188,17 @@ func TestKMChartSaysWhyEmpty(t *testing.T) {
 		svg, err := ChartSVG(r, "km", HTMLOptions{Lang: lang})
 		require.NoError(t, err)
 		require.Contains(t, string(svg), map[format.Lang]string{format.EN: "Curves not shown: fewer than 10 events between steps", format.IT: "Curve non mostrate: meno di 10 eventi"}[lang])
+	}
+}
+
+// TestAttritionMessages: every attrition label the compiler makes has its
+// message in both languages, the English one the compiler's own.
+func TestAttritionMessages(t *testing.T) {
+	t.Parallel()
+	for _, k := range cohort.LabelKeys() {
+		f, _ := cohort.LabelFormat(k)
+		require.True(t, format.Has("att."+k), "no message att.%s", k)
+		require.Equal(t, f, format.EN.T("att."+k), "att.%s", k)
+		require.Equal(t, strings.Count(f, "%s"), strings.Count(format.IT.T("att."+k), "%s"), "att.%s: the Italian takes the same arguments", k)
 	}
 }

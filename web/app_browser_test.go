@@ -112,18 +112,26 @@ func (p *page) runFor(d time.Duration, actions ...chromedp.Action[chromedp.Void]
 	ctx, cancel := context.WithTimeout(p.ctx, d)
 	defer cancel()
 	if err := chromedp.Do(ctx, actions...); err != nil {
-		var where string
-		where, _ = chromedp.Run(p.ctx, chromedp.Evaluate[string](`location.hash + ' ' + document.body.innerText.slice(0, 300)`))
+		// Where the page is, if it still answers (a page whose script is
+		// stuck would not: the failure is reported all the same).
+		wctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
+		defer cancel()
+		where, werr := chromedp.Run(wctx, chromedp.Evaluate[string](`location.hash + ' ' + document.body.innerText.slice(0, 300)`))
+		if werr != nil {
+			where = "a page that does not answer: " + werr.Error()
+		}
 		require.NoError(p.t, err, "on %s", where)
 	}
 }
 
 func tid(id string) chromedp.CSS { return chromedp.CSS(`[data-testid="` + id + `"]`) }
 
-// evalJS evaluates JavaScript, awaiting a promise.
+// evalJS evaluates JavaScript, awaiting a promise (for at most a minute).
 func evalJS[T any](p *page, js string) T {
 	p.t.Helper()
-	v, err := chromedp.Run(p.ctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
+	ctx, cancel := context.WithTimeout(p.ctx, time.Minute)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
 	require.NoError(p.t, err, "%s", js)
 	return v
 }
@@ -655,12 +663,31 @@ func TestAppBrowser(t *testing.T) {
 			p.checkPage("results " + lang)
 			// Counts read as the report writes them (3,099 and 3.099).
 			var att struct {
-				Attrition []struct{ Entries int } `json:"attrition"`
+				Attrition []struct {
+					Label, Key string
+					Args       []string
+					Entries    int
+				} `json:"attrition"`
 			}
 			f.ana.json(t, http.MethodGet, fmt.Sprintf("/api/v1/runs/%d/results", runID), nil, http.StatusOK, &att)
 			require.Greater(t, att.Attrition[0].Entries, 999, "the check needs a count of four digits")
 			require.Equal(t, format.Int(format.Lang(lang), att.Attrition[0].Entries),
 				p.text(chromedp.CSS(`[data-testid="attrition"] tbody tr:first-child td:nth-child(3)`)), "attrition line 0 in %s", lang)
+			// The lines the compiler names read in the page's language (those
+			// without arguments exactly as the message table has them).
+			msgs := readMessages(t, lang)
+			labels := evalJS[[]string](p, `[...document.querySelectorAll('[data-testid="attrition"] tbody tr > :first-child')].map(c => c.textContent)`)
+			require.Len(t, labels, len(att.Attrition))
+			for i, l := range att.Attrition {
+				switch {
+				case l.Key == "":
+					require.Equal(t, l.Label, labels[i], "a criterion keeps its name")
+				case len(l.Args) == 0:
+					require.Equal(t, msgs["attrition."+l.Key], labels[i], "attrition line %d in %s", i, lang)
+				case lang == "it":
+					require.NotEqual(t, l.Label, labels[i], "attrition line %d in Italian", i)
+				}
+			}
 			p.screenshot("results-" + lang)
 			p.open("#/tokens")
 			p.typ("token-name", "script "+lang)

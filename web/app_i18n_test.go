@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/beaver-analytics/beaver/cohort"
 )
 
 // readMessages reads the application's message table of a language.
@@ -159,4 +161,21 @@ func schemaPointers(t *testing.T) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// TestAppAttritionMessages: the application writes every attrition label
+// the compiler makes in both languages (attLabel in app.js), the English
+// one the compiler's own and the Italian with the same arguments.
+func TestAppAttritionMessages(t *testing.T) {
+	t.Parallel()
+	en, it := readMessages(t, "en"), readMessages(t, "it")
+	for _, k := range cohort.LabelKeys() {
+		f, _ := cohort.LabelFormat(k)
+		n := 0
+		want := regexp.MustCompile(`%s`).ReplaceAllStringFunc(f, func(string) string { n++; return "{" + strconv.Itoa(n-1) + "}" })
+		require.Equal(t, want, en["attrition."+k], "attrition.%s in en.json", k)
+		for i := range n {
+			require.Contains(t, it["attrition."+k], "{"+strconv.Itoa(i)+"}", "attrition.%s in it.json", k)
+		}
+	}
 }

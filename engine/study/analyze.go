@@ -39,8 +39,10 @@ func partitionTables(plan *cohort.Plan, base string) ([]string, error) {
 	return out, nil
 }
 
-// attrition sums the attrition tables of all partitions line by line.
-func attrition(f *frame) []results.AttritionLine {
+// attrition sums the attrition tables of all partitions line by line;
+// labels are the plan's (cohort.Plan.Attrition), whose keys it copies to
+// the lines whose text they match.
+func attrition(f *frame, labels []cohort.Label) []results.AttritionLine {
 	type acc struct {
 		label            string
 		persons, entries int64
@@ -70,6 +72,9 @@ func attrition(f *frame) []results.AttritionLine {
 		p, sp := suppress(a.persons)
 		e, se := suppress(a.entries)
 		out[k] = results.AttritionLine{Line: l, Label: a.label, Persons: p, Entries: e, Suppressed: sp || se}
+		if l >= 0 && l < len(labels) && labels[l].Text == a.label {
+			out[k].Key, out[k].Args = labels[l].Key, labels[l].Args
+		}
 	}
 	return out
 }

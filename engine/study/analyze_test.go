@@ -18,8 +18,12 @@ func TestAttritionSuppressed(t *testing.T) {
 		"persons": {int64(10), int64(2), int64(7), int64(2)},
 		"entries": {int64(11), int64(2), int64(7), int64(2)},
 	})
-	got := attrition(f)
+	// The plan's keys go to the lines whose text they match (a label
+	// that differs, from another software version, keeps none).
+	got := attrition(f, []cohort.Label{{Text: "index entries", Key: "index_days"}, {Text: "another", Key: "alive"}})
 	require.Len(t, got, 2)
+	require.Equal(t, "index_days", got[0].Key)
+	require.Empty(t, got[1].Key)
 	require.Equal(t, int64(17), *got[0].Persons)
 	require.Equal(t, int64(18), *got[0].Entries)
 	require.False(t, got[0].Suppressed)

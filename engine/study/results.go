@@ -152,7 +152,7 @@ func analyze(ctx context.Context, pool *pgxpool.Pool, runID int64) (*results.Doc
 	if err != nil {
 		return nil, err
 	}
-	doc.Attrition = attrition(af)
+	doc.Attrition = attrition(af, plan.Attrition)
 
 	var ds *frame // the analysis dataset, read once when an analysis needs it
 	dataset := func() (*frame, error) {

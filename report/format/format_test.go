@@ -68,6 +68,19 @@ func TestDate(t *testing.T) {
 	require.Equal(t, "‹year›", Date(IT, "‹year›"))
 }
 
+func TestAttritionLabel(t *testing.T) {
+	t.Parallel()
+	args := []string{"2013-01-01", "2018-12-31"}
+	require.Equal(t, "day 0 in the accrual period (1 Jan 2013 to 31 Dec 2018)", AttritionLabel(EN, "x", "accrual", args))
+	require.Equal(t, "giorno 0 nel periodo di arruolamento (dal 1 gen 2013 al 31 dic 2018)", AttritionLabel(IT, "x", "accrual", args))
+	require.Equal(t, "iscritto all'anagrafe nei giorni da -1.095 a 0", AttritionLabel(IT, "x", "enrolled", []string{"-1095", "0"}))
+	require.Equal(t, "in vita al giorno 0", AttritionLabel(IT, "alive on day 0", "alive", nil))
+	// A criterion (no key), an unknown key or a wrong argument count keep the text.
+	require.Equal(t, "no AMI", AttritionLabel(IT, "no AMI", "", nil))
+	require.Equal(t, "t", AttritionLabel(IT, "t", "later_key", nil))
+	require.Equal(t, "t", AttritionLabel(IT, "t", "accrual", []string{"2013-01-01"}))
+}
+
 // TestMessagesComplete checks that every key the report and chart packages
 // pass to T is in the table with an English and an Italian text.
 func TestMessagesComplete(t *testing.T) {

@@ -1,5 +1,11 @@
 package format
 
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
 // T returns the label key in the language; an unknown key is returned as
 // it is (a test checks that every key used by report and its charts is
 // here, in both languages).
@@ -12,6 +18,27 @@ func (l Lang) T(key string) string {
 		return m[1]
 	}
 	return m[0]
+}
+
+// AttritionLabel writes an attrition line's label in the language from its
+// key and arguments (cohort.Label, the results document's key and args):
+// dates as Date writes them, whole numbers as Number does, the rest as it
+// is. A line without a key, or with a key or an argument count the table
+// does not know (a document of another version), keeps its text.
+func AttritionLabel(lang Lang, text, key string, args []string) string {
+	m, ok := messages["att."+key]
+	if key == "" || !ok || strings.Count(m[0], "%s") != len(args) {
+		return text
+	}
+	a := make([]any, len(args))
+	for i, x := range args {
+		if n, err := strconv.Atoi(x); err == nil {
+			a[i] = Number(lang, float64(n), 0)
+		} else {
+			a[i] = Date(lang, x)
+		}
+	}
+	return fmt.Sprintf(lang.T("att."+key), a...)
 }
 
 // Has reports whether key is in the message table.
@@ -75,6 +102,26 @@ var messages = map[string][2]string{
 	"end_switch":        {"switch", "cambio di terapia"},
 	"end_index":         {"from the end of the index event", "dalla fine dell'evento indice"},
 	"not_to_scale":      {"Time axis not to scale; day ranges in brackets, both bounds included.", "Asse dei tempi non in scala; intervalli in giorni tra parentesi quadre, estremi inclusi."},
+	// attrition lines: "att." and a cohort.Label key (report's
+	// TestAttritionMessages checks the English against cohort's)
+	"att.index_days":       {"days with an index event", "giorni con un evento indice"},
+	"att.index_days_scope": {"days with an index event in the data scope (%s)", "giorni con un evento indice nell'ambito dei dati (%s)"},
+	"att.registry":         {"persons in the registry", "assistiti in anagrafe"},
+	"att.registry_scope":   {"persons in the registry in the data scope (%s)", "assistiti in anagrafe nell'ambito dei dati (%s)"},
+	"att.accrual":          {"day 0 in the accrual period (%s to %s)", "giorno 0 nel periodo di arruolamento (dal %s al %s)"},
+	"att.alive":            {"alive on day 0", "in vita al giorno 0"},
+	"att.area":             {"in the area %s on day 0", "nell'area %s al giorno 0"},
+	"att.sex":              {"sex %s", "sesso %s"},
+	"att.age_range":        {"aged %s to %s on day 0", "età da %s a %s anni al giorno 0"},
+	"att.age_min":          {"aged %s or more on day 0", "età di %s anni o più al giorno 0"},
+	"att.age_max":          {"aged %s or less on day 0", "età di %s anni o meno al giorno 0"},
+	"att.resident":         {"resident in %s on day 0", "residente in %s al giorno 0"},
+	"att.enrolled":         {"enrolled on days %s to %s", "iscritto all'anagrafe nei giorni da %s a %s"},
+	"att.enrolled_day0":    {"enrolled on day 0", "iscritto all'anagrafe al giorno 0"},
+	"att.washout_same":     {"washout: no occurrence of the same index event on days -%s to -1", "washout: nessuna occorrenza dello stesso evento indice nei giorni da -%s a -1"},
+	"att.washout_any":      {"washout: no occurrence of any index event on days -%s to -1", "washout: nessuna occorrenza di alcun evento indice nei giorni da -%s a -1"},
+	"att.first_day":        {"first qualifying day of each person", "primo giorno idoneo di ciascun assistito"},
+	"att.one_group":        {"one exposure group on day 0", "un solo gruppo di esposizione al giorno 0"},
 	// report
 	"study":               {"Study", "Studio"},
 	"author":              {"Author", "Autore"},

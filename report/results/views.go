@@ -13,11 +13,16 @@ type Count = *int64
 // AttritionLine is what remains after one line of the attrition table,
 // summed over partitions.
 type AttritionLine struct {
-	Line       int    `json:"line"`
-	Label      string `json:"label"`
-	Persons    Count  `json:"persons"`
-	Entries    Count  `json:"entries"`
-	Suppressed bool   `json:"suppressed,omitempty"`
+	Line  int    `json:"line"`
+	Label string `json:"label"`
+	// Key and Args name the label for a renderer in another language
+	// (cohort.Label); a criterion's line has none, its label being the
+	// protocol's own name for it.
+	Key        string   `json:"key,omitempty"`
+	Args       []string `json:"args,omitempty"`
+	Persons    Count    `json:"persons"`
+	Entries    Count    `json:"entries"`
+	Suppressed bool     `json:"suppressed,omitempty"`
 }
 
 // Attrition is the result of an attrition analysis: the document's

@@ -542,6 +542,16 @@ async function runPage(runId) {
 
 // ---------------------------------------------------------------- results
 
+// attLabel writes an attrition line's label in the page's language from
+// its key and arguments, as report/format.AttritionLabel does for the
+// report: whole numbers as numbers, dates as dates. A criterion's line
+// (no key), or a key this table lacks, keeps the document's text.
+function attLabel(l) {
+  const key = 'attrition.' + l.key;
+  if (!l.key || !has(key)) return l.label;
+  return t(key, ...(l.args || []).map((a) => (/^-?[0-9]+$/.test(a) ? fmtNum(Number(a)) : fmtDate(a))));
+}
+
 const SUP = '<5';
 function cnt(v, suppressed, foot) {
   if (v === null || v === undefined) { if (suppressed) { foot.used = true; return h('span', {class: 'suppressed', title: t('results.suppressed_note')}, SUP, h('sup', null, '*')); } return '–'; }
@@ -617,7 +627,7 @@ function resultView(kind, r, name, foot) {
       est(g.rate_ratio, 3), ci(g.rr_lower, g.rr_upper, 3)]), {'data-testid': 'table:' + name});
   }
   if (kind === 'descriptive') return descriptive(r, name, foot);
-  if (kind === 'attrition') return table([t('results.step'), t('results.persons'), t('results.entries')], (Array.isArray(r) ? r : []).map((l) => [l.label, cnt(l.persons, l.suppressed, foot), cnt(l.entries, l.suppressed, foot)]));
+  if (kind === 'attrition') return table([t('results.step'), t('results.persons'), t('results.entries')], (Array.isArray(r) ? r : []).map((l) => [attLabel(l), cnt(l.persons, l.suppressed, foot), cnt(l.entries, l.suppressed, foot)]));
   return h('pre', null, JSON.stringify(r, null, 1));
 }
 
@@ -656,7 +666,7 @@ async function resultsPage(runId) {
   const foot = {used: false};
   const sections = [];
   sections.push(h('section', {class: 'analysis', 'aria-labelledby': 'att-h', 'data-testid': 'attrition'}, h('h2', {id: 'att-h'}, t('results.attrition')),
-    table([t('results.step'), t('results.persons'), t('results.entries')], (doc.attrition || []).map((l) => [l.label, cnt(l.persons, l.suppressed, foot), cnt(l.entries, l.suppressed, foot)]))));
+    table([t('results.step'), t('results.persons'), t('results.entries')], (doc.attrition || []).map((l) => [attLabel(l), cnt(l.persons, l.suppressed, foot), cnt(l.entries, l.suppressed, foot)]))));
   // In the protocol's order.
   const study = await get('/studies/' + run.study_id).catch(() => null);
   const order = ((study && study.protocol.phases.analyses) || []).map((a) => a.name);
@@ -693,7 +703,7 @@ function flatten(v, path = '', out = {}) {
 function keyResults(doc) {
   const out = {};
   const att = doc.attrition || [];
-  if (att.length) out[`${t('results.attrition')}: ${att[att.length - 1].label}`] = att[att.length - 1].persons;
+  if (att.length) out[`${t('results.attrition')}: ${attLabel(att[att.length - 1])}`] = att[att.length - 1].persons;
   for (const [name, a] of Object.entries(doc.analyses || {})) {
     const r = a.result;
     if (!r) continue;
