@@ -102,7 +102,7 @@ func documentTables(doc []byte) ([]*table, error) {
 					label = parent + " / " + label
 				}
 				for _, k := range sortedKeys(row) {
-					if !isScalar(row[k]) {
+					if !isScalar(row[k]) && !notExported[k] {
 						walk(join(path, k), row[k], label)
 					}
 				}
@@ -124,6 +124,11 @@ func documentTables(doc []byte) ([]*table, error) {
 	}
 	return out, nil
 }
+
+// notExported names the members of a row the exports leave out: an
+// attrition line's args are its label's arguments for translation, and
+// the label already holds them.
+var notExported = map[string]bool{"args": true}
 
 func join(path, k string) string {
 	if path == "" {

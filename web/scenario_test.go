@@ -144,6 +144,9 @@ func TestScenario(t *testing.T) {
 	require.GreaterOrEqual(t, col, 0, "attrition sheet header %v", rows[0])
 	require.Equal(t, strconv.FormatInt(firstPersons, 10), rows[1][col], "the XLSX holds the document's number")
 	require.Greater(t, len(book.GetSheetList()), 3, "one sheet per table")
+	for _, sh := range book.GetSheetList() {
+		require.NotContains(t, sh, "args", "an attrition line's label arguments are no table of their own")
+	}
 
 	// At k = 10 (an admin's setting) the served document, CSV and XLSX hold
 	// no count from 1 to 9.
