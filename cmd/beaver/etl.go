@@ -170,6 +170,11 @@ func runETLLoad(ctx context.Context, args []string) error {
 			_ = enc.Encode(res)
 		} else {
 			printResult(os.Stdout, res)
+			if err != nil && res.Error != "" {
+				// printResult said why it failed ("import N failed,
+				// nothing published: …"): not again on stderr.
+				return fmt.Errorf("%w: %w", errReported, err)
+			}
 		}
 	}
 	return err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -56,7 +57,13 @@ func TestETLLoadCommand(t *testing.T) {
 	out, code = runBeaver(t, "", "etl", "load", bad, "--database-url", url)
 	require.Equal(t, 1, code, out)
 	require.Contains(t, out, "failed, nothing published")
-	require.Contains(t, out, "missing required column(s) aic")
+	require.Equal(t, 1, strings.Count(out, "missing required column(s) aic"), "the reason is said once:\n%s", out)
+
+	// An error said without the package's prefix again.
+	out, code = runBeaver(t, "", "etl", "load", filepath.Join(t.TempDir(), "none.csv"), "--database-url", url)
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "beaver etl: stat ")
+	require.NotContains(t, out, "etl: etl:")
 
 	out, code = runBeaver(t, "", "etl", "history", "--database-url", url)
 	require.Equal(t, 0, code, out)

@@ -86,16 +86,28 @@ func run(args []string) int {
 		return 0
 	case errors.Is(err, flag.ErrHelp):
 		return 0
+	case errors.Is(err, errReported):
+		return 1
 	case errors.Is(err, errUsage):
-		fmt.Fprintf(os.Stderr, "beaver %s: %v\n", name, err)
+		fmt.Fprintf(os.Stderr, "beaver %s: %s\n", name, errText(name, err))
 		return 2
 	default:
-		fmt.Fprintf(os.Stderr, "beaver %s: %v\n", name, err)
+		fmt.Fprintf(os.Stderr, "beaver %s: %s\n", name, errText(name, err))
 		return 1
 	}
 }
 
+// errText is an error's message without the package prefix that repeats
+// the command's name ("beaver etl: etl: …" reads "beaver etl: …").
+func errText(name string, err error) string {
+	return strings.TrimPrefix(err.Error(), name+": ")
+}
+
 var errUsage = errors.New("usage")
+
+// errReported is a failure the command has already printed: it exits 1
+// and prints nothing more.
+var errReported = errors.New("failure reported")
 
 // usageErr returns an error that exits with status 2.
 func usageErr(format string, a ...any) error {
