@@ -247,18 +247,23 @@ func (c *compiler) stepName(base string) string { return fmt.Sprintf("%s_p%d", b
 func (c *compiler) add(kind, base, columns string, b *sqlb, sql string, deps ...string) string {
 	table := ident(c.opts.Schema, c.tableName(base))
 	name := c.stepName(base)
+	cols := dedent(columns)
 	c.steps = append(c.steps, Step{
-		Name:      name,
-		Kind:      kind,
-		Partition: c.part,
-		Table:     table,
-		Create:    noJIT + "CREATE TABLE " + table + " (\n" + dedent(columns) + "\n)",
-		SQL:       "INSERT INTO " + table + "\n" + c.distributed(kind, dedent(sql)),
-		Args:      b.args,
-		DependsOn: slices.Clone(deps),
+		Distribute: c.opts.Distributed && byPerson.MatchString(cols),
+		Name:       name,
+		Kind:       kind,
+		Partition:  c.part,
+		Table:      table,
+		Create:     noJIT + "CREATE TABLE " + table + " (\n" + cols + "\n)",
+		SQL:        "INSERT INTO " + table + "\n" + c.distributed(kind, dedent(sql)),
+		Args:       b.args,
+		DependsOn:  slices.Clone(deps),
 	})
 	return name
 }
+
+// byPerson finds the person_id column in a step's column list.
+var byPerson = regexp.MustCompile(`(?m)^person_id `)
 
 // cteHead is the head of a CTE as the compiler writes them: "WITH name AS
 // (", ", name AS (" or "), name AS MATERIALIZED (" at the start of a line.

@@ -175,3 +175,32 @@ func TestCompileErrors(t *testing.T) {
 	_, err := cohort.Compile(&bad, goldenOpts)
 	require.ErrorContains(t, err, "phases.population.accrual.start")
 }
+
+// TestCompileDistribute: on Citus every step table with person_id is
+// distributed by person, the attrition's counts are not; on one server
+// none is.
+func TestCompileDistribute(t *testing.T) {
+	t.Parallel()
+	p := loadProtocol(t, "testdata/comparator/protocol.json")
+	o := goldenOpts
+	o.Distributed = true
+	plan, err := cohort.Compile(p, o)
+	require.NoError(t, err)
+	n := 0
+	for _, s := range plan.Steps {
+		hasPerson := strings.Contains(s.Create, "(\nperson_id ")
+		require.Equal(t, hasPerson, s.Distribute, "%s", s.Name)
+		if s.Kind == cohort.StepAttrition {
+			require.False(t, s.Distribute, "%s", s.Name)
+		}
+		if s.Distribute {
+			n++
+		}
+	}
+	require.Greater(t, n, len(plan.Steps)/2)
+	plan, err = cohort.Compile(p, goldenOpts)
+	require.NoError(t, err)
+	for _, s := range plan.Steps {
+		require.False(t, s.Distribute, "%s on one server", s.Name)
+	}
+}

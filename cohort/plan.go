@@ -122,6 +122,11 @@ type Step struct {
 	Args      []any    // bound arguments of SQL
 	DependsOn []string // names of the steps whose tables SQL reads
 	ID        string   // hex SHA-256 of the definition, the inputs' IDs and the data version
+	// Distribute says the table, made empty by Create, becomes a
+	// distributed table co-located with the flows before SQL runs
+	// (schema.DistributeTable): with Options.Distributed, every table with
+	// person_id. The attrition's counts stay on the coordinator.
+	Distribute bool
 }
 
 // Step kinds, in stage order.

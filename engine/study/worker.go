@@ -16,6 +16,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/beaver-analytics/beaver/cohort"
+	"github.com/beaver-analytics/beaver/schema"
 )
 
 // StepArgs is the job of one plan step of one run: ids only, the SQL is
@@ -178,8 +179,13 @@ func (w *StepWorker) execute(ctx context.Context, client *river.Client[pgx.Tx], 
 		if _, err := tx.Exec(ctx, step.Create); err != nil {
 			return err
 		}
-		if err := distribute(ctx, tx, step.Table); err != nil {
-			return err
+		// On Citus, the empty table becomes distributed by person, so
+		// that the statement, and every later one that joins it, runs on
+		// each shard where the persons' rows are (the plan says which).
+		if step.Distribute {
+			if err := schema.DistributeTable(ctx, tx, step.Table); err != nil {
+				return err
+			}
 		}
 		var rows int64
 		if explainOn {
