@@ -657,6 +657,7 @@ func TestAppBrowser(t *testing.T) {
 			p.open(fmt.Sprintf("#/runs/%d", runID))
 			p.run(chromedp.WaitVisible(tid("provenance") + " dl"))
 			p.checkPage("run " + lang)
+			require.Regexp(t, `^[0-9]+$`, p.text(tid("study-version")), "the run page names the study version it ran")
 			p.screenshot("run-" + lang)
 			p.open(fmt.Sprintf("#/runs/%d/results", runID))
 			p.run(chromedp.WaitVisible(tid("attrition")))

@@ -26,13 +26,16 @@ type RunRequest struct {
 
 // RunSummary is a run in a list.
 type RunSummary struct {
-	ID          int64      `json:"id"`
-	StudyID     int64      `json:"study_id"`
-	State       string     `json:"state"`
-	Percent     float64    `json:"percent"`
-	CreatedAt   time.Time  `json:"created_at"`
-	FinishedAt  *time.Time `json:"finished_at"`
-	SubmittedBy string     `json:"submitted_by"`
+	ID      int64 `json:"id"`
+	StudyID int64 `json:"study_id"`
+	// StudyVersion is the study's version the run ran (null: a run from
+	// before versions were kept with runs).
+	StudyVersion *int       `json:"study_version"`
+	State        string     `json:"state"`
+	Percent      float64    `json:"percent"`
+	CreatedAt    time.Time  `json:"created_at"`
+	FinishedAt   *time.Time `json:"finished_at"`
+	SubmittedBy  string     `json:"submitted_by"`
 }
 
 // Phase is the progress of one kind of step.
@@ -44,11 +47,14 @@ type Phase struct {
 
 // RunView answers GET /api/v1/runs/{id} and is each event of /events.
 type RunView struct {
-	ID      int64   `json:"id"`
-	StudyID int64   `json:"study_id"`
-	State   string  `json:"state"`
-	Error   string  `json:"error,omitempty"`
-	Percent float64 `json:"percent"`
+	ID      int64 `json:"id"`
+	StudyID int64 `json:"study_id"`
+	// StudyVersion is the study's version the run ran (null: a run from
+	// before versions were kept with runs).
+	StudyVersion *int    `json:"study_version"`
+	State        string  `json:"state"`
+	Error        string  `json:"error,omitempty"`
+	Percent      float64 `json:"percent"`
 	// ETASeconds is the estimated time left; null until known.
 	ETASeconds     *float64 `json:"eta_seconds"`
 	ElapsedSeconds float64  `json:"elapsed_seconds"`
@@ -146,8 +152,16 @@ func (r *runs) summary(ctx context.Context, runID int64) (*RunSummary, error) {
 }
 
 func runSummary(run study.Run) *RunSummary {
-	return &RunSummary{ID: run.ID, StudyID: run.StudyID, State: string(run.State), Percent: run.Percent,
-		CreatedAt: run.CreatedAt, FinishedAt: run.FinishedAt, SubmittedBy: run.SubmitterName}
+	return &RunSummary{ID: run.ID, StudyID: run.StudyID, StudyVersion: version(run.StudyVersion), State: string(run.State),
+		Percent: run.Percent, CreatedAt: run.CreatedAt, FinishedAt: run.FinishedAt, SubmittedBy: run.SubmitterName}
+}
+
+// version is a study version as the API shows it: null for none.
+func version(v int) *int {
+	if v == 0 {
+		return nil
+	}
+	return &v
 }
 
 // studyOf returns a summary with the run's study (a run never changes
@@ -203,7 +217,7 @@ func (r *runs) view(ctx context.Context, runID, studyID int64) (*RunView, error)
 	if err != nil {
 		return nil, err
 	}
-	v := &RunView{ID: runID, StudyID: studyID, State: string(p.State), Error: p.Error, Percent: p.Percent,
+	v := &RunView{ID: runID, StudyID: studyID, StudyVersion: version(p.StudyVersion), State: string(p.State), Error: p.Error, Percent: p.Percent,
 		ElapsedSeconds: p.Elapsed.Seconds(), DataVersion: p.DataVersion, Steps: p.Steps, Phases: []Phase{},
 		Scope: p.Scope, Warnings: p.Warnings}
 	if v.Scope == nil {
@@ -260,7 +274,7 @@ func (s *Server) submitRun(c *echo.Context) error {
 	if s.cfg.River == nil {
 		return fmt.Errorf("%w: this server cannot start runs (no job queue)", errs.Unavailable)
 	}
-	sub, err := s.study.Submit(ctx, study.SubmitRequest{Protocol: st.Protocol, Params: req.Params, StudyID: st.ID,
+	sub, err := s.study.Submit(ctx, study.SubmitRequest{Protocol: st.Protocol, Params: req.Params, StudyID: st.ID, StudyVersion: st.Version,
 		SubmittedBy: u.ID, Scope: u.Scope})
 	if err != nil {
 		return unrunnable(asProtocolErrors(err))

@@ -108,6 +108,23 @@ func TestScenario(t *testing.T) {
 	require.Equal(t, 1, list.Total)
 	require.Equal(t, runID, list.Studies[0].LastRun.ID)
 	require.Equal(t, "done", list.Studies[0].LastRun.State)
+	// The run says which version of the study it ran.
+	var rv struct {
+		StudyVersion *int `json:"study_version"`
+	}
+	f.ana.json(t, http.MethodGet, fmt.Sprintf("/api/v1/runs/%d", runID), nil, http.StatusOK, &rv)
+	require.NotNil(t, rv.StudyVersion)
+	require.Equal(t, version+1, *rv.StudyVersion)
+	var runList struct {
+		Runs []struct {
+			ID           int64 `json:"id"`
+			StudyVersion *int  `json:"study_version"`
+		} `json:"runs"`
+	}
+	f.ana.json(t, http.MethodGet, fmt.Sprintf("/api/v1/studies/%d/runs", studyID), nil, http.StatusOK, &runList)
+	require.Equal(t, runID, runList.Runs[0].ID)
+	require.NotNil(t, runList.Runs[0].StudyVersion)
+	require.Equal(t, version+1, *runList.Runs[0].StudyVersion)
 
 	// Results, CSV and XLSX agree.
 	var doc struct {

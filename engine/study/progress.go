@@ -20,8 +20,10 @@ type Progress struct {
 	DiskBytes   int64          `json:"disk_bytes"` // held by the run's schema (DiskBytes)
 	Steps       []StepProgress `json:"steps"`
 	// StudyID is the saved study the run belongs to (0: none, the CLI's).
-	StudyID     int64 `json:"study_id,omitempty"`
-	SubmittedBy int64 `json:"submitted_by,omitempty"` // an app_user id, 0 for none
+	StudyID int64 `json:"study_id,omitempty"`
+	// StudyVersion is the saved study's version the run ran (0: none).
+	StudyVersion int   `json:"study_version,omitempty"`
+	SubmittedBy  int64 `json:"submitted_by,omitempty"` // an app_user id, 0 for none
 	// Scope lists the ASLs the run's population is restricted to.
 	Scope []string `json:"scope,omitempty"`
 	// Warnings are the protocol's design warnings (cohort.Check), found at

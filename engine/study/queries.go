@@ -35,6 +35,7 @@ func stepAppName(runID int64, step string) string {
 // newRun is a run's row as Submit stores it.
 type newRun struct {
 	studyID, submittedBy int64 // 0: none
+	studyVersion         int   // 0: none
 	protocol             []byte
 	hash                 string
 	software             string
@@ -52,6 +53,15 @@ func nullID(id int64) *int64 {
 	return &id
 }
 
+// nullVersion is a version column's value: NULL for 0.
+func nullVersion(v int) *int32 {
+	if v == 0 {
+		return nil
+	}
+	n := int32(v)
+	return &n
+}
+
 // insertRun stores a queued run and returns its id.
 func insertRun(ctx context.Context, q querier, r newRun) (int64, error) {
 	o := r.options
@@ -64,10 +74,10 @@ func insertRun(ctx context.Context, q querier, r newRun) (int64, error) {
 	}
 	var id int64
 	err := q.QueryRow(ctx, `INSERT INTO study_run (study_id, submitted_by, state, protocol, protocol_hash, data_version,
-			software_version, params, partitions, data_end, enrolment_end, explain, scope, warnings)
-		VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+			software_version, params, partitions, data_end, enrolment_end, explain, scope, warnings, study_version)
+		VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
 		nullID(r.studyID), nullID(r.submittedBy), r.protocol, r.hash, o.dataVersion, r.software, r.params,
-		o.partitions, o.dataEnd, o.enrolmentEnd, r.explain, scope, warnings).Scan(&id)
+		o.partitions, o.dataEnd, o.enrolmentEnd, r.explain, scope, warnings, nullVersion(r.studyVersion)).Scan(&id)
 	return id, err
 }
 
@@ -203,6 +213,7 @@ type runStatus struct {
 	created                    time.Time
 	started, finished          *time.Time
 	studyID, submittedBy       *int64
+	studyVersion               int
 	scope, warnings            []string
 	protocolName, protocolHash string
 }
@@ -211,9 +222,9 @@ type runStatus struct {
 func readRunStatus(ctx context.Context, q querier, runID int64) (*runStatus, error) {
 	var r runStatus
 	err := q.QueryRow(ctx, `SELECT state, error, data_version, schema_name, created_at, started_at, finished_at,
-			study_id, submitted_by, scope, warnings, coalesce(protocol->>'name', ''), protocol_hash
+			study_id, submitted_by, scope, warnings, coalesce(protocol->>'name', ''), protocol_hash, coalesce(study_version, 0)
 		FROM study_run WHERE id = $1`, runID).Scan(&r.state, &r.errText, &r.dataVersion, &r.schemaName, &r.created,
-		&r.started, &r.finished, &r.studyID, &r.submittedBy, &r.scope, &r.warnings, &r.protocolName, &r.protocolHash)
+		&r.started, &r.finished, &r.studyID, &r.submittedBy, &r.scope, &r.warnings, &r.protocolName, &r.protocolHash, &r.studyVersion)
 	if err != nil {
 		return nil, noRun(err)
 	}
@@ -225,7 +236,7 @@ func readRunStatus(ctx context.Context, q querier, runID int64) (*runStatus, err
 // when given, with each run's percent of steps done and its submitter's
 // name.
 func listRuns(ctx context.Context, q querier, f ListFilter) ([]Run, error) {
-	rows, err := q.Query(ctx, `SELECT r.id, r.study_id, r.submitted_by, coalesce(u.name, ''), r.state, coalesce(r.error, ''),
+	rows, err := q.Query(ctx, `SELECT r.id, r.study_id, coalesce(r.study_version, 0), r.submitted_by, coalesce(u.name, ''), r.state, coalesce(r.error, ''),
 			coalesce(r.protocol->>'name', ''), r.protocol_hash, r.data_version, r.scope, r.warnings,
 			r.created_at, r.started_at, r.finished_at,
 			coalesce((SELECT round(1000.0 * count(*) FILTER (WHERE s.state = 'done') / nullif(count(*), 0)) / 10
@@ -239,7 +250,7 @@ func listRuns(ctx context.Context, q querier, f ListFilter) ([]Run, error) {
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Run, error) {
 		var x Run
 		var studyID, by *int64
-		err := r.Scan(&x.ID, &studyID, &by, &x.SubmitterName, &x.State, &x.Error, &x.ProtocolName, &x.ProtocolHash,
+		err := r.Scan(&x.ID, &studyID, &x.StudyVersion, &by, &x.SubmitterName, &x.State, &x.Error, &x.ProtocolName, &x.ProtocolHash,
 			&x.DataVersion, &x.Scope, &x.Warnings, &x.CreatedAt, &x.StartedAt, &x.FinishedAt, &x.Percent)
 		if studyID != nil {
 			x.StudyID = *studyID

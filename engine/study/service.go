@@ -54,6 +54,7 @@ func (s *Service) Status(ctx context.Context, runID int64) (*Progress, error) {
 		return nil, fmt.Errorf("study: progress of run %d: %w", runID, err)
 	}
 	p.State, p.DataVersion, p.Scope, p.Warnings = r.state, r.dataVersion, r.scope, r.warnings
+	p.StudyVersion = r.studyVersion
 	if r.errText != nil {
 		p.Error = *r.errText
 	}
@@ -251,9 +252,12 @@ type ListFilter struct {
 
 // Run is a run as List shows it, without its steps or results.
 type Run struct {
-	ID          int64 `json:"id"`
-	StudyID     int64 `json:"study_id,omitempty"`
-	SubmittedBy int64 `json:"submitted_by,omitempty"`
+	ID      int64 `json:"id"`
+	StudyID int64 `json:"study_id,omitempty"`
+	// StudyVersion is the saved study's version the run ran (0: none, or
+	// a run older than migration 011).
+	StudyVersion int   `json:"study_version,omitempty"`
+	SubmittedBy  int64 `json:"submitted_by,omitempty"`
 	// SubmitterName is the submitting user's name ("" for none).
 	SubmitterName string `json:"submitter_name,omitempty"`
 	State         State  `json:"state"`

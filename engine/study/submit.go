@@ -73,8 +73,11 @@ type SubmitRequest struct {
 	// CLI). With one, unchanged steps are reused from earlier runs of the
 	// same study id; without, from runs without a study of the same
 	// protocol name and submitter.
-	StudyID     int64
-	SubmittedBy int64 // an app_user id, or 0
+	StudyID int64
+	// StudyVersion is the version of the saved study whose protocol this
+	// is (0: none), kept with the run.
+	StudyVersion int
+	SubmittedBy  int64 // an app_user id, or 0
 	// Explain runs every step under EXPLAIN (ANALYZE, BUFFERS) and keeps
 	// the plans in the profile of the results document (steps reused from
 	// an earlier run have none: they do not run).
@@ -242,7 +245,7 @@ func (s *Service) store(ctx context.Context, tx pgx.Tx, req SubmitRequest, bound
 		if o.partitions < 1 {
 			o.partitions = 1
 		}
-		runID, err = insertRun(ctx, tx, newRun{studyID: req.StudyID, submittedBy: req.SubmittedBy, protocol: boundJSON,
+		runID, err = insertRun(ctx, tx, newRun{studyID: req.StudyID, studyVersion: req.StudyVersion, submittedBy: req.SubmittedBy, protocol: boundJSON,
 			hash: hex.EncodeToString(sum[:]), software: SoftwareVersion(), params: params, explain: req.Explain,
 			warnings: warnings, options: o})
 		if err != nil {

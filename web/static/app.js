@@ -495,7 +495,8 @@ async function runPage(runId) {
       h('dl', {class: 'facts'},
         h('dt', null, t('run.elapsed')), h('dd', null, fmtDuration(r.elapsed_seconds)),
         h('dt', null, t('run.eta')), h('dd', {'data-testid': 'eta'}, live(r.state) ? fmtDuration(r.eta_seconds) : '–'),
-        h('dt', null, t('run.data_version')), h('dd', null, String(r.data_version || '–'))),
+        h('dt', null, t('run.data_version')), h('dd', null, String(r.data_version || '–')),
+        h('dt', null, t('run.study_version')), h('dd', {'data-testid': 'study-version'}, r.study_version ? String(r.study_version) : '–')),
       r.error ? h('p', {class: 'error', role: 'alert'}, r.error) : null);
     cancelBtn.hidden = !(live(r.state) && canRun);
     rerunBtn.hidden = !(!live(r.state) && canRun);
@@ -530,7 +531,7 @@ async function runPage(runId) {
     const others = (r.runs || []).filter((x) => x.id !== runId && x.state === 'done');
     if (!others.length) return;
     const cid = id();
-    const sel = h('select', {id: cid, 'data-testid': 'compare-with'}, others.map((x) => h('option', {value: String(x.id)}, `${t('run.title', x.id)} · ${fmtDate(x.created_at)}`)));
+    const sel = h('select', {id: cid, 'data-testid': 'compare-with'}, others.map((x) => h('option', {value: String(x.id)}, [t('run.title', x.id), x.study_version ? t('studies.version_n', x.study_version) : null, fmtDate(x.created_at)].filter(Boolean).join(' · '))));
     clear(cmp, h('label', {for: cid}, t('compare.with')), sel,
       h('button', {type: 'button', 'data-testid': 'compare', onclick: () => { location.hash = `#/runs/${runId}/compare/${sel.value}`; }}, t('compare.go')));
   }).catch(() => {});
