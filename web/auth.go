@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"math"
@@ -10,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v5"
 
 	"github.com/beaver-analytics/beaver/engine/access"
@@ -30,56 +33,61 @@ type RateLimit struct {
 // address in 15 minutes.
 var DefaultLoginLimit = RateLimit{PerName: 10, PerAddress: 50, Window: 15 * time.Minute}
 
-// limiter counts failed sign-ins in memory (per process: several servers
-// behind one balancer each allow the limit).
+// limiter counts failed sign-ins in the database (login_failure,
+// migration 012), so that every server process on it shares the limit.
 type limiter struct {
-	mu    sync.Mutex
+	pool  *pgxpool.Pool
 	limit RateLimit
-	fails map[string][]time.Time
 }
 
-func newLimiter(l RateLimit) *limiter { return &limiter{limit: l, fails: map[string][]time.Time{}} }
+func newLimiter(pool *pgxpool.Pool, l RateLimit) *limiter { return &limiter{pool: pool, limit: l} }
 
-// wait returns how long a key must wait before trying again (0: it may).
-func (l *limiter) wait(key string, max int, now time.Time) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	ts := l.prune(key, now)
-	if len(ts) < max {
-		return 0
+// keyHash is how a key is stored: not the user name itself.
+func keyHash(key string) []byte { h := sha256.Sum256([]byte(key)); return h[:] }
+
+// wait returns how long a key must wait before trying again (0: it may):
+// with most failures or more in the window, until the oldest leaves it.
+func (l *limiter) wait(ctx context.Context, key string, most int) (time.Duration, error) {
+	var n int
+	var secs float64
+	err := l.pool.QueryRow(ctx, `SELECT count(*), coalesce(extract(epoch FROM min(failed_at) + $2::interval - now()), 0)::float8
+		FROM login_failure WHERE key_hash = $1 AND failed_at > now() - $2::interval`,
+		keyHash(key), l.limit.Window).Scan(&n, &secs)
+	if err != nil {
+		return 0, fmt.Errorf("web: sign-in limit: %w", err)
 	}
-	return ts[0].Add(l.limit.Window).Sub(now)
+	if n < most {
+		return 0, nil
+	}
+	return max(time.Duration(secs*float64(time.Second)), time.Second), nil
 }
 
-func (l *limiter) prune(key string, now time.Time) []time.Time {
-	ts := l.fails[key]
-	i := 0
-	for i < len(ts) && now.Sub(ts[i]) >= l.limit.Window {
-		i++
+// fail records a failure for each key, and forgets failures older than
+// the window.
+func (l *limiter) fail(ctx context.Context, keys ...string) error {
+	hashes := make([][]byte, len(keys))
+	for i, k := range keys {
+		hashes[i] = keyHash(k)
 	}
-	ts = ts[i:]
-	if len(ts) == 0 {
-		delete(l.fails, key)
-	} else {
-		l.fails[key] = ts
+	err := pgx.BeginFunc(ctx, l.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "DELETE FROM login_failure WHERE failed_at <= now() - $1::interval", l.limit.Window); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, "INSERT INTO login_failure (key_hash) SELECT unnest($1::bytea[])", hashes)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("web: sign-in limit: %w", err)
 	}
-	return ts
+	return nil
 }
 
-func (l *limiter) fail(key string, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	ts := l.prune(key, now)
-	if len(l.fails) > 100_000 { // bounded memory under a spray of names
-		clear(l.fails)
+// reset forgets a key's failures (a successful sign-in of the name).
+func (l *limiter) reset(ctx context.Context, key string) error {
+	if _, err := l.pool.Exec(ctx, "DELETE FROM login_failure WHERE key_hash = $1", keyHash(key)); err != nil {
+		return fmt.Errorf("web: sign-in limit: %w", err)
 	}
-	l.fails[key] = append(ts, now)
-}
-
-func (l *limiter) reset(key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.fails, key)
+	return nil
 }
 
 // sessionTTL is how long a session read from the database is trusted
@@ -159,28 +167,38 @@ func (s *Server) login(c *echo.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	now := time.Now()
+	ctx := c.Request().Context()
 	nameKey, addrKey := "name:"+req.Username, "addr:"+c.RealIP()
 	if len(req.Username) > 64 {
 		nameKey = "name:" + req.Username[:64]
 	}
-	w := max(s.limiter.wait(nameKey, s.limiter.limit.PerName, now), s.limiter.wait(addrKey, s.limiter.limit.PerAddress, now))
-	if w > 0 {
+	wName, err := s.limiter.wait(ctx, nameKey, s.limiter.limit.PerName)
+	if err != nil {
+		return err
+	}
+	wAddr, err := s.limiter.wait(ctx, addrKey, s.limiter.limit.PerAddress)
+	if err != nil {
+		return err
+	}
+	if w := max(wName, wAddr); w > 0 {
 		secs := strconv.Itoa(int(math.Ceil(w.Seconds())))
 		return &statusError{status: http.StatusTooManyRequests, code: "rate_limited",
 			msg:    "too many failed sign-ins: try again in " + secs + " seconds",
 			header: map[string]string{"Retry-After": secs}}
 	}
-	sess, err := s.accounts.Login(c.Request().Context(), req.Username, req.Password)
+	sess, err := s.accounts.Login(ctx, req.Username, req.Password)
 	if err != nil {
 		if errors.Is(err, errs.Unauthorized) {
-			s.limiter.fail(nameKey, now)
-			s.limiter.fail(addrKey, now)
+			if ferr := s.limiter.fail(ctx, nameKey, addrKey); ferr != nil {
+				return ferr
+			}
 			s.audit(c, "login_failed", req.Username, nil)
 		}
 		return err
 	}
-	s.limiter.reset(nameKey)
+	if err := s.limiter.reset(ctx, nameKey); err != nil {
+		return err
+	}
 	c.Set(principalKey, &principal{User: sess.User, Session: sess})
 	s.audit(c, "login", sess.User.Name, nil)
 	c.SetCookie(&http.Cookie{

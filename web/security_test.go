@@ -1,8 +1,11 @@
 package web_test
 
 import (
+	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -42,6 +45,39 @@ func TestSignInFailuresAreAlikeAndRateLimited(t *testing.T) {
 	}
 	f.admin.json(t, http.MethodGet, "/api/v1/audit?action=login_failed", nil, http.StatusOK, &log)
 	require.GreaterOrEqual(t, len(log.Events), 4)
+}
+
+// TestSignInLimitSharedByServers: two server processes on one database
+// (behind one balancer) share the limit; the names are not stored.
+func TestSignInLimitSharedByServers(t *testing.T) {
+	t.Parallel()
+	limit := &web.RateLimit{PerName: 2, PerAddress: 100, Window: time.Minute}
+	f := newFixture(t, fixtureOpts{limit: limit})
+	other := httptest.NewServer(web.New(web.Config{Pool: f.pool, Logger: slog.New(slog.DiscardHandler), DataDir: t.TempDir(), LoginLimit: limit}))
+	t.Cleanup(other.Close)
+	try := func(base, password string) int {
+		resp, err := http.Post(base+"/api/v1/session", "application/json", strings.NewReader(`{"username":"ana","password":"`+password+`"}`))
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	require.Equal(t, http.StatusUnauthorized, try(f.srv.URL, "wrong-password"))
+	require.Equal(t, http.StatusUnauthorized, try(other.URL, "wrong-password"))
+	require.Equal(t, http.StatusTooManyRequests, try(f.srv.URL, "ana-password"), "one failure on each server reaches the limit of 2")
+	require.Equal(t, http.StatusTooManyRequests, try(other.URL, "ana-password"))
+	var hashed, plain int
+	require.NoError(t, f.pool.QueryRow(context.Background(), `SELECT count(*) FILTER (WHERE key_hash = sha256('name:ana'::bytea)),
+		count(*) FILTER (WHERE position('ana'::bytea IN key_hash) > 0) FROM login_failure`).Scan(&hashed, &plain))
+	require.Equal(t, 2, hashed, "two failures of the name, stored as its hash")
+	require.Zero(t, plain, "the user name itself is not stored")
+	// Another name is not limited; its sign-in clears nothing of ana's.
+	require.Equal(t, http.StatusOK, func() int {
+		resp, err := http.Post(other.URL+"/api/v1/session", "application/json", strings.NewReader(`{"username":"bob","password":"bob-password"}`))
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}())
+	require.Equal(t, http.StatusTooManyRequests, try(other.URL, "ana-password"))
 }
 
 func TestCSRFAndTokens(t *testing.T) {

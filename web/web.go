@@ -98,7 +98,7 @@ func New(cfg Config) *Server {
 		cfg: cfg, echo: echo.New(), metrics: newMetrics(),
 		accounts: &access.Service{Pool: cfg.Pool},
 		studies:  &catalog.Service{Pool: cfg.Pool},
-		limiter:  newLimiter(lim),
+		limiter:  newLimiter(cfg.Pool, lim),
 		codes:    &codeIndex{pool: cfg.Pool},
 		study:    &study.Service{Pool: cfg.Pool, River: cfg.River, Logger: cfg.Logger},
 	}
