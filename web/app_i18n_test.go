@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/beaver-analytics/beaver/cohort"
+	"github.com/beaver-analytics/beaver/engine/etl"
 )
 
 // readMessages reads the application's message table of a language.
@@ -177,5 +178,41 @@ func TestAppAttritionMessages(t *testing.T) {
 		for i := range n {
 			require.Contains(t, it["attrition."+k], "{"+strconv.Itoa(i)+"}", "attrition.%s in it.json", k)
 		}
+	}
+}
+
+// TestAppDataMessages: the data page names every quarantine reason the
+// import uses (engine/etl/values.go), every kind of date out of range
+// (engine/etl/diagnose.go) and every shipped area of interest in both
+// languages.
+func TestAppDataMessages(t *testing.T) {
+	t.Parallel()
+	en, it := readMessages(t, "en"), readMessages(t, "it")
+	has := func(key string) {
+		t.Helper()
+		require.NotEmpty(t, en[key], "%s in en.json", key)
+		require.NotEmpty(t, it[key], "%s in it.json", key)
+	}
+	src, err := os.ReadFile("../engine/etl/values.go")
+	require.NoError(t, err)
+	reasons := regexp.MustCompile(`(?m)^\s+Reason\w+\s+= "(\w+)"`).FindAllSubmatch(src, -1)
+	require.Greater(t, len(reasons), 15)
+	for _, m := range reasons {
+		has("reason." + string(m[1]))
+	}
+	src, err = os.ReadFile("../engine/etl/diagnose.go")
+	require.NoError(t, err)
+	line := regexp.MustCompile(`DatesOutOfRange = map\[string\]int\{(.*)\}`).FindSubmatch(src)
+	require.NotNil(t, line)
+	kinds := regexp.MustCompile(`"(\w+)":`).FindAllSubmatch(line[1], -1)
+	require.Len(t, kinds, 4)
+	for _, m := range kinds {
+		has("range." + string(m[1]))
+	}
+	areas, err := etl.Areas()
+	require.NoError(t, err)
+	for _, a := range areas {
+		has("area." + a.Name)
+		require.Equal(t, a.Title, en["area."+a.Name], "the English title is the area's own")
 	}
 }

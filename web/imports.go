@@ -214,6 +214,9 @@ func suppressDiagnostics(v any, k int64) any {
 	switch x := v.(type) {
 	case map[string]any:
 		delete(x, "top_outliers")
+		if years, ok := x["years"].([]any); ok {
+			suppressDerived(years, small)
+		}
 		for key, val := range x {
 			switch {
 			case countKeys[key] && small(val):
@@ -236,6 +239,44 @@ func suppressDiagnostics(v any, k int64) any {
 		}
 	}
 	return v
+}
+
+// suppressDerived blanks, in a flow's years, what would give a blanked
+// count back: the change from the previous year when either year's rows
+// are below k, and the robust z of a year whose rows are (19 rows, then
+// a change of -84.2% is 3 rows); and the events-per-person quantiles and
+// outlier threshold of a year with fewer than k rows or persons. It runs
+// before the counts are blanked.
+func suppressDerived(years []any, small func(any) bool) {
+	prevSmall := false
+	for _, y := range years {
+		m, ok := y.(map[string]any)
+		if !ok {
+			prevSmall = false
+			continue
+		}
+		this := small(m["rows"])
+		if this || prevSmall {
+			if _, ok := m["change_from_previous_year"]; ok {
+				m["change_from_previous_year"] = nil
+			}
+		}
+		if this {
+			if _, ok := m["robust_z"]; ok {
+				m["robust_z"] = nil
+			}
+		}
+		// The events per person of fewer than k persons describe each of
+		// them (the maximum is one person's count).
+		if this || small(m["persons"]) {
+			for _, k := range []string{"events_per_person", "outlier_threshold"} {
+				if _, ok := m[k]; ok {
+					m[k] = nil
+				}
+			}
+		}
+		prevSmall = this
+	}
 }
 
 // diagnosticsReport reads the stored diagnostics of ?version= (default:

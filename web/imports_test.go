@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -185,4 +186,38 @@ func TestUploads(t *testing.T) {
 	require.Equal(t, http.StatusOK, status, "%s", body)
 	require.NotContains(t, string(body), "top_outliers")
 	require.True(t, strings.Contains(string(body), `"flows"`))
+	// Nothing gives a blanked count back: no change from or to a blanked
+	// year, no z or events-per-person quantiles of one.
+	var diag struct {
+		Flows []struct {
+			Flow  string `json:"flow"`
+			Years []struct {
+				Year      int              `json:"year"`
+				Rows      *int64           `json:"rows"`
+				Persons   *int64           `json:"persons"`
+				Change    *float64         `json:"change_from_previous_year"`
+				Z         *float64         `json:"robust_z"`
+				PerPerson *json.RawMessage `json:"events_per_person"`
+			} `json:"years"`
+		} `json:"flows"`
+	}
+	require.NoError(t, json.Unmarshal(body, &diag))
+	blanked := 0
+	for _, fl := range diag.Flows {
+		for i, y := range fl.Years {
+			if y.Rows == nil {
+				blanked++
+				require.Nil(t, y.Change, "%s %d", fl.Flow, y.Year)
+				require.Nil(t, y.Z, "%s %d", fl.Flow, y.Year)
+				require.Nil(t, y.PerPerson, "%s %d", fl.Flow, y.Year)
+				if i+1 < len(fl.Years) {
+					require.Nil(t, fl.Years[i+1].Change, "%s %d: the change from a blanked year", fl.Flow, fl.Years[i+1].Year)
+				}
+			}
+			if y.Persons == nil {
+				require.Nil(t, y.PerPerson, "%s %d", fl.Flow, y.Year)
+			}
+		}
+	}
+	require.Positive(t, blanked, "the region has years below k to check")
 }

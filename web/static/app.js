@@ -461,6 +461,33 @@ async function editorPage(studyId) {
     h('div', {class: 'editor-cols'}, form, h('aside', {class: 'side', 'aria-label': t('editor.side')}, issues, methods, diagram)));
 }
 
+// reasonLabel names a quarantine reason in the page's language, with its
+// identifier (docs/flows.md lists them), or the identifier alone.
+function reasonLabel(r) { return has('reason.' + r) ? `${t('reason.' + r)} (${r})` : r; }
+
+// monthRanges writes months ("YYYY-MM", sorted) with runs of consecutive
+// months as ranges: "2012-07, 2013-01 to 2013-05".
+function monthRanges(months) {
+  const n = (m) => 12 * Number(m.slice(0, 4)) + Number(m.slice(5, 7)) - 1;
+  const out = [];
+  for (let i = 0; i < months.length;) {
+    let j = i;
+    while (j + 1 < months.length && n(months[j + 1]) === n(months[j]) + 1) j++;
+    out.push(j > i ? t('data.month_range', months[i], months[j]) : months[i]);
+    i = j + 1;
+  }
+  return out.join(', ');
+}
+
+// outOfRange says a flow's dates out of range by kind, or that there are none.
+function outOfRange(counts) {
+  const all = Object.entries(counts || {});
+  if (!all.length) return null;
+  const some = all.filter(([, v]) => v > 0);
+  if (!some.length) return h('p', {class: 'muted'}, t('data.impossible_dates_none'));
+  return h('p', null, t('data.impossible_dates', some.map(([k, v]) => `${has('range.' + k) ? t('range.' + k) : k}: ${fmtNum(v)}`).join(', ')));
+}
+
 // ---------------------------------------------------------------- runs
 
 // stateLabel names a run's, step's or import's state (an unknown one as it is).
@@ -806,7 +833,7 @@ async function dataPage() {
       h('p', null, h('span', {class: 'state', 'data-testid': 'import-state'}, stateLabel((imp.state || r.state || 'queued')))),
       imp.error || r.error ? h('p', {class: 'error'}, imp.error || r.error) : null,
       h('h3', null, t('data.quarantine')),
-      reasons.length ? objTable(reasons, [['data.reason', (x) => x[0]], ['data.rows', (x) => fmtNum(x[1])]], 'quarantine-counts') : h('p', {class: 'muted'}, t('data.no_refusals'))];
+      reasons.length ? objTable(reasons, [['data.reason', (x) => reasonLabel(x[0])], ['data.rows', (x) => fmtNum(x[1])]], 'quarantine-counts') : h('p', {class: 'muted'}, t('data.no_refusals'))];
     if (reasons.length) {
       try {
         const q = await get(`/imports/${uid}/quarantine?limit=50`);
@@ -845,8 +872,8 @@ async function dataPage() {
           objTable(f.years || [], [['data.year', (y) => String(y.year)], ['data.rows', (y) => fmtNum(y.rows)], ['data.persons', (y) => fmtNum(y.persons)],
             ['data.yoy', (y) => (y.change_from_previous_year === null || y.change_from_previous_year === undefined ? '–' : est(100 * y.change_from_previous_year, 1) + '%')],
             ['data.z', (y) => est(y.robust_z, 2)]], 'years:' + f.flow),
-          (f.empty_months || []).length ? h('p', null, t('data.empty_months', f.empty_months.join(', '))) : null,
-          Object.keys(f.dates_out_of_range || {}).length ? h('p', null, t('data.impossible_dates', Object.entries(f.dates_out_of_range).map(([k, v]) => `${k}: ${v}`).join(', '))) : null,
+          (f.empty_months || []).length ? h('p', null, t('data.empty_months', monthRanges(f.empty_months))) : null,
+          outOfRange(f.dates_out_of_range),
           (f.codes || []).length ? objTable(f.codes, [['data.column', (c) => `${c.table}.${c.column}`], ['data.system', (c) => c.system], ['data.unknown', (c) => fmtNum(c.published_unknown)]], 'codes:' + f.flow) : null)));
     } catch (e) { clear(diag, h('h2', null, t('data.diagnostics', '')), h('p', {class: 'muted'}, e.status === 503 ? t('data.no_data') : e.message)); }
   }
@@ -856,7 +883,7 @@ async function dataPage() {
       const r = await get('/areas');
       const foot = {used: false};
       clear(areas, h('h2', null, t('data.areas')),
-        objTable(r.areas || [], [['data.area', (a) => `${a.title || a.name} (${a.name})`], ['data.persons', (a) => cnt(a.persons, a.suppressed, foot)]], 'areas-table'),
+        objTable(r.areas || [], [['data.area', (a) => `${has('area.' + a.name) ? t('area.' + a.name) : (a.title || a.name)} (${a.name})`], ['data.persons', (a) => cnt(a.persons, a.suppressed, foot)]], 'areas-table'),
         foot.used ? h('p', {class: 'footnote'}, '* ' + t('results.suppressed_note', r.min_count || 5)) : null);
     } catch (e) { clear(areas, errorBox(e)); }
   }
