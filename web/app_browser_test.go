@@ -226,6 +226,11 @@ func (p *page) checkPage(where string) {
 	text := p.text("body")
 	require.NotContains(p.t, text, "⟦", "%s shows an untranslated message", where)
 	require.NotRegexp(p.t, `\b(undefined|null|NaN)\b|\[object Object\]`, text, "%s shows a value the script did not format", where)
+	// The same of the tips (title) and accessible names a pointer or a
+	// screen reader finds.
+	tips := evalJS[string](p, `[...document.querySelectorAll('[title],[aria-label],[alt]')].map(e => [e.title, e.getAttribute('aria-label'), e.getAttribute('alt')].filter(Boolean).join(' | ')).join('\n')`)
+	require.NotContains(p.t, tips, "⟦", "%s has an untranslated tip", where)
+	require.NotRegexp(p.t, `\b(undefined|NaN)\b|\[object Object\]`, tips, "%s has a tip the script did not format", where)
 	unlabelled := evalJS[[]string](p, `[...document.querySelectorAll('input,select,textarea,button,progress,a[href]')].filter(e => e.type !== 'hidden' && !e.closest('[hidden]')).filter(e => {
 		if (e.labels && e.labels.length) return false;
 		if (e.getAttribute('aria-label') || e.getAttribute('aria-labelledby')) return false;

@@ -337,7 +337,11 @@ func (s *Server) diagnostics(c *echo.Context) error {
 	if err := dec.Decode(&doc); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, suppressDiagnostics(doc, int64(st.MinCount)))
+	out := suppressDiagnostics(doc, int64(st.MinCount))
+	if m, ok := out.(map[string]any); ok {
+		m["min_count"] = st.MinCount // the k of the blanked counts, for the note
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 // diagnosticsRows draws the rows per year of every flow (a missing year

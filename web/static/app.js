@@ -580,9 +580,10 @@ function attLabel(l) {
   return t(key, ...(l.args || []).map((a) => (/^-?[0-9]+$/.test(a) ? fmtNum(Number(a)) : fmtDate(a))));
 }
 
-const SUP = '<5';
+// A suppressed count shows as <k (the minimum cell count the document was
+// served with: foot.k), starred to the note below the page.
 function cnt(v, suppressed, foot) {
-  if (v === null || v === undefined) { if (suppressed) { foot.used = true; return h('span', {class: 'suppressed', title: t('results.suppressed_note')}, SUP, h('sup', null, '*')); } return '–'; }
+  if (v === null || v === undefined) { if (suppressed) { foot.used = true; return h('span', {class: 'suppressed', title: t('results.suppressed_note', foot.k || 5)}, '<' + (foot.k || 5), h('sup', null, '*')); } return '–'; }
   return fmtNum(v);
 }
 function ci(lo, hi, d) { return (lo === null || lo === undefined) && (hi === null || hi === undefined) ? '–' : `${est(lo, d)} – ${est(hi, d)}`; }
@@ -685,13 +686,13 @@ function descriptive(r, name, foot) {
     }
   }
   if (!rows.length) return h('pre', null, JSON.stringify(r, null, 1));
-  return table([t('results.variable'), ...groups.map((g) => `${g.group ?? g.name} (n = ${g.n ?? SUP})`), t('results.smd')], rows, {'data-testid': 'table:' + name});
+  return table([t('results.variable'), ...groups.map((g) => `${g.group ?? g.name} (n = ${g.n ?? '<' + (foot.k || 5)})`), t('results.smd')], rows, {'data-testid': 'table:' + name});
 }
 
 async function resultsPage(runId) {
   const run = await get('/runs/' + runId);
   const doc = await get(`/runs/${runId}/results`);
-  const foot = {used: false};
+  const foot = {used: false, k: doc.min_count || 5};
   const sections = [];
   sections.push(h('section', {class: 'analysis', 'aria-labelledby': 'att-h', 'data-testid': 'attrition'}, h('h2', {id: 'att-h'}, t('results.attrition')),
     table([t('results.step'), t('results.persons'), t('results.entries')], (doc.attrition || []).map((l) => [attLabel(l), cnt(l.persons, l.suppressed, foot), cnt(l.entries, l.suppressed, foot)]))));
@@ -748,14 +749,18 @@ async function comparePage(a, b) {
   const [ra, rb] = await Promise.all([get('/runs/' + a), get('/runs/' + b)]);
   const [da, db] = await Promise.all([get(`/runs/${a}/results`), get(`/runs/${b}/results`)]);
   const versions = await get(`/studies/${ra.study_id}/versions`).catch(() => ({versions: []}));
-  // The protocol each run used: the study's version saved last before it.
+  // The protocol each run used: the study version it recorded, or for a
+  // run from before runs recorded it, the version saved last before it.
   const runs = await get(`/studies/${ra.study_id}/runs`).catch(() => ({runs: []}));
-  const created = (id) => ((runs.runs || []).find((x) => x.id === id) || {}).created_at;
-  const protocolAt = (when) => {
-    const vs = (versions.versions || []).filter((v) => !when || new Date(v.saved_at) <= new Date(when)).sort((x, y) => new Date(y.saved_at) - new Date(x.saved_at));
+  const runOf = (id) => (runs.runs || []).find((x) => x.id === id) || {};
+  const protocolOf = (id) => {
+    const r = runOf(id);
+    const all = versions.versions || [];
+    if (r.study_version) return all.find((v) => v.version === r.study_version) || null;
+    const vs = all.filter((v) => !r.created_at || new Date(v.saved_at) <= new Date(r.created_at)).sort((x, y) => new Date(y.saved_at) - new Date(x.saved_at));
     return vs.length ? vs[0] : null;
   };
-  const va = protocolAt(created(a)), vb = protocolAt(created(b));
+  const va = protocolOf(a), vb = protocolOf(b);
   const rows = [];
   const fa = va && va.protocol ? flatten(va.protocol) : {}, fb = vb && vb.protocol ? flatten(vb.protocol) : {};
   for (const k of [...new Set([...Object.keys(fa), ...Object.keys(fb)])].sort()) if (fa[k] !== fb[k]) rows.push([k, fa[k] ?? '–', fb[k] ?? '–']);
@@ -866,22 +871,24 @@ async function dataPage() {
   async function loadDiag() {
     try {
       const d = await get('/data/diagnostics');
+      const foot = {used: false, k: d.min_count || 5};
       clear(diag, h('h2', null, t('data.diagnostics', d.data_version)),
         h('img', {src: `/api/v1/data/diagnostics/rows.svg?version=${d.data_version}&lang=${language()}`, alt: t('data.rows_chart'), class: 'svg', 'data-testid': 'diag-rows'}),
         (d.flows || []).map((f) => h('section', {class: 'flow'}, h('h3', null, `${f.flow} · ${fmtNum(f.rows)} ${t('data.rows_word')}`),
-          objTable(f.years || [], [['data.year', (y) => String(y.year)], ['data.rows', (y) => fmtNum(y.rows)], ['data.persons', (y) => fmtNum(y.persons)],
+          objTable(f.years || [], [['data.year', (y) => String(y.year)], ['data.rows', (y) => cnt(y.rows, true, foot)], ['data.persons', (y) => cnt(y.persons, true, foot)],
             ['data.yoy', (y) => (y.change_from_previous_year === null || y.change_from_previous_year === undefined ? '–' : est(100 * y.change_from_previous_year, 1) + '%')],
             ['data.z', (y) => est(y.robust_z, 2)]], 'years:' + f.flow),
           (f.empty_months || []).length ? h('p', null, t('data.empty_months', monthRanges(f.empty_months))) : null,
           outOfRange(f.dates_out_of_range),
-          (f.codes || []).length ? objTable(f.codes, [['data.column', (c) => `${c.table}.${c.column}`], ['data.system', (c) => c.system], ['data.unknown', (c) => fmtNum(c.published_unknown)]], 'codes:' + f.flow) : null)));
+          (f.codes || []).length ? objTable(f.codes, [['data.column', (c) => `${c.table}.${c.column}`], ['data.system', (c) => c.system], ['data.unknown', (c) => fmtNum(c.published_unknown)]], 'codes:' + f.flow) : null)),
+        foot.used ? h('p', {class: 'footnote'}, '* ' + t('results.suppressed_note', foot.k)) : null);
     } catch (e) { clear(diag, h('h2', null, t('data.diagnostics', '')), h('p', {class: 'muted'}, e.status === 503 ? t('data.no_data') : e.message)); }
   }
   const areas = h('div', {'data-testid': 'areas'});
   async function loadAreas() {
     try {
       const r = await get('/areas');
-      const foot = {used: false};
+      const foot = {used: false, k: r.min_count || 5};
       clear(areas, h('h2', null, t('data.areas')),
         objTable(r.areas || [], [['data.area', (a) => `${has('area.' + a.name) ? t('area.' + a.name) : (a.title || a.name)} (${a.name})`], ['data.persons', (a) => cnt(a.persons, a.suppressed, foot)]], 'areas-table'),
         foot.used ? h('p', {class: 'footnote'}, '* ' + t('results.suppressed_note', r.min_count || 5)) : null);
