@@ -2,7 +2,9 @@ package cohort
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Describe writes the "methods" paragraphs of a paper for the protocol, in
@@ -70,8 +72,27 @@ func (d *describer) date(x *Date) string {
 	case x.IsParam():
 		return "‹" + x.Param + "›"
 	}
-	return x.V
+	return d.longDate(x.V)
 }
+
+// longDate writes a date as prose does: "1 January 2013", "1° gennaio
+// 2013"; anything but YYYY-MM-DD as it is.
+func (d *describer) longDate(iso string) string {
+	t, err := time.Parse(time.DateOnly, iso)
+	if err != nil {
+		return iso
+	}
+	if d.it {
+		day := strconv.Itoa(t.Day())
+		if t.Day() == 1 {
+			day = "1°" // il 1° gennaio
+		}
+		return fmt.Sprintf("%s %s %d", day, monthsIT[t.Month()-1], t.Year())
+	}
+	return fmt.Sprintf("%d %s %d", t.Day(), t.Month(), t.Year())
+}
+
+var monthsIT = [12]string{"gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"}
 
 func (d *describer) num(x *Int) string {
 	if x == nil {

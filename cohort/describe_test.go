@@ -20,20 +20,22 @@ func TestDescribeExamples(t *testing.T) {
 			"Only new users were included",
 			"(1) no hospital admission for AMI (principal diagnosis) from day -365 to day -1 relative to the index date (both included)",
 			"Follow-up started on day 1 after the index date",
-			"the end of the study on 2019-12-31",
+			"the end of the study on 31 December 2019",
+			"between 1 January 2013 and 31 December 2018",
 			"the end of the data (the last day with an event in the flows)",
 			"adjusted: hazard ratios of acute myocardial infarction from a Cox proportional hazards model (Efron ties) with exposure, age, sex, diabetes",
 			"ami (ICD-9-CM): 410*",
 		}},
 		{"comparator-new-users", "it", []string{
 			"di età compresa tra 40 e 90 anni alla data indice",
+			"tra il 1° gennaio 2013 e il 31 dicembre 2018",
 			"Sono stati inclusi solo i nuovi utilizzatori",
 			"dal giorno -365 al giorno -1 rispetto alla data indice (estremi inclusi)",
 			"modello di Cox a rischi proporzionali",
 			"la fine dei dati (l'ultimo giorno con un evento nei flussi)",
 		}},
 		{"current-use", "en", []string{
-			"All eligible persons enrolled on 2013-01-01 entered the cohort",
+			"All eligible persons enrolled on 1 January 2013 entered the cohort",
 			"current_use", ", time-dependent",
 			"episodes (start, stop]",
 		}},
@@ -62,13 +64,13 @@ func TestDescribeExamples(t *testing.T) {
 	q, err := p.Bind(map[string]string{"year": "2014"})
 	require.NoError(t, err)
 	got, _ := Describe(q, "en")
-	require.Contains(t, got, "2018-12-31")
+	require.Contains(t, got, "31 December 2018")
 	require.False(t, strings.Contains(got, "‹"), "a bound protocol has no placeholders")
 	for _, tc := range []struct{ dataEnd, lang, want string }{
 		{DataEndEnrolment, "en", "the end of the data, taken as the last day of enrolment in the registry"},
 		{DataEndEnrolment, "it", "la fine dei dati, intesa come l'ultimo giorno di iscrizione all'anagrafe"},
-		{"2018-06-30", "en", "the end of the data on 2018-06-30"},
-		{"2018-06-30", "it", "la fine dei dati il 2018-06-30"},
+		{"2018-06-30", "en", "the end of the data on 30 June 2018"},
+		{"2018-06-30", "it", "la fine dei dati il 30 giugno 2018"},
 	} {
 		r := loadExample(t, "comparator-new-users")
 		r.Phases.FollowUp.End.DataEnd = D(tc.dataEnd)
