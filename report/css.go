@@ -25,7 +25,7 @@ figure svg { max-width: 100%; height: auto; }
 figcaption { font-size: 8.5pt; color: #333; }
 dl.meta { display: grid; grid-template-columns: max-content auto; gap: 1pt 10pt; margin: 6pt 0 10pt; }
 dl.meta dt { font-weight: bold; }
-dl.meta dd { margin: 0; }
+dl.meta dd { margin: 0; min-width: 0; overflow-wrap: anywhere; }
 .note, .footnotes { font-size: 8pt; color: #333; }
 .footnotes li { margin-bottom: 2pt; }
 pre { font-family: "DejaVu Sans Mono", monospace; font-size: 7pt; white-space: pre-wrap; word-break: break-all; }

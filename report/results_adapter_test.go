@@ -117,6 +117,17 @@ func TestPDFFromResults(t *testing.T) {
 	require.Contains(t, text, "New users of ACE inhibitors")
 	require.True(t, strings.Contains(text, "<5"), "the suppressed counts")
 	run(t, "pdftoppm", "-png", "-r", "70", path, filepath.Join(dir, "comparator-results_en"))
+
+	// In Italian, from a renderer of its own: the attrition lines the
+	// compiler names read in Italian, the criterion keeps its name.
+	it, err := newTestRenderer(t, RendererConfig{}).ReportPDF(context.Background(), doc, p, HTMLOptions{Lang: format.IT}, "hash-of-the-stored-document")
+	require.NoError(t, err)
+	path = filepath.Join(dir, "comparator-results_it.pdf")
+	require.NoError(t, os.WriteFile(path, it, 0o644))
+	text = run(t, "pdftotext", path, "-")
+	require.Contains(t, text, "in vita al giorno 0")
+	require.Contains(t, text, "no AMI admission in the year before")
+	run(t, "pdftoppm", "-png", "-r", "70", path, filepath.Join(dir, "comparator-results_it"))
 	t.Logf("artefacts in %s", dir)
 }
 
