@@ -45,21 +45,14 @@ type newRun struct {
 	options              runOptions // its schema is set later (setRunSchema)
 }
 
-// nullID is an id column's value: NULL for 0.
-func nullID(id int64) *int64 {
-	if id == 0 {
+// orNull is a column's value: NULL for the zero value (no study, no
+// user, no study version).
+func orNull[T comparable](v T) *T {
+	var zero T
+	if v == zero {
 		return nil
 	}
-	return &id
-}
-
-// nullVersion is a version column's value: NULL for 0.
-func nullVersion(v int) *int32 {
-	if v == 0 {
-		return nil
-	}
-	n := int32(v)
-	return &n
+	return &v
 }
 
 // insertRun stores a queued run and returns its id.
@@ -76,8 +69,8 @@ func insertRun(ctx context.Context, q querier, r newRun) (int64, error) {
 	err := q.QueryRow(ctx, `INSERT INTO study_run (study_id, submitted_by, state, protocol, protocol_hash, data_version,
 			software_version, params, partitions, data_end, enrolment_end, explain, scope, warnings, study_version)
 		VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
-		nullID(r.studyID), nullID(r.submittedBy), r.protocol, r.hash, o.dataVersion, r.software, r.params,
-		o.partitions, o.dataEnd, o.enrolmentEnd, r.explain, scope, warnings, nullVersion(r.studyVersion)).Scan(&id)
+		orNull(r.studyID), orNull(r.submittedBy), r.protocol, r.hash, o.dataVersion, r.software, r.params,
+		o.partitions, o.dataEnd, o.enrolmentEnd, r.explain, scope, warnings, orNull(r.studyVersion)).Scan(&id)
 	return id, err
 }
 
